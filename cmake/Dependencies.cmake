@@ -1,0 +1,12 @@
+# Every dependency comes from Debian's packages; nothing is downloaded at build time.
+find_package(Threads REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(SQLiteCpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(date REQUIRED)
+if(HOUSEKEEP_BUILD_TESTS)
+  find_package(Catch2 2 REQUIRED)
+endif()

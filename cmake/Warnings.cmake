@@ -1,0 +1,11 @@
+# Project-wide settings live in INTERFACE targets linked PRIVATE, never in global flags.
+add_library(housekeep_settings INTERFACE)
+target_compile_options(housekeep_settings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  $<$<BOOL:${HOUSEKEEP_WERROR}>:-Werror>)
+if(HOUSEKEEP_SANITIZE)
+  target_compile_options(housekeep_settings INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(housekeep_settings INTERFACE -fsanitize=address,undefined)
+endif()

@@ -1,0 +1,54 @@
+#include "commands.hpp"
+
+#include "housekeep/error.hpp"
+#include "housekeep/output.hpp"
+#include "housekeep/task.hpp"
+
+#include <fmt/format.h>
+
+namespace housekeep::cli {
+
+namespace {
+
+struct HistoryArgs {
+  std::size_t limit = 20;
+  std::string task;
+};
+
+int history(const Globals& globals, const HistoryArgs& args)
+{
+  if (!args.task.empty() && (!is_known_task(args.task) || args.task == "all")) {
+    throw UsageError(fmt::format("unknown task '{}'", args.task),
+                     "history is kept per task: conversations, messages, users or stats");
+  }
+  const Session session = make_session(globals);
+  const auto store = session.open(AccessMode::read_only);
+  const auto runs = store->runs(RunQuery{args.limit, args.task});
+  if (globals.json) {
+    print_stdout(history_json(runs).dump(2) + "\n");
+    return 0;
+  }
+  if (runs.empty()) {
+    session.log.notice("no runs recorded in '{}' yet", store->describe());
+    return 0;
+  }
+  print_stdout(history_table(runs));
+  return 0;
+}
+
+} // namespace
+
+void register_history(CLI::App& app, const Globals& globals, Action& action)
+{
+  auto args = std::make_shared<HistoryArgs>();
+  CLI::App* sub = app.add_subcommand("history", "Show recorded runs from housekeep_runs, newest first");
+  sub->add_option("-n,--limit", args->limit, "How many runs to show (default 20)")
+    ->type_name("N")
+    ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  sub->add_option("-t,--task", args->task, "Only runs of this task")->type_name("NAME");
+  sub->callback([&action, &globals, args] {
+    action = [&globals, args] { return history(globals, *args); };
+  });
+}
+
+} // namespace housekeep::cli

@@ -1,0 +1,100 @@
+#include "commands.hpp"
+
+#include "housekeep/duration.hpp"
+#include "housekeep/error.hpp"
+#include "housekeep/output.hpp"
+#include "housekeep/run.hpp"
+#include "housekeep/task.hpp"
+
+#include <fmt/format.h>
+
+namespace housekeep::cli {
+
+namespace {
+
+struct RunArgs {
+  std::vector<std::string> tasks;
+  bool dry_run = false;
+  std::string older_than;
+  std::int64_t batch_size = 0;
+  std::string sleep;
+  std::string wait;
+  bool wait_given = false;
+};
+
+int run(const Globals& globals, const RunArgs& args)
+{
+  RunRequest request;
+  request.tasks = resolve_tasks(args.tasks);
+  request.options.dry_run = args.dry_run;
+  if (!args.older_than.empty()) {
+    request.options.older_than = parse_duration(args.older_than);
+  }
+  if (args.batch_size != 0) {
+    if (args.batch_size < 1 || args.batch_size > k_max_batch_size) {
+      throw UsageError(fmt::format("--batch-size {} is out of range 1-{}", args.batch_size,
+                                   k_max_batch_size));
+    }
+    request.options.batch_size = args.batch_size;
+  }
+  if (!args.sleep.empty()) {
+    request.options.sleep = parse_duration(args.sleep);
+  }
+  if (args.wait_given) {
+    request.lock_wait = args.wait.empty() ? Millis::max() / 2 : parse_duration(args.wait);
+  }
+
+  const Session session = make_session(globals);
+  const auto store = session.open(args.dry_run ? AccessMode::read_only : AccessMode::read_write);
+  const SystemClock clock;
+  const RunReport report = run_tasks(*store, session.config, request, clock, session.log);
+
+  if (globals.json) {
+    print_stdout(run_report_json(report).dump(2) + "\n");
+  } else if (!globals.quiet) {
+    print_stdout(run_report_table(report));
+  }
+  const TaskResult* failure = report.first_failure();
+  return failure == nullptr ? 0 : static_cast<int>(failure->code);
+}
+
+} // namespace
+
+void register_run(CLI::App& app, const Globals& globals, Action& action)
+{
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* sub = app.add_subcommand("run", "Run tasks once, now, and print what they did");
+  sub->footer(
+    "Tasks always run in the order conversations, messages, users, stats; 'all' is all four.\n"
+    "A failing task does not stop the next one; the exit status is that of the first failure.\n\n"
+    "Examples:\n"
+    "  housekeep run --task all --dry-run     # what would go, per table; writes nothing\n"
+    "  housekeep run --task all --quiet       # for crontab: silent unless something fails\n"
+    "  housekeep run --task stats --json | jq -e .ok");
+  sub->add_option("-t,--task", args->tasks,
+                  "Task to run: conversations, messages, users, stats or all (repeatable)")
+    ->required()
+    ->type_name("NAME");
+  sub->add_flag("-n,--dry-run", args->dry_run,
+                "Report what would be deleted, per table, and change nothing");
+  sub->add_option("--older-than", args->older_than,
+                  "Override the retention of conversations/users (e.g. 30d, 12h)")
+    ->type_name("DURATION");
+  sub->add_option("--batch-size", args->batch_size,
+                  "Rows per write transaction (default: defaults.batch_size, 1000)")
+    ->type_name("N");
+  sub->add_option("--sleep", args->sleep, "Pause between batches (default: defaults.sleep, 0s)")
+    ->type_name("DURATION");
+  CLI::Option* wait =
+    sub->add_option("--wait", args->wait,
+                    "If another run holds the purge lock, wait for it (up to DURATION, or without "
+                    "limit) instead of exiting 75")
+      ->expected(0, 1)
+      ->type_name("[=DURATION]");
+  sub->callback([&action, &globals, args, wait] {
+    args->wait_given = wait->count() > 0;
+    action = [&globals, args] { return run(globals, *args); };
+  });
+}
+
+} // namespace housekeep::cli

@@ -1,0 +1,56 @@
+#include "commands.hpp"
+
+#include "housekeep/settings.hpp"
+
+#include <array>
+#include <cstdio>
+
+namespace housekeep::cli {
+
+namespace {
+
+constexpr std::array<Command, 4> k_commands{{
+  {"run", &register_run},
+  {"history", &register_history},
+  {"demo", &register_demo},
+  {"config", &register_config},
+}};
+
+} // namespace
+
+std::span<const Command> command_table()
+{
+  return k_commands;
+}
+
+Logger make_logger(const Globals& globals)
+{
+  LogLevel level = LogLevel::info;
+  if (globals.quiet) {
+    level = LogLevel::error;
+  } else if (globals.verbose > 0) {
+    level = LogLevel::debug;
+  }
+  const LogFormat format = globals.log_format == "json" ? LogFormat::json : LogFormat::text;
+  return Logger(level, format, process_env("JOURNAL_STREAM").has_value());
+}
+
+Session make_session(const Globals& globals)
+{
+  Config config = load_config(globals.config_path, process_env);
+  DatabaseUrl url = parse_database_url(resolve_database_url(globals.db, process_env, config));
+  return Session{std::move(config), make_logger(globals), std::move(url)};
+}
+
+std::unique_ptr<Store> Session::open(AccessMode mode) const
+{
+  return open_store(url, OpenOptions{mode, config.database.busy_timeout});
+}
+
+void print_stdout(std::string_view text)
+{
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+} // namespace housekeep::cli

@@ -1,0 +1,84 @@
+// Wires the command line to the core library and maps errors to exit statuses; nothing else.
+#include "commands.hpp"
+
+#include "housekeep/error.hpp"
+#include "housekeep/output.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+namespace {
+
+using namespace housekeep;
+
+int report(const cli::Globals& globals, ExitCode code, const std::string& message,
+           const std::string& hint)
+{
+  const Logger log = cli::make_logger(globals);
+  log.error("{}", message);
+  if (!hint.empty()) {
+    log.hint(hint);
+  }
+  if (globals.json) {
+    cli::print_stdout(error_json(code, message, hint).dump(2) + "\n");
+  }
+  return static_cast<int>(code);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+  cli::Globals globals;
+  cli::Action action;
+
+  CLI::App app{"housekeep keeps an application's database tidy: it purges rows past their\n"
+               "retention, removes orphans and never-activated accounts, and reports statistics.",
+               "housekeep"};
+  app.set_version_flag("--version", "housekeep " HOUSEKEEP_VERSION);
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.footer("Run 'housekeep COMMAND --help' for a command's options; 'man housekeep' for all.\n"
+             "Exit status: 0 ok, 1 task failed, 3 refused by a guard, 64 usage, 65 data,\n"
+             "66 not found, 69 unavailable, 70 internal, 73/74 output or I/O, 75 busy (retry),\n"
+             "77 permission, 78 configuration.");
+  app.add_option("-c,--config", globals.config_path,
+                 "Configuration file (default: $HOUSEKEEP_CONFIG, ./housekeep.toml, "
+                 "/etc/housekeep/housekeep.toml)")
+    ->type_name("FILE");
+  app.add_option("-d,--db", globals.db,
+                 "Database URL or file (default: $HOUSEKEEP_DATABASE_URL, $DATABASE_URL, "
+                 "database.url, ./housekeep.db)")
+    ->type_name("URL");
+  app.add_flag("--json", globals.json, "Print results (and errors) as one JSON document on stdout");
+  app.add_option("--log-format", globals.log_format, "Log lines on stderr as text or json")
+    ->type_name("FORMAT")
+    ->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("-q,--quiet", globals.quiet, "Print nothing but errors (crontab friendly)");
+  app.add_flag("-v,--verbose", globals.verbose, "Log each step, batch and SQL decision");
+
+  for (const auto& command : cli::command_table()) {
+    command.add(app, globals, action);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      return app.exit(e); // --help and --version print to stdout and succeed
+    }
+    const std::string hint = "see 'housekeep --help'";
+    return report(globals, ExitCode::usage, e.what(), hint);
+  }
+
+  try {
+    return action ? action() : static_cast<int>(ExitCode::usage);
+  } catch (const Error& e) {
+    return report(globals, e.code(), e.what(), e.hint());
+  } catch (const std::exception& e) {
+    return report(globals, ExitCode::internal, fmt::format("internal error: {}", e.what()),
+                  "this is a bug in housekeep; please report it with the command line used");
+  }
+}

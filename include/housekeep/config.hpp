@@ -1,0 +1,120 @@
+// The configuration: built-in defaults (the classic chat schema and schedule of SPEC §4),
+// optionally overridden by a TOML file. Loading validates everything, so the rest of the
+// program only ever sees a valid Config.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace housekeep {
+
+using Millis = std::chrono::milliseconds;
+
+/// How a time column stores its instants.
+enum class TimeFormat { auto_detect, iso8601, unix_seconds, unix_millis };
+
+/// The configuration spelling of a time format ("auto", "iso8601", "unix", "unix_ms").
+std::string_view time_format_name(TimeFormat format);
+
+/// A table deleted together with its parent: rows whose `foreign_key` names a deleted parent.
+struct ChildConfig {
+  std::string table;
+  std::string foreign_key;
+  std::string id_column = "id"; // the child's own key, used when it has children of its own
+};
+
+struct DatabaseConfig {
+  std::string url; // empty: not set in the file
+  Millis busy_timeout{5000};
+};
+
+struct DefaultsConfig {
+  std::int64_t batch_size = 1000;
+  Millis sleep{0};
+  std::string timezone = "UTC";
+  Millis misfire_grace{std::chrono::hours(1)};
+  Millis history_keep{std::chrono::hours(24 * 90)};
+};
+
+/// [tasks.conversations]: rows older than `older_than`, with their children.
+struct ConversationsConfig {
+  std::string table = "conversations";
+  std::string id_column = "id";
+  std::string time_column = "created_at";
+  TimeFormat time_format = TimeFormat::auto_detect;
+  Millis older_than{std::chrono::hours(24 * 30)};
+  std::vector<ChildConfig> children{{"messages", "conversation_id", "id"}};
+};
+
+/// [tasks.messages]: rows whose parent reference is NULL or dangling.
+struct MessagesConfig {
+  std::string table = "messages";
+  std::string id_column = "id";
+  std::string foreign_key = "conversation_id";
+  std::string parent = "conversations";
+  std::string parent_id_column = "id";
+  std::string time_column = "created_at"; // read by stats for the recent window
+  TimeFormat time_format = TimeFormat::auto_detect;
+  std::vector<ChildConfig> children;
+};
+
+/// [tasks.users]: never-activated accounts older than `older_than`, and what they own.
+struct UsersConfig {
+  std::string table = "users";
+  std::string id_column = "id";
+  std::string time_column = "date_joined";
+  TimeFormat time_format = TimeFormat::auto_detect;
+  std::string active_column = "is_active";
+  Millis older_than{std::chrono::hours(24 * 7)};
+  std::vector<ChildConfig> children{{"conversations", "user_id", "id"}};
+};
+
+/// [tasks.stats]: counts, and the size of the "recent" window.
+struct StatsConfig {
+  Millis recent{std::chrono::hours(24)};
+};
+
+/// [jobs.NAME]: a task on a schedule.
+struct JobConfig {
+  std::string name;
+  std::string task;
+  std::string schedule;
+  std::string timezone; // empty: defaults.timezone
+  std::optional<Millis> misfire_grace;
+  std::string catch_up = "once";
+  bool enabled = true;
+};
+
+/// The whole configuration.
+struct Config {
+  std::string source = "built-in defaults"; // the file it came from, for messages
+  DatabaseConfig database;
+  DefaultsConfig defaults;
+  ConversationsConfig conversations;
+  MessagesConfig messages;
+  UsersConfig users;
+  StatsConfig stats;
+  std::vector<JobConfig> jobs{
+    {"daily_housekeeping", "all", "0 2 * * *", "", std::nullopt, "once", true},
+    {"weekly_cleanup", "conversations", "0 3 * * sun", "", std::nullopt, "once", true},
+    {"statistics", "stats", "@every 6h", "", std::nullopt, "once", true},
+  };
+};
+
+/// Parses TOML text over the built-in defaults; `source` names the file in messages.
+/// Throws ConfigError ("FILE:LINE:COL: ...") on bad TOML, unknown keys, wrong types,
+/// bad durations, unsafe identifiers or unknown task names.
+Config parse_config(std::string_view toml_text, const std::string& source);
+
+/// Reads and parses a configuration file; NotFoundError when it does not exist,
+/// PermissionError when it cannot be read.
+Config load_config_file(const std::string& path);
+
+/// The effective configuration written back as TOML, every key spelled out.
+std::string config_to_toml(const Config& config);
+
+} // namespace housekeep

@@ -1,0 +1,53 @@
+// The purge engine shared by every deleting task: schema checks, then keyset batches, each
+// one short write transaction deleting children first, until the policy is drained.
+#pragma once
+
+#include "housekeep/task.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace housekeep {
+
+/// A table deleted with its parent: rows whose `foreign_key` references a deleted parent row.
+struct Cascade {
+  std::string table;
+  std::string foreign_key;
+  std::string id_column;
+  std::vector<Cascade> children;
+};
+
+/// "Rows of `column` older than `cutoff`", compared in the column's own representation.
+struct AgeLimit {
+  std::string column;
+  TimeFormat format = TimeFormat::auto_detect;
+  TimePoint cutoff;
+};
+
+/// Which rows a task deletes: rows of `table` matching `where` (and `age`, if set), with
+/// their descendants.
+struct PurgePolicy {
+  std::string task;     // for messages: "tasks.<name>"
+  std::string table;
+  std::string id_column;
+  std::optional<AgeLimit> age;
+  std::vector<Condition> where;
+  std::vector<Cascade> children;
+};
+
+/// The tables deleted with rows of `table`: the union of every task's `children`, followed
+/// recursively (the configuration guarantees there is no cycle).
+std::vector<Cascade> cascade_from(const Config& config, const std::string& table);
+
+/// Throws DataError unless `table` exists with every one of `columns`; `what` names the
+/// configuration section for the message.
+void require_columns(Store& store, const std::string& table, const std::vector<std::string>& columns,
+                     std::string_view what);
+
+/// Deletes the policy's rows and their descendants in batches (or, on a dry run, counts
+/// them), adding rows per table to `result` as batches commit. Every check (schema, foreign
+/// keys not covered by the cascade, time column plausibility) runs before the first delete.
+void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result);
+
+} // namespace housekeep

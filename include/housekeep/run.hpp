@@ -1,0 +1,41 @@
+// The single execution path of every task: read-only check, purge lock, timing, error
+// capture and the history record. `run`, and later `daemon`, call run_tasks().
+#pragma once
+
+#include "housekeep/task.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace housekeep {
+
+/// What to run and how.
+struct RunRequest {
+  std::vector<const TaskDef*> tasks;
+  RunOptions options;
+  std::string job;                 // the job that fired, or empty for a manual run
+  std::optional<Millis> lock_wait; // wait this long for the purge lock; unset: do not wait
+};
+
+/// The outcome of a run, as printed by `run` and recorded in housekeep_runs.
+struct RunReport {
+  bool dry_run = false;
+  TimePoint started_at;
+  TimePoint finished_at;
+  std::vector<TaskResult> tasks;
+
+  /// True when every task ended ok (or skipped).
+  bool ok() const;
+  /// The first task that did not end ok, or nullptr.
+  const TaskResult* first_failure() const;
+};
+
+/// Runs the tasks in order. A failing task is reported and the next one still runs: one
+/// misconfigured table must not stop the others. Throws only for what stops the whole run
+/// before any task starts (read-only database for a real run: PermissionError; purge lock
+/// held: TempFailError naming the holder).
+RunReport run_tasks(Store& store, const Config& config, const RunRequest& request,
+                    const Clock& clock, const Logger& log);
+
+} // namespace housekeep

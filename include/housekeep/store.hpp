@@ -1,0 +1,215 @@
+// The store: everything housekeep asks of a database, behind one interface.
+//
+// Task code describes rows declaratively (a RowSet: a table and conditions) and the backend
+// turns that into its own SQL dialect, always with quoted identifiers and bound values.
+// Backends are chosen by URL scheme from one table (see open_store()).
+#pragma once
+
+#include "housekeep/clock.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace housekeep {
+
+/// A database value as bound or read: NULL, integer, real or text.
+using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
+
+/// Renders a value for messages and logs ("NULL", "42", "'2026-01-01'").
+std::string describe_value(const Value& value);
+
+struct RowSet;
+
+/// `column < bound`; the column is compared bare so that its index is used.
+struct Before {
+  std::string column;
+  Value bound;
+};
+
+/// `column >= bound`.
+struct AtOrAfter {
+  std::string column;
+  Value bound;
+};
+
+/// `column` holds false (0); used for "never activated" flags.
+struct IsFalse {
+  std::string column;
+};
+
+/// `column` holds true (non-zero).
+struct IsTrue {
+  std::string column;
+};
+
+/// `column` is NULL, or names no row of `parent_table` by `parent_key`.
+struct Orphan {
+  std::string column;
+  std::string parent_table;
+  std::string parent_key;
+};
+
+/// `column` is one of `keys`.
+struct KeyIn {
+  std::string column;
+  std::vector<Value> keys;
+};
+
+/// `column` references (by `parent_key`) a row of the parent row set.
+struct ChildOf {
+  std::string column;
+  std::shared_ptr<const RowSet> parent;
+  std::string parent_key;
+};
+
+/// The row is not in `rows` (same table), matched by `column`.
+struct NotAmong {
+  std::string column;
+  std::shared_ptr<const RowSet> rows;
+};
+
+/// One condition of a row set; all conditions of a set must hold.
+using Condition = std::variant<Before, AtOrAfter, IsFalse, IsTrue, Orphan, KeyIn, ChildOf, NotAmong>;
+
+/// The rows of `table` that satisfy every condition in `where` (all rows when it is empty).
+struct RowSet {
+  std::string table;
+  std::vector<Condition> where;
+};
+
+/// A foreign key declared in the schema: `child_table.column` references `parent_table`.
+struct ForeignKey {
+  std::string child_table;
+  std::string column;
+  std::string parent_table;
+};
+
+/// Who holds (or wants) the one-purge-per-database lock.
+struct LockHolder {
+  std::int64_t pid = 0;
+  std::string host;
+  std::string what;  // the tasks being run
+  std::string since; // ISO-8601 UTC
+};
+
+/// One row of housekeep_runs.
+struct RunRecord {
+  std::int64_t id = 0;
+  std::string job;
+  std::string task;
+  TimePoint started_at;
+  TimePoint finished_at;
+  std::string status;
+  std::map<std::string, std::int64_t> deleted;
+  std::string error;
+  std::string host;
+  std::int64_t pid = 0;
+  bool dry_run = false;
+};
+
+/// Which runs history() returns, newest first.
+struct RunQuery {
+  std::size_t limit = 20;
+  std::string task; // empty: all tasks
+};
+
+/// A write transaction; destroying it without commit() rolls it back.
+class Transaction {
+public:
+  virtual ~Transaction() = default;
+  /// Makes the transaction's changes durable.
+  virtual void commit() = 0;
+};
+
+/// A held lock; destroying it releases the lock.
+class Lock {
+public:
+  virtual ~Lock() = default;
+};
+
+/// Either the lock, or the description of whoever holds it.
+struct LockAttempt {
+  std::unique_ptr<Lock> lock;
+  std::optional<LockHolder> holder;
+};
+
+/// A connection to one database.
+class Store {
+public:
+  virtual ~Store() = default;
+
+  /// The database's URL with any password masked, for messages.
+  virtual std::string describe() const = 0;
+  /// True when the connection cannot write (file permissions, read-only mode).
+  virtual bool read_only() const = 0;
+
+  /// The column names of `table`, or nothing when the table does not exist.
+  virtual std::optional<std::vector<std::string>> columns(std::string_view table) = 0;
+  /// Every foreign key in the schema that references `table`.
+  virtual std::vector<ForeignKey> references_to(std::string_view table) = 0;
+
+  /// Number of rows in the set.
+  virtual std::int64_t count(const RowSet& rows) = 0;
+  /// Up to `limit` non-NULL values of `column`, lowest first (or highest first).
+  virtual std::vector<Value> sample(std::string_view table, std::string_view column,
+                                    std::size_t limit, bool highest_first) = 0;
+  /// Up to `limit` values of `key_column` of rows in the set.
+  virtual std::vector<Value> select_keys(const RowSet& rows, std::string_view key_column,
+                                         std::size_t limit) = 0;
+  /// Deletes the rows of the set and returns how many went.
+  virtual std::int64_t erase(const RowSet& rows) = 0;
+  /// Starts a write transaction that holds the write lock from its first statement.
+  virtual std::unique_ptr<Transaction> begin_write() = 0;
+
+  /// Takes the one-purge-per-database lock without waiting.
+  virtual LockAttempt try_lock(const LockHolder& me) = 0;
+
+  /// Appends a run to housekeep_runs (creating the table on first use) and returns its id.
+  virtual std::int64_t record_run(const RunRecord& run) = 0;
+  /// Deletes recorded runs that started before `before`; returns how many went.
+  virtual std::int64_t prune_runs(TimePoint before) = 0;
+  /// Recorded runs, newest first; empty when nothing was ever recorded.
+  virtual std::vector<RunRecord> runs(const RunQuery& query) = 0;
+};
+
+/// How a store is opened.
+enum class AccessMode {
+  read_only,   // never writes, whatever the file allows
+  read_write,  // writes when the file allows it; read_only() tells
+};
+
+/// Options for opening a store.
+struct OpenOptions {
+  AccessMode mode = AccessMode::read_write;
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+/// A database URL split into its parts.
+struct DatabaseUrl {
+  std::string scheme; // "sqlite", "postgresql"
+  std::string path;   // file path for sqlite
+  std::string text;   // as given
+  std::map<std::string, std::string> params;
+
+  /// The URL with any password replaced by "****".
+  std::string redacted() const;
+};
+
+/// Parses `sqlite:///abs.db`, `sqlite://rel.db`, a bare path, or `postgresql://...`;
+/// throws UsageError on an unknown scheme.
+DatabaseUrl parse_database_url(std::string_view text);
+
+/// Opens the store for the URL with the backend its scheme names.
+std::unique_ptr<Store> open_store(const DatabaseUrl& url, const OpenOptions& options);
+
+/// True when `name` is `[A-Za-z_][A-Za-z0-9_]*`, optionally `schema.name`.
+bool is_safe_identifier(std::string_view name);
+
+} // namespace housekeep

@@ -1,0 +1,111 @@
+// Tasks: each one plain function over a store, listed once in one table.
+//
+// Adding a task:
+//  1. write `void run_<name>(TaskContext&, TaskResult&)` in src/tasks/ holding only its policy
+//     (purges build a PurgePolicy and call purge());
+//  2. add one row to k_tasks in src/tasks/tasks.cpp (name, summary, whether it writes);
+//  3. add its [tasks.<name>] keys to config.hpp/config.cpp and man/housekeep.toml.5;
+//  4. add it to the completions and tests/cli; the docs test fails until you do.
+// `run`, `daemon`, `scheduler-info`, `--help` and the completions all read the same table.
+#pragma once
+
+#include "housekeep/clock.hpp"
+#include "housekeep/config.hpp"
+#include "housekeep/error.hpp"
+#include "housekeep/log.hpp"
+#include "housekeep/store.hpp"
+
+#include <chrono>
+#include <memory>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace housekeep {
+
+/// Largest batch accepted: each key of a batch is one bound parameter.
+inline constexpr std::int64_t k_max_batch_size = 10000;
+
+/// Per-run choices from the command line or a job; unset members fall back to the config.
+struct RunOptions {
+  bool dry_run = false;
+  std::optional<Millis> older_than;
+  std::optional<std::int64_t> batch_size;
+  std::optional<Millis> sleep;
+};
+
+/// How a task run ended.
+enum class TaskStatus { ok, failed, refused, skipped };
+
+/// The word used for a status in output and history ("ok", "failed", ...).
+std::string_view task_status_name(TaskStatus status);
+
+/// Rows per table, in the order they were deleted (children first).
+using TableCounts = std::vector<std::pair<std::string, std::int64_t>>;
+
+/// What one task did; filled in as it goes, so a failure keeps the progress made before it.
+struct TaskResult {
+  std::string task;
+  TaskStatus status = TaskStatus::ok;
+  TableCounts deleted;
+  TableCounts stats;
+  std::int64_t batches = 0;
+  std::chrono::milliseconds duration{0};
+  ExitCode code = ExitCode::ok;
+  std::string error;
+  std::string hint;
+
+  /// Adds `rows` to the count of `table`, keeping first-seen order.
+  void add_deleted(const std::string& table, std::int64_t rows);
+};
+
+/// On a dry run, the row sets earlier tasks of the same run would have deleted, so that a
+/// later task does not count them again: `all --dry-run` then reports what `all` deletes.
+struct PlannedDeletions {
+  struct Entry {
+    std::shared_ptr<const RowSet> rows;
+    std::string key_column;
+  };
+  std::vector<Entry> entries;
+};
+
+/// Everything a task function may use. `now` is the instant the task started: every cutoff
+/// is computed from it once, so the task applies one consistent policy throughout.
+struct TaskContext {
+  Store& store;
+  const Config& config;
+  const RunOptions& options;
+  const Clock& clock;
+  TimePoint now;
+  const Logger& log;
+  PlannedDeletions* planned; // set on dry runs only
+};
+
+using TaskFn = void (*)(TaskContext& context, TaskResult& result);
+
+/// One row of the task table.
+struct TaskDef {
+  std::string_view name;
+  std::string_view summary;
+  bool writes; // deletes rows (needs write access and the purge lock unless dry-run)
+  TaskFn run;
+};
+
+/// The task table, in the order `all` runs them.
+std::span<const TaskDef> task_table();
+
+/// Task names as accepted by --task and jobs: the table's names, then "all".
+std::span<const std::string_view> task_names();
+
+/// True for a name in task_names().
+bool is_known_task(std::string_view name);
+
+/// Expands names ("all" included) into task rows, in table order, each once; throws
+/// UsageError naming an unknown task, with a "did you mean" hint.
+std::vector<const TaskDef*> resolve_tasks(const std::vector<std::string>& names);
+
+} // namespace housekeep

@@ -1,0 +1,41 @@
+// Comparing a time column with an instant, in the column's own representation, so that the
+// bare indexed column is compared with a bound value (never wrapped in a function).
+#pragma once
+
+#include "housekeep/clock.hpp"
+#include "housekeep/config.hpp"
+#include "housekeep/store.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace housekeep {
+
+/// How the instants of one column are written.
+struct TimeEncoding {
+  TimeFormat format = TimeFormat::iso8601; // never auto_detect once detected
+  bool date_only = false;                  // "2026-01-31"
+  char separator = 'T';                    // between date and time: 'T' or ' '
+  bool has_seconds = true;                 // "10:00:00" rather than "10:00"
+  std::string suffix;                      // "", "Z" or "+00:00"
+
+  /// The instant as a value comparable with the column's values (whole seconds).
+  Value encode(TimePoint t) const;
+  /// "iso8601 (2026-01-31 10:00:00)", "unix seconds", ... for logs.
+  std::string describe() const;
+};
+
+/// Reads one column value as an instant; throws DataError when it is not one.
+TimePoint decode_time(const Value& value, const TimeEncoding& encoding);
+
+/// Samples the lowest and highest values of `table.column` and works out their encoding.
+/// `configured` other than auto_detect is checked against the data. Returns nothing when the
+/// column holds no value. Throws DataError (naming `what`, e.g. "tasks.users") for mixed or
+/// unparseable layouts, non-UTC offsets, values before 1990 or more than a day in the future,
+/// and numbers whose size only makes sense in the other unix unit.
+std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view table,
+                                                 std::string_view column, TimeFormat configured,
+                                                 TimePoint now, std::string_view what);
+
+} // namespace housekeep

@@ -1,0 +1,497 @@
+#include "housekeep/config.hpp"
+
+#include "housekeep/duration.hpp"
+#include "housekeep/error.hpp"
+#include "housekeep/store.hpp"
+#include "housekeep/task.hpp"
+#include "housekeep/text.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace housekeep {
+
+std::string_view time_format_name(TimeFormat format)
+{
+  switch (format) {
+  case TimeFormat::auto_detect: return "auto";
+  case TimeFormat::iso8601: return "iso8601";
+  case TimeFormat::unix_seconds: return "unix";
+  case TimeFormat::unix_millis: return "unix_ms";
+  }
+  return "auto";
+}
+
+namespace {
+
+using Keys = std::initializer_list<std::string_view>;
+
+// Reads one TOML document, reporting every problem as FILE:LINE:COL.
+class Reader {
+public:
+  explicit Reader(std::string source) : m_source(std::move(source)) {}
+
+  [[noreturn]] void fail(const toml::source_region& where, const std::string& message,
+                         std::string hint = {}) const
+  {
+    throw ConfigError(fmt::format("{}:{}:{}: {}", m_source, where.begin.line, where.begin.column,
+                                  message),
+                      std::move(hint));
+  }
+
+  void check_keys(const toml::table& table, std::string_view section, Keys allowed) const
+  {
+    const std::vector<std::string_view> names(allowed);
+    for (auto&& [key, value] : table) {
+      const std::string_view name = key.str();
+      if (std::find(names.begin(), names.end(), name) != names.end()) {
+        continue;
+      }
+      const std::string guess = closest_match(name, names);
+      fail(key.source(), fmt::format("unknown key '{}' in [{}]", name, section),
+           guess.empty() ? fmt::format("valid keys: {}", fmt::join(names, ", "))
+                         : fmt::format("did you mean '{}'?", guess));
+    }
+  }
+
+  const toml::table* table(const toml::table& parent, std::string_view key,
+                           std::string_view section) const
+  {
+    const toml::node* node = parent.get(key);
+    if (node == nullptr) {
+      return nullptr;
+    }
+    if (!node->is_table()) {
+      fail(node->source(), fmt::format("{}.{} must be a table", section, key));
+    }
+    return node->as_table();
+  }
+
+  bool string(const toml::table& t, std::string_view key, std::string_view section,
+              std::string& out) const
+  {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) {
+      return false;
+    }
+    if (!node->is_string()) {
+      fail(node->source(), fmt::format("{}.{} must be a string", section, key));
+    }
+    out = node->as_string()->get();
+    return true;
+  }
+
+  void identifier(const toml::table& t, std::string_view key, std::string_view section,
+                  std::string& out) const
+  {
+    std::string value;
+    if (!string(t, key, section, value)) {
+      return;
+    }
+    if (!is_safe_identifier(value)) {
+      fail(t.get(key)->source(),
+           fmt::format("{}.{}: '{}' is not a safe SQL identifier", section, key, value),
+           "names must match [A-Za-z_][A-Za-z0-9_]* (optionally schema.name)");
+    }
+    out = std::move(value);
+  }
+
+  void duration(const toml::table& t, std::string_view key, std::string_view section,
+                Millis& out) const
+  {
+    std::string text;
+    if (!string(t, key, section, text)) {
+      return;
+    }
+    try {
+      out = parse_duration(text);
+    } catch (const UsageError& e) {
+      fail(t.get(key)->source(), fmt::format("{}.{}: {}", section, key, e.what()), e.hint());
+    }
+  }
+
+  void optional_duration(const toml::table& t, std::string_view key, std::string_view section,
+                         std::optional<Millis>& out) const
+  {
+    if (t.get(key) != nullptr) {
+      Millis value{};
+      duration(t, key, section, value);
+      out = value;
+    }
+  }
+
+  void integer(const toml::table& t, std::string_view key, std::string_view section,
+               std::int64_t& out, std::int64_t min, std::int64_t max) const
+  {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) {
+      return;
+    }
+    if (!node->is_integer()) {
+      fail(node->source(), fmt::format("{}.{} must be an integer", section, key));
+    }
+    const std::int64_t value = node->as_integer()->get();
+    if (value < min || value > max) {
+      fail(node->source(), fmt::format("{}.{}: {} is out of range {}-{}", section, key, value, min, max));
+    }
+    out = value;
+  }
+
+  void boolean(const toml::table& t, std::string_view key, std::string_view section, bool& out) const
+  {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) {
+      return;
+    }
+    if (!node->is_boolean()) {
+      fail(node->source(), fmt::format("{}.{} must be true or false", section, key));
+    }
+    out = node->as_boolean()->get();
+  }
+
+  void time_format(const toml::table& t, std::string_view section, TimeFormat& out) const
+  {
+    std::string text;
+    if (!string(t, "time_format", section, text)) {
+      return;
+    }
+    for (auto format : {TimeFormat::auto_detect, TimeFormat::iso8601, TimeFormat::unix_seconds,
+                        TimeFormat::unix_millis}) {
+      if (time_format_name(format) == text) {
+        out = format;
+        return;
+      }
+    }
+    fail(t.get("time_format")->source(),
+         fmt::format("{}.time_format: unknown format '{}'", section, text),
+         "use one of: auto, iso8601, unix, unix_ms");
+  }
+
+  void children(const toml::table& t, std::string_view section, std::vector<ChildConfig>& out) const
+  {
+    const toml::node* node = t.get("children");
+    if (node == nullptr) {
+      return;
+    }
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      fail(node->source(), fmt::format("{}.children must be an array of tables", section),
+           "children = [ { table = \"messages\", foreign_key = \"conversation_id\" } ]");
+    }
+    out.clear();
+    for (const toml::node& element : *array) {
+      const toml::table* child = element.as_table();
+      if (child == nullptr) {
+        fail(element.source(), fmt::format("{}.children: each entry must be a table", section));
+      }
+      const std::string child_section = fmt::format("{}.children", section);
+      check_keys(*child, child_section, {"table", "foreign_key", "id_column"});
+      ChildConfig config{"", "", "id"};
+      identifier(*child, "table", child_section, config.table);
+      identifier(*child, "foreign_key", child_section, config.foreign_key);
+      identifier(*child, "id_column", child_section, config.id_column);
+      if (config.table.empty() || config.foreign_key.empty()) {
+        fail(element.source(), fmt::format("{}: each child needs 'table' and 'foreign_key'", child_section));
+      }
+      out.push_back(std::move(config));
+    }
+  }
+
+  const std::string& source() const { return m_source; }
+
+private:
+  std::string m_source;
+};
+
+void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
+{
+  r.check_keys(t, "database", {"url", "busy_timeout"});
+  r.string(t, "url", "database", out.url);
+  r.duration(t, "busy_timeout", "database", out.busy_timeout);
+}
+
+void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
+{
+  r.check_keys(t, "defaults",
+               {"batch_size", "sleep", "timezone", "misfire_grace", "history_keep"});
+  r.integer(t, "batch_size", "defaults", out.batch_size, 1, k_max_batch_size);
+  r.duration(t, "sleep", "defaults", out.sleep);
+  r.string(t, "timezone", "defaults", out.timezone);
+  r.duration(t, "misfire_grace", "defaults", out.misfire_grace);
+  r.duration(t, "history_keep", "defaults", out.history_keep);
+}
+
+void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
+{
+  r.check_keys(tasks, "tasks", {"conversations", "messages", "users", "stats"});
+  if (const auto* t = r.table(tasks, "conversations", "tasks")) {
+    constexpr std::string_view s = "tasks.conversations";
+    auto& c = out.conversations;
+    r.check_keys(*t, s, {"table", "id_column", "time_column", "time_format", "older_than", "children"});
+    r.identifier(*t, "table", s, c.table);
+    r.identifier(*t, "id_column", s, c.id_column);
+    r.identifier(*t, "time_column", s, c.time_column);
+    r.time_format(*t, s, c.time_format);
+    r.duration(*t, "older_than", s, c.older_than);
+    r.children(*t, s, c.children);
+  }
+  if (const auto* t = r.table(tasks, "messages", "tasks")) {
+    constexpr std::string_view s = "tasks.messages";
+    auto& c = out.messages;
+    r.check_keys(*t, s, {"table", "id_column", "foreign_key", "parent", "parent_id_column",
+                         "time_column", "time_format", "children"});
+    r.identifier(*t, "table", s, c.table);
+    r.identifier(*t, "id_column", s, c.id_column);
+    r.identifier(*t, "foreign_key", s, c.foreign_key);
+    r.identifier(*t, "parent", s, c.parent);
+    r.identifier(*t, "parent_id_column", s, c.parent_id_column);
+    r.identifier(*t, "time_column", s, c.time_column);
+    r.time_format(*t, s, c.time_format);
+    r.children(*t, s, c.children);
+  }
+  if (const auto* t = r.table(tasks, "users", "tasks")) {
+    constexpr std::string_view s = "tasks.users";
+    auto& c = out.users;
+    r.check_keys(*t, s, {"table", "id_column", "time_column", "time_format", "active_column",
+                         "older_than", "children"});
+    r.identifier(*t, "table", s, c.table);
+    r.identifier(*t, "id_column", s, c.id_column);
+    r.identifier(*t, "time_column", s, c.time_column);
+    r.time_format(*t, s, c.time_format);
+    r.identifier(*t, "active_column", s, c.active_column);
+    r.duration(*t, "older_than", s, c.older_than);
+    r.children(*t, s, c.children);
+  }
+  if (const auto* t = r.table(tasks, "stats", "tasks")) {
+    r.check_keys(*t, "tasks.stats", {"recent"});
+    r.duration(*t, "recent", "tasks.stats", out.stats.recent);
+  }
+}
+
+void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
+{
+  out.jobs.clear();
+  for (auto&& [key, node] : jobs) {
+    const std::string name(key.str());
+    const std::string section = fmt::format("jobs.{}", name);
+    const toml::table* t = node.as_table();
+    if (t == nullptr) {
+      r.fail(node.source(), fmt::format("[{}] must be a table", section));
+    }
+    r.check_keys(*t, section,
+                 {"task", "schedule", "timezone", "misfire_grace", "catch_up", "enabled"});
+    const bool plain_name = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+    });
+    if (!plain_name) {
+      r.fail(key.source(), fmt::format("job name '{}' may only use letters, digits, '_' and '-'", name),
+             "job names become file names of systemd units and crontab comments");
+    }
+    JobConfig job;
+    job.name = name;
+    if (!r.string(*t, "task", section, job.task)) {
+      r.fail(t->source(), fmt::format("[{}] needs a 'task'", section));
+    }
+    if (!is_known_task(job.task)) {
+      const std::string guess = closest_match(job.task, task_names());
+      r.fail(t->get("task")->source(), fmt::format("{}.task: unknown task '{}'", section, job.task),
+             guess.empty() ? fmt::format("known tasks: {}", fmt::join(task_names(), ", "))
+                           : fmt::format("did you mean '{}'?", guess));
+    }
+    if (!r.string(*t, "schedule", section, job.schedule) || job.schedule.empty()) {
+      r.fail(t->source(), fmt::format("[{}] needs a 'schedule'", section));
+    }
+    r.string(*t, "timezone", section, job.timezone);
+    r.optional_duration(*t, "misfire_grace", section, job.misfire_grace);
+    r.string(*t, "catch_up", section, job.catch_up);
+    if (job.catch_up != "once" && job.catch_up != "skip") {
+      r.fail(t->get("catch_up")->source(),
+             fmt::format("{}.catch_up: '{}' is not a policy", section, job.catch_up),
+             "use \"once\" or \"skip\"");
+    }
+    r.boolean(*t, "enabled", section, job.enabled);
+    out.jobs.push_back(std::move(job));
+  }
+}
+
+// Deletes cascade along the union of every task's children; a cycle there would never end.
+void check_cascade_cycles(const Config& config)
+{
+  std::multimap<std::string, std::string> edges;
+  auto add = [&](const std::string& parent, const std::vector<ChildConfig>& children) {
+    for (const auto& child : children) {
+      edges.emplace(parent, child.table);
+    }
+  };
+  add(config.conversations.table, config.conversations.children);
+  add(config.messages.table, config.messages.children);
+  add(config.users.table, config.users.children);
+
+  std::set<std::string> done;
+  std::vector<std::string> path;
+  auto visit = [&](auto&& self, const std::string& table) -> void {
+    if (std::find(path.begin(), path.end(), table) != path.end()) {
+      path.push_back(table);
+      throw ConfigError(fmt::format("{}: the children of the tasks form a cycle: {}", config.source,
+                                    fmt::join(path, " -> ")),
+                        "a table cannot be its own descendant");
+    }
+    if (done.count(table) != 0) {
+      return;
+    }
+    path.push_back(table);
+    auto [begin, end] = edges.equal_range(table);
+    for (auto it = begin; it != end; ++it) {
+      self(self, it->second);
+    }
+    path.pop_back();
+    done.insert(table);
+  };
+  for (const auto& [parent, child] : edges) {
+    visit(visit, parent);
+  }
+}
+
+} // namespace
+
+Config parse_config(std::string_view toml_text, const std::string& source)
+{
+  Config config;
+  config.source = source;
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}:{}: invalid TOML: {}", source, e.source().begin.line,
+                                  e.source().begin.column, e.description()),
+                      "see housekeep.toml(5) for the file format");
+  }
+  const Reader r(source);
+  r.check_keys(root, "top level", {"database", "defaults", "tasks", "jobs"});
+  if (const auto* t = r.table(root, "database", "top level")) {
+    read_database(r, *t, config.database);
+  }
+  if (const auto* t = r.table(root, "defaults", "top level")) {
+    read_defaults(r, *t, config.defaults);
+  }
+  if (const auto* t = r.table(root, "tasks", "top level")) {
+    read_tasks(r, *t, config);
+  }
+  if (const auto* t = r.table(root, "jobs", "top level")) {
+    read_jobs(r, *t, config);
+  }
+  check_cascade_cycles(config);
+  return config;
+}
+
+Config load_config_file(const std::string& path)
+{
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    if (errno == EACCES) {
+      throw PermissionError(fmt::format("cannot read configuration '{}': permission denied", path));
+    }
+    throw NotFoundError(fmt::format("configuration file '{}' not found", path),
+                        "check --config or HOUSEKEEP_CONFIG; without either, ./housekeep.toml and "
+                        "/etc/housekeep/housekeep.toml are tried, then built-in defaults");
+  }
+  if (S_ISDIR(info.st_mode)) {
+    throw ConfigError(fmt::format("configuration '{}' is a directory", path));
+  }
+  if (::access(path.c_str(), R_OK) != 0) {
+    throw PermissionError(fmt::format("cannot read configuration '{}': permission denied", path));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (!in.good() && !in.eof()) {
+    throw IoError(fmt::format("cannot read configuration '{}'", path));
+  }
+  return parse_config(buffer.str(), path);
+}
+
+namespace {
+
+std::string toml_string(std::string_view text)
+{
+  std::ostringstream out;
+  out << toml::value<std::string>(std::string(text));
+  return out.str();
+}
+
+std::string children_toml(const std::vector<ChildConfig>& children)
+{
+  std::vector<std::string> items;
+  for (const auto& child : children) {
+    items.push_back(fmt::format("{{ table = {}, foreign_key = {}, id_column = {} }}",
+                                toml_string(child.table), toml_string(child.foreign_key),
+                                toml_string(child.id_column)));
+  }
+  return items.empty() ? "[]" : fmt::format("[ {} ]", fmt::join(items, ", "));
+}
+
+std::string dur(Millis value)
+{
+  return toml_string(format_duration(value));
+}
+
+} // namespace
+
+std::string config_to_toml(const Config& c)
+{
+  std::string out = fmt::format("# effective configuration (from {})\n\n", c.source);
+  out += "[database]\n";
+  if (!c.database.url.empty()) {
+    out += fmt::format("url = {}\n", toml_string(parse_database_url(c.database.url).redacted()));
+  }
+  out += fmt::format("busy_timeout = {}\n\n", dur(c.database.busy_timeout));
+  out += fmt::format("[defaults]\nbatch_size = {}\nsleep = {}\ntimezone = {}\nmisfire_grace = {}\n"
+                     "history_keep = {}\n\n",
+                     c.defaults.batch_size, dur(c.defaults.sleep), toml_string(c.defaults.timezone),
+                     dur(c.defaults.misfire_grace), dur(c.defaults.history_keep));
+  const auto& cv = c.conversations;
+  out += fmt::format("[tasks.conversations]\ntable = {}\nid_column = {}\ntime_column = {}\n"
+                     "time_format = {}\nolder_than = {}\nchildren = {}\n\n",
+                     toml_string(cv.table), toml_string(cv.id_column), toml_string(cv.time_column),
+                     toml_string(time_format_name(cv.time_format)), dur(cv.older_than),
+                     children_toml(cv.children));
+  const auto& m = c.messages;
+  out += fmt::format("[tasks.messages]\ntable = {}\nid_column = {}\nforeign_key = {}\nparent = {}\n"
+                     "parent_id_column = {}\ntime_column = {}\ntime_format = {}\nchildren = {}\n\n",
+                     toml_string(m.table), toml_string(m.id_column), toml_string(m.foreign_key),
+                     toml_string(m.parent), toml_string(m.parent_id_column),
+                     toml_string(m.time_column), toml_string(time_format_name(m.time_format)),
+                     children_toml(m.children));
+  const auto& u = c.users;
+  out += fmt::format("[tasks.users]\ntable = {}\nid_column = {}\ntime_column = {}\ntime_format = {}\n"
+                     "active_column = {}\nolder_than = {}\nchildren = {}\n\n",
+                     toml_string(u.table), toml_string(u.id_column), toml_string(u.time_column),
+                     toml_string(time_format_name(u.time_format)), toml_string(u.active_column),
+                     dur(u.older_than), children_toml(u.children));
+  out += fmt::format("[tasks.stats]\nrecent = {}\n", dur(c.stats.recent));
+  for (const auto& job : c.jobs) {
+    out += fmt::format("\n[jobs.{}]\ntask = {}\nschedule = {}\n", job.name, toml_string(job.task),
+                       toml_string(job.schedule));
+    if (!job.timezone.empty()) {
+      out += fmt::format("timezone = {}\n", toml_string(job.timezone));
+    }
+    if (job.misfire_grace) {
+      out += fmt::format("misfire_grace = {}\n", dur(*job.misfire_grace));
+    }
+    out += fmt::format("catch_up = {}\nenabled = {}\n", toml_string(job.catch_up), job.enabled);
+  }
+  return out;
+}
+
+} // namespace housekeep

@@ -1,0 +1,25 @@
+#include "housekeep/error.hpp"
+
+namespace housekeep {
+
+std::string_view exit_code_kind(ExitCode code)
+{
+  switch (code) {
+  case ExitCode::ok: return "ok";
+  case ExitCode::task_failed: return "task_failed";
+  case ExitCode::refused: return "refused";
+  case ExitCode::usage: return "usage";
+  case ExitCode::data: return "data";
+  case ExitCode::no_input: return "not_found";
+  case ExitCode::unavailable: return "unavailable";
+  case ExitCode::internal: return "internal";
+  case ExitCode::cant_create: return "cant_create";
+  case ExitCode::io: return "io";
+  case ExitCode::temp_fail: return "temporary";
+  case ExitCode::no_permission: return "permission";
+  case ExitCode::config: return "config";
+  }
+  return "internal";
+}
+
+} // namespace housekeep

@@ -1,0 +1,200 @@
+#include "housekeep/run.hpp"
+
+#include "housekeep/duration.hpp"
+#include "housekeep/error.hpp"
+#include "housekeep/text.hpp"
+
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+namespace housekeep {
+
+namespace {
+
+std::string host_name()
+{
+  char buffer[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buffer, sizeof buffer - 1) != 0) {
+    return "unknown";
+  }
+  return buffer;
+}
+
+std::string task_list(const RunRequest& request)
+{
+  std::vector<std::string_view> names;
+  for (const auto* task : request.tasks) {
+    names.push_back(task->name);
+  }
+  return fmt::format("{}", fmt::join(names, ","));
+}
+
+std::unique_ptr<Lock> acquire_lock(Store& store, const RunRequest& request, const Clock& clock,
+                                   const Logger& log)
+{
+  const LockHolder me{static_cast<std::int64_t>(::getpid()), host_name(),
+                      fmt::format("run --task {}", task_list(request)), format_utc(clock.now())};
+  const TimePoint deadline = request.lock_wait ? clock.now() + *request.lock_wait : clock.now();
+  bool announced = false;
+  while (true) {
+    LockAttempt attempt = store.try_lock(me);
+    if (attempt.lock) {
+      return std::move(attempt.lock);
+    }
+    const LockHolder holder = attempt.holder.value_or(LockHolder{});
+    const std::string who =
+      holder.pid == 0 ? std::string("another housekeep process")
+                      : fmt::format("pid {} on {} ({}, since {})", holder.pid, holder.host,
+                                    holder.what, holder.since);
+    if (clock.now() >= deadline) {
+      throw TempFailError(fmt::format("database '{}' is busy: {} holds the purge lock",
+                                      store.describe(), who),
+                          request.lock_wait ? "it did not finish within --wait; try again later"
+                                            : "try again later, or pass --wait[=DURATION] to wait "
+                                              "for it");
+    }
+    if (!announced) {
+      log.notice("waiting for the purge lock held by {}", who);
+      announced = true;
+    }
+    clock.sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+std::string summary_line(const TaskResult& result)
+{
+  if (!result.stats.empty()) {
+    std::vector<std::string> parts;
+    for (const auto& [name, value] : result.stats) {
+      parts.push_back(fmt::format("{}={}", name, value));
+    }
+    return fmt::format("{}", fmt::join(parts, " "));
+  }
+  std::vector<std::string> parts;
+  for (const auto& [table, rows] : result.deleted) {
+    parts.push_back(fmt::format("{} {}", with_thousands(rows), table));
+  }
+  return parts.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+} // namespace
+
+bool RunReport::ok() const
+{
+  return first_failure() == nullptr;
+}
+
+const TaskResult* RunReport::first_failure() const
+{
+  for (const auto& task : tasks) {
+    if (task.status != TaskStatus::ok && task.status != TaskStatus::skipped) {
+      return &task;
+    }
+  }
+  return nullptr;
+}
+
+RunReport run_tasks(Store& store, const Config& config, const RunRequest& request,
+                    const Clock& clock, const Logger& log)
+{
+  RunReport report;
+  report.dry_run = request.options.dry_run;
+  report.started_at = clock.now();
+
+  const bool writes = !request.options.dry_run &&
+                      std::any_of(request.tasks.begin(), request.tasks.end(),
+                                  [](const TaskDef* task) { return task->writes; });
+  if (writes && store.read_only()) {
+    throw PermissionError(fmt::format("database '{}' is read-only; a real run needs write access",
+                                      store.describe()),
+                          "check the file's permissions, or use --dry-run to see what would go");
+  }
+  std::unique_ptr<Lock> lock;
+  if (writes) {
+    lock = acquire_lock(store, request, clock, log);
+  }
+  const bool record = !request.options.dry_run && !store.read_only();
+  if (!request.options.dry_run && store.read_only()) {
+    log.notice("database '{}' is read-only; this run is not recorded in housekeep_runs",
+               store.describe());
+  }
+
+  PlannedDeletions planned;
+  for (const TaskDef* task : request.tasks) {
+    TaskResult result;
+    result.task = std::string(task->name);
+    const TimePoint started = clock.now();
+    TaskContext context{store, config, request.options, clock, started, log,
+                        request.options.dry_run ? &planned : nullptr};
+    log.debug("{}: started{}", task->name, request.options.dry_run ? " (dry run)" : "");
+    try {
+      task->run(context, result);
+    } catch (const Error& e) {
+      result.status = e.code() == ExitCode::refused ? TaskStatus::refused : TaskStatus::failed;
+      result.code = e.code();
+      result.error = e.what();
+      result.hint = e.hint();
+    } catch (const std::exception& e) {
+      result.status = TaskStatus::failed;
+      result.code = ExitCode::internal;
+      result.error = fmt::format("internal error in task '{}': {}", task->name, e.what());
+      result.hint = "this is a bug in housekeep; please report it with the command line used";
+    }
+    const TimePoint finished = clock.now();
+    result.duration = finished - started;
+
+    if (result.status == TaskStatus::ok) {
+      const char* verb = !task->writes ? "" : request.options.dry_run ? "would delete " : "deleted ";
+      log.info("{}: {}{} in {}", task->name, verb, summary_line(result),
+               humanize_duration(result.duration));
+    } else {
+      log.error("{}", result.error);
+      if (!result.hint.empty()) {
+        log.hint(result.hint);
+      }
+    }
+
+    if (record) {
+      RunRecord run;
+      run.job = request.job;
+      run.task = result.task;
+      run.started_at = started;
+      run.finished_at = finished;
+      run.status = std::string(task_status_name(result.status));
+      for (const auto& [table, rows] : result.deleted) {
+        run.deleted[table] = rows;
+      }
+      run.error = result.error;
+      run.host = host_name();
+      run.pid = static_cast<std::int64_t>(::getpid());
+      run.dry_run = request.options.dry_run;
+      try {
+        store.record_run(run);
+      } catch (const Error& e) {
+        // The task's own outcome stands; a history failure is reported, not turned into one.
+        log.warning("could not record the run of '{}': {}", task->name, e.what());
+      }
+    }
+    report.tasks.push_back(std::move(result));
+  }
+
+  if (record) {
+    try {
+      const auto pruned = store.prune_runs(clock.now() - config.defaults.history_keep);
+      if (pruned > 0) {
+        log.debug("pruned {} runs older than {} from housekeep_runs", pruned,
+                  format_duration(config.defaults.history_keep));
+      }
+    } catch (const Error& e) {
+      log.warning("could not prune housekeep_runs: {}", e.what());
+    }
+  }
+  report.finished_at = clock.now();
+  return report;
+}
+
+} // namespace housekeep

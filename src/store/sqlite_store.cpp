@@ -1,0 +1,497 @@
+#include "store/sqlite_store.hpp"
+
+#include "housekeep/error.hpp"
+#include "store/file_lock.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace housekeep {
+
+namespace {
+
+std::string quote(std::string_view identifier)
+{
+  // Identifiers come only from validated configuration; quoting keeps reserved words working.
+  const auto dot = identifier.find('.');
+  if (dot != std::string_view::npos) {
+    return fmt::format("\"{}\".\"{}\"", identifier.substr(0, dot), identifier.substr(dot + 1));
+  }
+  return fmt::format("\"{}\"", identifier);
+}
+
+// Maps a SQLite failure to the exit statuses of SPEC §3.
+[[noreturn]] void rethrow(const SQLite::Exception& e, const std::string& path, std::string_view doing)
+{
+  const int primary = e.getErrorCode() & 0xff;
+  const std::string what = fmt::format("database '{}': {}: {}", path, doing, e.what());
+  switch (primary) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    throw TempFailError(what, "another process holds a write lock; retry later or raise "
+                              "database.busy_timeout");
+  case SQLITE_NOTADB:
+  case SQLITE_CORRUPT:
+    throw DataError(fmt::format("database '{}' is not a valid SQLite database ({})", path,
+                                e.what()));
+  case SQLITE_READONLY:
+  case SQLITE_FULL:
+  case SQLITE_IOERR:
+    throw IoError(what);
+  case SQLITE_PERM:
+  case SQLITE_AUTH:
+    throw PermissionError(what);
+  case SQLITE_CANTOPEN:
+    throw NotFoundError(what);
+  case SQLITE_ERROR:
+    throw DataError(what);
+  default:
+    throw TaskError(what);
+  }
+}
+
+class SqlBuilder {
+public:
+  std::string sql;
+  std::vector<Value> binds;
+
+  void rowset_where(const RowSet& rows, const std::string& alias)
+  {
+    bool first = true;
+    for (const auto& condition : rows.where) {
+      sql += first ? " WHERE " : " AND ";
+      first = false;
+      condition_sql(condition, alias);
+    }
+  }
+
+  void bind_all(SQLite::Statement& statement) const
+  {
+    int index = 1;
+    for (const auto& value : binds) {
+      std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::monostate>) {
+            statement.bind(index);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            statement.bind(index, static_cast<int64_t>(v));
+          } else {
+            statement.bind(index, v);
+          }
+        },
+        value);
+      ++index;
+    }
+  }
+
+private:
+  int m_next_alias = 1;
+
+  std::string next_alias() { return fmt::format("t{}", m_next_alias++); }
+
+  void condition_sql(const Condition& condition, const std::string& alias)
+  {
+    std::visit(
+      [&](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        const std::string column = alias + "." + quote(c.column);
+        if constexpr (std::is_same_v<T, Before>) {
+          sql += column + " < ?";
+          binds.push_back(c.bound);
+        } else if constexpr (std::is_same_v<T, AtOrAfter>) {
+          sql += column + " >= ?";
+          binds.push_back(c.bound);
+        } else if constexpr (std::is_same_v<T, IsFalse>) {
+          sql += column + " = 0";
+        } else if constexpr (std::is_same_v<T, IsTrue>) {
+          sql += "(" + column + " IS NOT NULL AND " + column + " <> 0)";
+        } else if constexpr (std::is_same_v<T, Orphan>) {
+          const std::string parent = next_alias();
+          sql += fmt::format("({0} IS NULL OR NOT EXISTS (SELECT 1 FROM {1} AS {2} WHERE {2}.{3} = {0}))",
+                             column, quote(c.parent_table), parent, quote(c.parent_key));
+        } else if constexpr (std::is_same_v<T, KeyIn>) {
+          if (c.keys.empty()) {
+            sql += "0";
+            return;
+          }
+          sql += column + " IN (";
+          for (std::size_t i = 0; i < c.keys.size(); ++i) {
+            sql += i == 0 ? "?" : ",?";
+            binds.push_back(c.keys[i]);
+          }
+          sql += ")";
+        } else if constexpr (std::is_same_v<T, ChildOf>) {
+          const std::string parent = next_alias();
+          sql += fmt::format("{} IN (SELECT {}.{} FROM {} AS {}", column, parent,
+                             quote(c.parent_key), quote(c.parent->table), parent);
+          rowset_where(*c.parent, parent);
+          sql += ")";
+        } else if constexpr (std::is_same_v<T, NotAmong>) {
+          const std::string other = next_alias();
+          sql += fmt::format("NOT EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}",
+                             quote(c.rows->table), other, quote(c.column), column);
+          for (const auto& inner : c.rows->where) {
+            sql += " AND ";
+            condition_sql(inner, other);
+          }
+          sql += ")";
+        }
+      },
+      condition);
+  }
+};
+
+class SqliteTransaction final : public Transaction {
+public:
+  SqliteTransaction(SQLite::Database& db, std::string path) : m_db(db), m_path(std::move(path))
+  {
+    try {
+      m_db.exec("BEGIN IMMEDIATE");
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot start a write transaction");
+    }
+  }
+
+  ~SqliteTransaction() override
+  {
+    if (!m_done) {
+      // Rolling back cannot usefully fail; if it does, SQLite rolls back on close anyway.
+      sqlite3_exec(m_db.getHandle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+
+  SqliteTransaction(const SqliteTransaction&) = delete;
+  SqliteTransaction& operator=(const SqliteTransaction&) = delete;
+
+  void commit() override
+  {
+    try {
+      m_db.exec("COMMIT");
+      m_done = true;
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot commit");
+    }
+  }
+
+private:
+  SQLite::Database& m_db;
+  std::string m_path;
+  bool m_done = false;
+};
+
+Value read_value(const SQLite::Column& column)
+{
+  switch (column.getType()) {
+  case SQLITE_INTEGER: return Value{static_cast<std::int64_t>(column.getInt64())};
+  case SQLITE_FLOAT: return Value{column.getDouble()};
+  case SQLITE_NULL: return Value{};
+  default: return Value{column.getString()};
+  }
+}
+
+class SqliteStore final : public Store {
+public:
+  SqliteStore(const DatabaseUrl& url, const OpenOptions& options)
+    : m_url(url), m_path(url.path), m_db(open(url, options))
+  {
+    try {
+      // Reading the schema is the first access that fails on a file that is not a database.
+      m_db.execAndGet("SELECT count(*) FROM sqlite_master");
+      // Per connection only: enforces declared foreign keys; never changes the file.
+      m_db.exec("PRAGMA foreign_keys = ON");
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot read the schema");
+    }
+  }
+
+  std::string describe() const override { return m_url.redacted(); }
+
+  bool read_only() const override { return sqlite3_db_readonly(m_db.getHandle(), "main") == 1; }
+
+  std::optional<std::vector<std::string>> columns(std::string_view table) override
+  {
+    std::string pragma;
+    const auto dot = table.find('.');
+    if (dot == std::string_view::npos) {
+      pragma = fmt::format("PRAGMA table_info({})", quote(table));
+    } else {
+      pragma = fmt::format("PRAGMA {}.table_info({})", quote(table.substr(0, dot)),
+                           quote(table.substr(dot + 1)));
+    }
+    std::vector<std::string> names;
+    try {
+      SQLite::Statement statement(m_db, pragma);
+      while (statement.executeStep()) {
+        names.push_back(statement.getColumn(1).getString());
+      }
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, fmt::format("cannot read the columns of '{}'", table));
+    }
+    if (names.empty()) {
+      return std::nullopt;
+    }
+    return names;
+  }
+
+  std::vector<ForeignKey> references_to(std::string_view table) override
+  {
+    std::vector<ForeignKey> found;
+    try {
+      SQLite::Statement tables(m_db, "SELECT name FROM sqlite_master WHERE type = 'table'");
+      while (tables.executeStep()) {
+        const std::string child = tables.getColumn(0).getString();
+        SQLite::Statement keys(m_db, fmt::format("PRAGMA foreign_key_list({})", quote(child)));
+        while (keys.executeStep()) {
+          if (keys.getColumn(2).getString() == table) {
+            found.push_back({child, keys.getColumn(3).getString(), std::string(table)});
+          }
+        }
+      }
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot read foreign keys");
+    }
+    return found;
+  }
+
+  std::int64_t count(const RowSet& rows) override
+  {
+    SqlBuilder q;
+    q.sql = fmt::format("SELECT count(*) FROM {} AS t0", quote(rows.table));
+    q.rowset_where(rows, "t0");
+    return query_int(q, rows.table);
+  }
+
+  std::vector<Value> sample(std::string_view table, std::string_view column, std::size_t limit,
+                            bool highest_first) override
+  {
+    SqlBuilder q;
+    q.sql = fmt::format("SELECT {0} FROM {1} WHERE {0} IS NOT NULL ORDER BY {0} {2} LIMIT ?",
+                        quote(column), quote(table), highest_first ? "DESC" : "ASC");
+    q.binds.emplace_back(static_cast<std::int64_t>(limit));
+    return query_column(q, table);
+  }
+
+  std::vector<Value> select_keys(const RowSet& rows, std::string_view key_column,
+                                 std::size_t limit) override
+  {
+    SqlBuilder q;
+    q.sql = fmt::format("SELECT t0.{} FROM {} AS t0", quote(key_column), quote(rows.table));
+    q.rowset_where(rows, "t0");
+    q.sql += " LIMIT ?";
+    q.binds.emplace_back(static_cast<std::int64_t>(limit));
+    return query_column(q, rows.table);
+  }
+
+  std::int64_t erase(const RowSet& rows) override
+  {
+    SqlBuilder q;
+    q.sql = fmt::format("DELETE FROM {} AS t0", quote(rows.table));
+    q.rowset_where(rows, "t0");
+    try {
+      SQLite::Statement statement(m_db, q.sql);
+      q.bind_all(statement);
+      statement.exec();
+      return sqlite3_changes64(m_db.getHandle());
+    } catch (const SQLite::Exception& e) {
+      if ((e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT) {
+        throw TaskError(fmt::format("database '{}': deleting from '{}' would break a constraint: {}",
+                                    m_path, rows.table, e.what()),
+                        "another table references these rows; list it under 'children'");
+      }
+      rethrow(e, m_path, fmt::format("cannot delete from '{}'", rows.table));
+    }
+  }
+
+  std::unique_ptr<Transaction> begin_write() override
+  {
+    return std::make_unique<SqliteTransaction>(m_db, m_path);
+  }
+
+  LockAttempt try_lock(const LockHolder& me) override
+  {
+    return try_file_lock(m_path + "-housekeep.lock", me);
+  }
+
+  std::int64_t record_run(const RunRecord& run) override
+  {
+    try {
+      ensure_runs_table();
+      SQLite::Statement insert(
+        m_db, "INSERT INTO housekeep_runs (job, task, started_at, finished_at, status, deleted, "
+              "error, host, pid, dry_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      insert.bind(1, run.job);
+      insert.bind(2, run.task);
+      insert.bind(3, format_utc(run.started_at));
+      insert.bind(4, format_utc(run.finished_at));
+      insert.bind(5, run.status);
+      insert.bind(6, nlohmann::json(run.deleted).dump());
+      if (run.error.empty()) {
+        insert.bind(7);
+      } else {
+        insert.bind(7, run.error);
+      }
+      insert.bind(8, run.host);
+      insert.bind(9, static_cast<int64_t>(run.pid));
+      insert.bind(10, run.dry_run ? 1 : 0);
+      insert.exec();
+      return m_db.getLastInsertRowid();
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot record the run in housekeep_runs");
+    }
+  }
+
+  std::vector<RunRecord> runs(const RunQuery& query) override
+  {
+    std::vector<RunRecord> out;
+    try {
+      if (!m_db.tableExists("housekeep_runs")) {
+        return out;
+      }
+      std::string sql = "SELECT id, job, task, started_at, finished_at, status, deleted, error, "
+                        "host, pid, dry_run FROM housekeep_runs";
+      if (!query.task.empty()) {
+        sql += " WHERE task = ?";
+      }
+      sql += " ORDER BY started_at DESC, id DESC LIMIT ?";
+      SQLite::Statement statement(m_db, sql);
+      int index = 1;
+      if (!query.task.empty()) {
+        statement.bind(index++, query.task);
+      }
+      statement.bind(index, static_cast<int64_t>(query.limit));
+      while (statement.executeStep()) {
+        RunRecord run;
+        run.id = statement.getColumn(0).getInt64();
+        run.job = statement.getColumn(1).getString();
+        run.task = statement.getColumn(2).getString();
+        run.started_at = parse_utc(statement.getColumn(3).getString());
+        run.finished_at = parse_utc(statement.getColumn(4).getString());
+        run.status = statement.getColumn(5).getString();
+        const auto deleted = nlohmann::json::parse(statement.getColumn(6).getString(), nullptr, false);
+        if (deleted.is_object()) {
+          for (const auto& [table, rows] : deleted.items()) {
+            if (rows.is_number_integer()) {
+              run.deleted[table] = rows.get<std::int64_t>();
+            }
+          }
+        }
+        run.error = statement.getColumn(7).getString();
+        run.host = statement.getColumn(8).getString();
+        run.pid = statement.getColumn(9).getInt64();
+        run.dry_run = statement.getColumn(10).getInt() != 0;
+        out.push_back(std::move(run));
+      }
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot read housekeep_runs");
+    }
+    return out;
+  }
+
+  std::int64_t prune_runs(TimePoint before) override
+  {
+    try {
+      if (!m_db.tableExists("housekeep_runs")) {
+        return 0;
+      }
+      SQLite::Statement statement(m_db, "DELETE FROM housekeep_runs WHERE started_at < ?");
+      statement.bind(1, format_utc(before));
+      return statement.exec();
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot prune housekeep_runs");
+    }
+  }
+
+private:
+  DatabaseUrl m_url;
+  std::string m_path;
+  SQLite::Database m_db;
+
+  static SQLite::Database open(const DatabaseUrl& url, const OpenOptions& options)
+  {
+    const std::string& path = url.path;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+      if (errno == EACCES) {
+        throw PermissionError(fmt::format("cannot open database '{}': permission denied", path));
+      }
+      throw NotFoundError(fmt::format("cannot open database '{}': file not found", path),
+                          "check --db (or HOUSEKEEP_DATABASE_URL); 'housekeep demo' creates a "
+                          "sample database");
+    }
+    if (S_ISDIR(info.st_mode)) {
+      throw DataError(fmt::format("cannot open database '{}': it is a directory", path));
+    }
+    if (::access(path.c_str(), R_OK) != 0) {
+      throw PermissionError(fmt::format("cannot open database '{}': permission denied", path),
+                            "the database file must be readable by this user");
+    }
+    bool read_only = options.mode == AccessMode::read_only;
+    if (auto mode = url.params.find("mode"); mode != url.params.end()) {
+      if (mode->second == "ro") {
+        read_only = true;
+      } else if (mode->second != "rw") {
+        throw UsageError(fmt::format("database URL '{}': mode must be 'ro' or 'rw'", url.redacted()));
+      }
+    }
+    const int flags = read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE;
+    try {
+      return SQLite::Database(path, flags, static_cast<int>(options.busy_timeout.count()));
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, path, "cannot open");
+    }
+  }
+
+  void ensure_runs_table()
+  {
+    m_db.exec("CREATE TABLE IF NOT EXISTS housekeep_runs ("
+              "id INTEGER PRIMARY KEY, job TEXT, task TEXT NOT NULL, started_at TEXT NOT NULL, "
+              "finished_at TEXT NOT NULL, status TEXT NOT NULL, deleted TEXT NOT NULL DEFAULT '{}', "
+              "error TEXT, host TEXT, pid INTEGER, dry_run INTEGER NOT NULL DEFAULT 0)");
+    m_db.exec("CREATE INDEX IF NOT EXISTS housekeep_runs_started ON housekeep_runs (started_at)");
+  }
+
+  std::int64_t query_int(const SqlBuilder& q, std::string_view table)
+  {
+    try {
+      SQLite::Statement statement(m_db, q.sql);
+      q.bind_all(statement);
+      statement.executeStep();
+      return statement.getColumn(0).getInt64();
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, fmt::format("cannot read '{}'", table));
+    }
+  }
+
+  std::vector<Value> query_column(const SqlBuilder& q, std::string_view table)
+  {
+    std::vector<Value> out;
+    try {
+      SQLite::Statement statement(m_db, q.sql);
+      q.bind_all(statement);
+      while (statement.executeStep()) {
+        out.push_back(read_value(statement.getColumn(0)));
+      }
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, fmt::format("cannot read '{}'", table));
+    }
+    return out;
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const DatabaseUrl& url, const OpenOptions& options)
+{
+  return std::make_unique<SqliteStore>(url, options);
+}
+
+} // namespace housekeep

@@ -1,0 +1,11 @@
+// The SQLite backend of the store (private to the core library).
+#pragma once
+
+#include "housekeep/store.hpp"
+
+namespace housekeep {
+
+/// Opens an existing SQLite database file; never creates one.
+std::unique_ptr<Store> open_sqlite_store(const DatabaseUrl& url, const OpenOptions& options);
+
+} // namespace housekeep

@@ -1,0 +1,159 @@
+// Backend selection by URL scheme, URL parsing and identifier rules shared by all backends.
+#include "housekeep/store.hpp"
+
+#include "housekeep/error.hpp"
+#include "store/sqlite_store.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <functional>
+
+namespace housekeep {
+
+namespace {
+
+using OpenFn = std::unique_ptr<Store> (*)(const DatabaseUrl&, const OpenOptions&);
+
+struct Backend {
+  std::string_view scheme;
+  OpenFn open; // nullptr: known scheme, not built in yet
+};
+
+// The one table of store backends.
+constexpr std::array<Backend, 4> k_backends{{
+  {"sqlite", &open_sqlite_store},
+  {"file", &open_sqlite_store},
+  {"postgresql", nullptr},
+  {"postgres", nullptr},
+}};
+
+bool is_ident_part(std::string_view part)
+{
+  if (part.empty()) {
+    return false;
+  }
+  auto head = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (!head(part.front())) {
+    return false;
+  }
+  for (char c : part) {
+    if (!head(c) && !(c >= '0' && c <= '9')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+} // namespace
+
+std::string describe_value(const Value& value)
+{
+  return std::visit(
+    [](const auto& v) -> std::string {
+      using T = std::decay_t<decltype(v)>;
+      if constexpr (std::is_same_v<T, std::monostate>) {
+        return "NULL";
+      } else if constexpr (std::is_same_v<T, std::string>) {
+        return fmt::format("'{}'", v);
+      } else {
+        return fmt::format("{}", v);
+      }
+    },
+    value);
+}
+
+bool is_safe_identifier(std::string_view name)
+{
+  const auto dot = name.find('.');
+  if (dot == std::string_view::npos) {
+    return is_ident_part(name);
+  }
+  return is_ident_part(name.substr(0, dot)) && is_ident_part(name.substr(dot + 1));
+}
+
+std::string DatabaseUrl::redacted() const
+{
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string::npos) {
+    return text;
+  }
+  const auto authority = scheme_end + 3;
+  const auto at = text.find('@', authority);
+  const auto slash = text.find('/', authority);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) {
+    return text;
+  }
+  const auto colon = text.find(':', authority);
+  if (colon == std::string::npos || colon > at) {
+    return text;
+  }
+  return text.substr(0, colon + 1) + "****" + text.substr(at);
+}
+
+DatabaseUrl parse_database_url(std::string_view text)
+{
+  if (text.empty()) {
+    throw UsageError("the database URL is empty",
+                     "pass --db sqlite:///path/to/app.db or set HOUSEKEEP_DATABASE_URL");
+  }
+  DatabaseUrl url;
+  url.text = std::string(text);
+  const auto sep = text.find("://");
+  if (sep == std::string_view::npos) {
+    url.scheme = "sqlite";
+    url.path = std::string(text);
+  } else {
+    url.scheme = std::string(text.substr(0, sep));
+    std::string rest(text.substr(sep + 3));
+    const auto query = rest.find('?');
+    if (query != std::string::npos) {
+      std::string params = rest.substr(query + 1);
+      rest.resize(query);
+      std::size_t pos = 0;
+      while (pos <= params.size()) {
+        auto amp = params.find('&', pos);
+        if (amp == std::string::npos) {
+          amp = params.size();
+        }
+        const std::string pair = params.substr(pos, amp - pos);
+        if (!pair.empty()) {
+          const auto eq = pair.find('=');
+          url.params[pair.substr(0, eq)] = eq == std::string::npos ? "" : pair.substr(eq + 1);
+        }
+        pos = amp + 1;
+      }
+    }
+    url.path = rest;
+  }
+  for (const auto& backend : k_backends) {
+    if (backend.scheme == url.scheme) {
+      if (url.path.empty()) {
+        throw UsageError(fmt::format("database URL '{}' names no database", url.redacted()));
+      }
+      return url;
+    }
+  }
+  throw UsageError(fmt::format("unsupported database URL scheme '{}' in '{}'", url.scheme,
+                               url.redacted()),
+                   "use sqlite:///absolute/path.db, sqlite://relative/path.db or a plain file path");
+}
+
+std::unique_ptr<Store> open_store(const DatabaseUrl& url, const OpenOptions& options)
+{
+  for (const auto& backend : k_backends) {
+    if (backend.scheme != url.scheme) {
+      continue;
+    }
+    if (backend.open == nullptr) {
+      throw UsageError(fmt::format("database '{}': PostgreSQL support is not built into this "
+                                   "version of housekeep",
+                                   url.redacted()),
+                       "use a SQLite database for now");
+    }
+    return backend.open(url, options);
+  }
+  throw UsageError(fmt::format("unsupported database URL scheme '{}'", url.scheme));
+}
+
+} // namespace housekeep

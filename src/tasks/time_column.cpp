@@ -1,0 +1,278 @@
+#include "housekeep/time_column.hpp"
+
+#include "housekeep/error.hpp"
+
+#include <date/date.h>
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cmath>
+#include <vector>
+
+namespace housekeep {
+
+namespace {
+
+using namespace std::chrono;
+
+// Unix values at or above this are milliseconds: as seconds they would be past the year 5000,
+// as milliseconds they are after March 1973.
+constexpr double k_millis_threshold = 1e11;
+constexpr std::size_t k_sample_size = 64;
+
+struct ParsedIso {
+  TimeEncoding layout;
+  TimePoint instant;
+};
+
+bool digits(std::string_view text, std::size_t pos, std::size_t count, int& out)
+{
+  if (pos + count > text.size()) {
+    return false;
+  }
+  out = 0;
+  for (std::size_t i = pos; i < pos + count; ++i) {
+    if (std::isdigit(static_cast<unsigned char>(text[i])) == 0) {
+      return false;
+    }
+    out = out * 10 + (text[i] - '0');
+  }
+  return true;
+}
+
+std::optional<ParsedIso> parse_iso(std::string_view text)
+{
+  ParsedIso parsed;
+  TimeEncoding& layout = parsed.layout;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' || !digits(text, 5, 2, month) ||
+      text[7] != '-' || !digits(text, 8, 2, day)) {
+    return std::nullopt;
+  }
+  const date::year_month_day ymd{date::year{year}, date::month{static_cast<unsigned>(month)},
+                                 date::day{static_cast<unsigned>(day)}};
+  if (!ymd.ok()) {
+    return std::nullopt;
+  }
+  std::size_t pos = 10;
+  if (pos == text.size()) {
+    layout.date_only = true;
+    parsed.instant = TimePoint{date::sys_days{ymd}};
+    return parsed;
+  }
+  layout.separator = text[pos];
+  if ((layout.separator != 'T' && layout.separator != ' ') || !digits(text, pos + 1, 2, hour) ||
+      pos + 3 >= text.size() || text[pos + 3] != ':' || !digits(text, pos + 4, 2, minute)) {
+    return std::nullopt;
+  }
+  pos += 6;
+  layout.has_seconds = false;
+  if (pos < text.size() && text[pos] == ':') {
+    if (!digits(text, pos + 1, 2, second)) {
+      return std::nullopt;
+    }
+    layout.has_seconds = true;
+    pos += 3;
+  }
+  milliseconds fraction{0};
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int scale = 100;
+    const std::size_t start = pos;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])) != 0) {
+      fraction += milliseconds((text[pos] - '0') * scale);
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) {
+      return std::nullopt;
+    }
+  }
+  layout.suffix = std::string(text.substr(pos));
+  if (!layout.suffix.empty() && layout.suffix != "Z" && layout.suffix != "+00:00" &&
+      layout.suffix != "+0000") {
+    return std::nullopt;
+  }
+  if (hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  parsed.instant = TimePoint{date::sys_days{ymd}} + hours(hour) + minutes(minute) + seconds(second) +
+                   fraction;
+  return parsed;
+}
+
+bool same_layout(const TimeEncoding& a, const TimeEncoding& b)
+{
+  return a.date_only == b.date_only && (a.date_only || (a.separator == b.separator &&
+                                                        a.has_seconds == b.has_seconds &&
+                                                        a.suffix == b.suffix));
+}
+
+std::optional<double> as_number(const Value& value)
+{
+  if (const auto* i = std::get_if<std::int64_t>(&value)) {
+    return static_cast<double>(*i);
+  }
+  if (const auto* d = std::get_if<double>(&value)) {
+    return *d;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+Value TimeEncoding::encode(TimePoint t) const
+{
+  const auto whole = floor<seconds>(t);
+  switch (format) {
+  case TimeFormat::unix_seconds: return Value{static_cast<std::int64_t>(whole.time_since_epoch().count())};
+  case TimeFormat::unix_millis:
+    return Value{static_cast<std::int64_t>(t.time_since_epoch().count())};
+  case TimeFormat::auto_detect:
+  case TimeFormat::iso8601: break;
+  }
+  if (date_only) {
+    return Value{date::format("%F", floor<date::days>(t))};
+  }
+  std::string text = date::format(has_seconds ? "%F %T" : "%F %H:%M", whole);
+  text[10] = separator;
+  if (!suffix.empty()) {
+    // ".000" makes a suffixed value with a fraction ("...:00.5Z") compare after the cutoff.
+    text += has_seconds ? ".000" + suffix : suffix;
+  }
+  return Value{text};
+}
+
+std::string TimeEncoding::describe() const
+{
+  switch (format) {
+  case TimeFormat::unix_seconds: return "unix seconds";
+  case TimeFormat::unix_millis: return "unix milliseconds";
+  case TimeFormat::auto_detect:
+  case TimeFormat::iso8601: break;
+  }
+  if (date_only) {
+    return "iso8601 date (2026-01-31)";
+  }
+  return fmt::format("iso8601 (2026-01-31{}10:00{}{})", separator, has_seconds ? ":00" : "", suffix);
+}
+
+TimePoint decode_time(const Value& value, const TimeEncoding& encoding)
+{
+  if (encoding.format == TimeFormat::unix_seconds || encoding.format == TimeFormat::unix_millis) {
+    const auto number = as_number(value);
+    if (!number || !std::isfinite(*number)) {
+      throw DataError(fmt::format("{} is not a number", describe_value(value)));
+    }
+    const double millis = encoding.format == TimeFormat::unix_seconds ? *number * 1000.0 : *number;
+    if (std::fabs(millis) > 1e16) {
+      throw DataError(fmt::format("{} is out of range", describe_value(value)));
+    }
+    return TimePoint{milliseconds(static_cast<std::int64_t>(millis))};
+  }
+  const auto* text = std::get_if<std::string>(&value);
+  const auto parsed = text != nullptr ? parse_iso(*text) : std::nullopt;
+  if (!parsed) {
+    throw DataError(fmt::format("{} is not an ISO-8601 UTC timestamp", describe_value(value)));
+  }
+  return parsed->instant;
+}
+
+std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view table,
+                                                 std::string_view column, TimeFormat configured,
+                                                 TimePoint now, std::string_view what)
+{
+  // SQLite orders numbers before text, so the two ends of the column show every storage
+  // class it holds; the same ends are where unit mix-ups and garbage sort.
+  std::vector<Value> values = store.sample(table, column, k_sample_size, false);
+  if (values.empty()) {
+    return std::nullopt;
+  }
+  const std::vector<Value> highest = store.sample(table, column, k_sample_size, true);
+  values.insert(values.end(), highest.begin(), highest.end());
+
+  const std::string subject = fmt::format("{}: column '{}.{}'", what, table, column);
+  const std::string hint = fmt::format("set time_format in [{}] (auto, iso8601, unix, unix_ms) or "
+                                       "fix the data; nothing was deleted",
+                                       what);
+  const bool numeric = as_number(values.front()).has_value();
+  for (const auto& v : values) {
+    if (as_number(v).has_value() != numeric) {
+      throw DataError(fmt::format("{} mixes numbers and text ({} and {})", subject,
+                                  describe_value(values.front()), describe_value(v)),
+                      hint);
+    }
+  }
+
+  TimeEncoding encoding;
+  if (numeric) {
+    if (configured == TimeFormat::iso8601) {
+      throw DataError(fmt::format("{} holds numbers ({}) but time_format is iso8601", subject,
+                                  describe_value(values.front())),
+                      hint);
+    }
+    const double low = *as_number(values.front());
+    const double high = *as_number(highest.front());
+    TimeFormat format = configured;
+    if (format == TimeFormat::auto_detect) {
+      if ((low >= k_millis_threshold) != (high >= k_millis_threshold)) {
+        throw DataError(fmt::format("{} mixes unix seconds and milliseconds ({} and {})", subject,
+                                    describe_value(values.front()), describe_value(highest.front())),
+                        hint);
+      }
+      format = low >= k_millis_threshold ? TimeFormat::unix_millis : TimeFormat::unix_seconds;
+    }
+    if (format == TimeFormat::unix_seconds && high >= k_millis_threshold) {
+      throw DataError(fmt::format("{} holds {} which only makes sense as milliseconds, but "
+                                  "time_format is unix (seconds)",
+                                  subject, describe_value(highest.front())),
+                      hint);
+    }
+    if (format == TimeFormat::unix_millis && low < k_millis_threshold) {
+      throw DataError(fmt::format("{} holds {} which only makes sense as seconds, but "
+                                  "time_format is unix_ms",
+                                  subject, describe_value(values.front())),
+                      hint);
+    }
+    encoding.format = format;
+  } else {
+    if (configured == TimeFormat::unix_seconds || configured == TimeFormat::unix_millis) {
+      throw DataError(fmt::format("{} holds text ({}) but time_format is {}", subject,
+                                  describe_value(values.front()), time_format_name(configured)),
+                      hint);
+    }
+    std::optional<TimeEncoding> layout;
+    for (const auto& v : values) {
+      const auto* text = std::get_if<std::string>(&v);
+      const auto parsed = text != nullptr ? parse_iso(*text) : std::nullopt;
+      if (!parsed) {
+        throw DataError(fmt::format("{} holds {}, which is not an ISO-8601 UTC timestamp",
+                                    subject, describe_value(v)),
+                        hint);
+      }
+      if (layout && !same_layout(*layout, parsed->layout)) {
+        throw DataError(fmt::format("{} mixes timestamp layouts ({} and {})", subject,
+                                    describe_value(values.front()), describe_value(v)),
+                        hint);
+      }
+      layout = parsed->layout;
+    }
+    encoding = *layout;
+    encoding.format = TimeFormat::iso8601;
+  }
+
+  const TimePoint earliest{date::sys_days{date::year{1990} / 1 / 1}};
+  const TimePoint latest = now + hours(24);
+  for (const auto& v : values) {
+    const TimePoint t = decode_time(v, encoding);
+    if (t < earliest || t > latest) {
+      throw DataError(fmt::format("{} holds an implausible time {} ({}): {}", subject,
+                                  describe_value(v), encoding.describe(),
+                                  t < earliest ? "before 1990" : "more than a day in the future"),
+                      hint);
+    }
+  }
+  return encoding;
+}
+
+} // namespace housekeep
