@@ -282,7 +282,19 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
 void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
 {
   out.jobs.clear();
+  // toml++ iterates keys sorted; jobs are listed in file order instead.
+  std::vector<std::pair<const toml::key*, const toml::node*>> ordered;
   for (auto&& [key, node] : jobs) {
+    ordered.emplace_back(&key, &node);
+  }
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+    const auto& x = a.first->source().begin;
+    const auto& y = b.first->source().begin;
+    return x.line != y.line ? x.line < y.line : x.column < y.column;
+  });
+  for (const auto& [key_ptr, node_ptr] : ordered) {
+    const toml::key& key = *key_ptr;
+    const toml::node& node = *node_ptr;
     const std::string name(key.str());
     const std::string section = fmt::format("jobs.{}", name);
     const toml::table* t = node.as_table();

@@ -82,7 +82,8 @@ std::string format_duration(std::chrono::milliseconds duration)
   }
   std::string out;
   for (const auto& unit : k_units) {
-    if (unit.suffix == "ms") {
+    // Weeks only when they are exact: "30d" reads better than "4w2d".
+    if (unit.suffix == "ms" || (unit.suffix == "w" && rest % unit.millis != 0)) {
       continue;
     }
     if (rest >= unit.millis) {

@@ -313,6 +313,9 @@ public:
 
   std::unique_ptr<Transaction> begin_write() override
   {
+    if (read_only()) {
+      throw PermissionError(fmt::format("database '{}' is read-only", m_path));
+    }
     return std::make_unique<SqliteTransaction>(m_db, m_path);
   }
 

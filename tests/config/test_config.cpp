@@ -1,0 +1,140 @@
+#include "housekeep/config.hpp"
+#include "housekeep/error.hpp"
+
+#include "support/temp_db.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+using namespace housekeep;
+using namespace std::chrono;
+
+namespace {
+
+std::string config_error(const std::string& text)
+{
+  try {
+    parse_config(text, "test.toml");
+  } catch (const ConfigError& e) {
+    return std::string(e.what()) + (e.hint().empty() ? "" : " | " + e.hint());
+  }
+  return "no error";
+}
+
+} // namespace
+
+TEST_CASE("built-in defaults reproduce the classic schema and schedule", "[config]")
+{
+  const Config c = parse_config("", "empty.toml");
+  CHECK(c.conversations.table == "conversations");
+  CHECK(c.conversations.older_than == hours(24 * 30));
+  REQUIRE(c.conversations.children.size() == 1);
+  CHECK(c.conversations.children[0].table == "messages");
+  CHECK(c.conversations.children[0].foreign_key == "conversation_id");
+  CHECK(c.messages.parent == "conversations");
+  CHECK(c.users.active_column == "is_active");
+  CHECK(c.users.older_than == hours(24 * 7));
+  CHECK(c.stats.recent == hours(24));
+  CHECK(c.defaults.batch_size == 1000);
+  CHECK(c.database.busy_timeout == seconds(5));
+  REQUIRE(c.jobs.size() == 3);
+  CHECK(c.jobs[0].name == "daily_housekeeping");
+  CHECK(c.jobs[1].schedule == "0 3 * * sun");
+  CHECK(c.jobs[2].schedule == "@every 6h");
+}
+
+TEST_CASE("a file overrides only what it names", "[config]")
+{
+  const Config c = parse_config(R"toml(
+[database]
+url = "sqlite:///srv/app.db"
+busy_timeout = "10s"
+
+[defaults]
+batch_size = 250
+
+[tasks.conversations]
+table = "chat_conversation"
+time_column = "created"
+time_format = "iso8601"
+older_than = "14d"
+children = [ { table = "chat_message", foreign_key = "conversation_id" } ]
+
+[jobs.nightly]
+task = "all"
+schedule = "30 1 * * *"
+timezone = "Europe/Berlin"
+)toml",
+                                "app.toml");
+  CHECK(c.database.url == "sqlite:///srv/app.db");
+  CHECK(c.database.busy_timeout == seconds(10));
+  CHECK(c.defaults.batch_size == 250);
+  CHECK(c.conversations.table == "chat_conversation");
+  CHECK(c.conversations.time_format == TimeFormat::iso8601);
+  CHECK(c.conversations.older_than == hours(24 * 14));
+  CHECK(c.conversations.children[0].table == "chat_message");
+  CHECK(c.users.table == "users"); // untouched
+  REQUIRE(c.jobs.size() == 1);     // a [jobs] table replaces the default jobs
+  CHECK(c.jobs[0].timezone == "Europe/Berlin");
+}
+
+TEST_CASE("configuration errors name file, line, column and what to do", "[config]")
+{
+  CHECK(config_error("[tasks.conversations]\ntabel = \"x\"\n") ==
+        "test.toml:2:1: unknown key 'tabel' in [tasks.conversations] | did you mean 'table'?");
+  CHECK(config_error("[defaults]\nbatch_size = 0\n") ==
+        "test.toml:2:14: defaults.batch_size: 0 is out of range 1-10000");
+  CHECK(config_error("[tasks.users]\nolder_than = \"7 days\"\n")
+          .starts_with("test.toml:2:14: tasks.users.older_than: invalid duration '7 days'"));
+  CHECK(config_error("[tasks.users]\ntable = \"users; DROP TABLE users\"\n")
+          .starts_with("test.toml:2:9: tasks.users.table: 'users; DROP TABLE users' is not a safe SQL identifier"));
+  CHECK(config_error("[tasks.messages]\nparent = \"a.b.c\"\n").find("not a safe SQL identifier") !=
+        std::string::npos);
+  CHECK(config_error("[database\n").starts_with("test.toml:1:10: invalid TOML:"));
+  CHECK(config_error("[jobs.x]\ntask = \"al\"\nschedule = \"* * * * *\"\n") ==
+        "test.toml:2:8: jobs.x.task: unknown task 'al' | did you mean 'all'?");
+  CHECK(config_error("[jobs.x]\ntask = \"all\"\n").find("needs a 'schedule'") != std::string::npos);
+  CHECK(config_error("[jobs.x]\ntask = \"all\"\nschedule = \"@daily\"\ncatch_up = \"all\"\n")
+          .find("'all' is not a policy") != std::string::npos);
+  CHECK(config_error("[tasks.conversations]\ntime_format = \"epoch\"\n")
+          .find("unknown format 'epoch'") != std::string::npos);
+  CHECK(config_error("[tasks.conversations]\nolder_than = 30\n") ==
+        "test.toml:2:14: tasks.conversations.older_than must be a string");
+  CHECK(config_error("[tasks.conversations]\nchildren = [ { table = \"m\" } ]\n")
+          .find("needs 'table' and 'foreign_key'") != std::string::npos);
+  CHECK(config_error("[backup]\n").starts_with("test.toml:1:2: unknown key 'backup' in [top level]"));
+}
+
+TEST_CASE("a cascade cycle is refused", "[config]")
+{
+  const std::string error = config_error(R"toml(
+[tasks.conversations]
+children = [ { table = "messages", foreign_key = "conversation_id" } ]
+[tasks.messages]
+children = [ { table = "conversations", foreign_key = "last_message_id" } ]
+)toml");
+  CHECK(error.find("form a cycle: conversations -> messages -> conversations") != std::string::npos);
+}
+
+TEST_CASE("config_to_toml round-trips", "[config]")
+{
+  Config c = parse_config("[tasks.users]\nolder_than = \"3d\"\n", "x.toml");
+  const Config again = parse_config(config_to_toml(c).substr(0), "again.toml");
+  CHECK(again.users.older_than == hours(72));
+  CHECK(again.conversations.children.size() == 1);
+  CHECK(again.jobs.size() == 3);
+  CHECK(config_to_toml(again).substr(config_to_toml(again).find('\n')) ==
+        config_to_toml(c).substr(config_to_toml(c).find('\n')));
+}
+
+TEST_CASE("load_config_file distinguishes missing from unreadable", "[config]")
+{
+  test::TempDir dir;
+  CHECK_THROWS_AS(load_config_file(dir.file("missing.toml")), NotFoundError);
+  CHECK_THROWS_AS(load_config_file(dir.path()), ConfigError);
+  std::ofstream(dir.file("ok.toml")) << "[stats]\n";
+  CHECK_THROWS_AS(load_config_file(dir.file("ok.toml")), ConfigError);
+  std::ofstream(dir.file("good.toml")) << "[tasks.stats]\nrecent = \"12h\"\n";
+  CHECK(load_config_file(dir.file("good.toml")).stats.recent == hours(12));
+}

@@ -1,0 +1,163 @@
+#include "housekeep/error.hpp"
+#include "housekeep/run.hpp"
+
+#include "support/temp_db.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace housekeep;
+using namespace std::chrono;
+
+namespace {
+
+struct Db {
+  test::TempDir dir;
+  std::string path = dir.file("app.db");
+  Db()
+  {
+    test::Sql sql(path);
+    create_classic_schema(sql);
+    sql.exec("INSERT INTO users VALUES (1, 'a', 'a', 1, '2026-01-01 00:00:00');"
+             "INSERT INTO conversations VALUES (1, 1, 't', '2026-01-01 00:00:00');"
+             "INSERT INTO messages VALUES (1, 1, 'r', 'c', '2026-01-01 00:00:00', NULL);");
+  }
+  std::unique_ptr<Store> open(AccessMode mode = AccessMode::read_write) const
+  {
+    return open_store(parse_database_url(path), OpenOptions{mode, milliseconds(500)});
+  }
+};
+
+RunRequest request_for(const std::vector<std::string>& tasks, bool dry_run = false)
+{
+  RunRequest request;
+  request.tasks = resolve_tasks(tasks);
+  request.options.dry_run = dry_run;
+  return request;
+}
+
+// A clock whose sleeping lets another process's lock go, as if that run finished.
+class ReleasingClock final : public Clock {
+public:
+  ReleasingClock(std::unique_ptr<Lock>& held) : m_held(held) {}
+  TimePoint now() const override { return m_now; }
+  void sleep_for(milliseconds d) const override
+  {
+    m_now += d;
+    m_held.reset();
+  }
+
+private:
+  std::unique_ptr<Lock>& m_held;
+  mutable TimePoint m_now = test::test_now();
+};
+
+} // namespace
+
+TEST_CASE("task names: all expands in table order, unknown names are usage errors", "[run]")
+{
+  auto names = [](const std::vector<std::string>& given) {
+    std::vector<std::string_view> out;
+    for (const auto* task : resolve_tasks(given)) {
+      out.push_back(task->name);
+    }
+    return out;
+  };
+  CHECK(names({"all"}) == std::vector<std::string_view>{"conversations", "messages", "users", "stats"});
+  CHECK(names({"stats", "conversations", "stats"}) == std::vector<std::string_view>{"conversations", "stats"});
+  CHECK_THROWS_AS(resolve_tasks({"conversation"}), UsageError);
+  CHECK_THROWS_AS(resolve_tasks({}), UsageError);
+  try {
+    resolve_tasks({"conversation"});
+  } catch (const UsageError& e) {
+    CHECK(std::string(e.what()) == "unknown task 'conversation'");
+    CHECK(e.hint() == "did you mean 'conversations'?");
+  }
+}
+
+TEST_CASE("a second run while the purge lock is held exits 75 naming the holder", "[run]")
+{
+  Db db;
+  auto holder_store = db.open();
+  LockAttempt held = holder_store->try_lock(LockHolder{31337, "db-host", "run --task all", "2026-06-15T11:59:00.000Z"});
+  REQUIRE(held.lock);
+  auto store = db.open();
+  test::FakeClock clock(test::test_now());
+  test::CapturedLog log;
+  try {
+    run_tasks(*store, Config{}, request_for({"conversations"}), clock, log.logger());
+    FAIL("no exception");
+  } catch (const TempFailError& e) {
+    CHECK(std::string(e.what()).find("pid 31337 on db-host (run --task all, since 2026-06-15T11:59:00.000Z)") !=
+          std::string::npos);
+  }
+  // A dry run and stats take no lock.
+  CHECK(run_tasks(*store, Config{}, request_for({"all"}, true), clock, log.logger()).ok());
+  CHECK(run_tasks(*store, Config{}, request_for({"stats"}), clock, log.logger()).ok());
+  // Waiting gives up at its deadline.
+  RunRequest waiting = request_for({"conversations"});
+  waiting.lock_wait = seconds(2);
+  CHECK_THROWS_AS(run_tasks(*store, Config{}, waiting, clock, log.logger()), TempFailError);
+  CHECK(clock.now() >= test::test_now() + seconds(2));
+  CHECK(test::Sql(db.path).integer("SELECT count(*) FROM conversations") == 1);
+}
+
+TEST_CASE("--wait takes the lock once its holder lets go", "[run]")
+{
+  Db db;
+  auto holder_store = db.open();
+  LockAttempt held = holder_store->try_lock(LockHolder{1, "h", "run", "t"});
+  REQUIRE(held.lock);
+  auto store = db.open();
+  ReleasingClock clock(held.lock);
+  test::CapturedLog log;
+  RunRequest waiting = request_for({"conversations"});
+  waiting.lock_wait = minutes(10);
+  const auto report = run_tasks(*store, Config{}, waiting, clock, log.logger());
+  CHECK(report.ok());
+  CHECK(log.text().find("waiting for the purge lock held by pid 1 on h") != std::string::npos);
+  CHECK(test::Sql(db.path).integer("SELECT count(*) FROM conversations") == 0);
+}
+
+TEST_CASE("read-only database: a real purge is refused, stats and dry runs work", "[run]")
+{
+  Db db;
+  const std::string before = test::file_bytes(db.path);
+  auto store = db.open(AccessMode::read_only);
+  test::FakeClock clock(test::test_now());
+  test::CapturedLog log;
+  CHECK_THROWS_AS(run_tasks(*store, Config{}, request_for({"all"}), clock, log.logger()), PermissionError);
+  const auto stats = run_tasks(*store, Config{}, request_for({"stats"}), clock, log.logger());
+  CHECK(stats.ok());
+  CHECK(log.text().find("read-only; this run is not recorded") != std::string::npos);
+  CHECK(run_tasks(*store, Config{}, request_for({"all"}, true), clock, log.logger()).ok());
+  CHECK(test::file_bytes(db.path) == before);
+}
+
+TEST_CASE("real runs are recorded in housekeep_runs; dry runs are not", "[run]")
+{
+  Db db;
+  auto store = db.open();
+  test::FakeClock clock(test::test_now());
+  test::CapturedLog log;
+  run_tasks(*store, Config{}, request_for({"all"}, true), clock, log.logger());
+  CHECK(store->runs(RunQuery{}).empty());
+  RunRequest request = request_for({"conversations", "stats"});
+  request.job = "nightly";
+  run_tasks(*store, Config{}, request, clock, log.logger());
+  const auto runs = store->runs(RunQuery{});
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[1].task == "conversations");
+  CHECK(runs[1].job == "nightly");
+  CHECK(runs[1].status == "ok");
+  CHECK(runs[1].deleted.at("conversations") == 1);
+  CHECK(runs[1].deleted.at("messages") == 1);
+  CHECK(runs[0].task == "stats");
+
+  // A failure is recorded with its message.
+  run_tasks(*store, parse_config("[tasks.users]\ntable = \"members\"\n", "c.toml"), request_for({"users"}),
+            clock, log.logger());
+  const auto failed = store->runs(RunQuery{1, "users"});
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].status == "failed");
+  CHECK(failed[0].error.find("table 'members' does not exist") != std::string::npos);
+}
