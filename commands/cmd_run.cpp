@@ -20,6 +20,7 @@ struct RunArgs {
   std::string sleep;
   std::string wait;
   bool wait_given = false;
+  bool batch_size_given = false;
 };
 
 int run(const Globals& globals, const RunArgs& args)
@@ -30,7 +31,7 @@ int run(const Globals& globals, const RunArgs& args)
   if (!args.older_than.empty()) {
     request.options.older_than = parse_duration(args.older_than);
   }
-  if (args.batch_size != 0) {
+  if (args.batch_size_given) {
     if (args.batch_size < 1 || args.batch_size > k_max_batch_size) {
       throw UsageError(fmt::format("--batch-size {} is out of range 1-{}", args.batch_size,
                                    k_max_batch_size));
@@ -80,9 +81,10 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
   sub->add_option("--older-than", args->older_than,
                   "Override the retention of conversations/users (e.g. 30d, 12h)")
     ->type_name("DURATION");
-  sub->add_option("--batch-size", args->batch_size,
-                  "Rows per write transaction (default: defaults.batch_size, 1000)")
-    ->type_name("N");
+  CLI::Option* batch_size =
+    sub->add_option("--batch-size", args->batch_size,
+                    "Rows per write transaction (default: defaults.batch_size, 1000)")
+      ->type_name("N");
   sub->add_option("--sleep", args->sleep, "Pause between batches (default: defaults.sleep, 0s)")
     ->type_name("DURATION");
   CLI::Option* wait =
@@ -91,8 +93,9 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
                     "limit) instead of exiting 75")
       ->expected(0, 1)
       ->type_name("[=DURATION]");
-  sub->callback([&action, &globals, args, wait] {
+  sub->callback([&action, &globals, args, wait, batch_size] {
     args->wait_given = wait->count() > 0;
+    args->batch_size_given = batch_size->count() > 0;
     action = [&globals, args] { return run(globals, *args); };
   });
 }

@@ -3,10 +3,14 @@
 
 #include "housekeep/error.hpp"
 #include "housekeep/output.hpp"
+#include "housekeep/text.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <string_view>
+#include <vector>
 #include <exception>
 
 namespace {
@@ -25,6 +29,33 @@ int report(const cli::Globals& globals, ExitCode code, const std::string& messag
     cli::print_stdout(error_json(code, message, hint).dump(2) + "\n");
   }
   return static_cast<int>(code);
+}
+
+// CLI11 reports an unknown subcommand as "a subcommand is required"; name it instead.
+void check_command_name(int argc, char** argv)
+{
+  const std::vector<std::string_view> with_value{"-c", "--config", "-d", "--db", "--log-format"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (std::find(with_value.begin(), with_value.end(), arg) != with_value.end()) {
+      ++i;
+      continue;
+    }
+    if (arg.starts_with("-")) {
+      continue;
+    }
+    std::vector<std::string_view> names;
+    for (const auto& command : cli::command_table()) {
+      if (command.name == arg) {
+        return;
+      }
+      names.push_back(command.name);
+    }
+    const std::string guess = closest_match(arg, names);
+    throw UsageError(fmt::format("unknown command '{}'", arg),
+                     guess.empty() ? fmt::format("commands: {}", fmt::join(names, ", "))
+                                   : fmt::format("did you mean '{}'?", guess));
+  }
 }
 
 } // namespace
@@ -64,7 +95,10 @@ int main(int argc, char** argv)
   }
 
   try {
+    check_command_name(argc, argv);
     app.parse(argc, argv);
+  } catch (const UsageError& e) {
+    return report(globals, e.code(), e.what(), e.hint());
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) {
       return app.exit(e); // --help and --version print to stdout and succeed

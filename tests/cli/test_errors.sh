@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Bad input: the exit status of SPEC §3, one clear error line, and nothing changed.
+. "$(dirname "$0")/lib.sh"
+
+"$HK" --db app.db demo --rows 3000 -q
+before=$(data_digest app.db)
+bytes=$(digest app.db)
+# unchanged: no application row changed. untouched: the file is byte-identical (errors found
+# before the database is even opened, or that stop a run before it records anything).
+unchanged() {
+  checks=$((checks + 1))
+  [ "$(data_digest app.db)" = "$before" ] || fail "app.db rows changed after: $*"
+  [ ! -s app.db-housekeep.lock ] || fail "lock file still names a holder after: $*"
+  bytes=$(digest app.db)
+}
+untouched() {
+  [ "$(digest app.db)" = "$bytes" ] || fail "app.db bytes changed after: $*"
+  unchanged "$@"
+}
+db=(--db app.db)
+conf() { printf '%s\n' "$@" > bad.toml; }
+
+# Usage errors (64)
+expect 64 "unknown task 'conversation'" "$HK" "${db[@]}" run --task conversation; untouched 1
+grep -qF "hint: did you mean 'conversations'?" err || fail "no did-you-mean hint"
+expect 64 "--task is required" "$HK" "${db[@]}" run; untouched 2
+expect 64 "invalid duration '30'" "$HK" "${db[@]}" run --task all --older-than 30; untouched 3
+expect 64 "invalid duration '5x'" "$HK" "${db[@]}" run --task all --older-than 5x; untouched 4
+expect 64 "--frobnicate" "$HK" "${db[@]}" run --task all --frobnicate; untouched 5
+expect 64 "unknown command 'frob'" "$HK" "${db[@]}" frob; untouched 6
+expect 64 "subcommand" "$HK" "${db[@]}"; untouched 7
+expect 64 "--batch-size 0 is out of range 1-10000" "$HK" "${db[@]}" run --task all --batch-size 0; untouched 8
+expect 64 "--batch-size 20000 is out of range" "$HK" "${db[@]}" run --task all --batch-size 20000; untouched 9
+expect 64 "batch-size" "$HK" "${db[@]}" run --task all --batch-size many; untouched 10
+expect 64 "unsupported database URL scheme 'mysql'" "$HK" --db mysql://u:p@h/app run --task all
+expect 64 "PostgreSQL support is not built into" "$HK" --db postgresql://app:s3cret@db/app run --task stats
+grep -q s3cret err && fail "password printed: $(cat err)"
+expect 64 "log-format" "$HK" "${db[@]}" --log-format xml run --task stats; untouched 13
+expect 64 "unknown task 'everything'" "$HK" "${db[@]}" history --task everything
+expect 64 "invalid duration 'soon'" "$HK" "${db[@]}" run --task all --wait=soon; untouched 15
+expect 64 "rows" "$HK" --db fresh.db demo --rows 0
+[ ! -e fresh.db ] || fail "demo --rows 0 created a file"
+expect 64 "mode must be 'ro' or 'rw'" "$HK" --db "sqlite://app.db?mode=rx" run --task all; untouched 17
+
+# Input not found (66): never created silently
+expect 66 "cannot open database 'missing.db': file not found" "$HK" --db missing.db run --task all
+[ ! -e missing.db ] || fail "missing.db was created"
+expect 66 "configuration file 'nope.toml' not found" "$HK" "${db[@]}" --config nope.toml run --task all; untouched 19
+HOUSEKEEP_CONFIG=/nonexistent/housekeep.toml expect 66 "not found" "$HK" "${db[@]}" run --task all; untouched 20
+
+# Data errors (65)
+mkdir adir
+expect 65 "it is a directory" "$HK" --db adir run --task all
+head -c 4096 /dev/urandom > noise.db
+expect 65 "is not a valid SQLite database" "$HK" --db noise.db run --task all
+conf '[tasks.conversations]' 'table = "conversation"'
+expect 65 "table 'conversation' does not exist" "$HK" "${db[@]}" -c bad.toml run --task conversations; unchanged 23
+conf '[tasks.users]' 'active_column = "active"'
+expect 65 "column 'active' does not exist in table 'users'" "$HK" "${db[@]}" -c bad.toml run --task users; unchanged 24
+conf '[tasks.conversations]' 'children = []'
+expect 65 "table 'messages' references 'conversations' through column 'conversation_id'" "$HK" "${db[@]}" -c bad.toml run --task conversations; unchanged 25
+
+cp app.db odd.db
+q odd.db "UPDATE conversations SET created_at = 'last tuesday' WHERE id = (SELECT max(id) FROM conversations)"
+odd=$(data_digest odd.db)
+expect 65 "'last tuesday', which is not an ISO-8601 UTC timestamp" "$HK" --db odd.db run --task conversations
+[ "$(data_digest odd.db)" = "$odd" ] || fail "odd.db rows changed"
+q odd.db "UPDATE conversations SET created_at = '2026-01-01 00:00:00' WHERE created_at = 'last tuesday'"
+q odd.db "UPDATE conversations SET created_at = replace(created_at, ' ', 'T') WHERE id = (SELECT min(id) FROM conversations)"
+expect 65 "mixes timestamp layouts" "$HK" --db odd.db run --task conversations
+q odd.db "UPDATE conversations SET created_at = replace(created_at, 'T', ' ')"
+q odd.db "UPDATE conversations SET created_at = '2099-01-01 00:00:00' WHERE id = (SELECT max(id) FROM conversations)"
+expect 65 "more than a day in the future" "$HK" --db odd.db run --task conversations
+sqlite3 unix.db "CREATE TABLE conversations (id INTEGER PRIMARY KEY, created_at INTEGER);
+  CREATE TABLE messages (id INTEGER PRIMARY KEY, conversation_id INTEGER);
+  INSERT INTO conversations VALUES (1, 1700000000000), (2, 1700000100000);"
+conf '[tasks.conversations]' 'time_format = "unix"'
+expect 65 "only makes sense as milliseconds" "$HK" --db unix.db -c bad.toml run --task conversations
+[ "$(q unix.db 'SELECT count(*) FROM conversations')" = 2 ] || fail "unix.db rows deleted"
+
+# Configuration errors (78)
+conf '[tasks.users]' 'table = "users; DROP TABLE users"'
+expect 78 "bad.toml:2:9: tasks.users.table: 'users; DROP TABLE users' is not a safe SQL identifier" "$HK" "${db[@]}" -c bad.toml run --task users; untouched 31
+conf '[tasks.users' 'table = "x"'
+expect 78 "bad.toml:1:13: invalid TOML" "$HK" "${db[@]}" -c bad.toml run --task all; untouched 32
+conf '[tasks.users]' 'older_thn = "7d"'
+expect 78 "bad.toml:2:1: unknown key 'older_thn' in [tasks.users]" "$HK" "${db[@]}" -c bad.toml run --task all; untouched 33
+grep -qF "hint: did you mean 'older_than'?" err || fail "no hint for older_thn"
+conf '[jobs.nightly]' 'task = "everything"' 'schedule = "0 2 * * *"'
+expect 78 "jobs.nightly.task: unknown task 'everything'" "$HK" "${db[@]}" -c bad.toml config check
+conf '[defaults]' 'batch_size = "big"'
+expect 78 "defaults.batch_size must be an integer" "$HK" "${db[@]}" -c bad.toml run --task all; untouched 35
+conf '[database]' 'busy_timeout = "5 seconds"'
+expect 78 "bad.toml:2:16: database.busy_timeout: invalid duration" "$HK" "${db[@]}" -c bad.toml run --task all; untouched 36
+
+# Cannot create output (73)
+expect 73 "already exists" "$HK" "${db[@]}" demo; untouched 37
+grep -qF "hint: pass --force" err || fail "no --force hint"
+
+# Permission (77): a real purge on a read-only database
+expect 77 "is read-only; a real run needs write access" "$HK" --db "sqlite://app.db?mode=ro" run --task all; untouched 38
+
+# With --json the error is also the document on stdout
+expect 64 "unknown task" "$HK" "${db[@]}" --json run --task nope
+check "json error document" jq -e '.ok == false and .error.code == 64 and .error.kind == "usage" and (.error.message | test("unknown task"))' out
+expect 66 "not found" "$HK" --db missing.db run --task all --json
+check "json error document for 66" jq -e '.ok == false and .error.code == 66' out
+
+unchanged final
+finish
