@@ -435,11 +435,21 @@ Config load_config_file(const std::string& path)
 
 namespace {
 
+// A TOML basic string: double-quoted, with quotes, backslashes and control characters escaped.
 std::string toml_string(std::string_view text)
 {
-  std::ostringstream out;
-  out << toml::value<std::string>(std::string(text));
-  return out.str();
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += fmt::format("\\u{:04X}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    } else {
+      out += c;
+    }
+  }
+  return out + '"';
 }
 
 std::string children_toml(const std::vector<ChildConfig>& children)

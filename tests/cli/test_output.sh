@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# stdout carries results only; logs go to stderr as text, JSON lines, or with journald
+# priority prefixes.
+. "$(dirname "$0")/lib.sh"
+
+"$HK" --db app.db demo --rows 3000 -q
+expect 0 "" "$HK" --db app.db -v --json run --task stats
+check "stdout is exactly one JSON document, even with -v" jq -e '.ok' out
+check "stats keys of SPEC §8" jq -e '.tasks[0].stats | has("total_users") and has("active_users") and has("total_conversations") and has("total_messages") and has("recent_conversations_1d") and has("recent_messages_1d")' out
+check "stats counts match sqlite3" [ "$(jq '.tasks[0].stats.total_messages' out)" = "$(q app.db 'SELECT count(*) FROM messages')" ]
+check "active users match sqlite3" [ "$(jq '.tasks[0].stats.active_users' out)" = "$(q app.db 'SELECT count(*) FROM users WHERE is_active')" ]
+check "recent messages match sqlite3 (within the run's bounds)" \
+  [ "$(jq '.tasks[0].stats.recent_messages_1d' out)" -ge "$(q app.db "SELECT count(*) FROM messages WHERE created_at >= datetime('now', '-1 day', '+1 minute')")" ]
+check "-v logs on stderr" grep -q "stats: " err
+
+expect 0 "" "$HK" --db app.db --log-format json run --task all --dry-run
+check "json log lines" sh -c "jq -e -s 'length > 0 and all(.[]; has(\"time\") and has(\"level\") and has(\"message\"))' $WORK/err"
+check "table on stdout" grep -q "WOULD DELETE" out
+check "thousands separators" grep -qE "[0-9],[0-9]{3}" out
+
+JOURNAL_STREAM=8:1234 expect 0 "" "$HK" --db app.db run --task stats
+check "journald priority prefix" grep -q '^<6>housekeep: stats: ' err
+JOURNAL_STREAM=8:1234 "$HK" --db nope.db run --task stats 2>err
+check "journald error priority and exit 66" [ $? -eq 66 ]
+check "journald error line" grep -q '^<3>housekeep: error: cannot open database' err
+
+expect 0 "" "$HK" --db app.db --json demo --rows 10 --force
+check "demo --json" jq -e '.ok and .messages == 10' out
+check "demo replaced the file" [ "$(q app.db 'SELECT count(*) FROM messages')" = 10 ]
+expect 0 "" "$HK" --db app.db --json config check
+check "config check --json" jq -e '.ok and .source == "built-in defaults"' out
+finish

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The main job on a demo database: dry run first (byte-identical file, exact counts), then
+# the real run, checked against independent sqlite3 queries.
+. "$(dirname "$0")/lib.sh"
+
+"$HK" --db app.db demo --rows 20000 -q
+for t in users conversations messages; do eval "before_$t=$(q app.db "SELECT count(*) FROM $t")"; done
+bytes=$(digest app.db)
+
+expect 0 "" "$HK" --db app.db --json run --task all --dry-run
+cp out dry.json
+check "dry run leaves the file byte-identical" [ "$(digest app.db)" = "$bytes" ]
+check "dry run json is ok" jq -e '.ok and .dry_run' dry.json
+[ ! -s app.db-housekeep.lock ] || fail "dry run took the purge lock"
+
+expect 0 "" "$HK" --db app.db --json run --task all
+cp out real.json
+check "real run json is ok" jq -e '.ok and (.dry_run | not)' real.json
+for task in conversations messages users; do
+  dry=$(jq -c ".tasks[] | select(.task == \"$task\") | .deleted" dry.json)
+  real=$(jq -c ".tasks[] | select(.task == \"$task\") | .deleted" real.json)
+  check "$task: dry run $dry equals real run $real" [ "$dry" = "$real" ]
+done
+check "something was deleted from each table" jq -e '[.tasks[0:3][].deleted[]] | add > 0' real.json
+
+# Deleted counts add up to what disappeared, per table.
+for t in users conversations messages; do
+  after=$(q app.db "SELECT count(*) FROM $t")
+  eval "before=\$before_$t"
+  reported=$(jq "[.tasks[].deleted // {} | .$t // 0] | add" real.json)
+  check "$t: $before - $after = $reported" [ $((before - after)) -eq "$reported" ]
+done
+
+# Independent checks of each policy, bounded by the run's own start and end.
+started=$(jq -r .started_at real.json | sed 's/T/ /; s/\..*//')
+finished=$(jq -r .finished_at real.json | sed 's/T/ /; s/Z$//; s/\..*//')
+check "no conversation older than 30 days is left" \
+  [ "$(q app.db "SELECT count(*) FROM conversations WHERE created_at < datetime('$started', '-30 days')")" = 0 ]
+check "no orphan message is left" \
+  [ "$(q app.db "SELECT count(*) FROM messages WHERE conversation_id IS NULL OR conversation_id NOT IN (SELECT id FROM conversations)")" = 0 ]
+check "no never-activated user older than 7 days is left" \
+  [ "$(q app.db "SELECT count(*) FROM users WHERE is_active = 0 AND date_joined < datetime('$started', '-7 days')")" = 0 ]
+check "recent conversations all stay" \
+  [ "$(q app.db "SELECT count(*) FROM conversations WHERE created_at >= datetime('$finished', '-30 days') AND user_id IN (SELECT id FROM users)")" -gt 0 ]
+check "no conversation without its user" \
+  [ "$(q app.db "SELECT count(*) FROM conversations WHERE user_id NOT IN (SELECT id FROM users)")" = 0 ]
+check "foreign keys intact" [ -z "$(q app.db 'PRAGMA foreign_key_check')" ]
+check "integrity ok" [ "$(q app.db 'PRAGMA integrity_check')" = ok ]
+check "journal mode untouched" [ "$(q app.db 'PRAGMA journal_mode')" = delete ]
+
+# History: one row per task of the real run, none for the dry run.
+check "four runs recorded" [ "$(q app.db 'SELECT count(*) FROM housekeep_runs')" = 4 ]
+check "recorded counts match" [ "$(q app.db "SELECT json_extract(deleted, '\$.conversations') FROM housekeep_runs WHERE task = 'conversations'")" = "$(jq '.tasks[0].deleted.conversations' real.json)" ]
+expect 0 "" "$HK" --db app.db history
+check "history lists the runs" grep -q "conversations  ok" out
+expect 0 "" "$HK" --db app.db --json history --task users
+check "history json" jq -e '.ok and (.runs | length == 1) and .runs[0].task == "users"' out
+
+# A second run has nothing left to do, and --quiet prints nothing at all.
+expect 0 "" "$HK" --db app.db run --task all --quiet
+check "quiet: empty stdout" [ ! -s out ]
+check "quiet: empty stderr" [ ! -s err ]
+expect 0 "" "$HK" --db app.db --json run --task conversations --task messages --task users
+check "second run deletes nothing" jq -e '[.tasks[].deleted[]] | add == 0' out
+
+# --older-than widens the policy; small batches report their count.
+expect 0 "" "$HK" --db app.db --json run --task conversations --older-than 10d --batch-size 7
+n=$(jq '.tasks[0].deleted.conversations' out)
+check "older-than 10d deleted more" [ "$n" -gt 0 ]
+check "batches of 7" [ "$(jq '.tasks[0].batches' out)" -eq $(((n + 6) / 7)) ]
+check "none older than 10 days" \
+  [ "$(q app.db "SELECT count(*) FROM conversations WHERE created_at < datetime('$started', '-10 days')")" = 0 ]
+finish
