@@ -79,7 +79,7 @@ timezone = "Europe/Berlin"
   CHECK(c.jobs[0].timezone == "Europe/Berlin");
 }
 
-TEST_CASE("configuration errors name file, line, column and what to do", "[config]")
+TEST_CASE("configuration errors name file / line / column and what to do", "[config]")
 {
   CHECK(config_error("[tasks.conversations]\ntabel = \"x\"\n") ==
         "test.toml:2:1: unknown key 'tabel' in [tasks.conversations] | did you mean 'table'?");

@@ -36,7 +36,7 @@ TEST_CASE("database URL: flag > HOUSEKEEP_DATABASE_URL > DATABASE_URL > config >
   CHECK(resolve_database_url("flag.db", both, config) == "flag.db");
 }
 
-TEST_CASE("config file: flag > HOUSEKEEP_CONFIG; an explicit file must exist", "[settings]")
+TEST_CASE("config file: flag > HOUSEKEEP_CONFIG and an explicit file must exist", "[settings]")
 {
   CHECK(find_config_file("given.toml", fake_env({{"HOUSEKEEP_CONFIG", "env.toml"}})) == "given.toml");
   CHECK(find_config_file("", fake_env({{"HOUSEKEEP_CONFIG", "env.toml"}})) == "env.toml");

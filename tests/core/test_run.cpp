@@ -53,7 +53,7 @@ private:
 
 } // namespace
 
-TEST_CASE("task names: all expands in table order, unknown names are usage errors", "[run]")
+TEST_CASE("task names: all expands in table order / unknown names are usage errors", "[run]")
 {
   auto names = [](const std::vector<std::string>& given) {
     std::vector<std::string_view> out;
@@ -101,7 +101,7 @@ TEST_CASE("a second run while the purge lock is held exits 75 naming the holder"
   CHECK(test::Sql(db.path).integer("SELECT count(*) FROM conversations") == 1);
 }
 
-TEST_CASE("--wait takes the lock once its holder lets go", "[run]")
+TEST_CASE("wait takes the lock once its holder lets go", "[run]")
 {
   Db db;
   auto holder_store = db.open();
@@ -118,7 +118,7 @@ TEST_CASE("--wait takes the lock once its holder lets go", "[run]")
   CHECK(test::Sql(db.path).integer("SELECT count(*) FROM conversations") == 0);
 }
 
-TEST_CASE("read-only database: a real purge is refused, stats and dry runs work", "[run]")
+TEST_CASE("read-only database: a real purge is refused / stats and dry runs work", "[run]")
 {
   Db db;
   const std::string before = test::file_bytes(db.path);
@@ -133,7 +133,7 @@ TEST_CASE("read-only database: a real purge is refused, stats and dry runs work"
   CHECK(test::file_bytes(db.path) == before);
 }
 
-TEST_CASE("real runs are recorded in housekeep_runs; dry runs are not", "[run]")
+TEST_CASE("real runs are recorded in housekeep_runs and dry runs are not", "[run]")
 {
   Db db;
   auto store = db.open();

@@ -26,7 +26,7 @@ RunReport sample_report()
 
 } // namespace
 
-TEST_CASE("run JSON follows SPEC §8, tables in deletion order", "[output]")
+TEST_CASE("run JSON follows SPEC §8 / tables in deletion order", "[output]")
 {
   const auto json = run_report_json(sample_report());
   CHECK(json["ok"] == true);

@@ -20,7 +20,7 @@ std::unique_ptr<Store> open_path(const std::string& path, AccessMode mode = Acce
 
 } // namespace
 
-TEST_CASE("opening: missing file, directory, not a database", "[store]")
+TEST_CASE("opening: missing file / directory / not a database", "[store]")
 {
   TempDir dir;
   CHECK_THROWS_AS(open_path(dir.file("missing.db")), NotFoundError);
@@ -117,7 +117,7 @@ TEST_CASE("foreign keys referencing a table are found", "[store]")
   CHECK(store->references_to("messages").empty());
 }
 
-TEST_CASE("the purge lock is exclusive, names its holder, and is released", "[store]")
+TEST_CASE("the purge lock is exclusive / names its holder / and is released", "[store]")
 {
   TempDir dir;
   const std::string path = dir.file("t.db");
@@ -137,7 +137,7 @@ TEST_CASE("the purge lock is exclusive, names its holder, and is released", "[st
   CHECK(second->try_lock(LockHolder{1, "host-b", "run", "x"}).lock);
 }
 
-TEST_CASE("history: recorded, listed newest first, filtered, pruned", "[store]")
+TEST_CASE("history: recorded / listed newest first / filtered / pruned", "[store]")
 {
   TempDir dir;
   const std::string path = dir.file("t.db");

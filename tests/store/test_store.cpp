@@ -5,7 +5,7 @@
 
 using namespace housekeep;
 
-TEST_CASE("database URLs: schemes, relative and absolute paths, redaction", "[store]")
+TEST_CASE("database URLs: schemes / relative and absolute paths / redaction", "[store]")
 {
   CHECK(parse_database_url("sqlite:///var/lib/app.db").path == "/var/lib/app.db");
   CHECK(parse_database_url("sqlite://data/app.db").path == "data/app.db");
@@ -27,7 +27,7 @@ TEST_CASE("database URLs: schemes, relative and absolute paths, redaction", "[st
   }
 }
 
-TEST_CASE("identifiers: only plain names, optionally schema-qualified", "[store]")
+TEST_CASE("identifiers: only plain names / optionally schema-qualified", "[store]")
 {
   for (const char* good : {"users", "_x", "auth_user", "public.users", "T1"}) {
     CHECK(is_safe_identifier(good));

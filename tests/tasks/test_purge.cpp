@@ -79,7 +79,7 @@ std::int64_t deleted(const RunReport& report, const std::string& task, const std
 
 } // namespace
 
-TEST_CASE("conversations: exactly the old ones go, with their messages", "[purge]")
+TEST_CASE("conversations: exactly the old ones go / with their messages", "[purge]")
 {
   Classic db;
   const std::string cutoff = db.cutoff(hours(24 * 30));
@@ -117,7 +117,7 @@ TEST_CASE("messages: exactly the orphans go", "[purge]")
   CHECK(db.sql.integer("SELECT count(*) FROM pragma_foreign_key_check") == 0);
 }
 
-TEST_CASE("users: never-activated old accounts go, with conversations and their messages", "[purge]")
+TEST_CASE("users: never-activated old accounts go / with conversations and their messages", "[purge]")
 {
   Classic db;
   const std::string cutoff = db.cutoff(hours(24 * 7));
@@ -137,7 +137,7 @@ TEST_CASE("users: never-activated old accounts go, with conversations and their 
   CHECK(db.sql.integer("SELECT count(*) FROM pragma_foreign_key_check('conversations')") == 0);
 }
 
-TEST_CASE("dry run of all counts what the real run then deletes, and writes nothing", "[purge]")
+TEST_CASE("dry run of all counts what the real run then deletes / and writes nothing", "[purge]")
 {
   for (std::int64_t batch : {1, 3, 1000}) {
     INFO("batch size " << batch);
@@ -169,7 +169,7 @@ TEST_CASE("dry run of all counts what the real run then deletes, and writes noth
   }
 }
 
-TEST_CASE("batch boundaries: exactly one batch, one more than a batch, one row", "[purge]")
+TEST_CASE("batch boundaries: exactly one batch / one more than a batch / one row", "[purge]")
 {
   for (int rows : {1, 5, 6}) {
     test::TempDir dir;
@@ -191,7 +191,7 @@ TEST_CASE("batch boundaries: exactly one batch, one more than a batch, one row",
   }
 }
 
-TEST_CASE("--older-than overrides the retention", "[purge]")
+TEST_CASE("older-than overrides the retention", "[purge]")
 {
   Classic db;
   const auto keep = db.sql.ids("SELECT id FROM conversations WHERE created_at >= '" + db.cutoff(hours(24 * 60)) + "'");

@@ -90,7 +90,7 @@ TEST_CASE("an empty column has no encoding: nothing can be compared", "[time]")
   CHECK_FALSE(nulls.detect().has_value());
 }
 
-TEST_CASE("mixed, unparseable or implausible values stop with a data error", "[time]")
+TEST_CASE("mixed / unparseable or implausible values stop with a data error", "[time]")
 {
   CHECK(Column("(1780000000), ('2026-06-01 10:00:00')").error() ==
         "tasks.test: column 't.at' mixes numbers and text (1780000000 and '2026-06-01 10:00:00')");
