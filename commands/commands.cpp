@@ -9,9 +9,10 @@ namespace housekeep::cli {
 
 namespace {
 
-constexpr std::array<Command, 4> k_commands{{
+constexpr std::array<Command, 5> k_commands{{
   {"run", &register_run},
   {"history", &register_history},
+  {"cron", &register_cron},
   {"demo", &register_demo},
   {"config", &register_config},
 }};

@@ -70,5 +70,6 @@ void register_run(CLI::App& app, const Globals& globals, Action& action);
 void register_history(CLI::App& app, const Globals& globals, Action& action);
 void register_demo(CLI::App& app, const Globals& globals, Action& action);
 void register_config(CLI::App& app, const Globals& globals, Action& action);
+void register_cron(CLI::App& app, const Globals& globals, Action& action);
 
 } // namespace housekeep::cli
