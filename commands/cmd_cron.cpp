@@ -60,11 +60,23 @@ Resolved resolve(const CronArgs& args)
   return {std::move(schedule), zone, from};
 }
 
-int next(const CronArgs& args)
+int next(const Globals& globals, const CronArgs& args)
 {
   const Resolved r = resolve(args);
+  const auto times = upcoming(r.schedule, r.zone, r.from, args.count);
+  if (globals.json) {
+    nlohmann::ordered_json doc{{"ok", true},
+                               {"expression", r.schedule.text()},
+                               {"timezone", args.tz},
+                               {"next", nlohmann::ordered_json::array()}};
+    for (const TimePoint t : times) {
+      doc["next"].push_back(format_in_zone(t, r.zone));
+    }
+    print_stdout(doc.dump(2) + "\n");
+    return 0;
+  }
   std::string out;
-  for (const TimePoint t : upcoming(r.schedule, r.zone, r.from, args.count)) {
+  for (const TimePoint t : times) {
     out += format_in_zone(t, r.zone) + "\n";
   }
   print_stdout(out);
@@ -143,7 +155,9 @@ void register_cron(CLI::App& app, const Globals& globals, Action& action)
     ->type_name("N")
     ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
   next_cmd->footer("Example:\n  housekeep cron next '30 2 * * *' --tz America/New_York --from 2027-03-13");
-  next_cmd->callback([&action, next_args] { action = [next_args] { return next(*next_args); }; });
+  next_cmd->callback([&action, &globals, next_args] {
+    action = [&globals, next_args] { return next(globals, *next_args); };
+  });
 
   auto explain_args = std::make_shared<CronArgs>();
   CLI::App* explain_cmd = sub->add_subcommand(

@@ -13,6 +13,7 @@ namespace {
 struct HistoryArgs {
   std::size_t limit = 20;
   std::string task;
+  std::string job;
 };
 
 int history(const Globals& globals, const HistoryArgs& args)
@@ -23,7 +24,7 @@ int history(const Globals& globals, const HistoryArgs& args)
   }
   const Session session = make_session(globals);
   const auto store = session.open(AccessMode::read_only);
-  const auto runs = store->runs(RunQuery{args.limit, args.task});
+  const auto runs = store->runs(RunQuery{.limit = args.limit, .task = args.task, .job = args.job});
   if (globals.json) {
     print_stdout(history_json(runs).dump(2) + "\n");
     return 0;
@@ -46,6 +47,7 @@ void register_history(CLI::App& app, const Globals& globals, Action& action)
     ->type_name("N")
     ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
   sub->add_option("-t,--task", args->task, "Only runs of this task")->type_name("NAME");
+  sub->add_option("--job", args->job, "Only runs fired for this configured job")->type_name("NAME");
   sub->callback([&action, &globals, args] {
     action = [&globals, args] { return history(globals, *args); };
   });

@@ -5,8 +5,11 @@
 #include "housekeep/output.hpp"
 #include "housekeep/run.hpp"
 #include "housekeep/task.hpp"
+#include "housekeep/text.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace housekeep::cli {
 
@@ -14,6 +17,7 @@ namespace {
 
 struct RunArgs {
   std::vector<std::string> tasks;
+  std::string job;
   bool dry_run = false;
   std::string older_than;
   std::int64_t batch_size = 0;
@@ -25,8 +29,14 @@ struct RunArgs {
 
 int run(const Globals& globals, const RunArgs& args)
 {
+  if (args.tasks.empty() && args.job.empty()) {
+    throw UsageError("--task is required (or --job NAME to run a configured job)",
+                     "for example: housekeep run --task all --dry-run");
+  }
+  if (!args.tasks.empty() && !args.job.empty()) {
+    throw UsageError("give --task or --job, not both", "--job runs the task its configuration names");
+  }
   RunRequest request;
-  request.tasks = resolve_tasks(args.tasks);
   request.options.dry_run = args.dry_run;
   if (!args.older_than.empty()) {
     request.options.older_than = parse_duration(args.older_than);
@@ -46,6 +56,27 @@ int run(const Globals& globals, const RunArgs& args)
   }
 
   const Session session = make_session(globals);
+  if (!args.job.empty()) {
+    const auto& jobs = session.config.jobs;
+    const auto job = std::find_if(jobs.begin(), jobs.end(), [&](const JobConfig& j) { return j.name == args.job; });
+    if (job == jobs.end()) {
+      std::vector<std::string_view> names;
+      for (const auto& j : jobs) {
+        names.push_back(j.name);
+      }
+      const std::string guess = closest_match(args.job, names);
+      throw UsageError(fmt::format("unknown job '{}' in {}", args.job, session.config.source),
+                       guess.empty() ? fmt::format("jobs: {}", fmt::join(names, ", "))
+                                     : fmt::format("did you mean '{}'?", guess));
+    }
+    if (!job->enabled) {
+      session.log.notice("job '{}' is disabled in the configuration; running it as asked", job->name);
+    }
+    request.job = job->name;
+    request.tasks = resolve_tasks({job->task});
+  } else {
+    request.tasks = resolve_tasks(args.tasks);
+  }
   const auto store = session.open(args.dry_run ? AccessMode::read_only : AccessMode::read_write);
   const SystemClock clock;
   const RunReport report = run_tasks(*store, session.config, request, clock, session.log);
@@ -74,7 +105,10 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
     "  housekeep run --task stats --json | jq -e .ok");
   sub->add_option("-t,--task", args->tasks,
                   "Task to run: conversations, messages, users, stats or all (repeatable)")
-    ->required()
+    ->type_name("NAME");
+  sub->add_option("--job", args->job,
+                  "Run a configured job's task now, recorded under the job's name (as crontab "
+                  "lines and systemd units from scheduler-info do)")
     ->type_name("NAME");
   sub->add_flag("-n,--dry-run", args->dry_run,
                 "Report what would be deleted, per table, and change nothing");

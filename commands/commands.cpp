@@ -9,8 +9,9 @@ namespace housekeep::cli {
 
 namespace {
 
-constexpr std::array<Command, 5> k_commands{{
+constexpr std::array<Command, 6> k_commands{{
   {"run", &register_run},
+  {"scheduler-info", &register_scheduler_info},
   {"history", &register_history},
   {"cron", &register_cron},
   {"demo", &register_demo},

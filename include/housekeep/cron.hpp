@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace housekeep {
 
@@ -51,6 +52,15 @@ public:
 
   /// The expression in words: "At 02:00, only on Sunday".
   std::string describe() const;
+
+  /// The five classic fields for a crontab line, or nothing when a seconds field other than
+  /// 0 makes that impossible.
+  std::optional<std::string> crontab_fields() const;
+
+  /// Equivalent systemd OnCalendar= specifications without the time zone: one, or two when
+  /// both day fields are restricted (systemd ANDs them, cron ORs them; a timer ORs its
+  /// OnCalendar= lines).
+  std::vector<std::string> on_calendar() const;
 
 private:
   static constexpr std::uint32_t k_all_hours = (1U << 24) - 1;

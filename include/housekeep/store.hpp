@@ -118,6 +118,7 @@ struct RunRecord {
 struct RunQuery {
   std::size_t limit = 20;
   std::string task; // empty: all tasks
+  std::string job;  // empty: all jobs and manual runs
 };
 
 /// A write transaction; destroying it without commit() rolls it back.

@@ -6,6 +6,7 @@ HOUSEKEEP_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsqlite3-dev libsqlitecpp-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   nlohmann-json3-dev libhowardhinnant-date-dev catch2
+  libsystemd-dev systemd
   sqlite3 jq tzdata util-linux
 )
 

@@ -2,6 +2,7 @@
 
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
+#include "housekeep/schedule.hpp"
 #include "housekeep/store.hpp"
 #include "housekeep/task.hpp"
 #include "housekeep/text.hpp"
@@ -208,6 +209,16 @@ public:
     }
   }
 
+  void zone(const toml::table& t, std::string_view key, std::string_view section) const
+  {
+    const std::string name = t.get(key)->as_string()->get();
+    try {
+      find_zone(name);
+    } catch (const UsageError& e) {
+      fail(t.get(key)->source(), fmt::format("{}.{}: {}", section, key, e.what()), e.hint());
+    }
+  }
+
   const std::string& source() const { return m_source; }
 
 private:
@@ -227,7 +238,9 @@ void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
                {"batch_size", "sleep", "timezone", "misfire_grace", "history_keep"});
   r.integer(t, "batch_size", "defaults", out.batch_size, 1, k_max_batch_size);
   r.duration(t, "sleep", "defaults", out.sleep);
-  r.string(t, "timezone", "defaults", out.timezone);
+  if (r.string(t, "timezone", "defaults", out.timezone)) {
+    r.zone(t, "timezone", "defaults");
+  }
   r.duration(t, "misfire_grace", "defaults", out.misfire_grace);
   r.duration(t, "history_keep", "defaults", out.history_keep);
 }
@@ -324,7 +337,14 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
     if (!r.string(*t, "schedule", section, job.schedule) || job.schedule.empty()) {
       r.fail(t->source(), fmt::format("[{}] needs a 'schedule'", section));
     }
-    r.string(*t, "timezone", section, job.timezone);
+    try {
+      Schedule::parse(job.schedule);
+    } catch (const CronError& e) {
+      r.fail(t->get("schedule")->source(), fmt::format("{}.schedule: {}", section, e.what()), e.hint());
+    }
+    if (r.string(*t, "timezone", section, job.timezone)) {
+      r.zone(*t, "timezone", section);
+    }
     r.optional_duration(*t, "misfire_grace", section, job.misfire_grace);
     r.string(*t, "catch_up", section, job.catch_up);
     if (job.catch_up != "once" && job.catch_up != "skip") {

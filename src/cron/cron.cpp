@@ -17,6 +17,11 @@ using namespace std::chrono;
 
 enum Field { second_f, minute_f, hour_f, dom_f, month_f, dow_f };
 
+constexpr bool bit_set(std::uint64_t bits, unsigned index)
+{
+  return ((bits >> index) & std::uint64_t{1}) != 0;
+}
+
 struct FieldSpec {
   std::string_view name;
   unsigned low;
@@ -180,7 +185,7 @@ std::vector<unsigned> bits_of(std::uint64_t bits)
 {
   std::vector<unsigned> out;
   for (unsigned i = 0; i < 64; ++i) {
-    if ((bits >> i) & 1U) {
+    if (bit_set(bits, i)) {
       out.push_back(i);
     }
   }
@@ -198,6 +203,35 @@ std::string join_words(const std::vector<std::string>& words)
     out += words[i];
   }
   return out;
+}
+
+// A systemd calendar component: "*", or values and "a..b" runs joined by commas.
+std::string calendar_list(std::uint64_t bits, unsigned low, unsigned high, bool pad)
+{
+  const std::uint64_t all = ((std::uint64_t{1} << (high + 1)) - 1) & ~((std::uint64_t{1} << low) - 1);
+  if ((bits & all) == all) {
+    return "*";
+  }
+  std::vector<std::string> parts;
+  auto text = [pad](unsigned v) { return pad ? fmt::format("{:02}", v) : std::to_string(v); };
+  for (unsigned v = low; v <= high; ++v) {
+    if (!bit_set(bits, v)) {
+      continue;
+    }
+    unsigned end = v;
+    while (end + 1 <= high && bit_set(bits, end + 1)) {
+      ++end;
+    }
+    if (end >= v + 2) {
+      parts.push_back(text(v) + ".." + text(end));
+    } else {
+      for (unsigned w = v; w <= end; ++w) {
+        parts.push_back(text(w));
+      }
+    }
+    v = end;
+  }
+  return fmt::format("{}", fmt::join(parts, ","));
 }
 
 } // namespace
@@ -273,7 +307,7 @@ CronExpr CronExpr::parse(std::string_view text)
   if (!expr.m_weekdays_restricted) {
     bool possible = false;
     for (unsigned month = 1; month <= 12 && !possible; ++month) {
-      if ((expr.m_months >> month) & 1U) {
+      if (bit_set(expr.m_months, month)) {
         const int first = next_bit(expr.m_days, 1);
         possible = first >= 1 && static_cast<unsigned>(first) <= days_in_month(2024, month);
       }
@@ -290,8 +324,8 @@ bool CronExpr::day_matches(int year, unsigned month, unsigned day, unsigned week
 {
   (void)year;
   (void)month;
-  const bool dom = (m_days >> day) & 1U;
-  const bool dow = (m_weekdays >> weekday) & 1U;
+  const bool dom = bit_set(m_days, day);
+  const bool dow = bit_set(m_weekdays, weekday);
   if (m_days_restricted && m_weekdays_restricted) {
     return dom || dow;
   }
@@ -307,8 +341,8 @@ bool CronExpr::day_matches(int year, unsigned month, unsigned day, unsigned week
 bool CronExpr::matches(int year, unsigned month, unsigned day, unsigned weekday, unsigned hour,
                        unsigned minute, unsigned second) const
 {
-  return ((m_months >> month) & 1U) && day_matches(year, month, day, weekday) &&
-         ((m_hours >> hour) & 1U) && ((m_minutes >> minute) & 1U) && ((m_seconds >> second) & 1U);
+  return bit_set(m_months, month) && day_matches(year, month, day, weekday) &&
+         bit_set(m_hours, hour) && bit_set(m_minutes, minute) && bit_set(m_seconds, second);
 }
 
 std::optional<date::local_seconds> CronExpr::first_match(date::local_seconds from, date::local_seconds until) const
@@ -325,7 +359,7 @@ std::optional<date::local_seconds> CronExpr::first_match(date::local_seconds fro
     const auto minute = static_cast<unsigned>(tod.minutes().count());
     const auto second = static_cast<unsigned>(tod.seconds().count());
 
-    if (!((m_months >> month) & 1U)) {
+    if (!bit_set(m_months, month)) {
       const int next = next_bit(m_months, month + 1);
       const date::year_month_day target =
         next < 0 ? date::year{year + 1} / date::month{static_cast<unsigned>(next_bit(m_months, 1))} / 1
@@ -348,19 +382,19 @@ std::optional<date::local_seconds> CronExpr::first_match(date::local_seconds fro
       }
       continue;
     }
-    if (!((m_hours >> hour) & 1U)) {
+    if (!bit_set(m_hours, hour)) {
       const int next = next_bit(m_hours, hour + 1);
       t = next < 0 ? date::local_seconds{day_start + date::days{1}}
                    : date::local_seconds{day_start} + hours(next);
       continue;
     }
-    if (!((m_minutes >> minute) & 1U)) {
+    if (!bit_set(m_minutes, minute)) {
       const int next = next_bit(m_minutes, minute + 1);
       t = next < 0 ? date::local_seconds{day_start} + hours(hour + 1)
                    : date::local_seconds{day_start} + hours(hour) + minutes(next);
       continue;
     }
-    if (!((m_seconds >> second) & 1U)) {
+    if (!bit_set(m_seconds, second)) {
       const int next = next_bit(m_seconds, second + 1);
       t = next < 0 ? date::local_seconds{day_start} + hours(hour) + minutes(minute + 1)
                    : date::local_seconds{day_start} + hours(hour) + minutes(minute) + seconds(next);
@@ -369,6 +403,51 @@ std::optional<date::local_seconds> CronExpr::first_match(date::local_seconds fro
     return t;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> CronExpr::crontab_fields() const
+{
+  if (m_seconds != 1) {
+    return std::nullopt;
+  }
+  return fmt::format("{} {} {} {} {}", m_field_text[minute_f], m_field_text[hour_f],
+                     m_field_text[dom_f], m_field_text[month_f], m_field_text[dow_f]);
+}
+
+std::vector<std::string> CronExpr::on_calendar() const
+{
+  const std::string time = fmt::format("{}:{}:{}", calendar_list(m_hours, 0, 23, true),
+                                       calendar_list(m_minutes, 0, 59, true),
+                                       calendar_list(m_seconds, 0, 59, true));
+  const std::string months = calendar_list(m_months, 1, 12, true);
+  std::string weekdays;
+  {
+    // systemd counts Monday first; cron counts Sunday as 0.
+    constexpr std::array<std::string_view, 7> names{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    std::vector<std::string> parts;
+    const std::string list = calendar_list(
+      ((m_weekdays >> 1) & 0x3F) | (std::uint64_t{(m_weekdays & 1U)} << 6), 0, 6, false);
+    std::string_view rest = list == "*" ? std::string_view("0..6") : std::string_view(list);
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      const auto dots = item.find("..");
+      auto name = [&](std::string_view digit) { return std::string(names[static_cast<std::size_t>(digit[0] - '0')]); };
+      parts.push_back(dots == std::string_view::npos ? name(item)
+                                                     : name(item.substr(0, dots)) + ".." + name(item.substr(dots + 2)));
+      rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
+    }
+    weekdays = fmt::format("{}", fmt::join(parts, ","));
+  }
+  const std::string days = calendar_list(m_days, 1, 31, true);
+  if (m_days_restricted && m_weekdays_restricted) {
+    return {fmt::format("{} *-{}-* {}", weekdays, months, time),
+            fmt::format("*-{}-{} {}", months, days, time)};
+  }
+  if (m_weekdays_restricted) {
+    return {fmt::format("{} *-{}-* {}", weekdays, months, time)};
+  }
+  return {fmt::format("*-{}-{} {}", months, m_days_restricted ? days : "*", time)};
 }
 
 std::string CronExpr::describe() const

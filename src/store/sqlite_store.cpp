@@ -361,14 +361,12 @@ public:
       }
       std::string sql = "SELECT id, job, task, started_at, finished_at, status, deleted, error, "
                         "host, pid, dry_run FROM housekeep_runs";
-      if (!query.task.empty()) {
-        sql += " WHERE task = ?";
-      }
+      sql += " WHERE (? = '' OR task = ?) AND (? = '' OR job = ?)";
       sql += " ORDER BY started_at DESC, id DESC LIMIT ?";
       SQLite::Statement statement(m_db, sql);
       int index = 1;
-      if (!query.task.empty()) {
-        statement.bind(index++, query.task);
+      for (const std::string* value : {&query.task, &query.task, &query.job, &query.job}) {
+        statement.bind(index++, *value);
       }
       statement.bind(index, static_cast<int64_t>(query.limit));
       while (statement.executeStep()) {

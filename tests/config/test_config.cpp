@@ -103,6 +103,17 @@ TEST_CASE("configuration errors name file / line / column and what to do", "[con
         "test.toml:2:14: tasks.conversations.older_than must be a string");
   CHECK(config_error("[tasks.conversations]\nchildren = [ { table = \"m\" } ]\n")
           .find("needs 'table' and 'foreign_key'") != std::string::npos);
+  CHECK(config_error("[jobs.nightly]\ntask = \"all\"\nschedule = \"61 2 * * *\"\n") ==
+        "test.toml:3:12: jobs.nightly.schedule: minute: 61 is out of range 0-59 | "
+        "cron fields are: [second] minute hour day-of-month month day-of-week");
+  CHECK(config_error("[jobs.nightly]\ntask = \"all\"\nschedule = \"@reboot\"\n")
+          .starts_with("test.toml:3:12: jobs.nightly.schedule: '@reboot' is not supported"));
+  CHECK(config_error("[jobs.nightly]\ntask = \"all\"\nschedule = \"@daily\"\ntimezone = \"Mars/Base\"\n")
+          .starts_with("test.toml:4:12: jobs.nightly.timezone: unknown time zone 'Mars/Base'"));
+  CHECK(config_error("[defaults]\ntimezone = \"Europe/Berlinn\"\n")
+          .starts_with("test.toml:2:12: defaults.timezone: unknown time zone"));
+  CHECK(config_error("[jobs.\"bad name\"]\ntask = \"all\"\nschedule = \"@daily\"\n")
+          .find("job name 'bad name' may only use letters, digits") != std::string::npos);
   CHECK(config_error("[backup]\n").starts_with("test.toml:1:2: unknown key 'backup' in [top level]"));
 }
 

@@ -156,7 +156,7 @@ TEST_CASE("real runs are recorded in housekeep_runs and dry runs are not", "[run
   // A failure is recorded with its message.
   run_tasks(*store, parse_config("[tasks.users]\ntable = \"members\"\n", "c.toml"), request_for({"users"}),
             clock, log.logger());
-  const auto failed = store->runs(RunQuery{1, "users"});
+  const auto failed = store->runs(RunQuery{.limit = 1, .task = "users", .job = ""});
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].status == "failed");
   CHECK(failed[0].error.find("table 'members' does not exist") != std::string::npos);

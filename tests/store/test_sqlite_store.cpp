@@ -156,14 +156,14 @@ TEST_CASE("history: recorded / listed newest first / filtered / pruned", "[store
     run.pid = 7;
     store->record_run(run);
   }
-  const auto all = store->runs(RunQuery{10, ""});
+  const auto all = store->runs(RunQuery{.limit = 10, .task = "", .job = ""});
   REQUIRE(all.size() == 3);
   CHECK(all[0].started_at == now + std::chrono::minutes(2));
   CHECK(all[0].deleted.at("messages") == 20);
-  CHECK(store->runs(RunQuery{10, "stats"}).size() == 1);
-  CHECK(store->runs(RunQuery{1, ""}).size() == 1);
+  CHECK(store->runs(RunQuery{.limit = 10, .task = "stats", .job = ""}).size() == 1);
+  CHECK(store->runs(RunQuery{.limit = 1, .task = "", .job = ""}).size() == 1);
   CHECK(store->prune_runs(now + std::chrono::seconds(90)) == 2);
-  CHECK(store->runs(RunQuery{10, ""}).size() == 1);
+  CHECK(store->runs(RunQuery{.limit = 10, .task = "", .job = ""}).size() == 1);
 }
 
 TEST_CASE("read-only mode never writes", "[store]")

@@ -1,0 +1,152 @@
+#include "commands.hpp"
+
+#include "housekeep/error.hpp"
+#include "housekeep/export.hpp"
+#include "housekeep/output.hpp"
+#include "housekeep/scheduler.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+namespace housekeep::cli {
+
+namespace {
+
+struct InfoArgs {
+  std::string format = "table";
+  std::size_t count = 1;
+  bool check = false;
+};
+
+ExportTarget export_target(const Session& session)
+{
+  ExportTarget target;
+  std::error_code ignored;
+  target.binary = std::filesystem::read_symlink("/proc/self/exe", ignored).string();
+  if (target.binary.empty()) {
+    target.binary = "housekeep";
+  }
+  if (session.config.source != Config{}.source) {
+    target.config_path = std::filesystem::absolute(session.config.source, ignored).string();
+  }
+  if (session.url.redacted() == session.url.text) {
+    const bool relative = (session.url.scheme == "sqlite" || session.url.scheme == "file") &&
+                          !session.url.path.starts_with("/");
+    // cron and systemd start in another directory: a relative path must become absolute.
+    target.database = relative ? std::filesystem::absolute(session.url.path, ignored).string()
+                               : session.url.text;
+  }
+  return target;
+}
+
+nlohmann::ordered_json run_json(const std::optional<JobRun>& run, const date::time_zone* zone)
+{
+  if (!run) {
+    return nullptr;
+  }
+  nlohmann::ordered_json out{{"started_at", format_in_zone(run->started_at, zone)},
+                             {"finished_at", format_in_zone(run->finished_at, zone)},
+                             {"status", run->status}};
+  out["error"] = run->error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(run->error);
+  return out;
+}
+
+int info(const Globals& globals, const InfoArgs& args)
+{
+  const Session session = make_session(globals);
+  const std::string format = globals.json ? "json" : args.format;
+  const TimePoint now = SystemClock{}.now();
+  if (format == "crontab" || format == "systemd") {
+    const auto plans = plan_jobs(session.config, now, 1, nullptr);
+    const ExportTarget target = export_target(session);
+    print_stdout(format == "crontab" ? export_crontab(plans, target) : export_systemd(plans, target));
+    return 0;
+  }
+
+  const auto store = session.open(AccessMode::read_only);
+  const auto plans = plan_jobs(session.config, now, args.count, store.get());
+  const JobPlan* unhealthy = nullptr;
+  for (const auto& plan : plans) {
+    if (plan.health == JobHealth::failed || plan.health == JobHealth::late) {
+      unhealthy = unhealthy != nullptr ? unhealthy : &plan;
+    }
+  }
+
+  if (format == "json") {
+    nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
+    for (const auto& plan : plans) {
+      nlohmann::ordered_json next = nlohmann::ordered_json::array();
+      for (const TimePoint t : plan.next) {
+        next.push_back(format_in_zone(t, plan.zone));
+      }
+      jobs.push_back({{"name", plan.job.name},
+                      {"task", plan.job.task},
+                      {"schedule", plan.schedule.text()},
+                      {"timezone", plan.zone_name},
+                      {"enabled", plan.job.enabled},
+                      {"next", std::move(next)},
+                      {"last_run", run_json(plan.last_run, plan.zone)},
+                      {"last_success", run_json(plan.last_success, plan.zone)},
+                      {"health", std::string(job_health_name(plan.health))},
+                      {"health_reason", plan.health_reason}});
+    }
+    print_stdout(nlohmann::ordered_json{{"ok", !(args.check && unhealthy != nullptr)},
+                                        {"database", store->describe()},
+                                        {"jobs", std::move(jobs)}}
+                   .dump(2) +
+                 "\n");
+  } else if (!globals.quiet) {
+    std::vector<std::vector<std::string>> rows{
+      {"JOB", "TASK", "SCHEDULE", "ZONE", "NEXT RUN", "LAST RUN", "HEALTH"}};
+    for (const auto& plan : plans) {
+      const std::string last = plan.last_run ? fmt::format("{} {}", format_in_zone(plan.last_run->started_at, plan.zone),
+                                                           plan.last_run->status)
+                                             : "-";
+      for (std::size_t i = 0; i < std::max<std::size_t>(1, plan.next.size()); ++i) {
+        const std::string next = i < plan.next.size() ? format_in_zone(plan.next[i], plan.zone) : "-";
+        if (i == 0) {
+          rows.push_back({plan.job.name, plan.job.task, plan.schedule.text(), plan.zone_name, next, last,
+                          std::string(job_health_name(plan.health))});
+        } else {
+          rows.push_back({"", "", "", "", next, "", ""});
+        }
+      }
+    }
+    print_stdout(format_columns(rows, {}));
+  }
+  if (args.check && unhealthy != nullptr) {
+    throw TaskError(fmt::format("job '{}' is {}: {}", unhealthy->job.name,
+                                job_health_name(unhealthy->health), unhealthy->health_reason),
+                    fmt::format("see 'housekeep history --job {}' for its runs and errors", unhealthy->job.name));
+  }
+  return 0;
+}
+
+} // namespace
+
+void register_scheduler_info(CLI::App& app, const Globals& globals, Action& action)
+{
+  auto args = std::make_shared<InfoArgs>();
+  CLI::App* sub = app.add_subcommand(
+    "scheduler-info", "List the configured jobs: schedule, next runs, last run and health; or "
+                      "export them as crontab lines or systemd units");
+  sub->footer("Examples:\n"
+              "  housekeep scheduler-info --count 3\n"
+              "  housekeep scheduler-info --check        # exit 1 if a job's last run failed or is late\n"
+              "  housekeep scheduler-info --format crontab | crontab -");
+  sub->add_option("-f,--format", args->format, "table, json, crontab or systemd")
+    ->type_name("FORMAT")
+    ->check(CLI::IsMember({"table", "json", "crontab", "systemd"}));
+  sub->add_option("-n,--count", args->count, "Upcoming fire times per job (default 1)")
+    ->type_name("N")
+    ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
+  sub->add_flag("--check", args->check,
+                "Health check: exit 1 naming the job if an enabled job's last run failed, or no "
+                "success came within its period plus misfire_grace");
+  sub->callback([&action, &globals, args] {
+    action = [&globals, args] { return info(globals, *args); };
+  });
+}
+
+} // namespace housekeep::cli

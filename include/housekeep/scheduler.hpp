@@ -1,0 +1,51 @@
+// The plan of every configured job: its schedule resolved in its zone, its next fire times,
+// its last run from the history, and whether it is healthy. `scheduler-info` prints it and
+// the daemon runs it, so what is printed is what runs.
+#pragma once
+
+#include "housekeep/config.hpp"
+#include "housekeep/schedule.hpp"
+#include "housekeep/store.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace housekeep {
+
+/// The last invocation of a job as recorded in housekeep_runs (all its tasks together).
+struct JobRun {
+  TimePoint started_at;
+  TimePoint finished_at;
+  std::string status; // "ok", or the first status that was not ok
+  std::string error;  // the first error
+};
+
+/// How a job stands, as scheduler-info --check judges it.
+enum class JobHealth { ok, never_run, failed, late, disabled };
+
+/// The word for a health ("ok", "never-run", "failed", "late", "disabled").
+std::string_view job_health_name(JobHealth health);
+
+/// One job, resolved.
+struct JobPlan {
+  JobConfig job;
+  Schedule schedule;
+  std::string zone_name;
+  const date::time_zone* zone = nullptr;
+  Millis misfire_grace{0};
+  std::vector<TimePoint> next; // upcoming fire times after now
+  std::optional<JobRun> last_run;
+  std::optional<JobRun> last_success;
+  JobHealth health = JobHealth::ok;
+  std::string health_reason; // for failed and late: what is wrong
+};
+
+/// Resolves every job of the configuration at `now` with `count` upcoming times each, reading
+/// the last runs from `store` (may be null: no history). A job is failed when its last run
+/// failed, late when the first firing after its last success lies more than misfire_grace in
+/// the past, never-run when nothing of it is recorded (not counted as unhealthy: there is
+/// nothing to measure from yet).
+std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t count, Store* store);
+
+} // namespace housekeep

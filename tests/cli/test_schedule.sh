@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Scheduling from the command line: the `cron next` output contract, its answers checked
+# against systemd's own calendar engine, `run --job`, `scheduler-info` (table, JSON, --check
+# on failed and late jobs) and its crontab and systemd exports, verified by systemd-analyze.
+. "$(dirname "$0")/lib.sh"
+
+# --- cron next: exactly --count lines of ISO-8601 with the zone's offset, after --from ---
+iso='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}$'
+expect 0 "" "$HK" cron next "*/15 * * * *"
+check "default count is 5 lines" [ "$(wc -l <out)" -eq 5 ]
+check "every line is ISO-8601 with an offset" sh -c "! grep -vqE '$iso' $WORK/out"
+check "UTC is written +00:00, never Z" sh -c "grep -q '+00:00$' $WORK/out && ! grep -q Z $WORK/out"
+check "nothing on stderr" [ ! -s err ]
+
+expect 0 "" "$HK" cron next "0 2 * * *" --tz America/New_York --from 2026-03-07T12:00:00-05:00 --count 3
+check "spring-forward night fires once, after the gap" diff out - <<'EOF'
+2026-03-08T03:00:00-04:00
+2026-03-09T02:00:00-04:00
+2026-03-10T02:00:00-04:00
+EOF
+expect 0 "" "$HK" cron next "30 1 * * *" --tz America/New_York --from 2026-10-31T12:00 --count 2
+check "fall-back night fires once, at the first 01:30" diff out - <<'EOF'
+2026-11-01T01:30:00-04:00
+2026-11-02T01:30:00-05:00
+EOF
+expect 0 "" "$HK" cron next "0 0 * * *" --from 2026-06-15T00:00:00Z --count 1
+check "strictly after --from" [ "$(cat out)" = "2026-06-16T00:00:00+00:00" ]
+expect 0 "" "$HK" cron next "0 0 29 2 1" --from 2026-01-01T00:00:00Z --count 2
+check "sparse: 29 February or any Monday in February (cron ORs the day fields)" diff out - <<'EOF'
+2026-02-02T00:00:00+00:00
+2026-02-09T00:00:00+00:00
+EOF
+expect 0 "" "$HK" cron next "0 0 29 2 *" --from 2026-01-01T00:00:00Z --count 2
+check "sparse: only 29 February, leap years only" diff out - <<'EOF'
+2028-02-29T00:00:00+00:00
+2032-02-29T00:00:00+00:00
+EOF
+expect 0 "" "$HK" --json cron next "@daily" --count 2 --from 2026-06-15T08:00:00+02:00 --tz Europe/Berlin
+check "cron next --json" jq -e '.ok and (.next | length == 2) and .next[0] == "2026-06-16T00:00:00+02:00"' out
+
+expect 64 "5 fields" "$HK" cron next "0 2 * *"
+expect 64 "not supported" "$HK" cron next "0 0 L * *"
+expect 64 "not supported" "$HK" cron next "@reboot"
+expect 64 "unknown time zone" "$HK" cron next "0 2 * * *" --tz Mars/Olympus
+expect 64 "" "$HK" cron next "0 2 * * *" --from yesterday
+expect 64 "never" "$HK" cron next "0 0 31 2 *"
+
+expect 0 "" "$HK" cron explain "0 3 * * sun"
+check "explain in words" grep -q "At 03:00, only on Sunday" out
+check "explain lists the next 5" [ "$(grep -cE '^  [0-9]{4}-' out)" -eq 5 ]
+
+# --- cron next against systemd's calendar engine (an independent implementation) ---
+if command -v systemd-analyze >/dev/null 2>&1; then
+  # EXPRESSION | ZONE | OnCalendar spec with the same meaning (hours away from DST changes)
+  while IFS='|' read -r expr zone spec; do
+    "$HK" cron next "$expr" --tz "$zone" --from 2026-01-01T00:00:00Z --count 12 >ours 2>err
+    TZ=UTC systemd-analyze calendar --iterations=12 --base-time='2026-01-01 00:00:00 UTC' "$spec" 2>/dev/null |
+      sed -nE 's/.*(Next elapse|Iter\. #[0-9]+): [A-Za-z]{3} ([0-9-]+) ([0-9:]+) UTC.*/\2T\3Z/p' >theirs
+    # Both lists as UTC instants, one per line.
+    while read -r t; do date -u -d "$t" +%Y-%m-%dT%H:%M:%SZ; done <ours >ours.utc
+    checks=$((checks + 1))
+    if [ "$(wc -l <theirs)" -ne 12 ] || ! diff -q ours.utc theirs >/dev/null; then
+      fail "cron next '$expr' in $zone differs from systemd's '$spec': $(diff ours.utc theirs | head -4)"
+    fi
+  done <<'EOF'
+*/15 9-17 * * mon-fri|UTC|Mon..Fri *-*-* 09..17:00/15:00 UTC
+0 2 * * *|Europe/Berlin|*-*-* 02:00:00 Europe/Berlin
+0 12 1,15 * *|America/New_York|*-*-01,15 12:00:00 America/New_York
+30 4 * jan,jul sat|Asia/Tokyo|Sat *-01,07-* 04:30:00 Asia/Tokyo
+0 0 29 2 *|UTC|*-02-29 00:00:00 UTC
+5 */6 * * *|Australia/Sydney|*-*-* 00/6:05:00 Australia/Sydney
+0 3 * * 7|UTC|Sun *-*-* 03:00:00 UTC
+EOF
+fi
+
+# --- jobs in a configuration ---
+"$HK" --db app.db demo --rows 2000 -q
+cat >hk.toml <<'EOF'
+[jobs.nightly]
+task = "all"
+schedule = "0 2 * * *"
+timezone = "Europe/Berlin"
+
+[jobs.statistics]
+task = "stats"
+schedule = "@every 6h"
+
+[jobs.weekly_cleanup]
+task = "conversations"
+schedule = "0 3 * * sun"
+
+[jobs.paused]
+task = "users"
+schedule = "15 4 * * *"
+enabled = false
+EOF
+HKC=("$HK" --config hk.toml --db app.db)
+
+expect 0 "" "${HKC[@]}" scheduler-info
+check "table lists every job" sh -c "grep -q '^nightly ' $WORK/out && grep -q '^statistics ' $WORK/out && grep -q '^weekly_cleanup ' $WORK/out && grep -q '^paused ' $WORK/out"
+check "never-run jobs say so" grep -qE '^nightly .*never-run' out
+check "disabled jobs say so" grep -qE '^paused .*disabled' out
+expect 0 "" "${HKC[@]}" scheduler-info --check
+check "never-run is not unhealthy" [ $? -eq 0 ]
+expect 0 "" "${HKC[@]}" scheduler-info --count 3 --json
+check "json: four jobs, three next times each" jq -e '(.jobs | length == 4) and all(.jobs[]; .next | length == 3)' out
+check "json: next times in the job's zone" jq -e '.jobs[0].next[0] | test("T02:00:00\\+0[12]:00$")' out
+
+# run --job runs the job's task now, recorded under the job's name.
+expect 0 "" "${HKC[@]}" run --job weekly_cleanup --quiet
+check "run --job recorded under the job" [ "$(q app.db "SELECT job || ':' || task || ':' || status FROM housekeep_runs")" = "weekly_cleanup:conversations:ok" ]
+check "run --job deleted what the task deletes" [ "$(q app.db "SELECT count(*) FROM conversations WHERE created_at < datetime('now', '-30 days')")" = 0 ]
+expect 0 "" "${HKC[@]}" scheduler-info --json
+check "last run shown" jq -e '.jobs[2].last_run.status == "ok" and .jobs[2].health == "ok"' out
+expect 0 "" "${HKC[@]}" history --job weekly_cleanup
+check "history --job" grep -q conversations out
+expect 64 "unknown job 'nightlly'" "${HKC[@]}" run --job nightlly
+check "unknown job suggests" grep -q "did you mean 'nightly'" err
+expect 64 "not both" "${HKC[@]}" run --job nightly --task stats
+expect 64 "--task is required" "${HKC[@]}" run
+
+# A failed last run makes --check exit 1 naming the job.
+expect 0 "" "${HKC[@]}" run --job statistics --quiet
+sqlite3 app.db "UPDATE housekeep_runs SET status = 'failed', error = 'disk I/O error' WHERE job = 'statistics'"
+expect 1 "job 'statistics' is failed" "${HKC[@]}" scheduler-info --check
+check "the reason is the recorded error" grep -q "disk I/O error" err
+expect 1 "" "${HKC[@]}" --json scheduler-info --check
+check "json ok is false on a failed check" jq -e '.ok == false' out
+
+# A success too long ago makes the job late.
+sqlite3 app.db "UPDATE housekeep_runs SET status = 'ok', error = NULL WHERE job = 'statistics'"
+expect 0 "" "${HKC[@]}" scheduler-info --check
+sqlite3 app.db "UPDATE housekeep_runs SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-8 hours'), finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-8 hours') WHERE job = 'statistics'"
+expect 1 "job 'statistics' is late" "${HKC[@]}" scheduler-info --check
+sqlite3 app.db "UPDATE housekeep_runs SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-6 hours', '-30 minutes') WHERE job = 'statistics'"
+expect 0 "" "${HKC[@]}" scheduler-info --check
+check "within misfire_grace (1h) is not late" [ $? -eq 0 ]
+
+# --- exports ---
+expect 0 "" "${HKC[@]}" scheduler-info --format crontab
+check "crontab: zone per job" grep -q '^CRON_TZ=Europe/Berlin$' out
+check "crontab: nightly line" grep -qE "^0 2 \* \* \* .*/housekeep --config $WORK/hk.toml --db $WORK/app.db run --job nightly --quiet$" out
+check "crontab: @every 6h as a clock-anchored step" grep -qE '^0 \*/6 \* \* \* .* run --job statistics --quiet$' out
+check "crontab: disabled job commented out" grep -qE '^# disabled: 15 4 \* \* \* ' out
+check "crontab: every active line has 5 fields and a command" \
+  sh -c "grep -vE '^(#|CRON_TZ=|$)' $WORK/out | awk 'NF < 6 { exit 1 }'"
+
+expect 0 "" "${HKC[@]}" scheduler-info --format systemd
+mkdir -p units
+awk '/^# housekeep-.*\.(service|timer)$/ { f = "units/" $2; next } f { print > f }' out
+check "systemd: a service and a timer per job" [ "$(ls units | wc -l)" -eq 8 ]
+check "systemd: the timer fires in the job's zone" grep -q '^OnCalendar=\*-\*-\* 02:00:00 Europe/Berlin$' units/housekeep-nightly.timer
+check "systemd: the service runs the job" grep -qE "^ExecStart=.*/housekeep --config $WORK/hk.toml --db $WORK/app.db run --job nightly$" units/housekeep-nightly.service
+if command -v systemd-analyze >/dev/null 2>&1; then
+  check "systemd-analyze verify accepts every unit" systemd-analyze verify --man=no units/*.timer units/*.service
+fi
+
+# A job with a schedule or zone that cannot work is a configuration error at load time.
+printf '[jobs.bad]\ntask = "stats"\nschedule = "0 25 * * *"\n' >bad.toml
+expect 78 "bad.toml:3:12" "$HK" --config bad.toml --db app.db scheduler-info
+printf '[jobs.bad]\ntask = "stats"\nschedule = "0 2 * * *"\ntimezone = "Europe/Atlantis"\n' >bad.toml
+expect 78 "Europe/Atlantis" "$HK" --config bad.toml --db app.db scheduler-info
+printf '[jobs.bad]\ntask = "stats"\nschedule = "0 2 * * *"\ncatchup = "once"\n' >bad.toml
+expect 78 "did you mean 'catch_up'" "$HK" --config bad.toml --db app.db scheduler-info
+finish
