@@ -16,6 +16,7 @@ struct RunRequest {
   RunOptions options;
   std::string job;                 // the job that fired, or empty for a manual run
   std::optional<Millis> lock_wait; // wait this long for the purge lock; unset: do not wait
+  const StopFlag* stop = nullptr;  // asks the run to stop after the current batch
 };
 
 /// The outcome of a run, as printed by `run` and recorded in housekeep_runs.
@@ -32,7 +33,9 @@ struct RunReport {
 };
 
 /// Runs the tasks in order. A failing task is reported and the next one still runs: one
-/// misconfigured table must not stop the others. Throws only for what stops the whole run
+/// misconfigured table must not stop the others. A stop request or the timeout
+/// (options.timeout, counted from the start of the run) ends the current task after its
+/// current batch and marks it and the tasks not yet started interrupted or timed-out. Throws only for what stops the whole run
 /// before any task starts (read-only database for a real run: PermissionError; purge lock
 /// held: TempFailError naming the holder).
 RunReport run_tasks(Store& store, const Config& config, const RunRequest& request,

@@ -139,6 +139,32 @@ public:
 struct LockAttempt {
   std::unique_ptr<Lock> lock;
   std::optional<LockHolder> holder;
+  /// With the lock: a holder that died without releasing it, whose place was taken.
+  std::optional<LockHolder> stale;
+};
+
+/// The two locks a database has: one purge at a time, and one daemon at a time.
+enum class LockScope { purge, daemon };
+
+/// What the daemon remembers of a job between firings and across restarts (housekeep_jobs).
+struct JobState {
+  std::string job;
+  std::string schedule;
+  std::string timezone;
+  std::optional<TimePoint> last_fire;  // the slot of the last firing (run or skipped)
+  std::optional<TimePoint> next_fire;  // the slot the daemon waits for; after downtime, the
+                                       // first one it missed
+  std::string last_status;             // of the last firing: ok, failed, skipped, ...
+  TimePoint updated_at;
+};
+
+/// A running daemon's sign of life (housekeep_daemon).
+struct DaemonBeat {
+  std::int64_t pid = 0;
+  std::string host;
+  TimePoint started_at;
+  TimePoint heartbeat_at;
+  std::string status; // "waiting for nightly at ...", "running nightly", "stopped"
 };
 
 /// A connection to one database.
@@ -169,8 +195,10 @@ public:
   /// Starts a write transaction that holds the write lock from its first statement.
   virtual std::unique_ptr<Transaction> begin_write() = 0;
 
-  /// Takes the one-purge-per-database lock without waiting.
-  virtual LockAttempt try_lock(const LockHolder& me) = 0;
+  /// Takes one of the database's locks without waiting.
+  virtual LockAttempt try_lock(const LockHolder& me, LockScope scope) = 0;
+  /// Who holds the lock, without taking it; nothing when it is free.
+  virtual std::optional<LockHolder> lock_holder(LockScope scope) = 0;
 
   /// Appends a run to housekeep_runs (creating the table on first use) and returns its id.
   virtual std::int64_t record_run(const RunRecord& run) = 0;
@@ -178,6 +206,15 @@ public:
   virtual std::int64_t prune_runs(TimePoint before) = 0;
   /// Recorded runs, newest first; empty when nothing was ever recorded.
   virtual std::vector<RunRecord> runs(const RunQuery& query) = 0;
+
+  /// Every job's state from housekeep_jobs; empty when no daemon ever ran.
+  virtual std::vector<JobState> job_states() = 0;
+  /// Inserts or replaces one job's state (creating housekeep_jobs on first use).
+  virtual void save_job_state(const JobState& state) = 0;
+  /// The daemon's last sign of life, if one ever ran here.
+  virtual std::optional<DaemonBeat> daemon_beat() = 0;
+  /// Replaces the daemon's sign of life (creating housekeep_daemon on first use).
+  virtual void save_daemon_beat(const DaemonBeat& beat) = 0;
 };
 
 /// How a store is opened.

@@ -13,6 +13,7 @@
 #include "housekeep/config.hpp"
 #include "housekeep/error.hpp"
 #include "housekeep/log.hpp"
+#include "housekeep/stop.hpp"
 #include "housekeep/store.hpp"
 
 #include <chrono>
@@ -36,10 +37,18 @@ struct RunOptions {
   std::optional<Millis> older_than;
   std::optional<std::int64_t> batch_size;
   std::optional<Millis> sleep;
+  std::optional<Millis> timeout; // stop after the batch during which this much time passed
 };
 
 /// How a task run ended.
-enum class TaskStatus { ok, failed, refused, skipped };
+///  ok          finished
+///  failed      stopped by an error; its open batch rolled back
+///  refused     a safety guard stopped it before anything was deleted
+///  skipped     not run (the purge lock stayed busy for a scheduled firing)
+///  interrupted stopped by a signal after a committed batch; the next run continues
+///  timed-out   stopped at its timeout after a committed batch; the next run continues
+///  transient   the database was busy or unreachable; worth retrying, not a real failure
+enum class TaskStatus { ok, failed, refused, skipped, interrupted, timed_out, transient };
 
 /// The word used for a status in output and history ("ok", "failed", ...).
 std::string_view task_status_name(TaskStatus status);
@@ -83,6 +92,33 @@ struct TaskContext {
   TimePoint now;
   const Logger& log;
   PlannedDeletions* planned; // set on dry runs only
+  const StopFlag* stop = nullptr;    // a signal's request to stop, or none
+  std::optional<TimePoint> deadline; // the run's timeout, or none
+
+  /// Whether to stop now, between batches, and why.
+  StopReason stop_reason() const
+  {
+    if (stop != nullptr && stop->requested()) {
+      return stop->reason();
+    }
+    return deadline && clock.now() >= *deadline ? StopReason::timed_out : StopReason::none;
+  }
+};
+
+/// Thrown by a task that stopped early between batches; the run records the reason.
+class Stopped : public Error {
+public:
+  explicit Stopped(StopReason reason, std::string message)
+    : Error(ExitCode::temp_fail, std::move(message),
+            reason == StopReason::timed_out ? "the next run continues where this one stopped"
+                                            : "run again to finish; nothing is left half-deleted"),
+      m_reason(reason)
+  {
+  }
+  StopReason reason() const { return m_reason; }
+
+private:
+  StopReason m_reason;
 };
 
 using TaskFn = void (*)(TaskContext& context, TaskResult& result);

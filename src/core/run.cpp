@@ -41,7 +41,7 @@ std::unique_ptr<Lock> acquire_lock(Store& store, const RunRequest& request, cons
   const TimePoint deadline = request.lock_wait ? clock.now() + *request.lock_wait : clock.now();
   bool announced = false;
   while (true) {
-    LockAttempt attempt = store.try_lock(me);
+    LockAttempt attempt = store.try_lock(me, LockScope::purge);
     if (attempt.lock) {
       return std::move(attempt.lock);
     }
@@ -50,6 +50,10 @@ std::unique_ptr<Lock> acquire_lock(Store& store, const RunRequest& request, cons
       holder.pid == 0 ? std::string("another housekeep process")
                       : fmt::format("pid {} on {} ({}, since {})", holder.pid, holder.host,
                                     holder.what, holder.since);
+    if (request.stop != nullptr && request.stop->requested()) {
+      throw TempFailError(fmt::format("stopped while waiting for the purge lock of '{}', held by {}",
+                                      store.describe(), who));
+    }
     if (clock.now() >= deadline) {
       throw TempFailError(fmt::format("database '{}' is busy: {} holds the purge lock",
                                       store.describe(), who),
@@ -124,17 +128,32 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
   }
 
   PlannedDeletions planned;
+  std::optional<TimePoint> deadline;
+  if (request.options.timeout) {
+    deadline = report.started_at + *request.options.timeout;
+  }
   for (const TaskDef* task : request.tasks) {
     TaskResult result;
     result.task = std::string(task->name);
     const TimePoint started = clock.now();
     TaskContext context{store, config, request.options, clock, started, log,
-                        request.options.dry_run ? &planned : nullptr};
+                        request.options.dry_run ? &planned : nullptr, request.stop, deadline};
     log.debug("{}: started{}", task->name, request.options.dry_run ? " (dry run)" : "");
     try {
+      if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
+        throw Stopped(reason, fmt::format("{}: not started: the run {}", task->name,
+                                          reason == StopReason::timed_out ? "timed out" : "was interrupted"));
+      }
       task->run(context, result);
+    } catch (const Stopped& e) {
+      result.status = e.reason() == StopReason::timed_out ? TaskStatus::timed_out : TaskStatus::interrupted;
+      result.code = e.code();
+      result.error = e.what();
+      result.hint = e.hint();
     } catch (const Error& e) {
-      result.status = e.code() == ExitCode::refused ? TaskStatus::refused : TaskStatus::failed;
+      result.status = e.code() == ExitCode::refused                                        ? TaskStatus::refused
+                      : e.code() == ExitCode::temp_fail || e.code() == ExitCode::unavailable ? TaskStatus::transient
+                                                                                             : TaskStatus::failed;
       result.code = e.code();
       result.error = e.what();
       result.hint = e.hint();

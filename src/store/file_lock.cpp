@@ -45,6 +45,9 @@ std::optional<LockHolder> read_holder(int fd)
     text.append(buffer, static_cast<std::size_t>(n));
     offset += n;
   }
+  if (text.empty()) {
+    return std::nullopt;
+  }
   const auto json = nlohmann::json::parse(text, nullptr, false);
   if (!json.is_object()) {
     return LockHolder{};
@@ -75,10 +78,13 @@ LockAttempt try_file_lock(const std::string& path, const LockHolder& me)
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     LockAttempt busy;
-    busy.holder = read_holder(fd);
+    busy.holder = read_holder(fd).value_or(LockHolder{});
     ::close(fd);
     return busy;
   }
+  LockAttempt held;
+  // A clean release empties the file, so a holder still written here died holding the lock.
+  held.stale = read_holder(fd);
   const std::string text =
     nlohmann::json{{"pid", me.pid}, {"host", me.host}, {"what", me.what}, {"since", me.since}}.dump() +
     "\n";
@@ -86,9 +92,24 @@ LockAttempt try_file_lock(const std::string& path, const LockHolder& me)
       ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
     // The lock is held all the same; only the holder's description is missing.
   }
-  LockAttempt held;
   held.lock = std::make_unique<FileLock>(fd);
   return held;
+}
+
+std::optional<LockHolder> file_lock_holder(const std::string& path)
+{
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return std::nullopt; // no file: nobody ever held it here
+  }
+  std::optional<LockHolder> holder;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    holder = read_holder(fd).value_or(LockHolder{});
+  } else {
+    ::flock(fd, LOCK_UN);
+  }
+  ::close(fd);
+  return holder;
 }
 
 } // namespace housekeep

@@ -319,9 +319,103 @@ public:
     return std::make_unique<SqliteTransaction>(m_db, m_path);
   }
 
-  LockAttempt try_lock(const LockHolder& me) override
+  LockAttempt try_lock(const LockHolder& me, LockScope scope) override
   {
-    return try_file_lock(m_path + "-housekeep.lock", me);
+    return try_file_lock(lock_path(scope), me);
+  }
+
+  std::optional<LockHolder> lock_holder(LockScope scope) override
+  {
+    return file_lock_holder(lock_path(scope));
+  }
+
+  std::vector<JobState> job_states() override
+  {
+    std::vector<JobState> out;
+    try {
+      if (!m_db.tableExists("housekeep_jobs")) {
+        return out;
+      }
+      SQLite::Statement statement(m_db, "SELECT job, schedule, timezone, last_fire, next_fire, last_status, "
+                                        "updated_at FROM housekeep_jobs ORDER BY job");
+      while (statement.executeStep()) {
+        JobState state;
+        state.job = statement.getColumn(0).getString();
+        state.schedule = statement.getColumn(1).getString();
+        state.timezone = statement.getColumn(2).getString();
+        state.last_fire = optional_time(statement.getColumn(3));
+        state.next_fire = optional_time(statement.getColumn(4));
+        state.last_status = statement.getColumn(5).getString();
+        state.updated_at = parse_utc(statement.getColumn(6).getString());
+        out.push_back(std::move(state));
+      }
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot read housekeep_jobs");
+    }
+    return out;
+  }
+
+  void save_job_state(const JobState& state) override
+  {
+    try {
+      m_db.exec("CREATE TABLE IF NOT EXISTS housekeep_jobs (job TEXT PRIMARY KEY, schedule TEXT NOT NULL, "
+                "timezone TEXT NOT NULL, last_fire TEXT, next_fire TEXT, last_status TEXT NOT NULL "
+                "DEFAULT '', updated_at TEXT NOT NULL)");
+      SQLite::Statement upsert(m_db, "INSERT OR REPLACE INTO housekeep_jobs (job, schedule, timezone, "
+                                     "last_fire, next_fire, last_status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      upsert.bind(1, state.job);
+      upsert.bind(2, state.schedule);
+      upsert.bind(3, state.timezone);
+      bind_time(upsert, 4, state.last_fire);
+      bind_time(upsert, 5, state.next_fire);
+      upsert.bind(6, state.last_status);
+      upsert.bind(7, format_utc(state.updated_at));
+      upsert.exec();
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot record the job in housekeep_jobs");
+    }
+  }
+
+  std::optional<DaemonBeat> daemon_beat() override
+  {
+    try {
+      if (!m_db.tableExists("housekeep_daemon")) {
+        return std::nullopt;
+      }
+      SQLite::Statement statement(m_db, "SELECT pid, host, started_at, heartbeat_at, status FROM housekeep_daemon "
+                                        "WHERE id = 1");
+      if (!statement.executeStep()) {
+        return std::nullopt;
+      }
+      DaemonBeat beat;
+      beat.pid = statement.getColumn(0).getInt64();
+      beat.host = statement.getColumn(1).getString();
+      beat.started_at = parse_utc(statement.getColumn(2).getString());
+      beat.heartbeat_at = parse_utc(statement.getColumn(3).getString());
+      beat.status = statement.getColumn(4).getString();
+      return beat;
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot read housekeep_daemon");
+    }
+  }
+
+  void save_daemon_beat(const DaemonBeat& beat) override
+  {
+    try {
+      m_db.exec("CREATE TABLE IF NOT EXISTS housekeep_daemon (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                "pid INTEGER NOT NULL, host TEXT NOT NULL, started_at TEXT NOT NULL, heartbeat_at TEXT "
+                "NOT NULL, status TEXT NOT NULL)");
+      SQLite::Statement upsert(m_db, "INSERT OR REPLACE INTO housekeep_daemon (id, pid, host, started_at, "
+                                     "heartbeat_at, status) VALUES (1, ?, ?, ?, ?, ?)");
+      upsert.bind(1, static_cast<int64_t>(beat.pid));
+      upsert.bind(2, beat.host);
+      upsert.bind(3, format_utc(beat.started_at));
+      upsert.bind(4, format_utc(beat.heartbeat_at));
+      upsert.bind(5, beat.status);
+      upsert.exec();
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot record the daemon's heartbeat in housekeep_daemon");
+    }
   }
 
   std::int64_t record_run(const RunRecord& run) override
@@ -413,6 +507,29 @@ public:
 
 private:
   DatabaseUrl m_url;
+
+  std::string lock_path(LockScope scope) const
+  {
+    return m_path + (scope == LockScope::purge ? "-housekeep.lock" : "-housekeep-daemon.lock");
+  }
+
+  static std::optional<TimePoint> optional_time(const SQLite::Column& column)
+  {
+    if (column.isNull()) {
+      return std::nullopt;
+    }
+    return parse_utc(column.getString());
+  }
+
+  static void bind_time(SQLite::Statement& statement, int index, const std::optional<TimePoint>& t)
+  {
+    if (t) {
+      statement.bind(index, format_utc(*t));
+    } else {
+      statement.bind(index);
+    }
+  }
+
   std::string m_path;
   SQLite::Database m_db;
 

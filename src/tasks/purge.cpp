@@ -257,6 +257,12 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     if (static_cast<std::int64_t>(keys.size()) < batch_size) {
       break;
     }
+    if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
+      throw Stopped(reason, fmt::format("{}: {} after batch {} ({} rows of '{}' deleted so far)", what,
+                                        reason == StopReason::timed_out ? "timed out" : "interrupted",
+                                        result.batches, with_thousands(result.deleted.back().second),
+                                        policy.table));
+    }
     if (pause.count() > 0) {
       context.clock.sleep_for(pause);
     }

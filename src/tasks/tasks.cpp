@@ -113,6 +113,9 @@ std::string_view task_status_name(TaskStatus status)
   case TaskStatus::failed: return "failed";
   case TaskStatus::refused: return "refused";
   case TaskStatus::skipped: return "skipped";
+  case TaskStatus::interrupted: return "interrupted";
+  case TaskStatus::timed_out: return "timed-out";
+  case TaskStatus::transient: return "transient";
   }
   return "failed";
 }

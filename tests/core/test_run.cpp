@@ -78,7 +78,7 @@ TEST_CASE("a second run while the purge lock is held exits 75 naming the holder"
 {
   Db db;
   auto holder_store = db.open();
-  LockAttempt held = holder_store->try_lock(LockHolder{31337, "db-host", "run --task all", "2026-06-15T11:59:00.000Z"});
+  LockAttempt held = holder_store->try_lock(LockHolder{31337, "db-host", "run --task all", "2026-06-15T11:59:00.000Z"}, LockScope::purge);
   REQUIRE(held.lock);
   auto store = db.open();
   test::FakeClock clock(test::test_now());
@@ -105,7 +105,7 @@ TEST_CASE("wait takes the lock once its holder lets go", "[run]")
 {
   Db db;
   auto holder_store = db.open();
-  LockAttempt held = holder_store->try_lock(LockHolder{1, "h", "run", "t"});
+  LockAttempt held = holder_store->try_lock(LockHolder{1, "h", "run", "t"}, LockScope::purge);
   REQUIRE(held.lock);
   auto store = db.open();
   ReleasingClock clock(held.lock);

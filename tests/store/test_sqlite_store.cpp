@@ -125,16 +125,16 @@ TEST_CASE("the purge lock is exclusive / names its holder / and is released", "[
   sql.exec("CREATE TABLE t (id INTEGER);");
   auto first = open_path(path);
   auto second = open_path(path);
-  LockAttempt held = first->try_lock(LockHolder{4242, "host-a", "run --task all", "2026-06-15T12:00:00.000Z"});
+  LockAttempt held = first->try_lock(LockHolder{4242, "host-a", "run --task all", "2026-06-15T12:00:00.000Z"}, LockScope::purge);
   REQUIRE(held.lock);
-  LockAttempt refused = second->try_lock(LockHolder{1, "host-b", "run --task stats", "x"});
+  LockAttempt refused = second->try_lock(LockHolder{1, "host-b", "run --task stats", "x"}, LockScope::purge);
   CHECK_FALSE(refused.lock);
   REQUIRE(refused.holder);
   CHECK(refused.holder->pid == 4242);
   CHECK(refused.holder->host == "host-a");
   CHECK(refused.holder->what == "run --task all");
   held.lock.reset();
-  CHECK(second->try_lock(LockHolder{1, "host-b", "run", "x"}).lock);
+  CHECK(second->try_lock(LockHolder{1, "host-b", "run", "x"}, LockScope::purge).lock);
 }
 
 TEST_CASE("history: recorded / listed newest first / filtered / pruned", "[store]")

@@ -15,6 +15,14 @@ using test::Sql;
 
 namespace {
 
+RunOptions batched(bool dry_run, std::int64_t batch_size)
+{
+  RunOptions options;
+  options.dry_run = dry_run;
+  options.batch_size = batch_size;
+  return options;
+}
+
 // 60 users, 300 conversations, 1,500 messages; ages 0-89 days; every 7th user inactive;
 // message ids 1491-1500 are orphans (NULL or dangling).
 struct Classic {
@@ -92,7 +100,7 @@ TEST_CASE("conversations: exactly the old ones go / with their messages", "[purg
   REQUIRE(keep_conversations.size() > 50);
 
   auto store = db.open();
-  const auto report = run(*store, Config{}, {"conversations"}, RunOptions{false, {}, 7, {}});
+  const auto report = run(*store, Config{}, {"conversations"}, batched(false, 7));
   REQUIRE(report.ok());
   CHECK(db.sql.ids("SELECT id FROM conversations") == keep_conversations);
   CHECK(db.sql.ids("SELECT id FROM messages") == keep_messages);
@@ -146,11 +154,11 @@ TEST_CASE("dry run of all counts what the real run then deletes / and writes not
     RunReport dry;
     {
       auto store = db.open(AccessMode::read_only);
-      dry = run(*store, Config{}, {"all"}, RunOptions{true, {}, batch, {}});
+      dry = run(*store, Config{}, {"all"}, batched(true, batch));
     }
     CHECK(test::file_bytes(db.path) == before);
     auto store = db.open();
-    const auto real = run(*store, Config{}, {"all"}, RunOptions{false, {}, batch, {}});
+    const auto real = run(*store, Config{}, {"all"}, batched(false, batch));
     REQUIRE(dry.ok());
     REQUIRE(real.ok());
     REQUIRE(dry.tasks.size() == 4);
@@ -182,7 +190,7 @@ TEST_CASE("batch boundaries: exactly one batch / one more than a batch / one row
     }
     sql.exec("INSERT INTO conversations VALUES (100, 1, 'new', '2026-06-15 11:00:00')");
     auto store = open_store(parse_database_url(dir.file("b.db")), OpenOptions{});
-    const auto report = run(*store, Config{}, {"conversations"}, RunOptions{false, {}, 5, {}});
+    const auto report = run(*store, Config{}, {"conversations"}, batched(false, 5));
     REQUIRE(report.ok());
     CHECK(deleted(report, "conversations", "conversations") == rows);
     CHECK(deleted(report, "conversations", "messages") == rows);
