@@ -1,7 +1,9 @@
 # Project-wide settings live in INTERFACE targets linked PRIVATE, never in global flags.
+# -Wno-missing-field-initializers: every struct member has a default initializer, so an
+# aggregate that names only some members is intended.
 add_library(housekeep_settings INTERFACE)
 target_compile_options(housekeep_settings INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  -Wall -Wextra -Wno-missing-field-initializers -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
   -Wold-style-cast -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
   $<$<BOOL:${HOUSEKEEP_WERROR}>:-Werror>)
 if(HOUSEKEEP_SANITIZE)

@@ -4,6 +4,7 @@
 #include "housekeep/error.hpp"
 #include "housekeep/output.hpp"
 #include "housekeep/run.hpp"
+#include "housekeep/system.hpp"
 #include "housekeep/task.hpp"
 #include "housekeep/text.hpp"
 
@@ -23,6 +24,7 @@ struct RunArgs {
   std::int64_t batch_size = 0;
   std::string sleep;
   std::string wait;
+  std::string timeout;
   bool wait_given = false;
   bool batch_size_given = false;
 };
@@ -54,6 +56,9 @@ int run(const Globals& globals, const RunArgs& args)
   if (args.wait_given) {
     request.lock_wait = args.wait.empty() ? Millis::max() / 2 : parse_duration(args.wait);
   }
+  if (!args.timeout.empty()) {
+    request.options.timeout = parse_duration(args.timeout);
+  }
 
   const Session session = make_session(globals);
   if (!args.job.empty()) {
@@ -74,11 +79,18 @@ int run(const Globals& globals, const RunArgs& args)
     }
     request.job = job->name;
     request.tasks = resolve_tasks({job->task});
+    if (!request.options.timeout) {
+      request.options.timeout = job->timeout;
+    }
   } else {
     request.tasks = resolve_tasks(args.tasks);
   }
   const auto store = session.open(args.dry_run ? AccessMode::read_only : AccessMode::read_write);
   const SystemClock clock;
+  // SIGTERM or SIGINT stops the run after its current batch (a second one at once).
+  StopFlag stop;
+  const SystemWaiter signals(stop, false);
+  request.stop = &stop;
   const RunReport report = run_tasks(*store, session.config, request, clock, session.log);
 
   if (globals.json) {
@@ -98,7 +110,8 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
   CLI::App* sub = app.add_subcommand("run", "Run tasks once, now, and print what they did");
   sub->footer(
     "Tasks always run in the order conversations, messages, users, stats; 'all' is all four.\n"
-    "A failing task does not stop the next one; the exit status is that of the first failure.\n\n"
+    "A failing task does not stop the next one; the exit status is that of the first failure.\n"
+    "SIGTERM or SIGINT stops after the current batch (recorded as interrupted, exit 75).\n\n"
     "Examples:\n"
     "  housekeep run --task all --dry-run     # what would go, per table; writes nothing\n"
     "  housekeep run --task all --quiet       # for crontab: silent unless something fails\n"
@@ -127,6 +140,10 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
                     "limit) instead of exiting 75")
       ->expected(0, 1)
       ->type_name("[=DURATION]");
+  sub->add_option("--timeout", args->timeout,
+                  "Stop after the batch during which DURATION has passed (status timed-out, exit "
+                  "75); the next run continues")
+    ->type_name("DURATION");
   sub->callback([&action, &globals, args, wait, batch_size] {
     args->wait_given = wait->count() > 0;
     args->batch_size_given = batch_size->count() > 0;

@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
 #include "housekeep/export.hpp"
 #include "housekeep/output.hpp"
@@ -52,6 +53,46 @@ nlohmann::ordered_json run_json(const std::optional<JobRun>& run, const date::ti
   return out;
 }
 
+// A heartbeat older than this (three missed refreshes) suggests a stuck daemon.
+constexpr Millis k_stale_heartbeat = std::chrono::minutes(15);
+
+nlohmann::ordered_json daemon_json(const DaemonStatus& status, TimePoint now)
+{
+  nlohmann::ordered_json out{{"running", status.holder.has_value()}};
+  if (status.holder) {
+    out["pid"] = status.holder->pid;
+    out["host"] = status.holder->host;
+    out["since"] = status.holder->since;
+  }
+  if (status.beat) {
+    out["heartbeat_at"] = format_utc(status.beat->heartbeat_at);
+    out["status"] = status.beat->status;
+    out["stale"] = status.holder.has_value() && now - status.beat->heartbeat_at > k_stale_heartbeat;
+  }
+  return out;
+}
+
+std::string daemon_line(const DaemonStatus& status, TimePoint now)
+{
+  if (status.holder) {
+    std::string line = fmt::format("daemon: running, pid {} on {} since {}", status.holder->pid, status.holder->host,
+                                   status.holder->since);
+    if (status.beat) {
+      const Millis age = std::max(Millis(0), now - status.beat->heartbeat_at);
+      line += fmt::format("; heartbeat {} ago: {}", humanize_duration(age), status.beat->status);
+      if (age > k_stale_heartbeat) {
+        line += " (stale: the daemon may be stuck)";
+      }
+    }
+    return line + "\n";
+  }
+  if (status.beat) {
+    return fmt::format("daemon: not running (last seen {}, pid {} on {}: {})\n", format_utc(status.beat->heartbeat_at),
+                       status.beat->pid, status.beat->host, status.beat->status);
+  }
+  return "daemon: none has run for this database\n";
+}
+
 int info(const Globals& globals, const InfoArgs& args)
 {
   const Session session = make_session(globals);
@@ -66,6 +107,7 @@ int info(const Globals& globals, const InfoArgs& args)
 
   const auto store = session.open(AccessMode::read_only);
   const auto plans = plan_jobs(session.config, now, args.count, store.get());
+  const DaemonStatus daemon = daemon_status(*store);
   const JobPlan* unhealthy = nullptr;
   for (const auto& plan : plans) {
     if (plan.health == JobHealth::failed || plan.health == JobHealth::late) {
@@ -93,6 +135,7 @@ int info(const Globals& globals, const InfoArgs& args)
     }
     print_stdout(nlohmann::ordered_json{{"ok", !(args.check && unhealthy != nullptr)},
                                         {"database", store->describe()},
+                                        {"daemon", daemon_json(daemon, now)},
                                         {"jobs", std::move(jobs)}}
                    .dump(2) +
                  "\n");
@@ -113,7 +156,7 @@ int info(const Globals& globals, const InfoArgs& args)
         }
       }
     }
-    print_stdout(format_columns(rows, {}));
+    print_stdout(daemon_line(daemon, now) + "\n" + format_columns(rows, {}));
   }
   if (args.check && unhealthy != nullptr) {
     throw TaskError(fmt::format("job '{}' is {}: {}", unhealthy->job.name,

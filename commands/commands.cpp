@@ -9,9 +9,10 @@ namespace housekeep::cli {
 
 namespace {
 
-constexpr std::array<Command, 6> k_commands{{
+constexpr std::array<Command, 7> k_commands{{
   {"run", &register_run},
   {"scheduler-info", &register_scheduler_info},
+  {"daemon", &register_daemon},
   {"history", &register_history},
   {"cron", &register_cron},
   {"demo", &register_demo},

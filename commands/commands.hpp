@@ -72,5 +72,6 @@ void register_demo(CLI::App& app, const Globals& globals, Action& action);
 void register_config(CLI::App& app, const Globals& globals, Action& action);
 void register_cron(CLI::App& app, const Globals& globals, Action& action);
 void register_scheduler_info(CLI::App& app, const Globals& globals, Action& action);
+void register_daemon(CLI::App& app, const Globals& globals, Action& action);
 
 } // namespace housekeep::cli

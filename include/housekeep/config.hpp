@@ -85,8 +85,10 @@ struct JobConfig {
   std::string schedule;
   std::string timezone; // empty: defaults.timezone
   std::optional<Millis> misfire_grace;
-  std::string catch_up = "once";
+  std::string catch_up = "once";  // after downtime: "once" (coalesce) or "skip"
   bool enabled = true;
+  std::optional<Millis> timeout;  // stop a run after the batch during which this passed
+  std::int64_t retries = 3;       // retries of a transient failure (busy, unreachable)
 };
 
 /// The whole configuration.

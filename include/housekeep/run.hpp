@@ -32,6 +32,9 @@ struct RunReport {
   const TaskResult* first_failure() const;
 };
 
+/// This machine's host name, as recorded with runs and locks.
+std::string this_host();
+
 /// Runs the tasks in order. A failing task is reported and the next one still runs: one
 /// misconfigured table must not stop the others. A stop request or the timeout
 /// (options.timeout, counted from the start of the run) ends the current task after its

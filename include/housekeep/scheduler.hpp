@@ -41,11 +41,22 @@ struct JobPlan {
   std::string health_reason; // for failed and late: what is wrong
 };
 
+/// Whether a daemon holds the database, and its last sign of life.
+struct DaemonStatus {
+  std::optional<LockHolder> holder; // set while a daemon runs (it holds the daemon lock)
+  std::optional<DaemonBeat> beat;   // the last heartbeat recorded, from this or an earlier one
+};
+
+/// Reads the daemon lock and housekeep_daemon.
+DaemonStatus daemon_status(Store& store);
+
 /// Resolves every job of the configuration at `now` with `count` upcoming times each, reading
 /// the last runs from `store` (may be null: no history). A job is failed when its last run
-/// failed, late when the first firing after its last success lies more than misfire_grace in
+/// failed or was refused by a guard (skipped, interrupted, timed-out and transient runs are
+/// not failures), late when the first firing after its last success lies more than misfire_grace in
 /// the past, never-run when nothing of it is recorded (not counted as unhealthy: there is
-/// nothing to measure from yet).
+/// nothing to measure from yet). An `@every` job a daemon keeps continues from the next
+/// firing recorded in housekeep_jobs.
 std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t count, Store* store);
 
 } // namespace housekeep

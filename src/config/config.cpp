@@ -315,7 +315,7 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
       r.fail(node.source(), fmt::format("[{}] must be a table", section));
     }
     r.check_keys(*t, section,
-                 {"task", "schedule", "timezone", "misfire_grace", "catch_up", "enabled"});
+                 {"task", "schedule", "timezone", "misfire_grace", "catch_up", "enabled", "timeout", "retries"});
     const bool plain_name = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
     });
@@ -353,6 +353,8 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
              "use \"once\" or \"skip\"");
     }
     r.boolean(*t, "enabled", section, job.enabled);
+    r.optional_duration(*t, "timeout", section, job.timeout);
+    r.integer(*t, "retries", section, job.retries, 0, 100);
     out.jobs.push_back(std::move(job));
   }
 }
@@ -531,7 +533,11 @@ std::string config_to_toml(const Config& c)
     if (job.misfire_grace) {
       out += fmt::format("misfire_grace = {}\n", dur(*job.misfire_grace));
     }
-    out += fmt::format("catch_up = {}\nenabled = {}\n", toml_string(job.catch_up), job.enabled);
+    if (job.timeout) {
+      out += fmt::format("timeout = {}\n", dur(*job.timeout));
+    }
+    out += fmt::format("catch_up = {}\nretries = {}\nenabled = {}\n", toml_string(job.catch_up), job.retries,
+                       job.enabled);
   }
   return out;
 }

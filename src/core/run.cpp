@@ -15,15 +15,6 @@ namespace housekeep {
 
 namespace {
 
-std::string host_name()
-{
-  char buffer[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(buffer, sizeof buffer - 1) != 0) {
-    return "unknown";
-  }
-  return buffer;
-}
-
 std::string task_list(const RunRequest& request)
 {
   std::vector<std::string_view> names;
@@ -36,7 +27,7 @@ std::string task_list(const RunRequest& request)
 std::unique_ptr<Lock> acquire_lock(Store& store, const RunRequest& request, const Clock& clock,
                                    const Logger& log)
 {
-  const LockHolder me{static_cast<std::int64_t>(::getpid()), host_name(),
+  const LockHolder me{static_cast<std::int64_t>(::getpid()), this_host(),
                       fmt::format("run --task {}", task_list(request)), format_utc(clock.now())};
   const TimePoint deadline = request.lock_wait ? clock.now() + *request.lock_wait : clock.now();
   bool announced = false;
@@ -86,6 +77,15 @@ std::string summary_line(const TaskResult& result)
 }
 
 } // namespace
+
+std::string this_host()
+{
+  char buffer[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(buffer, sizeof buffer - 1) != 0) {
+    return "unknown";
+  }
+  return buffer;
+}
 
 bool RunReport::ok() const
 {
@@ -188,7 +188,7 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
         run.deleted[table] = rows;
       }
       run.error = result.error;
-      run.host = host_name();
+      run.host = this_host();
       run.pid = static_cast<std::int64_t>(::getpid());
       run.dry_run = request.options.dry_run;
       try {

@@ -1,30 +1,49 @@
 #include "housekeep/scheduler.hpp"
 
 #include "housekeep/duration.hpp"
+#include "housekeep/task.hpp"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace housekeep {
 
 namespace {
 
-// Groups a job's history (newest first) into invocations: consecutive rows of one process.
+// Position of a task in the table order, in which one invocation runs its tasks.
+std::size_t task_position(const std::string& name)
+{
+  const auto table = task_table();
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table[i].name == name) {
+      return i;
+    }
+  }
+  return table.size();
+}
+
+// Groups a job's history (newest first) into invocations: one process recording tasks in
+// table order, each starting right after the one before. A task that does not come earlier
+// in the table than the one after it starts a new invocation (a daemon's next firing).
 std::vector<JobRun> invocations(const std::vector<RunRecord>& rows)
 {
   std::vector<JobRun> out;
-  const RunRecord* head = nullptr;
+  const RunRecord* later = nullptr;
   for (const auto& row : rows) {
-    const bool same = head != nullptr && row.pid == head->pid && row.host == head->host &&
-                      row.started_at <= out.back().started_at + std::chrono::hours(24);
+    const bool same = later != nullptr && row.pid == later->pid && row.host == later->host &&
+                      task_position(row.task) < task_position(later->task) &&
+                      later->started_at - row.finished_at < std::chrono::minutes(1);
+    later = &row;
     if (!same) {
       out.push_back(JobRun{row.started_at, row.finished_at, row.status, row.error});
-      head = &row;
       continue;
     }
     JobRun& run = out.back();
     run.started_at = std::min(run.started_at, row.started_at);
     run.finished_at = std::max(run.finished_at, row.finished_at);
-    if (run.status == "ok" && row.status != "ok") {
+    if (row.status != "ok") {
+      // The earliest task that did not end ok names the invocation's outcome.
       run.status = row.status;
       run.error = row.error;
     }
@@ -49,6 +68,10 @@ std::string_view job_health_name(JobHealth health)
 std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t count, Store* store)
 {
   std::vector<JobPlan> plans;
+  std::vector<JobState> states;
+  if (store != nullptr) {
+    states = store->job_states();
+  }
   for (const auto& job : config.jobs) {
     JobPlan plan;
     plan.job = job;
@@ -70,10 +93,20 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
       }
     }
 
-    // @every counts from the last run, or from now when there is none. Periods that passed
-    // unrun are skipped arithmetically (an '@every 1s' job idle for a year is one step).
+    // @every counts from the daemon's recorded next firing, else from the last run, else from
+    // now. Periods that passed unrun are skipped arithmetically (an '@every 1s' job idle for
+    // a year is one step).
     TimePoint t = now;
-    if (plan.schedule.cron() == nullptr && plan.last_run) {
+    const auto state = std::find_if(states.begin(), states.end(), [&](const JobState& s) {
+      return s.job == job.name && s.schedule == job.schedule && s.timezone == plan.zone_name && s.next_fire;
+    });
+    if (plan.schedule.cron() == nullptr && state != states.end()) {
+      t = *state->next_fire - plan.schedule.every();
+      const auto every = plan.schedule.every();
+      if (t + every <= now) {
+        t += every * ((now - t) / every);
+      }
+    } else if (plan.schedule.cron() == nullptr && plan.last_run) {
       t = plan.last_run->started_at;
       const auto every = plan.schedule.every();
       if (t + every <= now) {
@@ -95,23 +128,34 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
       plan.health = JobHealth::disabled;
     } else if (!plan.last_run) {
       plan.health = JobHealth::never_run;
-    } else if (plan.last_run->status != "ok") {
+    } else if (plan.last_run->status == "failed" || plan.last_run->status == "refused") {
       plan.health = JobHealth::failed;
       plan.health_reason = fmt::format("last run at {} {}: {}", format_utc(plan.last_run->started_at),
                                        plan.last_run->status, plan.last_run->error);
     } else {
-      const auto due = next_fire(plan.schedule, plan.zone, plan.last_success->started_at);
+      // Skipped, interrupted, timed-out or transient runs are not failures, but neither are
+      // they successes: the job is late once a firing passes its grace without one.
+      const TimePoint since = plan.last_success ? plan.last_success->started_at : plan.last_run->started_at;
+      const auto due = next_fire(plan.schedule, plan.zone, since);
       if (due && *due + plan.misfire_grace < now) {
         plan.health = JobHealth::late;
         plan.health_reason =
           fmt::format("no successful run since {}; one was due at {} (misfire_grace {})",
-                      format_in_zone(plan.last_success->started_at, plan.zone),
+                      format_in_zone(since, plan.zone),
                       format_in_zone(*due, plan.zone), format_duration(plan.misfire_grace));
       }
     }
     plans.push_back(std::move(plan));
   }
   return plans;
+}
+
+DaemonStatus daemon_status(Store& store)
+{
+  DaemonStatus status;
+  status.holder = store.lock_holder(LockScope::daemon);
+  status.beat = store.daemon_beat();
+  return status;
 }
 
 } // namespace housekeep

@@ -1,0 +1,52 @@
+#include "commands.hpp"
+
+#include "housekeep/daemon.hpp"
+#include "housekeep/settings.hpp"
+#include "housekeep/system.hpp"
+
+namespace housekeep::cli {
+
+namespace {
+
+struct DaemonArgs {
+  bool once = false;
+};
+
+int daemon(const Globals& globals, const DaemonArgs& args)
+{
+  const Session session = make_session(globals);
+  StopFlag stop;
+  SystemWaiter waiter(stop, true);
+  SystemdNotifier notifier;
+  const SystemClock clock;
+  DaemonEnv env{clock,
+                waiter,
+                notifier,
+                session.log,
+                stop,
+                [&session] { return session.open(AccessMode::read_write); },
+                [&globals] { return load_config(globals.config_path, process_env); }};
+  DaemonOptions options;
+  options.once = args.once;
+  return run_daemon(session.config, env, options);
+}
+
+} // namespace
+
+void register_daemon(CLI::App& app, const Globals& globals, Action& action)
+{
+  auto args = std::make_shared<DaemonArgs>();
+  CLI::App* sub = app.add_subcommand(
+    "daemon", "Run the configured jobs on their schedules until stopped (SIGTERM/SIGINT; SIGHUP reloads)");
+  sub->footer("The same jobs as 'scheduler-info' lists, each firing running what 'run --job NAME' runs.\n"
+              "One daemon per database; jobs never overlap. Under systemd use Type=notify.\n"
+              "Examples:\n"
+              "  housekeep --config /etc/housekeep/housekeep.toml daemon\n"
+              "  housekeep daemon --once     # run what is due or owed now, then exit");
+  sub->add_flag("--once", args->once, "Run whatever is due or owed by catch-up now, then exit");
+  sub->callback([&action, &globals, args] {
+    action = [&globals, args] { return daemon(globals, *args); };
+  });
+}
+
+} // namespace housekeep::cli

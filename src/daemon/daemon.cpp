@@ -1,0 +1,471 @@
+#include "housekeep/daemon.hpp"
+
+#include "housekeep/duration.hpp"
+#include "housekeep/error.hpp"
+#include "housekeep/run.hpp"
+#include "housekeep/schedule.hpp"
+#include "housekeep/task.hpp"
+#include "housekeep/text.hpp"
+
+#include <date/tz.h>
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace housekeep {
+
+namespace {
+
+using std::chrono::minutes;
+
+// A firing reached within this much of its due time is on time; later ones are missed and
+// handled by the job's catch_up policy.
+constexpr Millis k_on_time = minutes(1);
+// Counting missed calendar firings stops here (an every-second job down for a year).
+constexpr std::int64_t k_max_counted = 100000;
+// Missed firings logged one by one before the rest are summed up.
+constexpr std::int64_t k_logged_slots = 5;
+
+struct JobRuntime {
+  JobConfig job;
+  Schedule schedule;
+  const date::time_zone* zone = nullptr;
+  std::string zone_name;
+  Millis grace{0};
+  TimePoint next;                     // the slot waited for
+  std::optional<TimePoint> last_fire; // the slot of the last firing
+  std::string last_status;
+};
+
+// The first slot of the job strictly after `t`. For intervals the grid is anchored at `anchor`
+// (a slot); calendar expressions ignore it. TimePoint::max() when nothing fires any more.
+TimePoint slot_after(const JobRuntime& j, TimePoint anchor, TimePoint t)
+{
+  const Millis every = j.schedule.every();
+  if (j.schedule.cron() == nullptr) {
+    if (t < anchor) {
+      return anchor;
+    }
+    return anchor + every * ((t - anchor) / every + 1);
+  }
+  return next_fire(j.schedule, j.zone, t).value_or(TimePoint::max());
+}
+
+// The slots in [from, until], `from` being a slot: how many, and the newest.
+struct Slots {
+  std::int64_t count = 0;
+  TimePoint newest;
+  bool capped = false;
+};
+
+Slots slots_between(const JobRuntime& j, TimePoint from, TimePoint until)
+{
+  Slots out;
+  if (from > until) {
+    return out;
+  }
+  if (j.schedule.cron() == nullptr) {
+    out.count = 1 + (until - from) / j.schedule.every();
+    out.newest = from + j.schedule.every() * (out.count - 1);
+    return out;
+  }
+  out.count = 1;
+  out.newest = from;
+  for (TimePoint t = slot_after(j, from, from); t <= until; t = slot_after(j, from, t)) {
+    out.newest = t;
+    if (++out.count >= k_max_counted) {
+      // Dense and long: find the newest slot by walking only the last stretch.
+      out.capped = true;
+      const TimePoint tail = until - (until - t) / 1000;
+      for (TimePoint u = slot_after(j, from, std::max(t, tail - Millis(1))); u <= until; u = slot_after(j, from, u)) {
+        out.newest = u;
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+std::string count_text(const Slots& slots)
+{
+  return slots.capped ? fmt::format("more than {}", with_thousands(slots.count)) : with_thousands(slots.count);
+}
+
+// Pings the service manager's watchdog from a helper thread while a job runs, since a long
+// purge keeps the loop busy for longer than the watchdog allows.
+class WatchdogDuringRun {
+public:
+  WatchdogDuringRun(Notifier& notifier, std::optional<Millis> interval)
+  {
+    if (!interval) {
+      return;
+    }
+    m_thread = std::jthread([&notifier, period = *interval / 2](std::stop_token token) {
+      std::mutex mutex;
+      std::condition_variable_any wake;
+      std::unique_lock lock(mutex);
+      while (!token.stop_requested()) {
+        wake.wait_for(lock, token, period, [] { return false; });
+        if (!token.stop_requested()) {
+          notifier.watchdog();
+        }
+      }
+    });
+  }
+
+private:
+  std::jthread m_thread;
+};
+
+class Daemon {
+public:
+  Daemon(Config config, DaemonEnv& env, const DaemonOptions& options)
+    : m_config(std::move(config)), m_env(env), m_options(options)
+  {
+  }
+
+  int run()
+  {
+    m_store = m_env.open_store();
+    const TimePoint start = m_env.clock.now();
+    m_beat.pid = static_cast<std::int64_t>(::getpid());
+    m_beat.host = this_host();
+    m_beat.started_at = start;
+    const LockHolder me{m_beat.pid, m_beat.host, m_options.once ? "daemon --once" : "daemon", format_utc(start)};
+    LockAttempt attempt = m_store->try_lock(me, LockScope::daemon);
+    if (!attempt.lock) {
+      const LockHolder holder = attempt.holder.value_or(LockHolder{});
+      throw TempFailError(fmt::format("another daemon already runs for database '{}': pid {} on {} (since {})",
+                                      m_store->describe(), holder.pid, holder.host, holder.since),
+                          "one daemon per database; stop that one first ('housekeep scheduler-info' shows it)");
+    }
+    if (attempt.stale) {
+      m_env.log.warning("took over the daemon lock of pid {} on {} (since {}), which ended without releasing it",
+                        attempt.stale->pid, attempt.stale->host, attempt.stale->since);
+    }
+
+    load_jobs(start);
+    m_env.log.info("daemon started for '{}' with {} job{} (pid {})", m_store->describe(), m_jobs.size(),
+                   m_jobs.size() == 1 ? "" : "s", m_beat.pid);
+    m_env.notifier.ready();
+    TimePoint next_beat = start;
+    std::optional<TimePoint> next_ping;
+    if (const auto interval = m_env.notifier.watchdog_interval()) {
+      next_ping = start + *interval / 2;
+    }
+
+    while (!m_env.stop.requested()) {
+      for (auto& job : m_jobs) {
+        if (m_env.stop.requested()) {
+          break;
+        }
+        handle_due(job);
+      }
+      if (m_options.once || m_env.stop.requested()) {
+        break;
+      }
+      const TimePoint now = m_env.clock.now();
+      const JobRuntime* earliest = nullptr;
+      for (const auto& job : m_jobs) {
+        if (earliest == nullptr || job.next < earliest->next) {
+          earliest = &job;
+        }
+      }
+      const std::string status = earliest == nullptr
+                                   ? std::string("no enabled jobs; waiting for a signal")
+                                   : fmt::format("waiting for {} at {}", earliest->job.name,
+                                                 format_in_zone(earliest->next, earliest->zone));
+      m_env.notifier.status(status);
+      if (now >= next_beat || status != m_beat.status) {
+        beat(status, now);
+        next_beat = now + m_options.heartbeat;
+      }
+      TimePoint wake_at = std::min(earliest == nullptr ? TimePoint::max() : earliest->next, next_beat);
+      if (next_ping) {
+        wake_at = std::min(wake_at, *next_ping);
+      }
+      const Wake wake = m_env.waiter.wait_until(wake_at);
+      if (next_ping && m_env.clock.now() >= *next_ping) {
+        m_env.notifier.watchdog();
+        next_ping = m_env.clock.now() + *m_env.notifier.watchdog_interval() / 2;
+      }
+      switch (wake) {
+      case Wake::stop: break;
+      case Wake::reload: reload(); break;
+      case Wake::clock_changed:
+        m_env.log.notice("the wall clock was set (now {}); checking what is due", format_utc(m_env.clock.now()));
+        break;
+      case Wake::deadline: break;
+      }
+      if (wake == Wake::stop) {
+        break;
+      }
+    }
+
+    m_env.notifier.stopping();
+    beat("stopped", m_env.clock.now());
+    m_env.log.info("daemon stopped{}", m_env.stop.requested() ? " on request" : "");
+    return 0;
+  }
+
+private:
+  Config m_config;
+  DaemonEnv& m_env;
+  DaemonOptions m_options;
+  std::unique_ptr<Store> m_store;
+  std::vector<JobRuntime> m_jobs;
+  DaemonBeat m_beat;
+
+  JobRuntime make_runtime(const JobConfig& job, TimePoint now) const
+  {
+    JobRuntime j;
+    j.job = job;
+    j.schedule = Schedule::parse(job.schedule);
+    j.zone_name = job.timezone.empty() ? m_config.defaults.timezone : job.timezone;
+    j.zone = find_zone(j.zone_name);
+    j.grace = job.misfire_grace.value_or(m_config.defaults.misfire_grace);
+    j.next = j.schedule.cron() == nullptr ? now + j.schedule.every() : slot_after(j, now, now);
+    return j;
+  }
+
+  // Jobs continue from housekeep_jobs when their schedule and zone are unchanged, so firings
+  // missed while no daemon ran are known; other jobs start from now.
+  void load_jobs(TimePoint now)
+  {
+    std::vector<JobState> states;
+    try {
+      states = m_store->job_states();
+    } catch (const Error& e) {
+      m_env.log.warning("cannot read housekeep_jobs, starting every job from now: {}", e.what());
+    }
+    m_jobs.clear();
+    for (const auto& job : m_config.jobs) {
+      if (!job.enabled) {
+        m_env.log.info("{}: disabled in the configuration", job.name);
+        continue;
+      }
+      JobRuntime j = make_runtime(job, now);
+      const auto state = std::find_if(states.begin(), states.end(), [&](const JobState& s) { return s.job == job.name; });
+      if (state != states.end() && state->schedule == job.schedule && state->timezone == j.zone_name &&
+          state->next_fire) {
+        j.next = *state->next_fire;
+        j.last_fire = state->last_fire;
+        j.last_status = state->last_status;
+      }
+      m_env.log.debug("{}: task {}, '{}' in {}, next due {}", job.name, job.task, job.schedule, j.zone_name,
+                      format_in_zone(j.next, j.zone));
+      save_state(j, now);
+      m_jobs.push_back(std::move(j));
+    }
+  }
+
+  void reload()
+  {
+    Config fresh;
+    try {
+      fresh = m_env.reload();
+    } catch (const Error& e) {
+      m_env.log.error("configuration not reloaded, the previous one stays in force: {}", e.what());
+      if (!e.hint().empty()) {
+        m_env.log.hint(e.hint());
+      }
+      return;
+    }
+    const TimePoint now = m_env.clock.now();
+    std::vector<JobRuntime> old = std::move(m_jobs);
+    m_config = std::move(fresh);
+    m_jobs.clear();
+    for (const auto& job : m_config.jobs) {
+      if (!job.enabled) {
+        continue;
+      }
+      JobRuntime j = make_runtime(job, now);
+      const auto kept = std::find_if(old.begin(), old.end(), [&](const JobRuntime& o) {
+        return o.job.name == job.name && o.job.schedule == job.schedule && o.zone_name == j.zone_name;
+      });
+      if (kept != old.end()) {
+        j.next = kept->next;
+        j.last_fire = kept->last_fire;
+        j.last_status = kept->last_status;
+      }
+      save_state(j, now);
+      m_jobs.push_back(std::move(j));
+    }
+    m_env.log.notice("configuration reloaded from {}: {} enabled job{}", m_config.source, m_jobs.size(),
+                     m_jobs.size() == 1 ? "" : "s");
+  }
+
+  void save_state(const JobRuntime& j, TimePoint now)
+  {
+    JobState state;
+    state.job = j.job.name;
+    state.schedule = j.job.schedule;
+    state.timezone = j.zone_name;
+    state.last_fire = j.last_fire;
+    state.next_fire = j.next == TimePoint::max() ? std::nullopt : std::optional<TimePoint>(j.next);
+    state.last_status = j.last_status;
+    state.updated_at = now;
+    try {
+      m_store->save_job_state(state);
+    } catch (const Error& e) {
+      m_env.log.warning("{}: cannot record its state in housekeep_jobs: {}", j.job.name, e.what());
+    }
+  }
+
+  void beat(const std::string& status, TimePoint now)
+  {
+    m_beat.status = status;
+    m_beat.heartbeat_at = now;
+    try {
+      m_store->save_daemon_beat(m_beat);
+    } catch (const Error& e) {
+      m_env.log.warning("cannot record the heartbeat in housekeep_daemon: {}", e.what());
+    }
+  }
+
+  void log_missed(const JobRuntime& j, TimePoint from, const Slots& slots, std::string_view why) const
+  {
+    TimePoint t = from;
+    for (std::int64_t i = 0; i < std::min(slots.count, k_logged_slots); ++i) {
+      m_env.log.warning("{}: missed the firing due {} ({})", j.job.name, format_in_zone(t, j.zone), why);
+      t = slot_after(j, from, t);
+    }
+    if (slots.count > k_logged_slots) {
+      m_env.log.warning("{}: missed {} firings in all, from {} to {} ({})", j.job.name, count_text(slots),
+                        format_in_zone(from, j.zone), format_in_zone(slots.newest, j.zone), why);
+    }
+  }
+
+  void handle_due(JobRuntime& j)
+  {
+    const TimePoint now = m_env.clock.now();
+    if (j.next > now) {
+      return;
+    }
+    const TimePoint first = j.next;
+    const Slots due = slots_between(j, first, now);
+    const Millis late = now - due.newest;
+    bool fire = due.count == 1 && late <= k_on_time;
+    if (!fire) {
+      // Downtime, a wall-clock jump, or a long run of another job: catch_up decides.
+      const bool within_grace = late <= j.grace;
+      const bool once = j.job.catch_up == "once";
+      fire = (once && within_grace) || late <= k_on_time;
+      const Slots older{due.count - (fire ? 1 : 0), due.newest, due.capped};
+      if (older.count > 0) {
+        log_missed(j, first, older,
+                   fire     ? "coalesced into the run now"
+                   : once   ? fmt::format("newest is more than misfire_grace {} ago", format_duration(j.grace))
+                            : "catch_up is skip");
+      }
+      if (fire && due.count > 1) {
+        m_env.log.notice("{}: catching up {} missed firings with one run now", j.job.name, count_text(due));
+      }
+    }
+    j.last_fire = due.newest;
+    if (!fire) {
+      j.last_status = "missed";
+      j.next = slot_after(j, due.newest, now);
+      save_state(j, now);
+      return;
+    }
+
+    j.last_status = run_job(j, due.newest);
+    const TimePoint after = m_env.clock.now();
+    const TimePoint following = slot_after(j, due.newest, due.newest);
+    if (following <= after) {
+      const Slots overlapped = slots_between(j, following, after);
+      m_env.log.warning("{}: skipped {} firing{} due from {} while it was still running", j.job.name,
+                        count_text(overlapped), overlapped.count == 1 ? "" : "s", format_in_zone(following, j.zone));
+    }
+    j.next = slot_after(j, due.newest, after);
+    save_state(j, after);
+  }
+
+  // Runs the job as `housekeep run --job NAME` would, retrying transient failures; returns
+  // the status of the firing.
+  std::string run_job(const JobRuntime& j, TimePoint slot)
+  {
+    RunRequest request;
+    request.tasks = resolve_tasks({j.job.task});
+    request.job = j.job.name;
+    request.options.timeout = j.job.timeout;
+    request.lock_wait = std::min(j.grace, m_options.max_lock_wait);
+    request.stop = &m_env.stop;
+    m_env.notifier.status(fmt::format("running {}", j.job.name));
+    beat(fmt::format("running {}", j.job.name), m_env.clock.now());
+    m_env.log.info("{}: fired (task {}, due {})", j.job.name, j.job.task, format_in_zone(slot, j.zone));
+
+    Millis backoff = m_options.first_retry;
+    for (std::int64_t attempt = 0;; ++attempt) {
+      const TimePoint started = m_env.clock.now();
+      std::string status;
+      try {
+        const WatchdogDuringRun watchdog(m_env.notifier, m_env.notifier.watchdog_interval());
+        const RunReport report = run_tasks(*m_store, m_config, request, m_env.clock, m_env.log);
+        status = "ok";
+        for (const auto& task : report.tasks) {
+          if (task.status != TaskStatus::ok) {
+            status = std::string(task_status_name(task.status));
+            break;
+          }
+        }
+      } catch (const TempFailError& e) {
+        // The purge lock stayed busy (a manual run), or a stop came while waiting for it.
+        m_env.log.warning("{}: skipped: {}", j.job.name, e.what());
+        record_skipped(request, started, e.what());
+        return "skipped";
+      } catch (const Error& e) {
+        m_env.log.error("{}: {}", j.job.name, e.what());
+        status = e.code() == ExitCode::unavailable ? "transient" : "failed";
+      }
+      const Millis took = m_env.clock.now() - started;
+      if (status == "transient" && attempt < j.job.retries && !m_env.stop.requested()) {
+        m_env.log.notice("{}: the database was busy or unreachable; retry {} of {} in {}", j.job.name, attempt + 1,
+                         j.job.retries, humanize_duration(backoff));
+        if (m_env.waiter.wait_until(m_env.clock.now() + backoff) == Wake::stop || m_env.stop.requested()) {
+          return "interrupted";
+        }
+        backoff = std::min(backoff * 2, Millis(minutes(5)));
+        continue;
+      }
+      m_env.log.info("{}: finished {} in {}", j.job.name, status, humanize_duration(took));
+      return status;
+    }
+  }
+
+  void record_skipped(const RunRequest& request, TimePoint started, const std::string& why)
+  {
+    for (const TaskDef* task : request.tasks) {
+      RunRecord run;
+      run.job = request.job;
+      run.task = std::string(task->name);
+      run.started_at = started;
+      run.finished_at = m_env.clock.now();
+      run.status = "skipped";
+      run.error = why;
+      run.host = m_beat.host;
+      run.pid = m_beat.pid;
+      try {
+        m_store->record_run(run);
+      } catch (const Error& e) {
+        m_env.log.warning("could not record the skipped run of '{}': {}", run.task, e.what());
+      }
+    }
+  }
+};
+
+} // namespace
+
+int run_daemon(Config config, DaemonEnv& env, const DaemonOptions& options)
+{
+  Daemon daemon(std::move(config), env, options);
+  return daemon.run();
+}
+
+} // namespace housekeep
