@@ -54,6 +54,7 @@ public:
   explicit FakeClock(TimePoint start) : m_now(start) {}
   TimePoint now() const override { return m_now; }
   void sleep_for(std::chrono::milliseconds d) const override { m_now += d; }
+  void set(TimePoint t) const { m_now = t; }
 
 private:
   mutable TimePoint m_now;

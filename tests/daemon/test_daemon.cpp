@@ -1,0 +1,382 @@
+// The daemon loop on a fake clock: days and weeks of schedule in milliseconds. What ran is
+// read back from housekeep_runs with plain SQL, not from the daemon's own bookkeeping.
+#include "housekeep/daemon.hpp"
+#include "housekeep/error.hpp"
+#include "housekeep/schedule.hpp"
+
+#include "support/temp_db.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <map>
+#include <set>
+
+using namespace housekeep;
+using namespace std::chrono;
+
+namespace {
+
+// Jumps the fake clock to each deadline; events can be scheduled at given instants, and the
+// whole run ends (as if by SIGTERM) at `end`.
+class FakeWaiter final : public Waiter {
+public:
+  FakeWaiter(const test::FakeClock& clock, StopFlag& stop, TimePoint end) : m_clock(clock), m_stop(stop), m_end(end) {}
+
+  struct Event {
+    Wake wake;
+    std::function<void()> before; // runs when the event fires, e.g. to move the clock
+  };
+  /// Events must be added in time order.
+  void at(TimePoint t, Event event) { m_events.emplace_back(t, std::move(event)); }
+  int waits = 0;
+
+  Wake wait_until(TimePoint deadline) override
+  {
+    ++waits;
+    if (m_next_event < m_events.size() && m_events[m_next_event].first <= std::min(deadline, m_end)) {
+      const auto& [t, event] = m_events[m_next_event++];
+      m_clock.set(std::max(m_clock.now(), t));
+      if (event.before) {
+        event.before();
+      }
+      return event.wake;
+    }
+    if (deadline >= m_end) {
+      m_clock.set(m_end);
+      m_stop.request(StopReason::interrupted);
+      return Wake::stop;
+    }
+    m_clock.set(std::max(m_clock.now(), deadline));
+    return Wake::deadline;
+  }
+
+private:
+  const test::FakeClock& m_clock;
+  StopFlag& m_stop;
+  TimePoint m_end;
+  std::vector<std::pair<TimePoint, Event>> m_events;
+  std::size_t m_next_event = 0;
+};
+
+class FakeNotifier final : public Notifier {
+public:
+  int ready_calls = 0;
+  int stopping_calls = 0;
+  std::string last_status;
+  void ready() override { ++ready_calls; }
+  void status(std::string_view text) override { last_status = std::string(text); }
+  void watchdog() override {}
+  void stopping() override { ++stopping_calls; }
+  std::optional<Millis> watchdog_interval() const override { return std::nullopt; }
+};
+
+JobConfig job(std::string name, std::string task, std::string schedule, std::string zone = "")
+{
+  JobConfig j;
+  j.name = std::move(name);
+  j.task = std::move(task);
+  j.schedule = std::move(schedule);
+  j.timezone = std::move(zone);
+  return j;
+}
+
+struct Harness {
+  test::TempDir dir;
+  std::string path = dir.file("app.db");
+  test::FakeClock clock;
+  StopFlag stop;
+  FakeWaiter waiter;
+  FakeNotifier notifier;
+  test::CapturedLog log{LogLevel::info};
+  std::function<Config()> reload = [] { return Config{}; };
+
+  Harness(TimePoint start, TimePoint end) : clock(start), waiter(clock, stop, end)
+  {
+    test::Sql sql(path);
+    create_classic_schema(sql);
+  }
+
+  int run(const Config& config, bool once = false)
+  {
+    DaemonEnv env{clock,
+                  waiter,
+                  notifier,
+                  log.logger(),
+                  stop,
+                  [this] { return open_store(parse_database_url(path), OpenOptions{}); },
+                  [this] { return reload(); }};
+    DaemonOptions options;
+    options.once = once;
+    options.heartbeat = days(1); // fewer writes over months of fake time; counted below
+    return run_daemon(config, env, options);
+  }
+
+  // Start times of a job's firings, read with plain SQL (one row per firing: its last task).
+  std::vector<std::string> fired(const std::string& job_name, const std::string& task)
+  {
+    test::Sql sql(path);
+    std::vector<std::string> out;
+    if (sql.integer("SELECT count(*) FROM sqlite_master WHERE name = 'housekeep_runs'") == 0) {
+      return out;
+    }
+    SQLite::Statement q(sql.db(), "SELECT started_at FROM housekeep_runs WHERE job = ? AND task = ? ORDER BY id");
+    q.bind(1, job_name);
+    q.bind(2, task);
+    while (q.executeStep()) {
+      out.push_back(q.getColumn(0).getString());
+    }
+    return out;
+  }
+};
+
+} // namespace
+
+TEST_CASE("daemon: a week of the default jobs fires exactly the expected times", "[daemon]")
+{
+  // Monday 2026-06-15 12:00 UTC to Monday 2026-06-22 12:00 UTC.
+  Harness h(parse_utc("2026-06-15T12:00:00Z"), parse_utc("2026-06-22T12:00:00Z"));
+  const Config config; // built-in jobs: daily_housekeeping, weekly_cleanup, statistics
+  REQUIRE(h.run(config) == 0);
+
+  const auto daily = h.fired("daily_housekeeping", "stats");
+  REQUIRE(daily.size() == 7);
+  CHECK(daily.front() == "2026-06-16T02:00:00.000Z");
+  CHECK(daily.back() == "2026-06-22T02:00:00.000Z");
+  // `all` runs the four tasks, each recorded.
+  CHECK(h.fired("daily_housekeeping", "conversations").size() == 7);
+
+  const auto weekly = h.fired("weekly_cleanup", "conversations");
+  REQUIRE(weekly.size() == 1);
+  CHECK(weekly[0] == "2026-06-21T03:00:00.000Z");
+
+  const auto stats = h.fired("statistics", "stats");
+  REQUIRE(stats.size() == 27); // every 6 hours from the start; the end instant itself is excluded
+  CHECK(stats.front() == "2026-06-15T18:00:00.000Z");
+  CHECK(stats.back() == "2026-06-22T06:00:00.000Z");
+
+  CHECK(h.notifier.ready_calls == 1);
+  CHECK(h.notifier.stopping_calls == 1);
+  // No polling: one wait per firing and per daily heartbeat.
+  CHECK(h.waiter.waits <= 7 + 1 + 27 + 7 + 1);
+  CHECK(test::Sql(h.path).integer("SELECT count(*) FROM housekeep_daemon WHERE status = 'stopped'") == 1);
+}
+
+TEST_CASE("daemon: a daily job fires once per local day across DST changes", "[daemon]")
+{
+  for (const std::string zone : {"America/New_York", "Europe/Berlin", "Australia/Sydney"}) {
+    // Covers the March and the October/November changes of both hemispheres.
+    Harness h(parse_utc("2026-03-01T00:00:00Z"), parse_utc("2026-11-10T00:00:00Z"));
+    Config config;
+    config.defaults.history_keep = days(400); // keep every run for the count below
+    config.jobs = {job("nightly", "stats", "30 2 * * *", zone)};
+    REQUIRE(h.run(config) == 0);
+    const auto* tz = find_zone(zone);
+    std::set<std::string> days;
+    const auto fired = h.fired("nightly", "stats");
+    for (const auto& t : fired) {
+      const std::string local = format_in_zone(parse_utc(t), tz);
+      INFO(zone << " " << local);
+      CHECK(days.insert(local.substr(0, 10)).second); // never twice on one local day
+    }
+    // 254 local nights: March 1st to November 9th in New York and Berlin; in Sydney (UTC+11
+    // at both ends) March 2nd to November 10th.
+    CHECK(fired.size() == 254U);
+    CHECK(days.size() == 254U);
+  }
+}
+
+TEST_CASE("daemon: a firing due while its job still runs is skipped and logged", "[daemon]")
+{
+  Harness h(parse_utc("2026-06-15T12:00:00Z"), parse_utc("2026-06-15T12:10:30Z"));
+  {
+    test::Sql sql(h.path);
+    sql.exec("INSERT INTO users VALUES (1, 'a', 'a', 1, '2026-01-01 00:00:00')");
+    for (int i = 1; i <= 5; ++i) {
+      sql.exec(fmt::format("INSERT INTO conversations VALUES ({}, 1, 't', '2026-01-01 00:00:00')", i));
+    }
+  }
+  Config config;
+  config.defaults.batch_size = 1;
+  config.defaults.sleep = seconds(40); // a pause after each of the 5 full batches: 200 s
+  config.jobs = {job("purge", "conversations", "* * * * *")};
+  REQUIRE(h.run(config) == 0);
+  const auto fired = h.fired("purge", "conversations");
+  REQUIRE(fired.size() >= 2);
+  CHECK(fired[0] == "2026-06-15T12:01:00.000Z");
+  // 12:02, 12:03 and 12:04 came due during the first run (12:01:00-12:04:20): skipped, not
+  // queued behind it.
+  CHECK(fired[1] == "2026-06-15T12:05:00.000Z");
+  CHECK_THAT(h.log.text(), Catch::Contains("purge: skipped 3 firings due from 2026-06-15T12:02:00+00:00 while it "
+                                           "was still running"));
+  CHECK(test::Sql(h.path).integer("SELECT count(*) FROM conversations") == 0);
+}
+
+TEST_CASE("daemon: catch-up after downtime", "[daemon]")
+{
+  const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
+  // First life: two hours, no firing of the nightly job; its next slot is recorded.
+  auto first_life = [&](Harness& h, const Config& config) {
+    REQUIRE(h.run(config) == 0);
+    CHECK(h.fired("nightly", "stats").empty());
+    CHECK(test::Sql(h.path).integer("SELECT count(*) FROM housekeep_jobs WHERE job = 'nightly' AND next_fire = "
+                                    "'2026-06-16T02:00:00.000Z'") == 1);
+  };
+  Config config;
+  config.jobs = {job("nightly", "stats", "0 2 * * *")};
+  config.jobs[0].misfire_grace = hours(1);
+
+  SECTION("once: missed nights within grace coalesce into one run")
+  {
+    Harness h(t0, t0 + hours(2));
+    first_life(h, config);
+    // Down for three nights; back at 02:40 on the 18th, 40 minutes after the newest slot.
+    h.clock.set(parse_utc("2026-06-18T02:40:00Z"));
+    h.stop.clear();
+    REQUIRE(h.run(config, true) == 0);
+    const auto fired = h.fired("nightly", "stats");
+    REQUIRE(fired.size() == 1);
+    CHECK(fired[0] == "2026-06-18T02:40:00.000Z");
+    CHECK_THAT(h.log.text(), Catch::Contains("nightly: missed the firing due 2026-06-16T02:00:00+00:00"));
+    CHECK_THAT(h.log.text(), Catch::Contains("catching up 3 missed firings with one run now"));
+    CHECK(test::Sql(h.path).integer("SELECT count(*) FROM housekeep_jobs WHERE job = 'nightly' AND next_fire = "
+                                    "'2026-06-19T02:00:00.000Z'") == 1);
+  }
+  SECTION("once: beyond grace nothing runs, every missed slot is logged")
+  {
+    Harness h(t0, t0 + hours(2));
+    first_life(h, config);
+    h.clock.set(parse_utc("2026-06-18T12:00:00Z"));
+    h.stop.clear();
+    REQUIRE(h.run(config, true) == 0);
+    CHECK(h.fired("nightly", "stats").empty());
+    const std::string log = h.log.text();
+    CHECK_THAT(log, Catch::Contains("missed the firing due 2026-06-17T02:00:00+00:00 (newest is more than "
+                                    "misfire_grace 1h ago)"));
+    CHECK_THAT(log, Catch::Contains("missed the firing due 2026-06-18T02:00:00+00:00"));
+  }
+  SECTION("skip: missed firings do not run even within grace")
+  {
+    config.jobs[0].catch_up = "skip";
+    Harness h(t0, t0 + hours(2));
+    first_life(h, config);
+    h.clock.set(parse_utc("2026-06-18T02:40:00Z"));
+    h.stop.clear();
+    REQUIRE(h.run(config, true) == 0);
+    CHECK(h.fired("nightly", "stats").empty());
+    CHECK_THAT(h.log.text(), Catch::Contains("(catch_up is skip)"));
+  }
+}
+
+TEST_CASE("daemon: a forward jump of the wall clock is one catch-up, not hundreds of runs", "[daemon]")
+{
+  const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
+  Harness h(t0, t0 + hours(80));
+  Config config;
+  config.jobs = {job("often", "stats", "*/5 * * * *")};
+  config.jobs[0].misfire_grace = hours(1);
+  // At 12:07 the clock steps 3 days ahead (a resume from suspend).
+  h.waiter.at(t0 + minutes(7), {Wake::clock_changed, [&] { h.clock.set(t0 + days(3) + minutes(7)); }});
+  REQUIRE(h.run(config) == 0);
+  const auto fired = h.fired("often", "stats");
+  // 12:05 before the jump, one catch-up at the jump, then every 5 minutes until 20:00.
+  REQUIRE(fired.size() >= 3);
+  CHECK(fired[0] == "2026-06-15T12:05:00.000Z");
+  CHECK(fired[1] == "2026-06-18T12:07:00.000Z");
+  CHECK(fired[2] == "2026-06-18T12:10:00.000Z");
+  CHECK(fired.size() == 2 + 94);
+  // 12:10 on the 15th to 12:05 on the 18th: 864 slots, one run.
+  CHECK_THAT(h.log.text(), Catch::Contains("catching up 864 missed firings with one run now"));
+  CHECK_THAT(h.log.text(), Catch::Contains("missed 863 firings in all"));
+}
+
+TEST_CASE("daemon: SIGHUP with a broken configuration keeps the old jobs", "[daemon]")
+{
+  const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
+  Harness h(t0, t0 + minutes(30));
+  Config config;
+  config.jobs = {job("tick", "stats", "*/10 * * * *")};
+  int reloads = 0;
+  h.reload = [&]() -> Config {
+    ++reloads;
+    if (reloads == 1) {
+      throw ConfigError("housekeep.toml:3:12: jobs.tick.schedule: minute: 61 is out of range 0-59");
+    }
+    Config fresh;
+    fresh.jobs = {job("tock", "stats", "*/15 * * * *")};
+    return fresh;
+  };
+  h.waiter.at(t0 + minutes(5), {Wake::reload, nullptr});
+  h.waiter.at(t0 + minutes(12), {Wake::reload, nullptr});
+  REQUIRE(h.run(config) == 0);
+  CHECK(reloads == 2);
+  CHECK_THAT(h.log.text(), Catch::Contains("configuration not reloaded, the previous one stays in force"));
+  // tick kept firing after the bad reload (12:10), tock replaced it after the good one (12:15;
+  // 12:30 is the end of the test).
+  CHECK(h.fired("tick", "stats") == std::vector<std::string>{"2026-06-15T12:10:00.000Z"});
+  CHECK(h.fired("tock", "stats") == std::vector<std::string>{"2026-06-15T12:15:00.000Z"});
+}
+
+TEST_CASE("daemon: a stop during a purge ends it after the batch, recorded as interrupted", "[daemon]")
+{
+  const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
+  Harness h(t0, t0 + hours(1));
+  {
+    test::Sql sql(h.path);
+    sql.exec("INSERT INTO users VALUES (1, 'a', 'a', 1, '2026-01-01 00:00:00')");
+    for (int i = 1; i <= 10; ++i) {
+      sql.exec(fmt::format("INSERT INTO conversations VALUES ({}, 1, 't', '2026-01-01 00:00:00')", i));
+    }
+  }
+  // A clock whose pauses between batches deliver SIGTERM after the third batch.
+  struct StoppingClock final : Clock {
+    const test::FakeClock& inner;
+    StopFlag& stop;
+    mutable int sleeps = 0;
+    StoppingClock(const test::FakeClock& c, StopFlag& s) : inner(c), stop(s) {}
+    TimePoint now() const override { return inner.now(); }
+    void sleep_for(Millis d) const override
+    {
+      inner.sleep_for(d);
+      if (++sleeps == 3) {
+        stop.request(StopReason::interrupted);
+      }
+    }
+  } clock(h.clock, h.stop);
+  Config config;
+  config.defaults.batch_size = 1;
+  config.defaults.sleep = seconds(1);
+  config.jobs = {job("purge", "conversations", "*/5 * * * *")};
+  DaemonEnv env{clock,
+                h.waiter,
+                h.notifier,
+                h.log.logger(),
+                h.stop,
+                [&h] { return open_store(parse_database_url(h.path), OpenOptions{}); },
+                [] { return Config{}; }};
+  REQUIRE(run_daemon(config, env, DaemonOptions{}) == 0);
+  test::Sql sql(h.path);
+  CHECK(sql.integer("SELECT count(*) FROM housekeep_runs WHERE job = 'purge' AND status = 'interrupted'") == 1);
+  CHECK(sql.integer("SELECT count(*) FROM conversations") == 6); // four batches committed, none cut in half
+  CHECK(sql.integer("SELECT last_status = 'interrupted' FROM housekeep_jobs WHERE job = 'purge'") == 1);
+  CHECK(h.notifier.stopping_calls == 1);
+}
+
+TEST_CASE("daemon: only one per database", "[daemon]")
+{
+  const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
+  Harness h(t0, t0 + hours(1));
+  auto other = open_store(parse_database_url(h.path), OpenOptions{});
+  const LockAttempt held = other->try_lock(LockHolder{4242, "db-host", "daemon", "2026-06-15T11:00:00.000Z"},
+                                           LockScope::daemon);
+  REQUIRE(held.lock);
+  Config config;
+  try {
+    h.run(config);
+    FAIL("a second daemon started");
+  } catch (const TempFailError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("pid 4242 on db-host"));
+  }
+  // The purge lock is a different lock: a manual run is not blocked by the daemon's.
+  CHECK(other->try_lock(LockHolder{1, "h", "run", "t"}, LockScope::purge).lock);
+}
