@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The daemon as a real process: firing on time, one per database, SIGTERM during a long
+# purge, SIGHUP with a broken configuration, and catch-up after a restart.
+. "$(dirname "$0")/lib.sh"
+
+pids=()
+cleanup_daemons() {
+  local pid
+  for pid in "${pids[@]}"; do
+    kill -KILL "$pid" 2>/dev/null
+  done
+}
+trap 'cleanup_daemons; rm -rf "$WORK"' EXIT
+
+# start_daemon LOG ARGS...: starts the daemon in the background; its pid in $daemon_pid.
+start_daemon() {
+  local log=$1
+  shift
+  "$HK" "$@" daemon 2>"$log" &
+  daemon_pid=$!
+  pids+=("$daemon_pid")
+}
+
+# wait_for SECONDS COMMAND...: polls until the command succeeds.
+wait_for() {
+  local limit=$1 i
+  shift
+  for ((i = 0; i < limit * 10; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# stop_daemon: SIGTERM, then the exit status and the seconds it took.
+stop_daemon() {
+  local start end
+  start=$(date +%s.%N)
+  kill -TERM "$daemon_pid"
+  wait "$daemon_pid"
+  stop_rc=$?
+  end=$(date +%s.%N)
+  stop_seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+}
+
+"$HK" --db app.db demo --rows 600 -q
+
+# --- fires on time, every second ---
+cat >tick.toml <<'EOF'
+[jobs.tick]
+task = "stats"
+schedule = "* * * * * *"
+EOF
+start_daemon tick.log --config tick.toml --db app.db
+check "the daemon fires within 5 s" wait_for 5 sh -c "[ \"\$(sqlite3 app.db \"SELECT count(*) FROM housekeep_runs WHERE job = 'tick'\" 2>/dev/null)\" -ge 3 ]"
+expect 75 "another daemon already runs for database" "$HK" --config tick.toml --db app.db daemon
+check "the second daemon names the first" grep -q "pid $daemon_pid on " err
+expect 0 "" "$HK" --config tick.toml --db app.db --json scheduler-info
+check "scheduler-info shows the running daemon" jq -e --argjson pid "$daemon_pid" '.daemon.running and .daemon.pid == $pid' out
+stop_daemon
+check "SIGTERM while idle: exit 0" [ "$stop_rc" -eq 0 ]
+check "SIGTERM while idle: stops within 2 s (took ${stop_seconds}s)" awk -v s="$stop_seconds" 'BEGIN { exit !(s < 2) }'
+# Each firing starts within 100 ms of its whole second.
+late=$(q app.db "SELECT count(*) FROM housekeep_runs WHERE job = 'tick' AND CAST(substr(started_at, 21, 3) AS INTEGER) >= 100")
+check "every firing within 100 ms of due ($late late)" [ "$late" -eq 0 ]
+check "no second of the schedule ran twice" [ "$(q app.db "SELECT count(*) - count(DISTINCT substr(started_at, 1, 19)) FROM housekeep_runs WHERE job = 'tick'")" -eq 0 ]
+check "stopped daemon recorded" [ "$(q app.db "SELECT status FROM housekeep_daemon")" = stopped ]
+check "log: fired and finished lines" sh -c "grep -q 'tick: fired (task stats, due ' $WORK/tick.log && grep -q 'tick: finished ok in ' $WORK/tick.log"
+expect 0 "" "$HK" --config tick.toml --db app.db --json scheduler-info
+check "scheduler-info: daemon not running after stop" jq -e '.daemon.running == false and .daemon.status == "stopped"' out
+
+# --- SIGTERM during a long purge ---
+"$HK" --db big.db demo --rows 20000 -q
+# The demo holds orphaned messages on purpose; the purge must not add any.
+fk_before=$(q big.db "PRAGMA foreign_key_check" | wc -l)
+orphans_before=$(q big.db "SELECT count(*) FROM messages m WHERE m.conversation_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = m.conversation_id)")
+cat >slow.toml <<'EOF'
+[defaults]
+batch_size = 5
+sleep = "100ms"
+
+[jobs.purge]
+task = "conversations"
+schedule = "* * * * * *"
+EOF
+start_daemon slow.log --config slow.toml --db big.db
+check "the purge starts" wait_for 5 grep -q "purge: fired" slow.log
+sleep 0.5
+stop_daemon
+check "SIGTERM during a purge: exit 0" [ "$stop_rc" -eq 0 ]
+check "SIGTERM during a purge: stops within 2 s (took ${stop_seconds}s)" awk -v s="$stop_seconds" 'BEGIN { exit !(s < 2) }'
+check "the run is recorded as interrupted" [ "$(q big.db "SELECT status FROM housekeep_runs WHERE job = 'purge' ORDER BY id DESC LIMIT 1")" = interrupted ]
+check "some batches were committed" [ "$(q big.db "SELECT count(*) FROM conversations WHERE created_at < datetime('now', '-30 days')")" -gt 0 ]
+check "integrity ok" [ "$(q big.db "PRAGMA integrity_check")" = ok ]
+check "no foreign key broken" [ "$(q big.db "PRAGMA foreign_key_check" | wc -l)" -eq "$fk_before" ]
+check "no message left without its conversation" [ "$(q big.db "SELECT count(*) FROM messages m WHERE m.conversation_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = m.conversation_id)")" = "$orphans_before" ]
+check "interrupted says so in the log" grep -q "interrupted after batch" slow.log
+
+# --- SIGHUP with a broken configuration keeps the old jobs ---
+cp tick.toml live.toml
+start_daemon hup.log --config live.toml --db app.db
+check "started" wait_for 5 grep -q "tick: finished ok" hup.log
+printf '[jobs.tick]\ntask = "stats"\nschedule = "61 * * * *"\n' >live.toml
+kill -HUP "$daemon_pid"
+check "the broken file is reported" wait_for 5 grep -q "configuration not reloaded, the previous one stays in force" hup.log
+check "the error names the file position" grep -q "live.toml:3:" hup.log
+before=$(q app.db "SELECT count(*) FROM housekeep_runs WHERE job = 'tick'")
+check "the old job keeps firing" wait_for 5 sh -c "[ \"\$(sqlite3 app.db \"SELECT count(*) FROM housekeep_runs WHERE job = 'tick'\")\" -gt $before ]"
+check "the daemon is still alive" kill -0 "$daemon_pid"
+printf '[jobs.tock]\ntask = "stats"\nschedule = "* * * * * *"\n' >live.toml
+kill -HUP "$daemon_pid"
+check "a good file is taken" wait_for 5 grep -q "configuration reloaded from live.toml: 1 enabled job" hup.log
+check "the new job fires" wait_for 5 sh -c "[ \"\$(sqlite3 app.db \"SELECT count(*) FROM housekeep_runs WHERE job = 'tock'\")\" -ge 1 ]"
+stop_daemon
+check "exit 0 after reloads" [ "$stop_rc" -eq 0 ]
+
+# --- a firing missed while stopped runs once at restart ---
+cat >nightly.toml <<'EOF'
+[jobs.every3]
+task = "stats"
+schedule = "@every 3s"
+misfire_grace = "1h"
+EOF
+start_daemon n1.log --config nightly.toml --db app.db
+check "the job is scheduled" wait_for 5 sh -c "[ \"\$(sqlite3 app.db \"SELECT count(*) FROM housekeep_jobs WHERE job = 'every3'\" 2>/dev/null)\" -eq 1 ]"
+stop_daemon
+sleep 7 # two firings missed while stopped
+runs_before=$(q app.db "SELECT count(*) FROM housekeep_runs WHERE job = 'every3'")
+expect 0 "missed firings with one run now" "$HK" --config nightly.toml --db app.db daemon --once
+check "exactly one run at restart" [ "$(q app.db "SELECT count(*) FROM housekeep_runs WHERE job = 'every3'")" -eq $((runs_before + 1)) ]
+missed=$(sed -nE 's/.*catching up ([0-9]+) missed firings.*/\1/p' err)
+check "each coalesced slot logged ($missed missed)" [ "$(grep -c 'every3: missed the firing due' err)" -eq $((missed - 1)) ]
+expect 0 "" "$HK" --config nightly.toml --db app.db daemon --once
+check "nothing owed right after: no second run" [ "$(q app.db "SELECT count(*) FROM housekeep_runs WHERE job = 'every3'")" -eq $((runs_before + 1)) ]
+
+# --- bad input ---
+expect 66 "file not found" "$HK" --config tick.toml --db missing.db daemon
+printf '[jobs.x]\ntask = "stats"\nschedule = "@reboot"\n' >bad.toml
+expect 78 "bad.toml:3:" "$HK" --config bad.toml --db app.db daemon
+finish
