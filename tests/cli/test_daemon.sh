@@ -133,6 +133,13 @@ check "each coalesced slot logged ($missed missed)" [ "$(grep -c 'every3: missed
 expect 0 "" "$HK" --config nightly.toml --db app.db daemon --once
 check "nothing owed right after: no second run" [ "$(q app.db "SELECT count(*) FROM housekeep_runs WHERE job = 'every3'")" -eq $((runs_before + 1)) ]
 
+# --- the packaged systemd unit ---
+if command -v systemd-analyze >/dev/null 2>&1; then
+  sed "s|/usr/bin/housekeep|$HK|" "$(dirname "$0")/../../packaging/systemd/housekeep.service" >housekeep.service
+  check "packaging/systemd/housekeep.service passes systemd-analyze verify" systemd-analyze verify --man=no housekeep.service
+  check "the unit is Type=notify with a watchdog" sh -c "grep -q '^Type=notify$' housekeep.service && grep -q '^WatchdogSec=' housekeep.service"
+fi
+
 # --- bad input ---
 expect 66 "file not found" "$HK" --config tick.toml --db missing.db daemon
 printf '[jobs.x]\ntask = "stats"\nschedule = "@reboot"\n' >bad.toml

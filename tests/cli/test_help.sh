@@ -4,13 +4,13 @@
 
 expect 0 "" "$HK" --help
 cp out top.txt
-for command in run scheduler-info history cron demo config; do
+for command in run scheduler-info daemon history cron demo config; do
   check "help lists $command" grep -qE "^  $command " top.txt
   expect 0 "" "$HK" "$command" --help
   check "$command --help has a usage line" grep -q "Usage: .*$command" out
 done
 expect 0 "" "$HK" run --help
-for option in --task --job --dry-run --older-than --batch-size --sleep --wait; do
+for option in --task --job --dry-run --older-than --batch-size --sleep --timeout --wait; do
   check "run --help documents $option" grep -q -- "$option" out
 done
 check "run --help names the tasks" grep -q "conversations, messages, users, stats or all" out
