@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The daemon as a real process: firing on time, one per database, SIGTERM during a long
 # purge, SIGHUP with a broken configuration, and catch-up after a restart.
-. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 
 pids=()
 cleanup_daemons() {
@@ -96,6 +97,21 @@ check "no foreign key broken" [ "$(q big.db "PRAGMA foreign_key_check" | wc -l)"
 check "no message left without its conversation" [ "$(q big.db "SELECT count(*) FROM messages m WHERE m.conversation_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = m.conversation_id)")" = "$orphans_before" ]
 check "interrupted says so in the log" grep -q "interrupted after batch" slow.log
 
+# --- run: --timeout and SIGTERM stop after a committed batch too ---
+left=$(q big.db "SELECT count(*) FROM conversations")
+expect 75 "timed out after batch" "$HK" --db big.db run --task conversations --batch-size 5 --sleep 50ms --timeout 200ms
+check "run --timeout: recorded as timed-out" [ "$(q big.db "SELECT status FROM housekeep_runs WHERE job = '' ORDER BY id DESC LIMIT 1")" = timed-out ]
+check "run --timeout: some rows went" [ "$(q big.db "SELECT count(*) FROM conversations")" -lt "$left" ]
+"$HK" --db big.db run --task conversations --batch-size 5 --sleep 100ms >/dev/null 2>run_term.log &
+run_pid=$!
+wait_for 5 sh -c "[ \"\$(sqlite3 big.db \"SELECT count(*) FROM conversations\")\" -lt $left ]" >/dev/null
+sleep 0.3
+kill -TERM "$run_pid"
+wait "$run_pid"
+check "run: SIGTERM exits 75" [ $? -eq 75 ]
+check "run: SIGTERM recorded as interrupted" [ "$(q big.db "SELECT status FROM housekeep_runs WHERE job = '' ORDER BY id DESC LIMIT 1")" = interrupted ]
+check "run: integrity after SIGTERM" [ "$(q big.db "PRAGMA integrity_check")" = ok ]
+
 # --- SIGHUP with a broken configuration keeps the old jobs ---
 cp tick.toml live.toml
 start_daemon hup.log --config live.toml --db app.db
@@ -135,7 +151,7 @@ check "nothing owed right after: no second run" [ "$(q app.db "SELECT count(*) F
 
 # --- the packaged systemd unit ---
 if command -v systemd-analyze >/dev/null 2>&1; then
-  sed "s|/usr/bin/housekeep|$HK|" "$(dirname "$0")/../../packaging/systemd/housekeep.service" >housekeep.service
+  sed "s|/usr/bin/housekeep|$HK|" "$HERE/../../packaging/systemd/housekeep.service" >housekeep.service
   check "packaging/systemd/housekeep.service passes systemd-analyze verify" systemd-analyze verify --man=no housekeep.service
   check "the unit is Type=notify with a watchdog" sh -c "grep -q '^Type=notify$' housekeep.service && grep -q '^WatchdogSec=' housekeep.service"
 fi
