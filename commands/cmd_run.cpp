@@ -25,6 +25,9 @@ struct RunArgs {
   std::string sleep;
   std::string wait;
   std::string timeout;
+  std::int64_t max_delete = 0;
+  bool max_delete_given = false;
+  bool allow_empty = false;
   bool wait_given = false;
   bool batch_size_given = false;
 };
@@ -59,6 +62,14 @@ int run(const Globals& globals, const RunArgs& args)
   if (!args.timeout.empty()) {
     request.options.timeout = parse_duration(args.timeout);
   }
+  if (args.max_delete_given) {
+    if (args.max_delete < 1) {
+      throw UsageError(fmt::format("--max-delete {} must be at least 1", args.max_delete),
+                       "it is the most rows one run may delete; the run is refused (exit 3) above it");
+    }
+    request.options.max_delete = args.max_delete;
+  }
+  request.options.allow_empty = args.allow_empty;
 
   const Session session = make_session(globals);
   if (!args.job.empty()) {
@@ -144,7 +155,15 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
                   "Stop after the batch during which DURATION has passed (status timed-out, exit "
                   "75); the next run continues")
     ->type_name("DURATION");
-  sub->callback([&action, &globals, args, wait, batch_size] {
+  CLI::Option* max_delete =
+    sub->add_option("--max-delete", args->max_delete,
+                    "Refuse (exit 3, nothing deleted) if the run would delete more rows than N, "
+                    "cascades included (default: defaults.max_delete, 0 = no limit)")
+      ->type_name("N");
+  sub->add_flag("--allow-empty", args->allow_empty,
+                "Allow a run that deletes every row of a non-empty table (refused by default)");
+  sub->callback([&action, &globals, args, wait, batch_size, max_delete] {
+    args->max_delete_given = max_delete->count() > 0;
     args->wait_given = wait->count() > 0;
     args->batch_size_given = batch_size->count() > 0;
     action = [&globals, args] { return run(globals, *args); };

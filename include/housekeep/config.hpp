@@ -38,6 +38,7 @@ struct DefaultsConfig {
   std::string timezone = "UTC";
   Millis misfire_grace{std::chrono::hours(1)};
   Millis history_keep{std::chrono::hours(24 * 90)};
+  std::int64_t max_delete = 0; // refuse a run that would delete more rows; 0: no limit
 };
 
 /// [tasks.conversations]: rows older than `older_than`, with their children.

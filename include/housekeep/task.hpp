@@ -38,6 +38,8 @@ struct RunOptions {
   std::optional<std::int64_t> batch_size;
   std::optional<Millis> sleep;
   std::optional<Millis> timeout; // stop after the batch during which this much time passed
+  std::optional<std::int64_t> max_delete; // refuse (3) before deleting if more rows would go
+  bool allow_empty = false;      // allow a run that deletes every row of a non-empty table
 };
 
 /// How a task run ended.

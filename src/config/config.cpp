@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <cctype>
 #include <cerrno>
 #include <fstream>
@@ -235,7 +236,7 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
 void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
 {
   r.check_keys(t, "defaults",
-               {"batch_size", "sleep", "timezone", "misfire_grace", "history_keep"});
+               {"batch_size", "sleep", "timezone", "misfire_grace", "history_keep", "max_delete"});
   r.integer(t, "batch_size", "defaults", out.batch_size, 1, k_max_batch_size);
   r.duration(t, "sleep", "defaults", out.sleep);
   if (r.string(t, "timezone", "defaults", out.timezone)) {
@@ -243,6 +244,7 @@ void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
   }
   r.duration(t, "misfire_grace", "defaults", out.misfire_grace);
   r.duration(t, "history_keep", "defaults", out.history_keep);
+  r.integer(t, "max_delete", "defaults", out.max_delete, 0, std::numeric_limits<std::int64_t>::max());
 }
 
 void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
@@ -501,9 +503,9 @@ std::string config_to_toml(const Config& c)
   }
   out += fmt::format("busy_timeout = {}\n\n", dur(c.database.busy_timeout));
   out += fmt::format("[defaults]\nbatch_size = {}\nsleep = {}\ntimezone = {}\nmisfire_grace = {}\n"
-                     "history_keep = {}\n\n",
+                     "history_keep = {}\nmax_delete = {}\n\n",
                      c.defaults.batch_size, dur(c.defaults.sleep), toml_string(c.defaults.timezone),
-                     dur(c.defaults.misfire_grace), dur(c.defaults.history_keep));
+                     dur(c.defaults.misfire_grace), dur(c.defaults.history_keep), c.defaults.max_delete);
   const auto& cv = c.conversations;
   out += fmt::format("[tasks.conversations]\ntable = {}\nid_column = {}\ntime_column = {}\n"
                      "time_format = {}\nolder_than = {}\nchildren = {}\n\n",

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <map>
 
 namespace housekeep {
 
@@ -76,6 +77,67 @@ std::string summary_line(const TaskResult& result)
   return parts.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(parts, ", "));
 }
 
+// The guards of a real run, checked before its first delete: counts what every writing task
+// would delete (as a dry run does, cascades included and nothing counted twice), then refuses
+// a total above max_delete, or a table that would lose every one of its rows.
+void check_guards(Store& store, const Config& config, const RunRequest& request, const Clock& clock,
+                  const Logger& log)
+{
+  const std::int64_t max_delete = request.options.max_delete.value_or(config.defaults.max_delete);
+  if (max_delete <= 0 && request.options.allow_empty) {
+    return;
+  }
+  RunOptions counting = request.options;
+  counting.dry_run = true;
+  PlannedDeletions planned;
+  std::map<std::string, std::int64_t> per_table;
+  TableCounts order;
+  for (const TaskDef* task : request.tasks) {
+    if (!task->writes) {
+      continue;
+    }
+    TaskResult result;
+    TaskContext context{store, config, counting, clock, clock.now(), log, &planned};
+    try {
+      task->run(context, result);
+    } catch (const Error&) {
+      continue; // the task fails the same way when it runs, and is reported there
+    }
+    for (const auto& [table, rows] : result.deleted) {
+      if (per_table.find(table) == per_table.end()) {
+        order.emplace_back(table, 0);
+      }
+      per_table[table] += rows;
+    }
+  }
+  std::int64_t total = 0;
+  std::vector<std::string> parts;
+  for (const auto& [table, ignored] : order) {
+    total += per_table[table];
+    parts.push_back(fmt::format("{} {}", with_thousands(per_table[table]), table));
+  }
+  if (max_delete > 0 && total > max_delete) {
+    throw RefusedError(fmt::format("refused: this run would delete {} rows ({}), more than max_delete {}; "
+                                   "nothing was deleted",
+                                   with_thousands(total), fmt::join(parts, ", "), with_thousands(max_delete)),
+                       "check the policy with --dry-run; raise --max-delete (or defaults.max_delete) if "
+                       "this is intended");
+  }
+  if (request.options.allow_empty) {
+    return;
+  }
+  for (const auto& [table, ignored] : order) {
+    const std::int64_t rows = per_table[table];
+    if (rows > 0 && rows >= store.count(RowSet{table, {}})) {
+      throw RefusedError(fmt::format("refused: this run would delete every row of '{}' ({} rows); nothing "
+                                     "was deleted",
+                                     table, with_thousands(rows)),
+                         "check older_than and time_format with --dry-run; pass --allow-empty if emptying "
+                         "the table is intended");
+    }
+  }
+}
+
 } // namespace
 
 std::string this_host()
@@ -120,6 +182,7 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
   std::unique_ptr<Lock> lock;
   if (writes) {
     lock = acquire_lock(store, request, clock, log);
+    check_guards(store, config, request, clock, log);
   }
   const bool record = !request.options.dry_run && !store.read_only();
   if (!request.options.dry_run && store.read_only()) {

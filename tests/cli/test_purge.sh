@@ -70,4 +70,25 @@ check "older-than 10d deleted more" [ "$n" -gt 0 ]
 check "batches of 7" [ "$(jq '.tasks[0].batches' out)" -eq $(((n + 6) / 7)) ]
 check "none older than 10 days" \
   [ "$(q app.db "SELECT count(*) FROM conversations WHERE created_at < datetime('$started', '-10 days')")" = 0 ]
+
+# Guards refuse before the first delete: the file is byte-for-byte unchanged.
+"$HK" --db guard.db demo --rows 3000 -q
+sum=$(digest guard.db)
+would=$("$HK" --db guard.db --json run --task all --dry-run 2>/dev/null | jq '[.tasks[].deleted // {} | .[]] | add')
+thousands() { echo "$1" | sed -E ':a;s/^([0-9]+)([0-9]{3})/\1,\2/;ta'; }
+expect 3 "more than max_delete $(thousands $((would - 1)))" "$HK" --db guard.db run --task all --max-delete $((would - 1))
+check "max-delete: nothing written" [ "$(digest guard.db)" = "$sum" ]
+check "max-delete: the message gives the dry run's count" grep -q "would delete $(thousands "$would") rows" err
+printf '[defaults]\nmax_delete = 10\n' >guard.toml
+expect 3 "more than max_delete 10" "$HK" --config guard.toml --db guard.db run --task conversations
+expect 0 "" "$HK" --config guard.toml --db guard.db --json run --task all --dry-run
+check "dry runs are not refused" jq -e '.ok' out
+expect 3 "would delete every row of 'conversations'" "$HK" --db guard.db run --task conversations --older-than 1s
+check "emptying: nothing written" [ "$(digest guard.db)" = "$sum" ]
+check "emptying: the hint names --allow-empty" grep -q -- "--allow-empty" err
+expect 0 "" "$HK" --db guard.db run --task all --max-delete "$would"
+check "at the limit the run goes ahead" [ "$(q guard.db "SELECT count(*) FROM housekeep_runs WHERE status = 'ok'")" = 4 ]
+expect 0 "" "$HK" --db guard.db run --task conversations --older-than 1s --allow-empty
+check "--allow-empty empties the table" [ "$(q guard.db "SELECT count(*) FROM conversations")" = 0 ]
+expect 64 "--max-delete 0 must be at least 1" "$HK" --db guard.db run --task all --max-delete 0
 finish

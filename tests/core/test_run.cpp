@@ -4,6 +4,7 @@
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace housekeep;
 using namespace std::chrono;
@@ -19,7 +20,11 @@ struct Db {
     create_classic_schema(sql);
     sql.exec("INSERT INTO users VALUES (1, 'a', 'a', 1, '2026-01-01 00:00:00');"
              "INSERT INTO conversations VALUES (1, 1, 't', '2026-01-01 00:00:00');"
-             "INSERT INTO messages VALUES (1, 1, 'r', 'c', '2026-01-01 00:00:00', NULL);");
+             "INSERT INTO messages VALUES (1, 1, 'r', 'c', '2026-01-01 00:00:00', NULL);"
+             // Recent rows that every policy keeps.
+             "INSERT INTO users VALUES (2, 'b', 'b', 1, '2026-06-15 11:00:00');"
+             "INSERT INTO conversations VALUES (2, 2, 't', '2026-06-15 11:00:00');"
+             "INSERT INTO messages VALUES (2, 2, 'r', 'c', '2026-06-15 11:00:00', NULL);");
   }
   std::unique_ptr<Store> open(AccessMode mode = AccessMode::read_write) const
   {
@@ -98,7 +103,7 @@ TEST_CASE("a second run while the purge lock is held exits 75 naming the holder"
   waiting.lock_wait = seconds(2);
   CHECK_THROWS_AS(run_tasks(*store, Config{}, waiting, clock, log.logger()), TempFailError);
   CHECK(clock.now() >= test::test_now() + seconds(2));
-  CHECK(test::Sql(db.path).integer("SELECT count(*) FROM conversations") == 1);
+  CHECK(test::Sql(db.path).integer("SELECT count(*) FROM conversations") == 2);
 }
 
 TEST_CASE("wait takes the lock once its holder lets go", "[run]")
@@ -115,7 +120,60 @@ TEST_CASE("wait takes the lock once its holder lets go", "[run]")
   const auto report = run_tasks(*store, Config{}, waiting, clock, log.logger());
   CHECK(report.ok());
   CHECK(log.text().find("waiting for the purge lock held by pid 1 on h") != std::string::npos);
-  CHECK(test::Sql(db.path).integer("SELECT count(*) FROM conversations") == 0);
+  CHECK(test::Sql(db.path).integer("SELECT count(*) FROM conversations") == 1);
+}
+
+TEST_CASE("guards refuse before the first delete: max_delete, and emptying a table", "[run][guard]")
+{
+  Db db;
+  test::Sql sql(db.path);
+  for (int i = 10; i < 20; ++i) {
+    sql.exec(fmt::format("INSERT INTO conversations VALUES ({}, 1, 't', '2026-01-02 00:00:00')", i));
+  }
+  const std::string before = test::file_bytes(db.path);
+  auto store = db.open();
+  test::FakeClock clock(test::test_now());
+  test::CapturedLog log;
+
+  // `all` would delete 11 conversations, 1 message and no users (user 1 is active).
+  RunRequest request = request_for({"all"});
+  request.options.max_delete = 11;
+  try {
+    run_tasks(*store, Config{}, request, clock, log.logger());
+    FAIL("not refused");
+  } catch (const RefusedError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("would delete 12 rows (1 messages, 11 conversations"));
+    CHECK_THAT(e.what(), Catch::Contains("more than max_delete 11"));
+  }
+  Config config;
+  config.defaults.max_delete = 5; // the config key, when no flag is given
+  CHECK_THROWS_AS(run_tasks(*store, config, request_for({"conversations"}), clock, log.logger()), RefusedError);
+  CHECK(test::file_bytes(db.path) == before); // refused means nothing written, not even history
+
+  // A policy that would empty a table is refused unless allowed.
+  RunOptions wide;
+  wide.older_than = minutes(30);
+  RunRequest emptying = request_for({"conversations"});
+  emptying.options = wide;
+  try {
+    run_tasks(*store, Config{}, emptying, clock, log.logger());
+    FAIL("not refused");
+  } catch (const RefusedError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("would delete every row of 'messages' (2 rows)")); // children first
+  }
+  CHECK(sql.integer("SELECT count(*) FROM conversations") == 12);
+
+  // Within the limit the run goes ahead.
+  request.options.max_delete = 12;
+  REQUIRE(run_tasks(*store, Config{}, request, clock, log.logger()).ok());
+  CHECK(sql.integer("SELECT count(*) FROM conversations") == 1);
+  CHECK(sql.integer("SELECT count(*) FROM messages") == 1);
+
+  // --allow-empty lets a policy take the last rows.
+  CHECK_THROWS_AS(run_tasks(*store, Config{}, emptying, clock, log.logger()), RefusedError);
+  emptying.options.allow_empty = true;
+  CHECK(run_tasks(*store, Config{}, emptying, clock, log.logger()).ok());
+  CHECK(sql.integer("SELECT count(*) FROM conversations") == 0);
 }
 
 TEST_CASE("read-only database: a real purge is refused / stats and dry runs work", "[run]")

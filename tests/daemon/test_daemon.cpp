@@ -195,6 +195,7 @@ TEST_CASE("daemon: a firing due while its job still runs is skipped and logged",
     for (int i = 1; i <= 5; ++i) {
       sql.exec(fmt::format("INSERT INTO conversations VALUES ({}, 1, 't', '2026-01-01 00:00:00')", i));
     }
+    sql.exec("INSERT INTO conversations VALUES (100, 1, 'recent', '2026-06-15 11:00:00')");
   }
   Config config;
   config.defaults.batch_size = 1;
@@ -209,7 +210,7 @@ TEST_CASE("daemon: a firing due while its job still runs is skipped and logged",
   CHECK(fired[1] == "2026-06-15T12:05:00.000Z");
   CHECK_THAT(h.log.text(), Catch::Contains("purge: skipped 3 firings due from 2026-06-15T12:02:00+00:00 while it "
                                            "was still running"));
-  CHECK(test::Sql(h.path).integer("SELECT count(*) FROM conversations") == 0);
+  CHECK(test::Sql(h.path).integer("SELECT count(*) FROM conversations") == 1);
 }
 
 TEST_CASE("daemon: catch-up after downtime", "[daemon]")
@@ -327,6 +328,7 @@ TEST_CASE("daemon: a stop during a purge ends it after the batch, recorded as in
     for (int i = 1; i <= 10; ++i) {
       sql.exec(fmt::format("INSERT INTO conversations VALUES ({}, 1, 't', '2026-01-01 00:00:00')", i));
     }
+    sql.exec("INSERT INTO conversations VALUES (100, 1, 'recent', '2026-06-15 11:00:00')");
   }
   // A clock whose pauses between batches deliver SIGTERM after the third batch.
   struct StoppingClock final : Clock {
@@ -357,7 +359,7 @@ TEST_CASE("daemon: a stop during a purge ends it after the batch, recorded as in
   REQUIRE(run_daemon(config, env, DaemonOptions{}) == 0);
   test::Sql sql(h.path);
   CHECK(sql.integer("SELECT count(*) FROM housekeep_runs WHERE job = 'purge' AND status = 'interrupted'") == 1);
-  CHECK(sql.integer("SELECT count(*) FROM conversations") == 6); // four batches committed, none cut in half
+  CHECK(sql.integer("SELECT count(*) FROM conversations") == 7); // four batches committed, none cut in half
   CHECK(sql.integer("SELECT last_status = 'interrupted' FROM housekeep_jobs WHERE job = 'purge'") == 1);
   CHECK(h.notifier.stopping_calls == 1);
 }

@@ -189,6 +189,7 @@ TEST_CASE("batch boundaries: exactly one batch / one more than a batch / one row
       sql.exec(fmt::format("INSERT INTO messages VALUES ({0}, {0}, 'r', 'c', '2026-01-01 00:00:00', NULL)", c));
     }
     sql.exec("INSERT INTO conversations VALUES (100, 1, 'new', '2026-06-15 11:00:00')");
+    sql.exec("INSERT INTO messages VALUES (100, 100, 'r', 'c', '2026-06-15 11:00:00', NULL)");
     auto store = open_store(parse_database_url(dir.file("b.db")), OpenOptions{});
     const auto report = run(*store, Config{}, {"conversations"}, batched(false, 5));
     REQUIRE(report.ok());
