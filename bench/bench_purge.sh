@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Purge throughput and gentleness, side by side on identical copies of one database:
+#   housekeep run --task all (default settings)  vs  the same deletions as plain SQL in one
+#   transaction through the sqlite3 shell (the floor).
+# For each: wall time, peak RSS, and the worst latency of a concurrent writer inserting one
+# row every 10 ms during the purge; for housekeep also its longest write transaction.
+#
+#   bench/bench_purge.sh build/release/commands/housekeep [ROWS...]   (default 100000 1000000)
+# Writes the table to stdout and to bench/results-purge.txt.
+set -euo pipefail
+HK=$(realpath "${1:?usage: bench_purge.sh /path/to/housekeep [ROWS...]}")
+shift
+SIZES=("${@:-100000 1000000}")
+[ $# -eq 0 ] && SIZES=(100000 1000000)
+OUT=$(cd "$(dirname "$0")" && pwd)/results-purge.txt
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# The deletions `run --task all` makes with the built-in policy, as one transaction.
+floor_sql() {
+  cat <<SQL
+BEGIN;
+DELETE FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE created_at < datetime('now', '-30 days'));
+DELETE FROM conversations WHERE created_at < datetime('now', '-30 days');
+DELETE FROM messages WHERE conversation_id IS NULL OR conversation_id NOT IN (SELECT id FROM conversations);
+DELETE FROM messages WHERE conversation_id IN (SELECT c.id FROM conversations c JOIN users u ON u.id = c.user_id WHERE u.is_active = 0 AND u.date_joined < datetime('now', '-7 days'));
+DELETE FROM conversations WHERE user_id IN (SELECT id FROM users WHERE is_active = 0 AND date_joined < datetime('now', '-7 days'));
+DELETE FROM users WHERE is_active = 0 AND date_joined < datetime('now', '-7 days');
+COMMIT;
+SQL
+}
+
+# writer DB STOPFILE: inserts a row every 10 ms until STOPFILE exists; prints the worst
+# latency in ms and the number of failed inserts.
+writer() {
+  python3 - "$1" "$2" <<'PY'
+import os, sqlite3, sys, time
+db, stop = sys.argv[1], sys.argv[2]
+con = sqlite3.connect(db, timeout=10, isolation_level=None)
+worst, failed = 0.0, 0
+while not os.path.exists(stop):
+    t = time.monotonic()
+    try:
+        con.execute("INSERT INTO messages (conversation_id, role, content, created_at) VALUES (NULL, 'w', 'x', datetime('now'))")
+    except sqlite3.Error:
+        failed += 1
+    worst = max(worst, (time.monotonic() - t) * 1000)
+    time.sleep(0.01)
+print(f"{worst:.0f} {failed}")
+PY
+}
+
+# measure NAME DB COMMAND...: wall seconds, peak RSS kB, writer worst ms and failures.
+measure() {
+  local name=$1 db=$2
+  shift 2
+  rm -f "$WORK/stop"
+  writer "$db" "$WORK/stop" >"$WORK/writer.$name" &
+  local wpid=$!
+  sleep 0.3
+  /usr/bin/time -f "%e %M" -o "$WORK/time.$name" "$@" >/dev/null 2>"$WORK/log.$name"
+  touch "$WORK/stop"
+  wait "$wpid"
+}
+
+printf '%-10s %-10s %9s %9s %10s %12s %14s\n' ROWS WHO WALL_S RSS_KB LONGEST_TX WRITER_WORST WRITER_FAILED | tee "$OUT"
+for rows in "${SIZES[@]}"; do
+  "$HK" --db "$WORK/base.db" demo --rows "$rows" --force -q
+  cp "$WORK/base.db" "$WORK/hk.db"
+  cp "$WORK/base.db" "$WORK/sql.db"
+  measure hk "$WORK/hk.db" "$HK" --db "$WORK/hk.db" -v run --task all
+  measure sql "$WORK/sql.db" sh -c "$(declare -f floor_sql); floor_sql | sqlite3 '$WORK/sql.db'"
+  longest=$(sed -nE 's/.*write transaction held ([0-9.]+)(ms|s).*/\1 \2/p' "$WORK/log.hk" |
+    awk '{ v = ($2 == "s") ? $1 * 1000 : $1; if (v > m) m = v } END { printf "%.0fms", m }')
+  for who in hk sql; do
+    read -r wall rss <"$WORK/time.$who"
+    read -r worst failed <"$WORK/writer.$who"
+    printf '%-10s %-10s %9s %9s %10s %12s %14s\n' "$rows" "$who" "$wall" "$rss" \
+      "$([ $who = hk ] && echo "$longest" || echo "(all)")" "${worst}ms" "$failed" | tee -a "$OUT"
+  done
+  # Both must have deleted the same rows (the writer's rows aside).
+  for table in users conversations; do
+    a=$(sqlite3 "$WORK/hk.db" "SELECT count(*) FROM $table")
+    b=$(sqlite3 "$WORK/sql.db" "SELECT count(*) FROM $table")
+    [ "$a" = "$b" ] || echo "warning: $table differs: housekeep $a, sql $b" | tee -a "$OUT"
+  done
+done
