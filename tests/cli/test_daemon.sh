@@ -149,6 +149,42 @@ check "each coalesced slot logged ($missed missed)" [ "$(grep -c 'every3: missed
 expect 0 "" "$HK" --config nightly.toml --db app.db daemon --once
 check "nothing owed right after: no second run" [ "$(q app.db "SELECT count(*) FROM housekeep_runs WHERE job = 'every3'")" -eq $((runs_before + 1)) ]
 
+# --- a daemon killed with SIGKILL leaves no lock that blocks the next one ---
+start_daemon k1.log --config tick.toml --db app.db
+check "started before the kill" wait_for 5 grep -q "tick: finished ok" k1.log
+kill -KILL "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null
+start_daemon k2.log --config tick.toml --db app.db
+check "the next daemon takes over, saying so" wait_for 5 grep -q "took over the daemon lock of pid" k2.log
+stop_daemon
+check "and stops cleanly" [ "$stop_rc" -eq 0 ]
+
+# --- sd_notify: READY, STATUS and STOPPING reach the notification socket ---
+python3 - "$WORK/notify.sock" >notify.txt 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(10)
+try:
+    while True:
+        msg = s.recv(4096).decode()
+        print(msg, flush=True)
+        if "STOPPING=1" in msg:
+            break
+except socket.timeout:
+    pass
+PY
+listener=$!
+wait_for 5 test -S "$WORK/notify.sock"
+NOTIFY_SOCKET="$WORK/notify.sock" "$HK" --config tick.toml --db app.db daemon 2>notify.log &
+daemon_pid=$!
+pids+=("$daemon_pid")
+check "READY=1 sent" wait_for 5 grep -q "^READY=1" notify.txt
+check "STATUS= names the next job" wait_for 5 grep -q "^STATUS=waiting for tick at " notify.txt
+stop_daemon
+wait "$listener"
+check "STOPPING=1 sent" grep -q "^STOPPING=1" notify.txt
+
 # --- the packaged systemd unit ---
 if command -v systemd-analyze >/dev/null 2>&1; then
   sed "s|/usr/bin/housekeep|$HK|" "$HERE/../../packaging/systemd/housekeep.service" >housekeep.service
