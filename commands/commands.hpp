@@ -5,7 +5,7 @@
 //     `void register_<name>(CLI::App& app, const Globals& globals, Action& action)` that
 //     adds the subcommand and, in its callback, sets `action`;
 //  2. add one row to k_commands and the file to commands/CMakeLists.txt;
-//  3. document it in README.md, man/housekeep.1 and completions/ (tests compare them).
+//  3. document it in README.md and its --help, and test it in tests/cli/.
 // Commands stay thin: no SQL, no cron arithmetic and no sleeping here; they parse options,
 // call the core library and print its results.
 #pragma once

@@ -71,7 +71,7 @@ int main(int argc, char** argv)
   app.set_version_flag("--version", "housekeep " HOUSEKEEP_VERSION);
   app.fallthrough();
   app.require_subcommand(1);
-  app.footer("Run 'housekeep COMMAND --help' for a command's options; 'man housekeep' for all.\n"
+  app.footer("Run 'housekeep COMMAND --help' for a command's options.\n"
              "Exit status: 0 ok, 1 task failed, 3 refused by a guard, 64 usage, 65 data,\n"
              "66 not found, 69 unavailable, 70 internal, 73/74 output or I/O, 75 busy (retry),\n"
              "77 permission, 78 configuration.");

@@ -4,9 +4,9 @@
 //  1. write `void run_<name>(TaskContext&, TaskResult&)` in src/tasks/ holding only its policy
 //     (purges build a PurgePolicy and call purge());
 //  2. add one row to k_tasks in src/tasks/tasks.cpp (name, summary, whether it writes);
-//  3. add its [tasks.<name>] keys to config.hpp/config.cpp and man/housekeep.toml.5;
-//  4. add it to the completions and tests/cli; the docs test fails until you do.
-// `run`, `daemon`, `scheduler-info`, `--help` and the completions all read the same table.
+//  3. add its [tasks.<name>] keys to config.hpp/config.cpp and the README;
+//  4. test it in tests/tasks/ against an independent SQL query, and in tests/cli/.
+// `run`, `daemon`, `scheduler-info` and `--help` all read the same table.
 #pragma once
 
 #include "housekeep/clock.hpp"
