@@ -27,13 +27,25 @@ enum class JobHealth { ok, never_run, failed, late, disabled };
 /// The word for a health ("ok", "never-run", "failed", "late", "disabled").
 std::string_view job_health_name(JobHealth health);
 
-/// One job, resolved.
-struct JobPlan {
+/// A configured job with its schedule parsed and its zone and grace resolved against the
+/// defaults: what scheduler-info plans and the daemon runs.
+struct ResolvedJob {
   JobConfig job;
   Schedule schedule;
   std::string zone_name;
   const date::time_zone* zone = nullptr;
   Millis misfire_grace{0};
+
+  /// Its state in housekeep_jobs, if one is recorded for this same schedule and zone with a
+  /// next firing (a job whose schedule or zone changed starts afresh); else nullptr.
+  const JobState* recorded(const std::vector<JobState>& states) const;
+};
+
+/// Resolves one job of `config`; throws CronError or UsageError (validated at load already).
+ResolvedJob resolve_job(const JobConfig& job, const Config& config);
+
+/// One job as scheduler-info shows it.
+struct JobPlan : ResolvedJob {
   std::vector<TimePoint> next; // upcoming fire times after now
   std::optional<JobRun> last_run;
   std::optional<JobRun> last_success;

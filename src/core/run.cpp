@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <map>
 
 namespace housekeep {
 
@@ -90,8 +89,7 @@ void check_guards(Store& store, const Config& config, const RunRequest& request,
   RunOptions counting = request.options;
   counting.dry_run = true;
   PlannedDeletions planned;
-  std::map<std::string, std::int64_t> per_table;
-  TableCounts order;
+  TaskResult totals; // rows per table over every task, in first-seen order
   for (const TaskDef* task : request.tasks) {
     if (!task->writes) {
       continue;
@@ -104,30 +102,24 @@ void check_guards(Store& store, const Config& config, const RunRequest& request,
       continue; // the task fails the same way when it runs, and is reported there
     }
     for (const auto& [table, rows] : result.deleted) {
-      if (per_table.find(table) == per_table.end()) {
-        order.emplace_back(table, 0);
-      }
-      per_table[table] += rows;
+      totals.add_deleted(table, rows);
     }
   }
   std::int64_t total = 0;
-  std::vector<std::string> parts;
-  for (const auto& [table, ignored] : order) {
-    total += per_table[table];
-    parts.push_back(fmt::format("{} {}", with_thousands(per_table[table]), table));
+  for (const auto& [table, rows] : totals.deleted) {
+    total += rows;
   }
   if (max_delete > 0 && total > max_delete) {
     throw RefusedError(fmt::format("refused: this run would delete {} rows ({}), more than max_delete {}; "
                                    "nothing was deleted",
-                                   with_thousands(total), fmt::join(parts, ", "), with_thousands(max_delete)),
+                                   with_thousands(total), summary_line(totals), with_thousands(max_delete)),
                        "check the policy with --dry-run; raise --max-delete (or defaults.max_delete) if "
                        "this is intended");
   }
   if (request.options.allow_empty) {
     return;
   }
-  for (const auto& [table, ignored] : order) {
-    const std::int64_t rows = per_table[table];
+  for (const auto& [table, rows] : totals.deleted) {
     if (rows > 0 && rows >= store.count(RowSet{table, {}})) {
       throw RefusedError(fmt::format("refused: this run would delete every row of '{}' ({} rows); nothing "
                                      "was deleted",

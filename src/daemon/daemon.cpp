@@ -3,7 +3,7 @@
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
 #include "housekeep/run.hpp"
-#include "housekeep/schedule.hpp"
+#include "housekeep/scheduler.hpp"
 #include "housekeep/task.hpp"
 #include "housekeep/text.hpp"
 
@@ -31,12 +31,7 @@ constexpr std::int64_t k_max_counted = 100000;
 // Missed firings logged one by one before the rest are summed up.
 constexpr std::int64_t k_logged_slots = 5;
 
-struct JobRuntime {
-  JobConfig job;
-  Schedule schedule;
-  const date::time_zone* zone = nullptr;
-  std::string zone_name;
-  Millis grace{0};
+struct JobRuntime : ResolvedJob {
   TimePoint next;                     // the slot waited for
   std::optional<TimePoint> last_fire; // the slot of the last firing
   std::string last_status;
@@ -224,11 +219,7 @@ private:
   JobRuntime make_runtime(const JobConfig& job, TimePoint now) const
   {
     JobRuntime j;
-    j.job = job;
-    j.schedule = Schedule::parse(job.schedule);
-    j.zone_name = job.timezone.empty() ? m_config.defaults.timezone : job.timezone;
-    j.zone = find_zone(j.zone_name);
-    j.grace = job.misfire_grace.value_or(m_config.defaults.misfire_grace);
+    static_cast<ResolvedJob&>(j) = resolve_job(job, m_config);
     j.next = j.schedule.cron() == nullptr ? now + j.schedule.every() : slot_after(j, now, now);
     return j;
   }
@@ -250,9 +241,7 @@ private:
         continue;
       }
       JobRuntime j = make_runtime(job, now);
-      const auto state = std::find_if(states.begin(), states.end(), [&](const JobState& s) { return s.job == job.name; });
-      if (state != states.end() && state->schedule == job.schedule && state->timezone == j.zone_name &&
-          state->next_fire) {
+      if (const JobState* state = j.recorded(states)) {
         j.next = *state->next_fire;
         j.last_fire = state->last_fire;
         j.last_status = state->last_status;
@@ -353,14 +342,14 @@ private:
     bool fire = due.count == 1 && late <= k_on_time;
     if (!fire) {
       // Downtime, a wall-clock jump, or a long run of another job: catch_up decides.
-      const bool within_grace = late <= j.grace;
+      const bool within_grace = late <= j.misfire_grace;
       const bool once = j.job.catch_up == "once";
       fire = (once && within_grace) || late <= k_on_time;
       const Slots older{due.count - (fire ? 1 : 0), due.newest, due.capped};
       if (older.count > 0) {
         log_missed(j, first, older,
                    fire     ? "coalesced into the run now"
-                   : once   ? fmt::format("newest is more than misfire_grace {} ago", format_duration(j.grace))
+                   : once   ? fmt::format("newest is more than misfire_grace {} ago", format_duration(j.misfire_grace))
                             : "catch_up is skip");
       }
       if (fire && due.count > 1) {
@@ -395,7 +384,7 @@ private:
     request.tasks = resolve_tasks({j.job.task});
     request.job = j.job.name;
     request.options.timeout = j.job.timeout;
-    request.lock_wait = std::min(j.grace, m_options.max_lock_wait);
+    request.lock_wait = std::min(j.misfire_grace, m_options.max_lock_wait);
     request.stop = &m_env.stop;
     m_env.notifier.status(fmt::format("running {}", j.job.name));
     beat(fmt::format("running {}", j.job.name), m_env.clock.now());

@@ -53,6 +53,25 @@ std::vector<JobRun> invocations(const std::vector<RunRecord>& rows)
 
 } // namespace
 
+ResolvedJob resolve_job(const JobConfig& job, const Config& config)
+{
+  ResolvedJob r;
+  r.job = job;
+  r.schedule = Schedule::parse(job.schedule);
+  r.zone_name = job.timezone.empty() ? config.defaults.timezone : job.timezone;
+  r.zone = find_zone(r.zone_name);
+  r.misfire_grace = job.misfire_grace.value_or(config.defaults.misfire_grace);
+  return r;
+}
+
+const JobState* ResolvedJob::recorded(const std::vector<JobState>& states) const
+{
+  const auto state = std::find_if(states.begin(), states.end(), [this](const JobState& s) {
+    return s.job == job.name && s.schedule == job.schedule && s.timezone == zone_name && s.next_fire;
+  });
+  return state == states.end() ? nullptr : &*state;
+}
+
 std::string_view job_health_name(JobHealth health)
 {
   switch (health) {
@@ -74,11 +93,7 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
   }
   for (const auto& job : config.jobs) {
     JobPlan plan;
-    plan.job = job;
-    plan.schedule = Schedule::parse(job.schedule);
-    plan.zone_name = job.timezone.empty() ? config.defaults.timezone : job.timezone;
-    plan.zone = find_zone(plan.zone_name);
-    plan.misfire_grace = job.misfire_grace.value_or(config.defaults.misfire_grace);
+    static_cast<ResolvedJob&>(plan) = resolve_job(job, config);
 
     if (store != nullptr) {
       const auto runs = invocations(store->runs(RunQuery{.limit = 200, .task = "", .job = job.name}));
@@ -97,18 +112,12 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
     // now. Periods that passed unrun are skipped arithmetically (an '@every 1s' job idle for
     // a year is one step).
     TimePoint t = now;
-    const auto state = std::find_if(states.begin(), states.end(), [&](const JobState& s) {
-      return s.job == job.name && s.schedule == job.schedule && s.timezone == plan.zone_name && s.next_fire;
-    });
-    if (plan.schedule.cron() == nullptr && state != states.end()) {
-      t = *state->next_fire - plan.schedule.every();
-      const auto every = plan.schedule.every();
-      if (t + every <= now) {
-        t += every * ((now - t) / every);
+    if (const Millis every = plan.schedule.every(); plan.schedule.cron() == nullptr) {
+      if (const JobState* state = plan.recorded(states)) {
+        t = *state->next_fire - every;
+      } else if (plan.last_run) {
+        t = plan.last_run->started_at;
       }
-    } else if (plan.schedule.cron() == nullptr && plan.last_run) {
-      t = plan.last_run->started_at;
-      const auto every = plan.schedule.every();
       if (t + every <= now) {
         t += every * ((now - t) / every);
       }
