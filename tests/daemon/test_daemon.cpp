@@ -71,16 +71,6 @@ public:
   std::optional<Millis> watchdog_interval() const override { return std::nullopt; }
 };
 
-JobConfig job(std::string name, std::string task, std::string schedule, std::string zone = "")
-{
-  JobConfig j;
-  j.name = std::move(name);
-  j.task = std::move(task);
-  j.schedule = std::move(schedule);
-  j.timezone = std::move(zone);
-  return j;
-}
-
 struct Harness {
   test::TempDir dir;
   std::string path = dir.file("app.db");
@@ -97,9 +87,12 @@ struct Harness {
     create_classic_schema(sql);
   }
 
-  int run(const Config& config, bool once = false)
+  int run(const Config& config, bool once = false) { return run(config, clock, once); }
+
+  // With another clock standing in for the fake one (which the waiter still moves).
+  int run(const Config& config, const Clock& run_clock, bool once = false)
   {
-    DaemonEnv env{clock,
+    DaemonEnv env{run_clock,
                   waiter,
                   notifier,
                   log.logger(),
@@ -169,7 +162,7 @@ TEST_CASE("daemon: a daily job fires once per local day across DST changes", "[d
     Harness h(parse_utc("2026-03-01T00:00:00Z"), parse_utc("2026-11-10T00:00:00Z"));
     Config config;
     config.defaults.history_keep = days(400); // keep every run for the count below
-    config.jobs = {job("nightly", "stats", "30 2 * * *", zone)};
+    config.jobs = {test::job("nightly", "stats", "30 2 * * *", zone)};
     REQUIRE(h.run(config) == 0);
     const auto* tz = find_zone(zone);
     std::set<std::string> days;
@@ -200,7 +193,7 @@ TEST_CASE("daemon: a firing due while its job still runs is skipped and logged",
   Config config;
   config.defaults.batch_size = 1;
   config.defaults.sleep = seconds(40); // a pause after each of the 5 full batches: 200 s
-  config.jobs = {job("purge", "conversations", "* * * * *")};
+  config.jobs = {test::job("purge", "conversations", "* * * * *")};
   REQUIRE(h.run(config) == 0);
   const auto fired = h.fired("purge", "conversations");
   REQUIRE(fired.size() >= 2);
@@ -224,7 +217,7 @@ TEST_CASE("daemon: catch-up after downtime", "[daemon]")
                                     "'2026-06-16T02:00:00.000Z'") == 1);
   };
   Config config;
-  config.jobs = {job("nightly", "stats", "0 2 * * *")};
+  config.jobs = {test::job("nightly", "stats", "0 2 * * *")};
   config.jobs[0].misfire_grace = hours(1);
 
   SECTION("once: missed nights within grace coalesce into one run")
@@ -274,7 +267,7 @@ TEST_CASE("daemon: a forward jump of the wall clock is one catch-up, not hundred
   const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
   Harness h(t0, t0 + hours(80));
   Config config;
-  config.jobs = {job("often", "stats", "*/5 * * * *")};
+  config.jobs = {test::job("often", "stats", "*/5 * * * *")};
   config.jobs[0].misfire_grace = hours(1);
   // At 12:07 the clock steps 3 days ahead (a resume from suspend).
   h.waiter.at(t0 + minutes(7), {Wake::clock_changed, [&] { h.clock.set(t0 + days(3) + minutes(7)); }});
@@ -296,7 +289,7 @@ TEST_CASE("daemon: SIGHUP with a broken configuration keeps the old jobs", "[dae
   const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
   Harness h(t0, t0 + minutes(30));
   Config config;
-  config.jobs = {job("tick", "stats", "*/10 * * * *")};
+  config.jobs = {test::job("tick", "stats", "*/10 * * * *")};
   int reloads = 0;
   h.reload = [&]() -> Config {
     ++reloads;
@@ -304,7 +297,7 @@ TEST_CASE("daemon: SIGHUP with a broken configuration keeps the old jobs", "[dae
       throw ConfigError("housekeep.toml:3:12: jobs.tick.schedule: minute: 61 is out of range 0-59");
     }
     Config fresh;
-    fresh.jobs = {job("tock", "stats", "*/15 * * * *")};
+    fresh.jobs = {test::job("tock", "stats", "*/15 * * * *")};
     return fresh;
   };
   h.waiter.at(t0 + minutes(5), {Wake::reload, nullptr});
@@ -348,15 +341,8 @@ TEST_CASE("daemon: a stop during a purge ends it after the batch, recorded as in
   Config config;
   config.defaults.batch_size = 1;
   config.defaults.sleep = seconds(1);
-  config.jobs = {job("purge", "conversations", "*/5 * * * *")};
-  DaemonEnv env{clock,
-                h.waiter,
-                h.notifier,
-                h.log.logger(),
-                h.stop,
-                [&h] { return open_store(parse_database_url(h.path), OpenOptions{}); },
-                [] { return Config{}; }};
-  REQUIRE(run_daemon(config, env, DaemonOptions{}) == 0);
+  config.jobs = {test::job("purge", "conversations", "*/5 * * * *")};
+  REQUIRE(h.run(config, clock) == 0);
   test::Sql sql(h.path);
   CHECK(sql.integer("SELECT count(*) FROM housekeep_runs WHERE job = 'purge' AND status = 'interrupted'") == 1);
   CHECK(sql.integer("SELECT count(*) FROM conversations") == 7); // four batches committed, none cut in half

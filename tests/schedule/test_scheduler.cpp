@@ -20,16 +20,6 @@ Config config_with(std::vector<JobConfig> jobs)
   return config;
 }
 
-JobConfig job(std::string name, std::string task, std::string schedule, std::string zone = "")
-{
-  JobConfig j;
-  j.name = std::move(name);
-  j.task = std::move(task);
-  j.schedule = std::move(schedule);
-  j.timezone = std::move(zone);
-  return j;
-}
-
 struct History {
   test::TempDir dir;
   std::unique_ptr<Store> store;
@@ -70,8 +60,8 @@ const JobPlan& find(const std::vector<JobPlan>& plans, const std::string& name)
 
 TEST_CASE("plan: next fire times per job in its own zone", "[scheduler]")
 {
-  Config config = config_with({job("nightly", "all", "0 2 * * *", "Europe/Berlin"),
-                               job("stats", "stats", "@every 6h"), job("weekly", "conversations", "0 3 * * sun")});
+  Config config = config_with({test::job("nightly", "all", "0 2 * * *", "Europe/Berlin"),
+                               test::job("stats", "stats", "@every 6h"), test::job("weekly", "conversations", "0 3 * * sun")});
   const auto plans = plan_jobs(config, parse_utc("2026-06-15T12:00:00Z"), 3, nullptr);
   REQUIRE(plans.size() == 3);
   const auto& nightly = find(plans, "nightly");
@@ -95,7 +85,7 @@ TEST_CASE("plan: @every counts from the last run, skipping idle periods in one s
   History h;
   h.add("stats", "stats", "2026-06-15T10:30:00Z", "ok");
   h.add("fast", "stats", "2025-06-15T12:00:00.500Z", "ok");
-  Config config = config_with({job("stats", "stats", "@every 6h"), job("fast", "stats", "@every 1s")});
+  Config config = config_with({test::job("stats", "stats", "@every 6h"), test::job("fast", "stats", "@every 1s")});
   const auto plans = plan_jobs(config, parse_utc("2026-06-15T12:00:00Z"), 2, h.store.get());
   CHECK(find(plans, "stats").next[0] == parse_utc("2026-06-15T16:30:00Z"));
   const auto& fast = find(plans, "fast");
@@ -120,9 +110,9 @@ TEST_CASE("plan: health from the recorded runs", "[scheduler]")
   // A manual run of the same task does not count for the job.
   h.add("", "stats", "2026-06-15T11:00:00Z", "ok");
 
-  Config config = config_with({job("fine", "stats", "0 2 * * *"), job("broken", "stats", "0 2 * * *"),
-                               job("stale", "stats", "0 2 * * *"), job("graced", "stats", "0 2 * * *"),
-                               job("new", "stats", "0 2 * * *"), job("off", "stats", "0 2 * * *")});
+  Config config = config_with({test::job("fine", "stats", "0 2 * * *"), test::job("broken", "stats", "0 2 * * *"),
+                               test::job("stale", "stats", "0 2 * * *"), test::job("graced", "stats", "0 2 * * *"),
+                               test::job("new", "stats", "0 2 * * *"), test::job("off", "stats", "0 2 * * *")});
   config.jobs[3].misfire_grace = hours(12);
   config.jobs[5].enabled = false;
   const auto plans = plan_jobs(config, now, 1, h.store.get());
@@ -150,7 +140,7 @@ TEST_CASE("plan: one invocation's tasks count together", "[scheduler]")
   h.add("nightly", "users", "2026-06-15T02:00:02Z", "failed", 7);
   h.add("nightly", "stats", "2026-06-15T02:00:03Z", "ok", 7);
   const auto plans =
-    plan_jobs(config_with({job("nightly", "all", "0 2 * * *")}), parse_utc("2026-06-15T12:00:00Z"), 1, h.store.get());
+    plan_jobs(config_with({test::job("nightly", "all", "0 2 * * *")}), parse_utc("2026-06-15T12:00:00Z"), 1, h.store.get());
   REQUIRE(plans[0].last_run);
   CHECK(plans[0].last_run->status == "failed");
   CHECK(plans[0].last_run->started_at == parse_utc("2026-06-15T02:00:00Z"));
@@ -159,8 +149,8 @@ TEST_CASE("plan: one invocation's tasks count together", "[scheduler]")
 
 TEST_CASE("export: crontab lines with their zone and the job's command", "[scheduler][export]")
 {
-  Config config = config_with({job("nightly", "all", "0 2 * * *", "Europe/Berlin"), job("stats", "stats", "@every 6h"),
-                               job("odd", "stats", "@every 7m"), job("off", "users", "30 4 * * 1-5")});
+  Config config = config_with({test::job("nightly", "all", "0 2 * * *", "Europe/Berlin"), test::job("stats", "stats", "@every 6h"),
+                               test::job("odd", "stats", "@every 7m"), test::job("off", "users", "30 4 * * 1-5")});
   config.jobs[3].enabled = false;
   const auto plans = plan_jobs(config, test::test_now(), 1, nullptr);
   const std::string out =
@@ -175,7 +165,7 @@ TEST_CASE("export: crontab lines with their zone and the job's command", "[sched
 
 TEST_CASE("export: a secret database URL is left to the environment", "[scheduler][export]")
 {
-  const auto plans = plan_jobs(config_with({job("stats", "stats", "@hourly")}), test::test_now(), 1, nullptr);
+  const auto plans = plan_jobs(config_with({test::job("stats", "stats", "@hourly")}), test::test_now(), 1, nullptr);
   const std::string cron = export_crontab(plans, ExportTarget{"/usr/bin/housekeep", "", ""});
   CHECK_THAT(cron, Catch::Contains("HOUSEKEEP_DATABASE_URL"));
   CHECK_THAT(cron, !Catch::Contains("--db"));
@@ -186,8 +176,8 @@ TEST_CASE("export: a secret database URL is left to the environment", "[schedule
 
 TEST_CASE("export: systemd timers carry OnCalendar in the job's zone", "[scheduler][export]")
 {
-  const auto plans = plan_jobs(config_with({job("weekly", "conversations", "0 3 * * sun", "America/New_York"),
-                                            job("both", "stats", "0 6 1 * mon"), job("stats", "stats", "@every 6h")}),
+  const auto plans = plan_jobs(config_with({test::job("weekly", "conversations", "0 3 * * sun", "America/New_York"),
+                                            test::job("both", "stats", "0 6 1 * mon"), test::job("stats", "stats", "@every 6h")}),
                                test::test_now(), 1, nullptr);
   const std::string out = export_systemd(plans, ExportTarget{"/usr/bin/housekeep", "", "/data/app.db"});
   CHECK_THAT(out, Catch::Contains("# housekeep-weekly.service\n[Unit]"));

@@ -108,4 +108,14 @@ std::string file_bytes(const std::string& path)
   return buffer.str();
 }
 
+JobConfig job(std::string name, std::string task, std::string schedule, std::string zone)
+{
+  JobConfig j;
+  j.name = std::move(name);
+  j.task = std::move(task);
+  j.schedule = std::move(schedule);
+  j.timezone = std::move(zone);
+  return j;
+}
+
 } // namespace housekeep::test

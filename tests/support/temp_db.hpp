@@ -3,6 +3,7 @@
 #pragma once
 
 #include "housekeep/clock.hpp"
+#include "housekeep/config.hpp"
 #include "housekeep/log.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -74,6 +75,9 @@ private:
   std::FILE* m_file;
   Logger m_logger;
 };
+
+/// A job for the configuration; `zone` empty means defaults.timezone.
+JobConfig job(std::string name, std::string task, std::string schedule, std::string zone = "");
 
 /// The instant tests treat as now: 2026-06-15T12:00:00Z.
 TimePoint test_now();
