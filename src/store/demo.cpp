@@ -9,9 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <vector>
 
 namespace housekeep {
 
@@ -89,6 +91,11 @@ DemoSummary create_demo_database(const DemoOptions& options, TimePoint now)
     db.exec(std::string(k_schema));
     SQLite::Transaction transaction(db);
 
+    std::vector<TimePoint> joined(static_cast<std::size_t>(summary.users));
+    for (auto& when : joined) {
+      when = age();
+    }
+    std::sort(joined.begin(), joined.end());
     SQLite::Statement user(db, "INSERT INTO users (id, username, email, is_active, date_joined) "
                                "VALUES (?, ?, ?, ?, ?)");
     for (std::int64_t id = 1; id <= summary.users; ++id) {
@@ -98,54 +105,69 @@ DemoSummary create_demo_database(const DemoOptions& options, TimePoint now)
       user.bind(2, fmt::format("user{}", id));
       user.bind(3, fmt::format("user{}@example.com", id));
       user.bind(4, active ? 1 : 0);
-      user.bind(5, timestamp(age()));
+      user.bind(5, timestamp(joined[static_cast<std::size_t>(id - 1)]));
       user.exec();
       user.reset();
     }
 
+    // Ids follow creation time, as they do in a live application's tables: the oldest rows
+    // have the lowest ids, and a conversation's messages come after it.
     std::vector<TimePoint> started(static_cast<std::size_t>(summary.conversations));
+    for (auto& created : started) {
+      created = age();
+    }
+    std::sort(started.begin(), started.end());
     SQLite::Statement conversation(
       db, "INSERT INTO conversations (id, user_id, title, created_at) VALUES (?, ?, ?, ?)");
     for (std::int64_t id = 1; id <= summary.conversations; ++id) {
-      const TimePoint created = age();
-      started[static_cast<std::size_t>(id - 1)] = created;
       conversation.bind(1, static_cast<int64_t>(id));
       conversation.bind(2, static_cast<int64_t>(uniform(1, summary.users)));
       conversation.bind(3, fmt::format("Conversation {}", id));
-      conversation.bind(4, timestamp(created));
+      conversation.bind(4, timestamp(started[static_cast<std::size_t>(id - 1)]));
       conversation.exec();
       conversation.reset();
     }
 
-    SQLite::Statement message(db, "INSERT INTO messages (id, conversation_id, role, content, "
-                                  "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)");
-    for (std::int64_t id = 1; id <= summary.messages; ++id) {
-      const std::int64_t kind = uniform(0, 99);
+    struct Message {
       TimePoint created;
-      message.bind(1, static_cast<int64_t>(id));
+      std::int64_t parent; // 0: NULL; beyond the last conversation: a dangling reference
+    };
+    std::vector<Message> messages(static_cast<std::size_t>(summary.messages));
+    for (auto& m : messages) {
+      const std::int64_t kind = uniform(0, 99);
       if (kind < 3) {
         // Orphans as left by an application that deleted conversations without cascading
         // (a dangling reference) or never set one (NULL).
         ++summary.orphan_messages;
-        if (kind == 0) {
-          message.bind(2);
-        } else {
-          message.bind(2, static_cast<int64_t>(summary.conversations + uniform(1, 1000)));
-        }
-        created = age();
+        m.parent = kind == 0 ? 0 : summary.conversations + uniform(1, 1000);
+        m.created = age();
       } else {
-        const std::int64_t parent = uniform(1, summary.conversations);
-        message.bind(2, static_cast<int64_t>(parent));
-        created = std::min(now, started[static_cast<std::size_t>(parent - 1)] +
-                                  std::chrono::seconds(uniform(0, 3 * 3600)));
+        m.parent = uniform(1, summary.conversations);
+        m.created = std::min(now, started[static_cast<std::size_t>(m.parent - 1)] +
+                                    std::chrono::seconds(uniform(0, 3 * 3600)));
+      }
+    }
+    std::stable_sort(messages.begin(), messages.end(),
+                     [](const Message& a, const Message& b) { return a.created < b.created; });
+
+    SQLite::Statement message(db, "INSERT INTO messages (id, conversation_id, role, content, "
+                                  "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)");
+    std::int64_t id = 0;
+    for (const auto& m : messages) {
+      ++id;
+      message.bind(1, static_cast<int64_t>(id));
+      if (m.parent == 0) {
+        message.bind(2);
+      } else {
+        message.bind(2, static_cast<int64_t>(m.parent));
       }
       message.bind(3, id % 2 == 0 ? "assistant" : "user");
       message.bind(4, fmt::format("message {}", id));
-      message.bind(5, timestamp(created));
+      message.bind(5, timestamp(m.created));
       if (uniform(0, 9) == 0) {
         message.bind(6);
       } else {
-        message.bind(6, timestamp(created + std::chrono::hours(48)));
+        message.bind(6, timestamp(m.created + std::chrono::hours(48)));
       }
       message.exec();
       message.reset();
