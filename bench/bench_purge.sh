@@ -5,13 +5,15 @@
 # For each: wall time, peak RSS, and the worst latency of a concurrent writer inserting one
 # row every 10 ms during the purge; for housekeep also its longest write transaction.
 #
-#   bench/bench_purge.sh build/release/commands/housekeep [ROWS...]   (default 100000 1000000)
+#   bench/bench_purge.sh build/release/commands/housekeep [ROWS...]   (default 100000 1000000 5000000)
+# HK_ARGS adds options to housekeep's run (e.g. HK_ARGS="--sleep 10ms") to compare settings.
 # Writes the table to stdout and to bench/results-purge.txt.
 set -euo pipefail
 HK=$(realpath "${1:?usage: bench_purge.sh /path/to/housekeep [ROWS...]}")
 shift
 SIZES=("$@")
-[ $# -eq 0 ] && SIZES=(100000 1000000)
+[ $# -eq 0 ] && SIZES=(100000 1000000 5000000)
+read -r -a EXTRA <<<"${HK_ARGS:-}"
 OUT=$(cd "$(dirname "$0")" && pwd)/results-purge.txt
 WORK=$(mktemp -d)
 trap 'touch "$WORK/stop"; wait; rm -rf "$WORK"' EXIT
@@ -19,6 +21,7 @@ trap 'touch "$WORK/stop"; wait; rm -rf "$WORK"' EXIT
 # The deletions `run --task all` makes with the built-in policy, as one transaction.
 floor_sql() {
   cat <<SQL
+.timeout 10000
 BEGIN;
 DELETE FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE created_at < datetime('now', '-30 days'));
 DELETE FROM conversations WHERE created_at < datetime('now', '-30 days');
@@ -72,7 +75,7 @@ for rows in "${SIZES[@]}"; do
   "$HK" --db "$WORK/base.db" demo --rows "$rows" --force -q
   cp "$WORK/base.db" "$WORK/hk.db"
   cp "$WORK/base.db" "$WORK/sql.db"
-  measure hk "$WORK/hk.db" "$HK" --db "$WORK/hk.db" -v run --task all
+  measure hk "$WORK/hk.db" "$HK" --db "$WORK/hk.db" -v run --task all "${EXTRA[@]}"
   measure sql "$WORK/sql.db" sh -c "$(declare -f floor_sql); floor_sql | sqlite3 '$WORK/sql.db'"
   longest=$(sed -nE 's/.*write transaction held ([0-9.]+)(ms|s).*/\1 \2/p' "$WORK/log.hk" |
     awk '{ v = ($2 == "s") ? $1 * 1000 : $1; if (v > m) m = v } END { printf "%.0fms", m }')

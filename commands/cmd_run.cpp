@@ -22,6 +22,7 @@ struct RunArgs {
   bool dry_run = false;
   std::string older_than;
   std::int64_t batch_size = 0;
+  std::string batch_time;
   std::string sleep;
   std::string wait;
   std::string timeout;
@@ -52,6 +53,9 @@ int run(const Globals& globals, const RunArgs& args)
                                    k_max_batch_size));
     }
     request.options.batch_size = args.batch_size;
+  }
+  if (!args.batch_time.empty()) {
+    request.options.batch_time = parse_duration(args.batch_time);
   }
   if (!args.sleep.empty()) {
     request.options.sleep = parse_duration(args.sleep);
@@ -141,9 +145,14 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
     ->type_name("DURATION");
   CLI::Option* batch_size =
     sub->add_option("--batch-size", args->batch_size,
-                    "Rows per write transaction (default: defaults.batch_size, 1000)")
+                    "Most rows per write transaction (default: defaults.batch_size, 1000)")
       ->type_name("N");
-  sub->add_option("--sleep", args->sleep, "Pause between batches (default: defaults.sleep, 0s)")
+  sub->add_option("--batch-time", args->batch_time,
+                  "Size batches (up to --batch-size rows) so that each write transaction holds "
+                  "the lock about DURATION; 0 makes every batch --batch-size rows (default: "
+                  "defaults.batch_time, 50ms)")
+    ->type_name("DURATION");
+  sub->add_option("--sleep", args->sleep, "Pause between batches, for the application's writers (default: defaults.sleep, 25ms)")
     ->type_name("DURATION");
   CLI::Option* wait =
     sub->add_option("--wait", args->wait,

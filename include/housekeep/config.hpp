@@ -33,8 +33,9 @@ struct DatabaseConfig {
 };
 
 struct DefaultsConfig {
-  std::int64_t batch_size = 1000;
-  Millis sleep{0};
+  std::int64_t batch_size = 1000; // rows of a task's table per write transaction, at most
+  Millis batch_time{50};           // shrink batches to hold the write lock about this long; 0: off
+  Millis sleep{25};                // between batches, so the application's writers get in
   std::string timezone = "UTC";
   Millis misfire_grace{std::chrono::hours(1)};
   Millis history_keep{std::chrono::hours(24 * 90)};

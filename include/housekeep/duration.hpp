@@ -10,7 +10,7 @@ namespace housekeep {
 using Seconds = std::chrono::seconds;
 
 /// Parses a duration such as "1h30m"; throws UsageError naming the text when it is malformed.
-/// Units: ms, s, m, h, d, w; parts add up ("1h30m").
+/// Units: ms, s, m, h, d, w; parts add up ("1h30m"); a bare "0" is zero.
 std::chrono::milliseconds parse_duration(std::string_view text);
 
 /// Formats a duration in the same syntax, largest units first ("1h30m", "0s").

@@ -75,13 +75,30 @@ struct NotAmong {
   std::shared_ptr<const RowSet> rows;
 };
 
+/// A stretch of a keyset walk: rows strictly after `after` and up to `through` (inclusive)
+/// in the order of `columns`, compared as one row value so that an index on those columns
+/// serves the walk. An empty bound is open.
+struct Within {
+  std::vector<std::string> columns;
+  std::vector<Value> after;
+  std::vector<Value> through;
+};
+
 /// One condition of a row set; all conditions of a set must hold.
-using Condition = std::variant<Before, AtOrAfter, IsFalse, IsTrue, Orphan, KeyIn, ChildOf, NotAmong>;
+using Condition =
+  std::variant<Before, AtOrAfter, IsFalse, IsTrue, Orphan, KeyIn, ChildOf, NotAmong, Within>;
 
 /// The rows of `table` that satisfy every condition in `where` (all rows when it is empty).
 struct RowSet {
   std::string table;
   std::vector<Condition> where;
+};
+
+/// Where the next batch of a keyset walk ends: how many rows it holds, and the walk
+/// columns' values of its last row (empty when there are no rows).
+struct BatchEnd {
+  std::int64_t rows = 0;
+  std::vector<Value> last;
 };
 
 /// A foreign key declared in the schema: `child_table.column` references `parent_table`.
@@ -187,9 +204,10 @@ public:
   /// Up to `limit` non-NULL values of `column`, lowest first (or highest first).
   virtual std::vector<Value> sample(std::string_view table, std::string_view column,
                                     std::size_t limit, bool highest_first) = 0;
-  /// Up to `limit` values of `key_column` of rows in the set.
-  virtual std::vector<Value> select_keys(const RowSet& rows, std::string_view key_column,
-                                         std::size_t limit) = 0;
+  /// The next batch of a keyset walk over the set: its first `limit` rows in the order of
+  /// `columns` (the last of which must be unique). Reads only those columns, one row at a time.
+  virtual BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns,
+                              std::size_t limit) = 0;
   /// Deletes the rows of the set and returns how many went.
   virtual std::int64_t erase(const RowSet& rows) = 0;
   /// Starts a write transaction that holds the write lock from its first statement.

@@ -28,14 +28,19 @@
 
 namespace housekeep {
 
-/// Largest batch accepted: each key of a batch is one bound parameter.
+/// Largest batch size accepted from the configuration or the command line.
 inline constexpr std::int64_t k_max_batch_size = 10000;
+/// The first batch of time-sized batching (or batch_size, if smaller).
+inline constexpr std::int64_t k_first_timed_batch = 100;
+/// Rows of a task's table counted per read on a dry run and by the guards.
+inline constexpr std::int64_t k_count_stretch = 10000;
 
 /// Per-run choices from the command line or a job; unset members fall back to the config.
 struct RunOptions {
   bool dry_run = false;
   std::optional<Millis> older_than;
   std::optional<std::int64_t> batch_size;
+  std::optional<Millis> batch_time; // size batches to hold the write lock about this long
   std::optional<Millis> sleep;
   std::optional<Millis> timeout; // stop after the batch during which this much time passed
   std::optional<std::int64_t> max_delete; // refuse (3) before deleting if more rows would go
@@ -65,6 +70,8 @@ struct TaskResult {
   TableCounts deleted;
   TableCounts stats;
   std::int64_t batches = 0;
+  std::chrono::milliseconds lock_wait{0};     // waiting to start write transactions
+  std::chrono::milliseconds slowest_batch{0}; // the longest write transaction
   std::chrono::milliseconds duration{0};
   ExitCode code = ExitCode::ok;
   std::string error;

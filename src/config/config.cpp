@@ -236,8 +236,9 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
 void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
 {
   r.check_keys(t, "defaults",
-               {"batch_size", "sleep", "timezone", "misfire_grace", "history_keep", "max_delete"});
+               {"batch_size", "batch_time", "sleep", "timezone", "misfire_grace", "history_keep", "max_delete"});
   r.integer(t, "batch_size", "defaults", out.batch_size, 1, k_max_batch_size);
+  r.duration(t, "batch_time", "defaults", out.batch_time);
   r.duration(t, "sleep", "defaults", out.sleep);
   if (r.string(t, "timezone", "defaults", out.timezone)) {
     r.zone(t, "timezone", "defaults");
@@ -502,9 +503,9 @@ std::string config_to_toml(const Config& c)
     out += fmt::format("url = {}\n", toml_string(parse_database_url(c.database.url).redacted()));
   }
   out += fmt::format("busy_timeout = {}\n\n", dur(c.database.busy_timeout));
-  out += fmt::format("[defaults]\nbatch_size = {}\nsleep = {}\ntimezone = {}\nmisfire_grace = {}\n"
+  out += fmt::format("[defaults]\nbatch_size = {}\nbatch_time = {}\nsleep = {}\ntimezone = {}\nmisfire_grace = {}\n"
                      "history_keep = {}\nmax_delete = {}\n\n",
-                     c.defaults.batch_size, dur(c.defaults.sleep), toml_string(c.defaults.timezone),
+                     c.defaults.batch_size, dur(c.defaults.batch_time), dur(c.defaults.sleep), toml_string(c.defaults.timezone),
                      dur(c.defaults.misfire_grace), dur(c.defaults.history_keep), c.defaults.max_delete);
   const auto& cv = c.conversations;
   out += fmt::format("[tasks.conversations]\ntable = {}\nid_column = {}\ntime_column = {}\n"

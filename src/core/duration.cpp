@@ -41,6 +41,9 @@ std::chrono::milliseconds parse_duration(std::string_view text)
   if (text.empty()) {
     bad_duration(text, "it is empty");
   }
+  if (text == "0") {
+    return std::chrono::milliseconds{0}; // zero needs no unit ("--sleep 0")
+  }
   std::int64_t total = 0;
   std::size_t pos = 0;
   while (pos < text.size()) {

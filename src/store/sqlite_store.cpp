@@ -98,55 +98,95 @@ private:
 
   std::string next_alias() { return fmt::format("t{}", m_next_alias++); }
 
+  // `(a, b) > (?, ?) AND (a, b) <= (?, ?)`: a row-value range that an index on (a, b) serves.
+  void within_sql(const Within& c, const std::string& alias)
+  {
+    std::string columns;
+    std::string marks;
+    for (std::size_t i = 0; i < c.columns.size(); ++i) {
+      columns += (i == 0 ? "" : ", ") + alias + "." + quote(c.columns[i]);
+      marks += i == 0 ? "?" : ", ?";
+    }
+    if (c.columns.size() > 1) {
+      columns = "(" + columns + ")";
+      marks = "(" + marks + ")";
+    }
+    std::string_view separator;
+    auto bound = [&](const char* op, const std::vector<Value>& values) {
+      if (values.empty()) {
+        return;
+      }
+      sql += fmt::format("{}{} {} {}", separator, columns, op, marks);
+      binds.insert(binds.end(), values.begin(), values.end());
+      separator = " AND ";
+    };
+    bound(">", c.after);
+    bound("<=", c.through);
+    if (separator.empty()) {
+      sql += "1";
+    }
+  }
+
   void condition_sql(const Condition& condition, const std::string& alias)
   {
+    if (const auto* range = std::get_if<Within>(&condition)) {
+      within_sql(*range, alias);
+      return;
+    }
     std::visit(
       [&](const auto& c) {
         using T = std::decay_t<decltype(c)>;
-        const std::string column = alias + "." + quote(c.column);
-        if constexpr (std::is_same_v<T, Before>) {
-          sql += column + " < ?";
-          binds.push_back(c.bound);
-        } else if constexpr (std::is_same_v<T, AtOrAfter>) {
-          sql += column + " >= ?";
-          binds.push_back(c.bound);
-        } else if constexpr (std::is_same_v<T, IsFalse>) {
-          sql += column + " = 0";
-        } else if constexpr (std::is_same_v<T, IsTrue>) {
-          sql += "(" + column + " IS NOT NULL AND " + column + " <> 0)";
-        } else if constexpr (std::is_same_v<T, Orphan>) {
-          const std::string parent = next_alias();
-          sql += fmt::format("({0} IS NULL OR NOT EXISTS (SELECT 1 FROM {1} AS {2} WHERE {2}.{3} = {0}))",
-                             column, quote(c.parent_table), parent, quote(c.parent_key));
-        } else if constexpr (std::is_same_v<T, KeyIn>) {
-          if (c.keys.empty()) {
-            sql += "0";
-            return;
-          }
-          sql += column + " IN (";
-          for (std::size_t i = 0; i < c.keys.size(); ++i) {
-            sql += i == 0 ? "?" : ",?";
-            binds.push_back(c.keys[i]);
-          }
-          sql += ")";
-        } else if constexpr (std::is_same_v<T, ChildOf>) {
-          const std::string parent = next_alias();
-          sql += fmt::format("{} IN (SELECT {}.{} FROM {} AS {}", column, parent,
-                             quote(c.parent_key), quote(c.parent->table), parent);
-          rowset_where(*c.parent, parent);
-          sql += ")";
-        } else if constexpr (std::is_same_v<T, NotAmong>) {
-          const std::string other = next_alias();
-          sql += fmt::format("NOT EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}",
-                             quote(c.rows->table), other, quote(c.column), column);
-          for (const auto& inner : c.rows->where) {
-            sql += " AND ";
-            condition_sql(inner, other);
-          }
-          sql += ")";
+        if constexpr (!std::is_same_v<T, Within>) {
+          column_condition_sql(c, alias + "." + quote(c.column));
         }
       },
       condition);
+  }
+
+  template <typename T>
+  void column_condition_sql(const T& c, const std::string& column)
+  {
+    if constexpr (std::is_same_v<T, Before>) {
+      sql += column + " < ?";
+      binds.push_back(c.bound);
+    } else if constexpr (std::is_same_v<T, AtOrAfter>) {
+      sql += column + " >= ?";
+      binds.push_back(c.bound);
+    } else if constexpr (std::is_same_v<T, IsFalse>) {
+      sql += column + " = 0";
+    } else if constexpr (std::is_same_v<T, IsTrue>) {
+      sql += "(" + column + " IS NOT NULL AND " + column + " <> 0)";
+    } else if constexpr (std::is_same_v<T, Orphan>) {
+      const std::string parent = next_alias();
+      sql += fmt::format("({0} IS NULL OR NOT EXISTS (SELECT 1 FROM {1} AS {2} WHERE {2}.{3} = {0}))",
+                         column, quote(c.parent_table), parent, quote(c.parent_key));
+    } else if constexpr (std::is_same_v<T, KeyIn>) {
+      if (c.keys.empty()) {
+        sql += "0";
+        return;
+      }
+      sql += column + " IN (";
+      for (std::size_t i = 0; i < c.keys.size(); ++i) {
+        sql += i == 0 ? "?" : ",?";
+        binds.push_back(c.keys[i]);
+      }
+      sql += ")";
+    } else if constexpr (std::is_same_v<T, ChildOf>) {
+      const std::string parent = next_alias();
+      sql += fmt::format("{} IN (SELECT {}.{} FROM {} AS {}", column, parent,
+                         quote(c.parent_key), quote(c.parent->table), parent);
+      rowset_where(*c.parent, parent);
+      sql += ")";
+    } else if constexpr (std::is_same_v<T, NotAmong>) {
+      const std::string other = next_alias();
+      sql += fmt::format("NOT EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}",
+                         quote(c.rows->table), other, quote(c.column), column);
+      for (const auto& inner : c.rows->where) {
+        sql += " AND ";
+        condition_sql(inner, other);
+      }
+      sql += ")";
+    }
   }
 };
 
@@ -198,6 +238,9 @@ Value read_value(const SQLite::Column& column)
   }
 }
 
+// The page cache of a connection, in KiB.
+constexpr int k_page_cache_kib = 16 * 1024;
+
 class SqliteStore final : public Store {
 public:
   SqliteStore(const DatabaseUrl& url, const OpenOptions& options)
@@ -208,6 +251,9 @@ public:
       m_db.execAndGet("SELECT count(*) FROM sqlite_master");
       // Per connection only: enforces declared foreign keys; never changes the file.
       m_db.exec("PRAGMA foreign_keys = ON");
+      // Per connection only: a page cache large enough to keep the indexes a purge walks
+      // between its batches (SQLite's default is 2 MiB), small enough to keep memory flat.
+      m_db.exec(fmt::format("PRAGMA cache_size = -{}", k_page_cache_kib));
     } catch (const SQLite::Exception& e) {
       rethrow(e, m_path, "cannot read the schema");
     }
@@ -280,15 +326,36 @@ public:
     return query_column(q, table);
   }
 
-  std::vector<Value> select_keys(const RowSet& rows, std::string_view key_column,
-                                 std::size_t limit) override
+  BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns,
+                      std::size_t limit) override
   {
+    std::vector<std::string> quoted;
+    for (const auto& column : columns) {
+      quoted.push_back("t0." + quote(column));
+    }
     SqlBuilder q;
-    q.sql = fmt::format("SELECT t0.{} FROM {} AS t0", quote(key_column), quote(rows.table));
+    q.sql = fmt::format("SELECT {} FROM {} AS t0", fmt::join(quoted, ", "), quote(rows.table));
     q.rowset_where(rows, "t0");
-    q.sql += " LIMIT ?";
+    q.sql += fmt::format(" ORDER BY {} LIMIT ?", fmt::join(quoted, ", "));
     q.binds.emplace_back(static_cast<std::int64_t>(limit));
-    return query_column(q, rows.table);
+    BatchEnd end;
+    try {
+      SQLite::Statement statement(m_db, q.sql);
+      q.bind_all(statement);
+      end.last.resize(columns.size());
+      while (statement.executeStep()) {
+        ++end.rows;
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+          end.last[i] = read_value(statement.getColumn(static_cast<int>(i)));
+        }
+      }
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, fmt::format("cannot read '{}'", rows.table));
+    }
+    if (end.rows == 0) {
+      end.last.clear();
+    }
+    return end;
   }
 
   std::int64_t erase(const RowSet& rows) override

@@ -99,14 +99,14 @@ void check_cascade_schema(Store& store, const std::string& table,
   }
 }
 
-// Counts what a real run would delete, leaving out rows that earlier tasks of this dry run
-// already counted, then records this task's row sets for the tasks after it.
-void count_planned(TaskContext& context, const std::shared_ptr<const RowSet>& selection,
-                   const PurgePolicy& policy, TaskResult& result)
+// Each row set of the cascade from `root` (descendants first, `root` last) with the column
+// that keys its rows.
+std::vector<std::pair<std::shared_ptr<const RowSet>, std::string>>
+key_sets(const std::shared_ptr<const RowSet>& root, const PurgePolicy& policy)
 {
   std::vector<std::pair<std::shared_ptr<const RowSet>, std::string>> sets;
   std::vector<std::shared_ptr<const RowSet>> tree;
-  descendants(selection, policy.id_column, policy.children, tree);
+  descendants(root, policy.id_column, policy.children, tree);
   // descendants() appends each child after its own subtree; its key column is its cascade's.
   std::function<void(const std::vector<Cascade>&)> keys = [&](const std::vector<Cascade>& children) {
     for (const auto& child : children) {
@@ -115,19 +115,65 @@ void count_planned(TaskContext& context, const std::shared_ptr<const RowSet>& se
     }
   };
   keys(policy.children);
-  sets.emplace_back(selection, policy.id_column);
+  sets.emplace_back(root, policy.id_column);
+  return sets;
+}
 
-  PlannedDeletions* planned = context.planned;
+// The rows of the policy's table in one stretch of the keyset walk, (after, through]. The
+// bounds were read from rows of the selection, so they imply its age limit; leaving that
+// out lets the index serve both ends of the range instead of scanning on to the cutoff.
+std::shared_ptr<RowSet> walk_range(const PurgePolicy& policy, const std::vector<std::string>& walk,
+                                   std::vector<Value> after, std::vector<Value> through)
+{
+  auto range = std::make_shared<RowSet>();
+  range->table = policy.table;
+  range->where = policy.where;
+  range->where.emplace_back(Within{walk, std::move(after), std::move(through)});
+  return range;
+}
+
+// The next `limit` rows of the selection after `after` in walk order.
+BatchEnd next_in_walk(Store& store, const RowSet& selection, const std::vector<std::string>& walk,
+                      const std::vector<Value>& after, std::int64_t limit)
+{
+  RowSet rest = selection;
+  rest.where.emplace_back(Within{walk, after, {}});
+  return store.next_batch(rest, walk, static_cast<std::size_t>(limit));
+}
+
+// Counts what a real run would delete, leaving out rows that earlier tasks of this dry run
+// already counted, then records this task's row sets for the tasks after it. Counts go by
+// stretches of the walk, so that no single read holds the database for long (in rollback
+// journal mode a long read keeps the application's writers from committing).
+void count_planned(TaskContext& context, const std::shared_ptr<const RowSet>& selection,
+                   const PurgePolicy& policy, const std::vector<std::string>& walk, TaskResult& result)
+{
+  const auto sets = key_sets(selection, policy);
   for (const auto& [rows, key_column] : sets) {
-    RowSet counted = *rows;
-    if (planned != nullptr) {
-      for (const auto& earlier : planned->entries) {
-        if (earlier.rows->table == rows->table && earlier.key_column == key_column) {
-          counted.where.emplace_back(NotAmong{key_column, earlier.rows});
+    result.add_deleted(rows->table, 0);
+  }
+  PlannedDeletions* planned = context.planned;
+  std::vector<Value> after;
+  while (true) {
+    BatchEnd end = next_in_walk(context.store, *selection, walk, after, k_count_stretch);
+    if (end.rows == 0) {
+      break;
+    }
+    for (const auto& [rows, key_column] : key_sets(walk_range(policy, walk, after, end.last), policy)) {
+      RowSet counted = *rows;
+      if (planned != nullptr) {
+        for (const auto& earlier : planned->entries) {
+          if (earlier.rows->table == rows->table && earlier.key_column == key_column) {
+            counted.where.emplace_back(NotAmong{key_column, earlier.rows});
+          }
         }
       }
+      result.add_deleted(rows->table, context.store.count(counted));
     }
-    result.add_deleted(rows->table, context.store.count(counted));
+    if (end.rows < k_count_stretch) {
+      break;
+    }
+    after = std::move(end.last);
   }
   if (planned != nullptr) {
     for (const auto& [rows, key_column] : sets) {
@@ -136,11 +182,61 @@ void count_planned(TaskContext& context, const std::shared_ptr<const RowSet>& se
   }
 }
 
+// How big batches are and how they follow each other.
+struct BatchPlan {
+  std::int64_t most = 1000; // rows of the policy's table per write transaction, at most
+  Millis target{0};         // time-sized: keep each write transaction about this long
+  Millis pause{0};          // between batches
+
+  bool timed() const { return target.count() > 0; }
+
+  // Time-sized batches start small, since one row may bring thousands of cascaded rows.
+  std::int64_t first_size() const { return timed() ? std::min(k_first_timed_batch, most) : most; }
+
+  // The next batch's size after one of `size` rows held the lock for `held`: toward the size
+  // that would have taken the target, by at most half or double, so that one slow or fast
+  // batch (a cold cache, a checkpoint) does not swing it.
+  std::int64_t next_size(std::int64_t size, std::chrono::milliseconds held) const
+  {
+    if (!timed()) {
+      return most;
+    }
+    const double ratio = static_cast<double>(target.count()) /
+                         static_cast<double>(std::max<std::int64_t>(held.count(), 1));
+    const double next = static_cast<double>(size) * std::clamp(ratio, 0.5, 2.0);
+    return std::clamp<std::int64_t>(static_cast<std::int64_t>(next), 1, most);
+  }
+
+  // A time-sized batch is deleted in chunks of a quarter of it, and the transaction commits
+  // early once the target has passed: the cost per row can jump within a batch (a dense
+  // stretch after a sparse one), and this bounds the overrun to about one chunk.
+  std::int64_t chunk(std::int64_t size) const { return timed() ? std::max<std::int64_t>(size / 4, 1) : size; }
+};
+
+BatchPlan batch_plan(const TaskContext& context)
+{
+  const RunOptions& options = context.options;
+  const DefaultsConfig& defaults = context.config.defaults;
+  BatchPlan plan;
+  plan.most = options.batch_size.value_or(defaults.batch_size);
+  plan.target = options.batch_time.value_or(defaults.batch_time);
+  plan.pause = options.sleep.value_or(defaults.sleep);
+  return plan;
+}
+
 std::vector<std::string> condition_columns(const std::vector<Condition>& where)
 {
   std::vector<std::string> columns;
   for (const auto& condition : where) {
-    std::visit([&](const auto& c) { columns.push_back(c.column); }, condition);
+    std::visit(
+      [&](const auto& c) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(c)>, Within>) {
+          columns.insert(columns.end(), c.columns.begin(), c.columns.end());
+        } else {
+          columns.push_back(c.column);
+        }
+      },
+      condition);
   }
   return columns;
 }
@@ -209,62 +305,86 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     selection->where.emplace_back(Before{policy.age->column, cutoff});
   }
 
+  // A keyset walk: each stretch continues after the last row of the one before, in the order
+  // of the time column's index (or the key), so that nothing is scanned twice and deletes
+  // stay clustered where the rows are.
+  std::vector<std::string> walk;
+  if (policy.age) {
+    walk.push_back(policy.age->column);
+  }
+  walk.push_back(policy.id_column);
+
   if (context.options.dry_run) {
-    count_planned(context, selection, policy, result);
+    count_planned(context, selection, policy, walk, result);
     return;
   }
 
-  const std::int64_t batch_size =
-    context.options.batch_size.value_or(context.config.defaults.batch_size);
-  const Millis pause = context.options.sleep.value_or(context.config.defaults.sleep);
+  const BatchPlan plan = batch_plan(context);
   // Registers every table up front so that the result lists them even when nothing goes.
-  {
-    std::vector<std::shared_ptr<const RowSet>> tree;
-    descendants(selection, policy.id_column, policy.children, tree);
-    for (const auto& rows : tree) {
-      result.add_deleted(rows->table, 0);
-    }
-    result.add_deleted(policy.table, 0);
+  for (const auto& [rows, key_column] : key_sets(selection, policy)) {
+    result.add_deleted(rows->table, 0);
   }
-  while (true) {
-    const auto started = Stopwatch::now();
+  std::vector<Value> after;
+  std::int64_t size = plan.first_size();
+  bool drained = false;
+  while (!drained) {
+    const auto asked = Stopwatch::now();
     auto transaction = store.begin_write();
-    // Selecting inside the write transaction means no row can change between being chosen
-    // and being deleted.
-    const std::vector<Value> keys =
-      store.select_keys(*selection, policy.id_column, static_cast<std::size_t>(batch_size));
-    if (keys.empty()) {
-      break;
+    const auto started = Stopwatch::now();
+    result.lock_wait += std::chrono::duration_cast<std::chrono::milliseconds>(started - asked);
+    // Choosing rows inside the write transaction means no row can change between being
+    // chosen and being deleted.
+    TaskResult batch_counts;
+    std::int64_t rows = 0;
+    while (rows < size) {
+      const std::int64_t ask = std::min(plan.chunk(size), size - rows);
+      BatchEnd end = next_in_walk(store, *selection, walk, after, ask);
+      if (end.rows == 0) {
+        drained = true;
+        break;
+      }
+      const auto chunk = walk_range(policy, walk, std::move(after), end.last);
+      std::vector<std::shared_ptr<const RowSet>> tree;
+      descendants(chunk, policy.id_column, policy.children, tree);
+      for (const auto& descendant : tree) {
+        batch_counts.add_deleted(descendant->table, store.erase(*descendant));
+      }
+      batch_counts.add_deleted(policy.table, store.erase(*chunk));
+      rows += end.rows;
+      if (end.rows < ask) {
+        drained = true;
+        break;
+      }
+      after = std::move(end.last);
+      if (plan.timed() && Stopwatch::now() - started >= plan.target) {
+        break;
+      }
     }
-    auto batch = std::make_shared<RowSet>();
-    batch->table = policy.table;
-    batch->where.emplace_back(KeyIn{policy.id_column, keys});
-    std::vector<std::shared_ptr<const RowSet>> tree;
-    descendants(batch, policy.id_column, policy.children, tree);
-    TableCounts counts;
-    for (const auto& rows : tree) {
-      counts.emplace_back(rows->table, store.erase(*rows));
+    if (rows == 0) {
+      break; // nothing was written; the transaction rolls back
     }
-    counts.emplace_back(policy.table, store.erase(*batch));
     transaction->commit();
+    transaction.reset();
     ++result.batches;
-    for (const auto& [table, rows] : counts) {
-      result.add_deleted(table, rows);
+    for (const auto& [table, count] : batch_counts.deleted) {
+      result.add_deleted(table, count);
     }
     const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - started);
-    context.log.debug("{}: batch {}: {} keys, write transaction held {}", what, result.batches,
-                      with_thousands(static_cast<std::int64_t>(keys.size())), humanize_duration(held));
-    if (static_cast<std::int64_t>(keys.size()) < batch_size) {
+    result.slowest_batch = std::max(result.slowest_batch, held);
+    context.log.debug("{}: batch {}: {} rows of '{}', write transaction held {}", what, result.batches,
+                      with_thousands(rows), policy.table, humanize_duration(held));
+    if (drained) {
       break;
     }
+    size = plan.next_size(rows, held);
     if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
       throw Stopped(reason, fmt::format("{}: {} after batch {} ({} rows of '{}' deleted so far)", what,
                                         reason == StopReason::timed_out ? "timed out" : "interrupted",
                                         result.batches, with_thousands(result.deleted.back().second),
                                         policy.table));
     }
-    if (pause.count() > 0) {
-      context.clock.sleep_for(pause);
+    if (plan.pause.count() > 0) {
+      context.clock.sleep_for(plan.pause);
     }
   }
 }

@@ -16,7 +16,7 @@ TEST_CASE("parse_duration reads every unit and sums parts", "[duration]")
     {"90s", seconds(90)},        {"15m", minutes(15)},           {"6h", hours(6)},
     {"30d", hours(24 * 30)},     {"1w", hours(24 * 7)},          {"1h30m", minutes(90)},
     {"250ms", milliseconds(250)}, {"0s", milliseconds(0)},       {"1d12h", hours(36)},
-    {"2m5s", seconds(125)},
+    {"2m5s", seconds(125)},      {"0", milliseconds(0)},
   };
   for (const auto& row : rows) {
     INFO(row.text);
@@ -26,7 +26,7 @@ TEST_CASE("parse_duration reads every unit and sums parts", "[duration]")
 
 TEST_CASE("parse_duration refuses malformed text with a usage error", "[duration]")
 {
-  for (const char* text : {"", "30", "d", "30x", "-5m", "1.5h", "5 m", "m5", "99999999999999999999s",
+  for (const char* text : {"", "30", "00", "d", "30x", "-5m", "1.5h", "5 m", "m5", "99999999999999999999s",
                            "9999999999999w"}) {
     INFO(text);
     CHECK_THROWS_AS(parse_duration(text), UsageError);

@@ -55,9 +55,19 @@ TEST_CASE("row sets become the rows an independent query names", "[store]")
   const RowSet not_among{"c", {NotAmong{"id", std::make_shared<RowSet>(children)}}};
   CHECK(store->count(not_among) == 4);
 
-  const auto keys = store->select_keys(RowSet{"p", {IsTrue{"flag"}}}, "id", 10);
-  CHECK(keys.size() == 2);
-  CHECK(store->select_keys(RowSet{"p", {}}, "id", 3).size() == 3);
+  const BatchEnd flagged = store->next_batch(RowSet{"p", {IsTrue{"flag"}}}, {"id"}, 10);
+  CHECK(flagged.rows == 2);
+  CHECK(flagged.last == std::vector<Value>{Value{sql.integer("SELECT max(id) FROM p WHERE flag <> 0")}});
+  // A keyset walk by (at, id): the first three rows, then the rest after the third.
+  const BatchEnd first = store->next_batch(RowSet{"p", {}}, {"at", "id"}, 3);
+  CHECK(first.rows == 3);
+  CHECK(first.last == std::vector<Value>{Value{sql.integer("SELECT at FROM p ORDER BY at, id LIMIT 1 OFFSET 2")},
+                                          Value{sql.integer("SELECT id FROM p ORDER BY at, id LIMIT 1 OFFSET 2")}});
+  const RowSet rest{"p", {Within{{"at", "id"}, first.last, {}}}};
+  CHECK(store->count(rest) == sql.integer("SELECT count(*) FROM p") - 3);
+  CHECK(store->next_batch(rest, {"at", "id"}, 100).rows == store->count(rest));
+  CHECK(store->count(RowSet{"p", {Within{{"at", "id"}, {}, first.last}}}) == 3);
+  CHECK(store->next_batch(RowSet{"p", {Before{"at", Value{std::int64_t{0}}}}}, {"id"}, 5).last.empty());
   CHECK(store->erase(RowSet{"c", {KeyIn{"id", {Value{std::int64_t{4}}, Value{std::int64_t{5}}}}}}) == 2);
   CHECK(sql.ids("SELECT id FROM c") == std::set<std::int64_t>{1, 2, 3, 6});
   CHECK(store->erase(RowSet{"c", {KeyIn{"id", {}}}}) == 0);
