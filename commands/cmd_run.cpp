@@ -23,6 +23,7 @@ struct RunArgs {
   std::string older_than;
   std::int64_t batch_size = 0;
   std::string batch_time;
+  std::string archive;
   std::string sleep;
   std::string wait;
   std::string timeout;
@@ -74,6 +75,7 @@ int run(const Globals& globals, const RunArgs& args)
     request.options.max_delete = args.max_delete;
   }
   request.options.allow_empty = args.allow_empty;
+  request.archive_dir = args.archive;
 
   const Session session = make_session(globals);
   if (!args.job.empty()) {
@@ -169,6 +171,10 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
                     "Refuse (exit 3, nothing deleted) if the run would delete more rows than N, "
                     "cascades included (default: defaults.max_delete, 0 = no limit)")
       ->type_name("N");
+  sub->add_option("--archive", args->archive,
+                  "Before each batch commits, append its rows (every column) to JSON Lines files "
+                  "in DIR, flushed to disk, mode 0600; 'housekeep restore' puts them back")
+    ->type_name("DIR");
   sub->add_flag("--allow-empty", args->allow_empty,
                 "Allow a run that deletes every row of a non-empty table (refused by default)");
   sub->callback([&action, &globals, args, wait, batch_size, max_delete] {

@@ -9,11 +9,12 @@ namespace housekeep::cli {
 
 namespace {
 
-constexpr std::array<Command, 7> k_commands{{
+constexpr std::array<Command, 8> k_commands{{
   {"run", &register_run},
   {"scheduler-info", &register_scheduler_info},
   {"daemon", &register_daemon},
   {"history", &register_history},
+  {"restore", &register_restore},
   {"cron", &register_cron},
   {"demo", &register_demo},
   {"config", &register_config},
@@ -47,7 +48,13 @@ Session make_session(const Globals& globals)
 
 std::unique_ptr<Store> Session::open(AccessMode mode) const
 {
-  return open_store(url, OpenOptions{mode, config.database.busy_timeout});
+  return open(OpenOptions{.mode = mode});
+}
+
+std::unique_ptr<Store> Session::open(OpenOptions options) const
+{
+  options.busy_timeout = config.database.busy_timeout;
+  return open_store(url, options);
 }
 
 void print_stdout(std::string_view text)

@@ -55,6 +55,8 @@ struct Session {
 
   /// Opens the store with the configured busy timeout.
   std::unique_ptr<Store> open(AccessMode mode) const;
+  /// Opens the store as open() does, with `options` taking the configured busy timeout.
+  std::unique_ptr<Store> open(OpenOptions options) const;
 };
 
 /// The logger the global options ask for.
@@ -73,5 +75,6 @@ void register_config(CLI::App& app, const Globals& globals, Action& action);
 void register_cron(CLI::App& app, const Globals& globals, Action& action);
 void register_scheduler_info(CLI::App& app, const Globals& globals, Action& action);
 void register_daemon(CLI::App& app, const Globals& globals, Action& action);
+void register_restore(CLI::App& app, const Globals& globals, Action& action);
 
 } // namespace housekeep::cli

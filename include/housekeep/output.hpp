@@ -1,6 +1,7 @@
 // Results for stdout: short aligned tables for people, one JSON document for programs.
 #pragma once
 
+#include "housekeep/archive.hpp"
 #include "housekeep/error.hpp"
 #include "housekeep/run.hpp"
 #include "housekeep/store.hpp"
@@ -26,6 +27,12 @@ nlohmann::ordered_json history_json(const std::vector<RunRecord>& runs);
 
 /// The history as an aligned table, newest first.
 std::string history_table(const std::vector<RunRecord>& runs);
+
+/// What restore put back, as JSON: {"ok": true, "dry_run": ..., "files": [...]}.
+nlohmann::ordered_json restore_json(const RestoreReport& report);
+
+/// What restore put back, one line per archive file.
+std::string restore_table(const RestoreReport& report);
 
 /// Lays out rows as columns separated by two spaces; `right` marks right-aligned columns.
 std::string format_columns(const std::vector<std::vector<std::string>>& rows,

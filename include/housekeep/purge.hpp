@@ -29,6 +29,7 @@ struct AgeLimit {
 /// their descendants.
 struct PurgePolicy {
   std::string task;     // for messages: "tasks.<name>"
+  std::string name;     // the task's name, for archive files
   std::string table;
   std::string id_column;
   std::optional<AgeLimit> age;

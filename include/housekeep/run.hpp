@@ -2,6 +2,7 @@
 // capture and the history record. `run`, and later `daemon`, call run_tasks().
 #pragma once
 
+#include "housekeep/archive.hpp"
 #include "housekeep/task.hpp"
 
 #include <optional>
@@ -17,6 +18,7 @@ struct RunRequest {
   std::string job;                 // the job that fired, or empty for a manual run
   std::optional<Millis> lock_wait; // wait this long for the purge lock; unset: do not wait
   const StopFlag* stop = nullptr;  // asks the run to stop after the current batch
+  std::string archive_dir;         // write deleted rows here first (--archive); empty: none
 };
 
 /// The outcome of a run, as printed by `run` and recorded in housekeep_runs.
@@ -25,6 +27,7 @@ struct RunReport {
   TimePoint started_at;
   TimePoint finished_at;
   std::vector<TaskResult> tasks;
+  std::vector<ArchiveFile> archives; // files written by --archive
 
   /// True when every task ended ok (or skipped).
   bool ok() const;
@@ -34,6 +37,13 @@ struct RunReport {
 
 /// This machine's host name, as recorded with runs and locks.
 std::string this_host();
+
+/// Takes the database's purge lock for `what` ("run --task all", "restore"), waiting up to
+/// `wait` (unset: not at all) unless `stop` is requested; throws TempFailError naming the
+/// holder when it stays busy.
+std::unique_ptr<Lock> acquire_purge_lock(Store& store, const std::string& what,
+                                         std::optional<Millis> wait, const StopFlag* stop,
+                                         const Clock& clock, const Logger& log);
 
 /// Runs the tasks in order. A failing task is reported and the next one still runs: one
 /// misconfigured table must not stop the others. A stop request or the timeout

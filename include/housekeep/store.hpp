@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,8 +20,14 @@
 
 namespace housekeep {
 
-/// A database value as bound or read: NULL, integer, real or text.
-using Value = std::variant<std::monostate, std::int64_t, double, std::string>;
+/// Bytes stored as a BLOB.
+struct Blob {
+  std::string bytes;
+  bool operator==(const Blob&) const = default;
+};
+
+/// A database value as bound or read: NULL, integer, real, text or blob.
+using Value = std::variant<std::monostate, std::int64_t, double, std::string, Blob>;
 
 /// Renders a value for messages and logs ("NULL", "42", "'2026-01-01'").
 std::string describe_value(const Value& value);
@@ -100,6 +107,10 @@ struct BatchEnd {
   std::int64_t rows = 0;
   std::vector<Value> last;
 };
+
+/// Receives one row: the column names, and the values in the same order.
+using RowVisitor =
+  std::function<void(const std::vector<std::string>& columns, const std::vector<Value>& values)>;
 
 /// A foreign key declared in the schema: `child_table.column` references `parent_table`.
 struct ForeignKey {
@@ -208,6 +219,13 @@ public:
   /// `columns` (the last of which must be unique). Reads only those columns, one row at a time.
   virtual BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns,
                               std::size_t limit) = 0;
+  /// Every column of every row in the set, handed to `each` one row at a time.
+  virtual void read_rows(const RowSet& rows, const RowVisitor& each) = 0;
+  /// Inserts the rows (values in the order of `columns`) whose `key_column` value is not in
+  /// `table` yet, and returns how many went in. Call inside a write transaction.
+  virtual std::int64_t insert_missing(std::string_view table, std::string_view key_column,
+                                      const std::vector<std::string>& columns,
+                                      const std::vector<std::vector<Value>>& rows) = 0;
   /// Deletes the rows of the set and returns how many went.
   virtual std::int64_t erase(const RowSet& rows) = 0;
   /// Starts a write transaction that holds the write lock from its first statement.
@@ -245,6 +263,9 @@ enum class AccessMode {
 struct OpenOptions {
   AccessMode mode = AccessMode::read_write;
   std::chrono::milliseconds busy_timeout{5000};
+  /// Enforce declared foreign keys on this connection. Off only for restore, which puts back
+  /// rows exactly as they were, including orphans that a purge of orphans removed.
+  bool enforce_foreign_keys = true;
 };
 
 /// A database URL split into its parts.

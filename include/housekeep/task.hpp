@@ -28,6 +28,8 @@
 
 namespace housekeep {
 
+class ArchiveWriter;
+
 /// Largest batch size accepted from the configuration or the command line.
 inline constexpr std::int64_t k_max_batch_size = 10000;
 /// The first batch of time-sized batching (or batch_size, if smaller).
@@ -103,6 +105,7 @@ struct TaskContext {
   PlannedDeletions* planned; // set on dry runs only
   const StopFlag* stop = nullptr;    // a signal's request to stop, or none
   std::optional<TimePoint> deadline; // the run's timeout, or none
+  ArchiveWriter* archive = nullptr;  // where deleted rows go first (--archive), or none
 
   /// Whether to stop now, between batches, and why.
   StopReason stop_reason() const

@@ -24,12 +24,14 @@ std::string task_list(const RunRequest& request)
   return fmt::format("{}", fmt::join(names, ","));
 }
 
-std::unique_ptr<Lock> acquire_lock(Store& store, const RunRequest& request, const Clock& clock,
-                                   const Logger& log)
+} // namespace
+
+std::unique_ptr<Lock> acquire_purge_lock(Store& store, const std::string& what,
+                                         std::optional<Millis> wait, const StopFlag* stop,
+                                         const Clock& clock, const Logger& log)
 {
-  const LockHolder me{static_cast<std::int64_t>(::getpid()), this_host(),
-                      fmt::format("run --task {}", task_list(request)), format_utc(clock.now())};
-  const TimePoint deadline = request.lock_wait ? clock.now() + *request.lock_wait : clock.now();
+  const LockHolder me{static_cast<std::int64_t>(::getpid()), this_host(), what, format_utc(clock.now())};
+  const TimePoint deadline = wait ? clock.now() + *wait : clock.now();
   bool announced = false;
   while (true) {
     LockAttempt attempt = store.try_lock(me, LockScope::purge);
@@ -41,14 +43,14 @@ std::unique_ptr<Lock> acquire_lock(Store& store, const RunRequest& request, cons
       holder.pid == 0 ? std::string("another housekeep process")
                       : fmt::format("pid {} on {} ({}, since {})", holder.pid, holder.host,
                                     holder.what, holder.since);
-    if (request.stop != nullptr && request.stop->requested()) {
+    if (stop != nullptr && stop->requested()) {
       throw TempFailError(fmt::format("stopped while waiting for the purge lock of '{}', held by {}",
                                       store.describe(), who));
     }
     if (clock.now() >= deadline) {
       throw TempFailError(fmt::format("database '{}' is busy: {} holds the purge lock",
                                       store.describe(), who),
-                          request.lock_wait ? "it did not finish within --wait; try again later"
+                          wait ? "it did not finish within --wait; try again later"
                                             : "try again later, or pass --wait[=DURATION] to wait "
                                               "for it");
     }
@@ -59,6 +61,8 @@ std::unique_ptr<Lock> acquire_lock(Store& store, const RunRequest& request, cons
     clock.sleep_for(std::chrono::milliseconds(200));
   }
 }
+
+namespace {
 
 std::string summary_line(const TaskResult& result)
 {
@@ -171,9 +175,19 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
                                       store.describe()),
                           "check the file's permissions, or use --dry-run to see what would go");
   }
+  std::unique_ptr<ArchiveWriter> archive;
+  if (!request.archive_dir.empty()) {
+    if (writes) {
+      archive = std::make_unique<ArchiveWriter>(request.archive_dir, store.describe(), report.started_at);
+    } else {
+      log.notice("--archive: nothing is deleted by this run, so nothing is archived");
+    }
+  }
+
   std::unique_ptr<Lock> lock;
   if (writes) {
-    lock = acquire_lock(store, request, clock, log);
+    lock = acquire_purge_lock(store, fmt::format("run --task {}", task_list(request)),
+                              request.lock_wait, request.stop, clock, log);
     check_guards(store, config, request, clock, log);
   }
   const bool record = !request.options.dry_run && !store.read_only();
@@ -192,7 +206,8 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
     result.task = std::string(task->name);
     const TimePoint started = clock.now();
     TaskContext context{store, config, request.options, clock, started, log,
-                        request.options.dry_run ? &planned : nullptr, request.stop, deadline};
+                        request.options.dry_run ? &planned : nullptr, request.stop, deadline,
+                        archive.get()};
     log.debug("{}: started{}", task->name, request.options.dry_run ? " (dry run)" : "");
     try {
       if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
@@ -223,8 +238,14 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
 
     if (result.status == TaskStatus::ok) {
       const char* verb = !task->writes ? "" : request.options.dry_run ? "would delete " : "deleted ";
-      log.info("{}: {}{} in {}", task->name, verb, summary_line(result),
-               humanize_duration(result.duration));
+      std::string batches;
+      if (task->writes && !request.options.dry_run && result.batches > 0) {
+        batches = fmt::format(" ({} {}, slowest {}, {} waiting for the write lock)",
+                              with_thousands(result.batches), result.batches == 1 ? "batch" : "batches", humanize_duration(result.slowest_batch),
+                              humanize_duration(result.lock_wait));
+      }
+      log.info("{}: {}{} in {}{}", task->name, verb, summary_line(result),
+               humanize_duration(result.duration), batches);
     } else {
       log.error("{}", result.error);
       if (!result.hint.empty()) {
@@ -266,6 +287,9 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
     } catch (const Error& e) {
       log.warning("could not prune housekeep_runs: {}", e.what());
     }
+  }
+  if (archive) {
+    report.archives = archive->files();
   }
   report.finished_at = clock.now();
   return report;

@@ -50,6 +50,10 @@ nlohmann::ordered_json run_report_json(const RunReport& report)
     } else {
       t["deleted"] = ordered_counts(task.deleted);
       t["batches"] = task.batches;
+      if (!report.dry_run) {
+        t["slowest_batch_ms"] = millis(task.slowest_batch);
+        t["lock_wait_ms"] = millis(task.lock_wait);
+      }
     }
     if (task.status != TaskStatus::ok) {
       t["error"] = error_json(task.code, task.error, task.hint)["error"];
@@ -62,6 +66,13 @@ nlohmann::ordered_json run_report_json(const RunReport& report)
                      {"finished_at", format_utc(report.finished_at)},
                      {"duration_ms", millis(report.finished_at - report.started_at)},
                      {"tasks", std::move(tasks)}};
+  if (!report.archives.empty()) {
+    nlohmann::ordered_json archives = nlohmann::ordered_json::array();
+    for (const auto& file : report.archives) {
+      archives.push_back({{"path", file.path}, {"task", file.task}, {"table", file.table}, {"rows", file.rows}});
+    }
+    doc["archives"] = std::move(archives);
+  }
   if (const TaskResult* failure = report.first_failure()) {
     doc["error"] = error_json(failure->code, failure->error, failure->hint)["error"];
   }
@@ -129,6 +140,9 @@ std::string run_report_table(const RunReport& report)
   if (report.dry_run) {
     out += "dry run: nothing was deleted\n";
   }
+  for (const auto& file : report.archives) {
+    out += fmt::format("archived {} rows of {} in {}\n", with_thousands(file.rows), file.table, file.path);
+  }
   return out;
 }
 
@@ -170,6 +184,34 @@ std::string history_table(const std::vector<RunRecord>& runs)
                     humanize_duration(run.finished_at - run.started_at), run.error});
   }
   return format_columns(rows, {true, false, false, false, false, true, true, false});
+}
+
+std::string restore_table(const RestoreReport& report)
+{
+  std::vector<std::vector<std::string>> rows{
+    {"TABLE", "ROWS", report.dry_run ? "WOULD RESTORE" : "RESTORED", "ALREADY THERE", "ARCHIVE"}};
+  for (const auto& done : report.files) {
+    rows.push_back({done.file.table, with_thousands(done.file.rows), with_thousands(done.restored),
+                    with_thousands(done.skipped), done.file.path});
+  }
+  std::string out = format_columns(rows, {false, true, true, true, false});
+  if (report.dry_run) {
+    out += "dry run: nothing was restored\n";
+  }
+  return out;
+}
+
+nlohmann::ordered_json restore_json(const RestoreReport& report)
+{
+  nlohmann::ordered_json files = nlohmann::ordered_json::array();
+  for (const auto& done : report.files) {
+    files.push_back({{"path", done.file.path},
+                     {"table", done.file.table},
+                     {"rows", done.file.rows},
+                     {"restored", done.restored},
+                     {"skipped", done.skipped}});
+  }
+  return {{"ok", true}, {"dry_run", report.dry_run}, {"files", std::move(files)}};
 }
 
 } // namespace housekeep

@@ -84,6 +84,8 @@ public:
             statement.bind(index);
           } else if constexpr (std::is_same_v<T, std::int64_t>) {
             statement.bind(index, static_cast<int64_t>(v));
+          } else if constexpr (std::is_same_v<T, Blob>) {
+            statement.bind(index, static_cast<const void*>(v.bytes.data()), static_cast<int>(v.bytes.size()));
           } else {
             statement.bind(index, v);
           }
@@ -234,6 +236,10 @@ Value read_value(const SQLite::Column& column)
   case SQLITE_INTEGER: return Value{static_cast<std::int64_t>(column.getInt64())};
   case SQLITE_FLOAT: return Value{column.getDouble()};
   case SQLITE_NULL: return Value{};
+  case SQLITE_BLOB: {
+    const auto* data = static_cast<const char*>(column.getBlob());
+    return Value{Blob{std::string(data, static_cast<std::size_t>(column.getBytes()))}};
+  }
   default: return Value{column.getString()};
   }
 }
@@ -250,7 +256,7 @@ public:
       // Reading the schema is the first access that fails on a file that is not a database.
       m_db.execAndGet("SELECT count(*) FROM sqlite_master");
       // Per connection only: enforces declared foreign keys; never changes the file.
-      m_db.exec("PRAGMA foreign_keys = ON");
+      m_db.exec(options.enforce_foreign_keys ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF");
       // Per connection only: a page cache large enough to keep the indexes a purge walks
       // between its batches (SQLite's default is 2 MiB), small enough to keep memory flat.
       m_db.exec(fmt::format("PRAGMA cache_size = -{}", k_page_cache_kib));
@@ -356,6 +362,69 @@ public:
       end.last.clear();
     }
     return end;
+  }
+
+  void read_rows(const RowSet& rows, const RowVisitor& each) override
+  {
+    SqlBuilder q;
+    q.sql = fmt::format("SELECT t0.* FROM {} AS t0", quote(rows.table));
+    q.rowset_where(rows, "t0");
+    try {
+      SQLite::Statement statement(m_db, q.sql);
+      q.bind_all(statement);
+      std::vector<std::string> columns;
+      for (int i = 0; i < statement.getColumnCount(); ++i) {
+        columns.emplace_back(statement.getColumnName(i));
+      }
+      std::vector<Value> values(columns.size());
+      while (statement.executeStep()) {
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          values[i] = read_value(statement.getColumn(static_cast<int>(i)));
+        }
+        each(columns, values);
+      }
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, fmt::format("cannot read '{}'", rows.table));
+    }
+  }
+
+  std::int64_t insert_missing(std::string_view table, std::string_view key_column,
+                              const std::vector<std::string>& columns,
+                              const std::vector<std::vector<Value>>& rows) override
+  {
+    const auto key = std::find(columns.begin(), columns.end(), key_column);
+    if (key == columns.end()) {
+      throw InternalError(fmt::format("insert into '{}': no key column '{}'", table, key_column));
+    }
+    const auto key_index = static_cast<std::size_t>(key - columns.begin());
+    std::vector<std::string> quoted;
+    for (const auto& column : columns) {
+      quoted.push_back(quote(column));
+    }
+    const std::string sql = fmt::format(
+      "INSERT INTO {0} ({1}) SELECT {2} WHERE NOT EXISTS (SELECT 1 FROM {0} WHERE {3} = ?)",
+      quote(table), fmt::join(quoted, ", "), fmt::join(std::vector<std::string>(columns.size(), "?"), ", "),
+      quote(key_column));
+    std::int64_t inserted = 0;
+    try {
+      SQLite::Statement statement(m_db, sql);
+      for (const auto& row : rows) {
+        SqlBuilder binds;
+        binds.binds = row;
+        binds.binds.push_back(row[key_index]);
+        binds.bind_all(statement);
+        inserted += statement.exec();
+        statement.reset();
+      }
+    } catch (const SQLite::Exception& e) {
+      if ((e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT) {
+        throw DataError(fmt::format("database '{}': restoring into '{}' would break a constraint: {}",
+                                    m_path, table, e.what()),
+                        "restore the parent tables' archives too (restore takes them all at once)");
+      }
+      rethrow(e, m_path, fmt::format("cannot insert into '{}'", table));
+    }
+    return inserted;
   }
 
   std::int64_t erase(const RowSet& rows) override

@@ -56,6 +56,8 @@ std::string describe_value(const Value& value)
         return "NULL";
       } else if constexpr (std::is_same_v<T, std::string>) {
         return fmt::format("'{}'", v);
+      } else if constexpr (std::is_same_v<T, Blob>) {
+        return fmt::format("<blob of {} bytes>", v.bytes.size());
       } else {
         return fmt::format("{}", v);
       }

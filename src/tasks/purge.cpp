@@ -1,5 +1,6 @@
 #include "housekeep/purge.hpp"
 
+#include "housekeep/archive.hpp"
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
 #include "housekeep/text.hpp"
@@ -99,23 +100,31 @@ void check_cascade_schema(Store& store, const std::string& table,
   }
 }
 
-// Each row set of the cascade from `root` (descendants first, `root` last) with the column
-// that keys its rows.
-std::vector<std::pair<std::shared_ptr<const RowSet>, std::string>>
-key_sets(const std::shared_ptr<const RowSet>& root, const PurgePolicy& policy)
+// One row set of a cascade, with the column that keys its rows and its depth below the
+// policy's own table.
+struct KeySet {
+  std::shared_ptr<const RowSet> rows;
+  std::string key_column;
+  int depth = 0;
+};
+
+// Each row set of the cascade from `root`: descendants deepest first, `root` last, the
+// order in which they are deleted.
+std::vector<KeySet> key_sets(const std::shared_ptr<const RowSet>& root, const PurgePolicy& policy)
 {
-  std::vector<std::pair<std::shared_ptr<const RowSet>, std::string>> sets;
+  std::vector<KeySet> sets;
   std::vector<std::shared_ptr<const RowSet>> tree;
   descendants(root, policy.id_column, policy.children, tree);
   // descendants() appends each child after its own subtree; its key column is its cascade's.
-  std::function<void(const std::vector<Cascade>&)> keys = [&](const std::vector<Cascade>& children) {
+  std::function<void(const std::vector<Cascade>&, int)> keys = [&](const std::vector<Cascade>& children,
+                                                                   int depth) {
     for (const auto& child : children) {
-      keys(child.children);
-      sets.emplace_back(tree[sets.size()], child.id_column);
+      keys(child.children, depth + 1);
+      sets.push_back({tree[sets.size()], child.id_column, depth});
     }
   };
-  keys(policy.children);
-  sets.emplace_back(root, policy.id_column);
+  keys(policy.children, 1);
+  sets.push_back({root, policy.id_column, 0});
   return sets;
 }
 
@@ -149,8 +158,8 @@ void count_planned(TaskContext& context, const std::shared_ptr<const RowSet>& se
                    const PurgePolicy& policy, const std::vector<std::string>& walk, TaskResult& result)
 {
   const auto sets = key_sets(selection, policy);
-  for (const auto& [rows, key_column] : sets) {
-    result.add_deleted(rows->table, 0);
+  for (const auto& set : sets) {
+    result.add_deleted(set.rows->table, 0);
   }
   PlannedDeletions* planned = context.planned;
   std::vector<Value> after;
@@ -159,16 +168,16 @@ void count_planned(TaskContext& context, const std::shared_ptr<const RowSet>& se
     if (end.rows == 0) {
       break;
     }
-    for (const auto& [rows, key_column] : key_sets(walk_range(policy, walk, after, end.last), policy)) {
-      RowSet counted = *rows;
+    for (const auto& set : key_sets(walk_range(policy, walk, after, end.last), policy)) {
+      RowSet counted = *set.rows;
       if (planned != nullptr) {
         for (const auto& earlier : planned->entries) {
-          if (earlier.rows->table == rows->table && earlier.key_column == key_column) {
-            counted.where.emplace_back(NotAmong{key_column, earlier.rows});
+          if (earlier.rows->table == counted.table && earlier.key_column == set.key_column) {
+            counted.where.emplace_back(NotAmong{set.key_column, earlier.rows});
           }
         }
       }
-      result.add_deleted(rows->table, context.store.count(counted));
+      result.add_deleted(counted.table, context.store.count(counted));
     }
     if (end.rows < k_count_stretch) {
       break;
@@ -176,8 +185,8 @@ void count_planned(TaskContext& context, const std::shared_ptr<const RowSet>& se
     after = std::move(end.last);
   }
   if (planned != nullptr) {
-    for (const auto& [rows, key_column] : sets) {
-      planned->entries.push_back({rows, key_column});
+    for (const auto& set : sets) {
+      planned->entries.push_back({set.rows, set.key_column});
     }
   }
 }
@@ -321,8 +330,8 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
 
   const BatchPlan plan = batch_plan(context);
   // Registers every table up front so that the result lists them even when nothing goes.
-  for (const auto& [rows, key_column] : key_sets(selection, policy)) {
-    result.add_deleted(rows->table, 0);
+  for (const auto& set : key_sets(selection, policy)) {
+    result.add_deleted(set.rows->table, 0);
   }
   std::vector<Value> after;
   std::int64_t size = plan.first_size();
@@ -344,12 +353,16 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
         break;
       }
       const auto chunk = walk_range(policy, walk, std::move(after), end.last);
-      std::vector<std::shared_ptr<const RowSet>> tree;
-      descendants(chunk, policy.id_column, policy.children, tree);
-      for (const auto& descendant : tree) {
-        batch_counts.add_deleted(descendant->table, store.erase(*descendant));
+      for (const auto& set : key_sets(chunk, policy)) {
+        if (context.archive != nullptr) {
+          store.read_rows(*set.rows, [&](const std::vector<std::string>& names,
+                                         const std::vector<Value>& values) {
+            context.archive->append(policy.name, set.rows->table, set.key_column, set.depth,
+                                    names, values);
+          });
+        }
+        batch_counts.add_deleted(set.rows->table, store.erase(*set.rows));
       }
-      batch_counts.add_deleted(policy.table, store.erase(*chunk));
       rows += end.rows;
       if (end.rows < ask) {
         drained = true;
@@ -362,6 +375,9 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     }
     if (rows == 0) {
       break; // nothing was written; the transaction rolls back
+    }
+    if (context.archive != nullptr) {
+      context.archive->sync(); // the archive holds the rows before their delete commits
     }
     transaction->commit();
     transaction.reset();

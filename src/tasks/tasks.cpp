@@ -21,6 +21,7 @@ void run_conversations(TaskContext& context, TaskResult& result)
   const auto& c = context.config.conversations;
   PurgePolicy policy;
   policy.task = "tasks.conversations";
+  policy.name = "conversations";
   policy.table = c.table;
   policy.id_column = c.id_column;
   policy.age = AgeLimit{c.time_column, c.time_format,
@@ -34,6 +35,7 @@ void run_messages(TaskContext& context, TaskResult& result)
   const auto& c = context.config.messages;
   PurgePolicy policy;
   policy.task = "tasks.messages";
+  policy.name = "messages";
   policy.table = c.table;
   policy.id_column = c.id_column;
   policy.where.emplace_back(Orphan{c.foreign_key, c.parent, c.parent_id_column});
@@ -46,6 +48,7 @@ void run_users(TaskContext& context, TaskResult& result)
   const auto& c = context.config.users;
   PurgePolicy policy;
   policy.task = "tasks.users";
+  policy.name = "users";
   policy.table = c.table;
   policy.id_column = c.id_column;
   policy.where.emplace_back(IsFalse{c.active_column});
