@@ -1,5 +1,6 @@
 // Each task against a database built with plain SQL, checked row by row against an
 // independent query written here, not derived from the code under test.
+#include "housekeep/archive.hpp"
 #include "housekeep/error.hpp"
 #include "housekeep/purge.hpp"
 #include "housekeep/run.hpp"
@@ -8,6 +9,11 @@
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
 
 using namespace housekeep;
 using namespace std::chrono;
@@ -300,4 +306,172 @@ TEST_CASE("a failing task does not stop the next one", "[purge]")
   CHECK(report.first_failure()->task == "conversations");
   CHECK(report.tasks[1].status == TaskStatus::ok);
   CHECK(deleted(report, "messages", "messages") == 10);
+}
+
+namespace {
+
+// A clock whose pauses between batches check, with independent SQL, that no batch boundary
+// leaves a child without its parent (beyond the orphans the data starts with).
+struct CheckingClock final : Clock {
+  const test::FakeClock inner{test::test_now()};
+  Sql& sql;
+  mutable int pauses = 0;
+  mutable std::int64_t new_orphans = 0;
+  explicit CheckingClock(Sql& s) : sql(s) {}
+  TimePoint now() const override { return inner.now(); }
+  void sleep_for(Millis d) const override
+  {
+    inner.sleep_for(d);
+    ++pauses;
+    new_orphans += sql.integer("SELECT count(*) FROM messages WHERE id <= 1490 AND conversation_id "
+                               "NOT IN (SELECT id FROM conversations)");
+    new_orphans += sql.integer("SELECT count(*) FROM conversations WHERE user_id NOT IN (SELECT id FROM users)");
+  }
+};
+
+// Every table's rows, every column quoted with its type, in key order.
+std::string dump(Sql& sql)
+{
+  std::string out;
+  for (const char* table : {"users", "conversations", "messages"}) {
+    SQLite::Statement columns(sql.db(), fmt::format("SELECT name FROM pragma_table_info('{}')", table));
+    std::vector<std::string> parts;
+    while (columns.executeStep()) {
+      parts.push_back(fmt::format("typeof({0}) || ':' || quote({0})", columns.getColumn(0).getString()));
+    }
+    SQLite::Statement rows(sql.db(), fmt::format("SELECT {} FROM {} ORDER BY id", fmt::join(parts, " || ',' || "), table));
+    while (rows.executeStep()) {
+      out += fmt::format("{}: {}\n", table, rows.getColumn(0).getString());
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("batches drain exactly the policy at any size, fixed or sized by time / no child outlives "
+          "its parent at a batch boundary",
+          "[purge]")
+{
+  for (const bool timed : {false, true}) {
+    for (std::int64_t size : {1, 7, 1000, 5000}) {
+      INFO((timed ? "time-sized, at most " : "fixed, ") << size << " rows");
+      Classic db;
+      const std::string conversation_cutoff = db.cutoff(hours(24 * 30));
+      const std::string user_cutoff = db.cutoff(hours(24 * 7));
+      const std::string doomed_users =
+        "SELECT id FROM users WHERE is_active = 0 AND date_joined < '" + user_cutoff + "'";
+      const std::string doomed_conversations = "SELECT id FROM conversations WHERE created_at < '" +
+                                               conversation_cutoff + "' OR user_id IN (" + doomed_users + ")";
+      const auto keep_users = db.sql.ids("SELECT id FROM users WHERE id NOT IN (" + doomed_users + ")");
+      const auto keep_conversations =
+        db.sql.ids("SELECT id FROM conversations WHERE id NOT IN (" + doomed_conversations + ")");
+      const auto keep_messages = db.sql.ids("SELECT id FROM messages WHERE conversation_id IN (SELECT id FROM "
+                                            "conversations WHERE id NOT IN (" + doomed_conversations + "))");
+      CheckingClock clock(db.sql);
+      test::CapturedLog log;
+      RunRequest request;
+      request.tasks = resolve_tasks({"all"});
+      request.options.batch_size = size;
+      request.options.batch_time = timed ? milliseconds(5) : milliseconds(0);
+      request.options.sleep = milliseconds(1);
+      auto store = db.open();
+      const auto report = run_tasks(*store, Config{}, request, clock, log.logger());
+      REQUIRE(report.ok());
+      CHECK(db.sql.ids("SELECT id FROM users") == keep_users);
+      CHECK(db.sql.ids("SELECT id FROM conversations") == keep_conversations);
+      CHECK(db.sql.ids("SELECT id FROM messages") == keep_messages);
+      CHECK(clock.new_orphans == 0);
+      if (size == 1) {
+        CHECK(clock.pauses > 100); // one pause between every two batches: the checks ran
+      }
+      CHECK(db.sql.integer("SELECT count(*) FROM pragma_foreign_key_check") == 0);
+    }
+  }
+}
+
+TEST_CASE("archive then restore gives back the original database, row for row", "[purge][archive]")
+{
+  Classic db;
+  // Every storage class, and text that is not UTF-8, among the rows that go.
+  db.sql.exec("UPDATE messages SET content = X'00FF10' WHERE id = 2");
+  db.sql.exec("UPDATE messages SET content = CAST(X'C328' AS TEXT) WHERE id = 3");
+  db.sql.exec("UPDATE messages SET expires_at = 1.25 WHERE id = 4");
+  db.sql.exec("UPDATE messages SET expires_at = 1781000000 WHERE id = 1492");
+  const std::string original = dump(db.sql);
+  test::TempDir archive_dir;
+  std::vector<std::string> files;
+  {
+    auto store = db.open();
+    test::FakeClock clock(test::test_now());
+    test::CapturedLog log;
+    RunRequest request;
+    request.tasks = resolve_tasks({"all"});
+    request.options.batch_size = 7;
+    request.archive_dir = archive_dir.path();
+    const auto report = run_tasks(*store, Config{}, request, clock, log.logger());
+    REQUIRE(report.ok());
+    std::int64_t archived = 0;
+    for (const auto& file : report.archives) {
+      files.push_back(file.path);
+      archived += file.rows;
+      struct stat st {};
+      REQUIRE(::stat(file.path.c_str(), &st) == 0);
+      CHECK((st.st_mode & 0777) == 0600);
+    }
+    std::int64_t deleted_rows = 0;
+    for (const auto& task : report.tasks) {
+      for (const auto& [table, rows] : task.deleted) {
+        deleted_rows += rows;
+      }
+    }
+    CHECK(archived == deleted_rows);
+    CHECK(deleted_rows > 100);
+  }
+  REQUIRE(dump(db.sql) != original);
+  test::CapturedLog log;
+  // Given in the wrong order on purpose: restore puts parents back first.
+  std::reverse(files.begin(), files.end());
+  {
+    auto store = open_store(parse_database_url(db.path),
+                            OpenOptions{.mode = AccessMode::read_write, .enforce_foreign_keys = false});
+    const auto report = restore_archives(*store, Config{}, files, false, log.logger());
+    REQUIRE(report.files.size() == files.size());
+    CHECK(report.files.front().file.table == "users");
+  }
+  CHECK(dump(db.sql) == original);
+  // Restoring again finds every key there and changes nothing.
+  {
+    auto store = open_store(parse_database_url(db.path),
+                            OpenOptions{.mode = AccessMode::read_write, .enforce_foreign_keys = false});
+    const auto again = restore_archives(*store, Config{}, files, false, log.logger());
+    for (const auto& done : again.files) {
+      CHECK(done.restored == 0);
+      CHECK(done.skipped == done.file.rows);
+    }
+  }
+  CHECK(dump(db.sql) == original);
+}
+
+TEST_CASE("restore refuses what is not an archive, and an archive directory must be writable", "[archive]")
+{
+  Classic db;
+  test::TempDir dir;
+  const std::string not_archive = dir.file("notes.jsonl");
+  {
+    std::ofstream out(not_archive);
+    out << "{\"id\": 1}\n";
+  }
+  auto store = db.open();
+  test::CapturedLog log;
+  CHECK_THROWS_AS(restore_archives(*store, Config{}, {not_archive}, false, log.logger()), DataError);
+  CHECK_THROWS_AS(restore_archives(*store, Config{}, {dir.file("missing.jsonl")}, false, log.logger()),
+                  NotFoundError);
+  const std::string before = test::file_bytes(db.path);
+  test::FakeClock clock(test::test_now());
+  RunRequest request;
+  request.tasks = resolve_tasks({"all"});
+  request.archive_dir = dir.file("no-such-dir");
+  CHECK_THROWS_AS(run_tasks(*store, Config{}, request, clock, log.logger()), CantCreateError);
+  CHECK(test::file_bytes(db.path) == before);
 }
