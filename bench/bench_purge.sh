@@ -75,6 +75,8 @@ for rows in "${SIZES[@]}"; do
   "$HK" --db "$WORK/base.db" demo --rows "$rows" --force -q
   cp "$WORK/base.db" "$WORK/hk.db"
   cp "$WORK/base.db" "$WORK/sql.db"
+  # Otherwise the first commit's fsync would also write back the copies just made.
+  sync
   measure hk "$WORK/hk.db" "$HK" --db "$WORK/hk.db" -v run --task all "${EXTRA[@]}"
   measure sql "$WORK/sql.db" sh -c "$(declare -f floor_sql); floor_sql | sqlite3 '$WORK/sql.db'"
   longest=$(sed -nE 's/.*write transaction held ([0-9.]+)(ms|s).*/\1 \2/p' "$WORK/log.hk" |

@@ -3,12 +3,15 @@
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
 #include "housekeep/output.hpp"
+#include "housekeep/progress.hpp"
 #include "housekeep/run.hpp"
 #include "housekeep/system.hpp"
 #include "housekeep/task.hpp"
 #include "housekeep/text.hpp"
 
 #include <fmt/format.h>
+
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -108,6 +111,13 @@ int run(const Globals& globals, const RunArgs& args)
   StopFlag stop;
   const SystemWaiter signals(stop, false);
   request.stop = &stop;
+  // A live progress line only where someone watches: a terminal, without --quiet (and
+  // without -v, whose per-batch lines would tear it).
+  TerminalProgress progress(stderr, clock);
+  if (!globals.quiet && globals.verbose == 0 && globals.log_format == "text" &&
+      ::isatty(STDERR_FILENO) == 1) {
+    request.progress = &progress;
+  }
   const RunReport report = run_tasks(*store, session.config, request, clock, session.log);
 
   if (globals.json) {

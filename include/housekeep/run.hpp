@@ -19,6 +19,7 @@ struct RunRequest {
   std::optional<Millis> lock_wait; // wait this long for the purge lock; unset: do not wait
   const StopFlag* stop = nullptr;  // asks the run to stop after the current batch
   std::string archive_dir;         // write deleted rows here first (--archive); empty: none
+  ProgressSink* progress = nullptr; // told how each purge advances, or none
 };
 
 /// The outcome of a run, as printed by `run` and recorded in housekeep_runs.

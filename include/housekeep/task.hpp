@@ -29,6 +29,7 @@
 namespace housekeep {
 
 class ArchiveWriter;
+class ProgressSink;
 
 /// Largest batch size accepted from the configuration or the command line.
 inline constexpr std::int64_t k_max_batch_size = 10000;
@@ -106,6 +107,8 @@ struct TaskContext {
   const StopFlag* stop = nullptr;    // a signal's request to stop, or none
   std::optional<TimePoint> deadline; // the run's timeout, or none
   ArchiveWriter* archive = nullptr;  // where deleted rows go first (--archive), or none
+  ProgressSink* progress = nullptr;  // told how the purge advances, or none
+  std::int64_t expected_rows = 0;    // what the guards counted for this task; 0: unknown
 
   /// Whether to stop now, between batches, and why.
   StopReason stop_reason() const
@@ -115,6 +118,16 @@ struct TaskContext {
     }
     return deadline && clock.now() >= *deadline ? StopReason::timed_out : StopReason::none;
   }
+};
+
+/// Told how a task advances, for a live progress line (the command line draws it).
+class ProgressSink {
+public:
+  virtual ~ProgressSink() = default;
+  /// `done` rows deleted so far, of about `total` (0 when unknown).
+  virtual void advance(std::string_view task, std::int64_t done, std::int64_t total) = 0;
+  /// The task ended, whatever way.
+  virtual void finish(std::string_view task) = 0;
 };
 
 /// Thrown by a task that stopped early between batches; the run records the reason.

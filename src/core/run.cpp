@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <map>
 
 namespace housekeep {
 
@@ -82,13 +83,16 @@ std::string summary_line(const TaskResult& result)
 
 // The guards of a real run, checked before its first delete: counts what every writing task
 // would delete (as a dry run does, cascades included and nothing counted twice), then refuses
-// a total above max_delete, or a table that would lose every one of its rows.
-void check_guards(Store& store, const Config& config, const RunRequest& request, const Clock& clock,
-                  const Logger& log)
+// a total above max_delete, or a table that would lose every one of its rows. Returns the
+// rows each task is expected to delete (for the progress line).
+std::map<std::string, std::int64_t> check_guards(Store& store, const Config& config,
+                                                 const RunRequest& request, const Clock& clock,
+                                                 const Logger& log)
 {
+  std::map<std::string, std::int64_t> expected;
   const std::int64_t max_delete = request.options.max_delete.value_or(config.defaults.max_delete);
   if (max_delete <= 0 && request.options.allow_empty) {
-    return;
+    return expected;
   }
   RunOptions counting = request.options;
   counting.dry_run = true;
@@ -107,6 +111,7 @@ void check_guards(Store& store, const Config& config, const RunRequest& request,
     }
     for (const auto& [table, rows] : result.deleted) {
       totals.add_deleted(table, rows);
+      expected[std::string(task->name)] += rows;
     }
   }
   std::int64_t total = 0;
@@ -121,7 +126,7 @@ void check_guards(Store& store, const Config& config, const RunRequest& request,
                        "this is intended");
   }
   if (request.options.allow_empty) {
-    return;
+    return expected;
   }
   for (const auto& [table, rows] : totals.deleted) {
     if (rows > 0 && rows >= store.count(RowSet{table, {}})) {
@@ -132,6 +137,7 @@ void check_guards(Store& store, const Config& config, const RunRequest& request,
                          "the table is intended");
     }
   }
+  return expected;
 }
 
 } // namespace
@@ -185,10 +191,11 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
   }
 
   std::unique_ptr<Lock> lock;
+  std::map<std::string, std::int64_t> expected;
   if (writes) {
     lock = acquire_purge_lock(store, fmt::format("run --task {}", task_list(request)),
                               request.lock_wait, request.stop, clock, log);
-    check_guards(store, config, request, clock, log);
+    expected = check_guards(store, config, request, clock, log);
   }
   const bool record = !request.options.dry_run && !store.read_only();
   if (!request.options.dry_run && store.read_only()) {
@@ -207,7 +214,10 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
     const TimePoint started = clock.now();
     TaskContext context{store, config, request.options, clock, started, log,
                         request.options.dry_run ? &planned : nullptr, request.stop, deadline,
-                        archive.get()};
+                        archive.get(), request.progress};
+    if (const auto it = expected.find(result.task); it != expected.end()) {
+      context.expected_rows = it->second;
+    }
     log.debug("{}: started{}", task->name, request.options.dry_run ? " (dry run)" : "");
     try {
       if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
@@ -235,6 +245,9 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
     }
     const TimePoint finished = clock.now();
     result.duration = finished - started;
+    if (request.progress != nullptr) {
+      request.progress->finish(task->name);
+    }
 
     if (result.status == TaskStatus::ok) {
       const char* verb = !task->writes ? "" : request.options.dry_run ? "would delete " : "deleted ";

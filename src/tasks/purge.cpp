@@ -387,6 +387,13 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     }
     const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - started);
     result.slowest_batch = std::max(result.slowest_batch, held);
+    if (context.progress != nullptr) {
+      std::int64_t done = 0;
+      for (const auto& [table, count] : result.deleted) {
+        done += count;
+      }
+      context.progress->advance(policy.name, done, context.expected_rows);
+    }
     context.log.debug("{}: batch {}: {} rows of '{}', write transaction held {}", what, result.batches,
                       with_thousands(rows), policy.table, humanize_duration(held));
     if (drained) {
