@@ -8,6 +8,7 @@ HOUSEKEEP_PACKAGES=(
   nlohmann-json3-dev libhowardhinnant-date-dev catch2
   libsystemd-dev systemd
   sqlite3 jq tzdata util-linux
+  groff-base zsh fish dpkg-dev
 )
 
 as_root() {
