@@ -34,7 +34,7 @@ class ProgressSink;
 /// Largest batch size accepted from the configuration or the command line.
 inline constexpr std::int64_t k_max_batch_size = 10000;
 /// The first batch of time-sized batching (or batch_size, if smaller).
-inline constexpr std::int64_t k_first_timed_batch = 100;
+inline constexpr std::int64_t k_first_timed_batch = 20;
 /// Rows of a task's table counted per read on a dry run and by the guards.
 inline constexpr std::int64_t k_count_stretch = 10000;
 
