@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include "housekeep/daemon.hpp"
+#include "housekeep/report.hpp"
 #include "housekeep/settings.hpp"
 #include "housekeep/system.hpp"
 
@@ -10,10 +11,15 @@ namespace {
 
 struct DaemonArgs {
   bool once = false;
+  std::string metrics_file;
+  std::string statsd;
 };
 
 int daemon(const Globals& globals, const DaemonArgs& args)
 {
+  if (!args.statsd.empty()) {
+    check_statsd_target(args.statsd);
+  }
   const Session session = make_session(globals);
   StopFlag stop;
   SystemWaiter waiter(stop, true);
@@ -26,6 +32,8 @@ int daemon(const Globals& globals, const DaemonArgs& args)
                 stop,
                 [&session] { return session.open(AccessMode::read_write); },
                 [&globals] { return load_config(globals.config_path, process_env); }};
+  Reporter reporter(ReportTargets{args.metrics_file, args.statsd}, session.url.redacted(), session.log);
+  env.reporter = &reporter;
   DaemonOptions options;
   options.once = args.once;
   return run_daemon(session.config, env, options);
@@ -44,6 +52,12 @@ void register_daemon(CLI::App& app, const Globals& globals, Action& action)
               "  housekeep --config /etc/housekeep/housekeep.toml daemon\n"
               "  housekeep daemon --once     # run what is due or owed now, then exit");
   sub->add_flag("--once", args->once, "Run whatever is due or owed by catch-up now, then exit");
+  sub->add_option("--metrics-file", args->metrics_file,
+                  "After each firing, replace PATH (atomically) with every job's latest metrics in "
+                  "Prometheus text format")
+    ->type_name("PATH");
+  sub->add_option("--statsd", args->statsd, "After each firing, send its counts and timings as statsd packets")
+    ->type_name("HOST:PORT");
   sub->callback([&action, &globals, args] {
     action = [&globals, args] { return daemon(globals, *args); };
   });

@@ -4,6 +4,7 @@
 #include "housekeep/error.hpp"
 #include "housekeep/output.hpp"
 #include "housekeep/progress.hpp"
+#include "housekeep/report.hpp"
 #include "housekeep/run.hpp"
 #include "housekeep/system.hpp"
 #include "housekeep/task.hpp"
@@ -27,6 +28,8 @@ struct RunArgs {
   std::int64_t batch_size = 0;
   std::string batch_time;
   std::string archive;
+  std::string metrics_file;
+  std::string statsd;
   std::string sleep;
   std::string wait;
   std::string timeout;
@@ -79,6 +82,9 @@ int run(const Globals& globals, const RunArgs& args)
   }
   request.options.allow_empty = args.allow_empty;
   request.archive_dir = args.archive;
+  if (!args.statsd.empty()) {
+    check_statsd_target(args.statsd);
+  }
 
   const Session session = make_session(globals);
   if (!args.job.empty()) {
@@ -119,6 +125,8 @@ int run(const Globals& globals, const RunArgs& args)
     request.progress = &progress;
   }
   const RunReport report = run_tasks(*store, session.config, request, clock, session.log);
+  Reporter reporter(ReportTargets{args.metrics_file, args.statsd}, store->describe(), session.log);
+  reporter.finished(session.config, request.job, report);
 
   if (globals.json) {
     print_stdout(run_report_json(report).dump(2) + "\n");
@@ -185,6 +193,13 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
                   "Before each batch commits, append its rows (every column) to JSON Lines files "
                   "in DIR, flushed to disk, mode 0600; 'housekeep restore' puts them back")
     ->type_name("DIR");
+  sub->add_option("--metrics-file", args->metrics_file,
+                  "After the run, replace PATH (atomically) with its metrics in Prometheus text "
+                  "format, for node_exporter's textfile collector")
+    ->type_name("PATH");
+  sub->add_option("--statsd", args->statsd,
+                  "After the run, send its counts and timings as statsd packets over UDP")
+    ->type_name("HOST:PORT");
   sub->add_flag("--allow-empty", args->allow_empty,
                 "Allow a run that deletes every row of a non-empty table (refused by default)");
   sub->callback([&action, &globals, args, wait, batch_size, max_delete] {

@@ -24,7 +24,7 @@ _housekeep()
     case ${COMP_WORDS[i]} in
       -c | --config | -d | --db | --log-format | -t | --task | --job | -f | --format | --tz | \
         --from | --older-than | --batch-size | --batch-time | --sleep | --timeout | \
-        --max-delete | --archive | --rows | --count | --limit)
+        --max-delete | --archive | --rows | --count | --limit | --metrics-file | --statsd)
         ((i++)) ;;
       -n) [[ $cmd == @(scheduler-info|history|cron) ]] && ((i++)) ;;
       -*) ;;
@@ -43,6 +43,8 @@ _housekeep()
     --job) COMPREPLY=($(compgen -W "$(_housekeep_jobs)" -- "$cur")); return ;;
     -f | --format) COMPREPLY=($(compgen -W "table json crontab systemd" -- "$cur")); return ;;
     --archive) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --metrics-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --statsd) return ;;
     --tz)
       COMPREPLY=($(compgen -W "UTC local $(cd /usr/share/zoneinfo 2>/dev/null && find -L . -type f -name '[A-Z]*' 2>/dev/null | sed 's|^\./||' | grep -v '^posix\|^right')" -- "$cur"))
       return ;;
@@ -55,9 +57,9 @@ _housekeep()
   local opts=""
   case $cmd in
     "") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")); return ;;
-    run) opts="--task --job --dry-run --older-than --batch-size --batch-time --sleep --wait --timeout --max-delete --archive --allow-empty --help" ;;
+    run) opts="--task --job --dry-run --older-than --batch-size --batch-time --sleep --wait --timeout --max-delete --archive --allow-empty --metrics-file --statsd --help" ;;
     scheduler-info) opts="--format --count --check --help" ;;
-    daemon) opts="--once --help" ;;
+    daemon) opts="--once --metrics-file --statsd --help" ;;
     history) opts="--limit --task --job --help" ;;
     restore)
       if [[ $cur != -* ]]; then

@@ -50,6 +50,8 @@ complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info' -s f -l fo
 complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info cron' -s n -l count -x -d 'How many'
 complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info' -l check -d 'Health check'
 complete -c housekeep -n '__fish_seen_subcommand_from daemon' -l once -d 'Run what is due, then exit'
+complete -c housekeep -n '__fish_seen_subcommand_from run daemon' -l metrics-file -r -F -d 'Write Prometheus metrics here'
+complete -c housekeep -n '__fish_seen_subcommand_from run daemon' -l statsd -x -d 'Send statsd packets to HOST:PORT'
 complete -c housekeep -n '__fish_seen_subcommand_from history' -s n -l limit -x -d 'How many runs'
 complete -c housekeep -n '__fish_seen_subcommand_from history' -s t -l task -x -a 'conversations messages users stats' -d 'Only this task'
 complete -c housekeep -n '__fish_seen_subcommand_from restore' -F -d 'Archive file'

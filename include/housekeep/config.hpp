@@ -40,6 +40,9 @@ struct DefaultsConfig {
   Millis misfire_grace{std::chrono::hours(1)};
   Millis history_keep{std::chrono::hours(24 * 90)};
   std::int64_t max_delete = 0; // refuse a run that would delete more rows; 0: no limit
+  std::string on_failure;       // shell command run after a run that did not end ok
+  std::string on_success;       // shell command run after a run that ended ok
+  Millis hook_timeout{std::chrono::seconds(30)};
 };
 
 /// [tasks.conversations]: rows older than `older_than`, with their children.
@@ -91,6 +94,8 @@ struct JobConfig {
   bool enabled = true;
   std::optional<Millis> timeout;  // stop a run after the batch during which this passed
   std::int64_t retries = 3;       // retries of a transient failure (busy, unreachable)
+  std::optional<std::string> on_failure; // unset: defaults.on_failure
+  std::optional<std::string> on_success; // unset: defaults.on_success
 };
 
 /// The whole configuration.

@@ -11,6 +11,7 @@
 #include "housekeep/clock.hpp"
 #include "housekeep/config.hpp"
 #include "housekeep/log.hpp"
+#include "housekeep/report.hpp"
 #include "housekeep/stop.hpp"
 #include "housekeep/store.hpp"
 
@@ -59,6 +60,7 @@ struct DaemonEnv {
   const StopFlag& stop; // set by SIGTERM/SIGINT; runs stop after their current batch
   std::function<std::unique_ptr<Store>()> open_store;
   std::function<Config()> reload; // the configuration read again; throws Error when bad
+  Reporter* reporter = nullptr;   // told about every finished run (metrics, hooks), or none
 };
 
 struct DaemonOptions {

@@ -236,7 +236,8 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
 void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
 {
   r.check_keys(t, "defaults",
-               {"batch_size", "batch_time", "sleep", "timezone", "misfire_grace", "history_keep", "max_delete"});
+               {"batch_size", "batch_time", "sleep", "timezone", "misfire_grace", "history_keep", "max_delete",
+                "on_failure", "on_success", "hook_timeout"});
   r.integer(t, "batch_size", "defaults", out.batch_size, 1, k_max_batch_size);
   r.duration(t, "batch_time", "defaults", out.batch_time);
   r.duration(t, "sleep", "defaults", out.sleep);
@@ -246,6 +247,9 @@ void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
   r.duration(t, "misfire_grace", "defaults", out.misfire_grace);
   r.duration(t, "history_keep", "defaults", out.history_keep);
   r.integer(t, "max_delete", "defaults", out.max_delete, 0, std::numeric_limits<std::int64_t>::max());
+  r.string(t, "on_failure", "defaults", out.on_failure);
+  r.string(t, "on_success", "defaults", out.on_success);
+  r.duration(t, "hook_timeout", "defaults", out.hook_timeout);
 }
 
 void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
@@ -318,7 +322,8 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
       r.fail(node.source(), fmt::format("[{}] must be a table", section));
     }
     r.check_keys(*t, section,
-                 {"task", "schedule", "timezone", "misfire_grace", "catch_up", "enabled", "timeout", "retries"});
+                 {"task", "schedule", "timezone", "misfire_grace", "catch_up", "enabled", "timeout", "retries",
+                  "on_failure", "on_success"});
     const bool plain_name = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
     });
@@ -358,6 +363,13 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
     r.boolean(*t, "enabled", section, job.enabled);
     r.optional_duration(*t, "timeout", section, job.timeout);
     r.integer(*t, "retries", section, job.retries, 0, 100);
+    std::string hook;
+    if (r.string(*t, "on_failure", section, hook)) {
+      job.on_failure = hook;
+    }
+    if (r.string(*t, "on_success", section, hook)) {
+      job.on_success = hook;
+    }
     out.jobs.push_back(std::move(job));
   }
 }
@@ -504,9 +516,12 @@ std::string config_to_toml(const Config& c)
   }
   out += fmt::format("busy_timeout = {}\n\n", dur(c.database.busy_timeout));
   out += fmt::format("[defaults]\nbatch_size = {}\nbatch_time = {}\nsleep = {}\ntimezone = {}\nmisfire_grace = {}\n"
-                     "history_keep = {}\nmax_delete = {}\n\n",
+                     "history_keep = {}\nmax_delete = {}\non_failure = {}\non_success = {}\n"
+                     "hook_timeout = {}\n\n",
                      c.defaults.batch_size, dur(c.defaults.batch_time), dur(c.defaults.sleep), toml_string(c.defaults.timezone),
-                     dur(c.defaults.misfire_grace), dur(c.defaults.history_keep), c.defaults.max_delete);
+                     dur(c.defaults.misfire_grace), dur(c.defaults.history_keep), c.defaults.max_delete,
+                     toml_string(c.defaults.on_failure), toml_string(c.defaults.on_success),
+                     dur(c.defaults.hook_timeout));
   const auto& cv = c.conversations;
   out += fmt::format("[tasks.conversations]\ntable = {}\nid_column = {}\ntime_column = {}\n"
                      "time_format = {}\nolder_than = {}\nchildren = {}\n\n",
@@ -541,6 +556,12 @@ std::string config_to_toml(const Config& c)
     }
     out += fmt::format("catch_up = {}\nretries = {}\nenabled = {}\n", toml_string(job.catch_up), job.retries,
                        job.enabled);
+    if (job.on_failure) {
+      out += fmt::format("on_failure = {}\n", toml_string(*job.on_failure));
+    }
+    if (job.on_success) {
+      out += fmt::format("on_success = {}\n", toml_string(*job.on_success));
+    }
   }
   return out;
 }

@@ -397,6 +397,9 @@ private:
       try {
         const WatchdogDuringRun watchdog(m_env.notifier, m_env.notifier.watchdog_interval());
         const RunReport report = run_tasks(*m_store, m_config, request, m_env.clock, m_env.log);
+        if (m_env.reporter != nullptr) {
+          m_env.reporter->finished(m_config, j.job.name, report);
+        }
         status = "ok";
         for (const auto& task : report.tasks) {
           if (task.status != TaskStatus::ok) {

@@ -1,0 +1,353 @@
+#include "housekeep/report.hpp"
+
+#include "housekeep/duration.hpp"
+#include "housekeep/error.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+extern char** environ;
+
+namespace housekeep {
+
+namespace {
+
+std::string label_value(std::string_view text)
+{
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string seconds_text(std::chrono::milliseconds d)
+{
+  return fmt::format("{:.3f}", static_cast<double>(d.count()) / 1000.0);
+}
+
+std::string unix_seconds(TimePoint t)
+{
+  return seconds_text(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()));
+}
+
+// statsd bucket names: letters, digits, '_' and '-' only.
+std::string bucket(std::string_view text)
+{
+  std::string out;
+  for (char c : text) {
+    out += std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' ? c : '_';
+  }
+  return out;
+}
+
+const TaskResult* first_failure(const RunReport& report)
+{
+  return report.first_failure();
+}
+
+} // namespace
+
+std::string prometheus_text(const std::vector<ReportedRun>& runs)
+{
+  struct Family {
+    const char* name;
+    const char* help;
+  };
+  const Family families[] = {
+    {"housekeep_last_run_timestamp_seconds", "When the task's last run finished, in Unix time."},
+    {"housekeep_last_run_success", "1 if the task's last run ended ok, 0 if not."},
+    {"housekeep_last_run_exit_code", "The exit status of the task's last run (0: ok)."},
+    {"housekeep_last_run_duration_seconds", "How long the task's last run took."},
+    {"housekeep_last_run_deleted_rows", "Rows the task's last run deleted (or would have, on a dry run), per table."},
+    {"housekeep_last_run_stat", "The statistics of the last run of the stats task."},
+  };
+  std::string out;
+  for (std::size_t f = 0; f < std::size(families); ++f) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", families[f].name, families[f].help, families[f].name);
+    for (const auto& run : runs) {
+      for (const auto& task : run.report.tasks) {
+        const std::string labels =
+          fmt::format("job=\"{}\",task=\"{}\"", label_value(run.job), label_value(task.task));
+        switch (f) {
+        case 0: out += fmt::format("{}{{{}}} {}\n", families[f].name, labels, unix_seconds(run.report.finished_at)); break;
+        case 1: out += fmt::format("{}{{{}}} {}\n", families[f].name, labels, task.status == TaskStatus::ok ? 1 : 0); break;
+        case 2: out += fmt::format("{}{{{}}} {}\n", families[f].name, labels, static_cast<int>(task.code)); break;
+        case 3: out += fmt::format("{}{{{}}} {}\n", families[f].name, labels, seconds_text(task.duration)); break;
+        case 4:
+          for (const auto& [table, rows] : task.deleted) {
+            out += fmt::format("{}{{{},table=\"{}\"}} {}\n", families[f].name, labels, label_value(table), rows);
+          }
+          break;
+        default:
+          for (const auto& [name, value] : task.stats) {
+            out += fmt::format("{}{{{},name=\"{}\"}} {}\n", families[f].name, labels, label_value(name), value);
+          }
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> statsd_lines(const ReportedRun& run)
+{
+  std::vector<std::string> lines;
+  for (const auto& task : run.report.tasks) {
+    const std::string name = bucket(task.task);
+    lines.push_back(fmt::format("housekeep.run.{}.{}:1|c", name, bucket(task_status_name(task.status))));
+    lines.push_back(fmt::format("housekeep.run.{}.duration:{}|ms", name, task.duration.count()));
+    if (!run.report.dry_run) {
+      for (const auto& [table, rows] : task.deleted) {
+        lines.push_back(fmt::format("housekeep.deleted.{}:{}|c", bucket(table), rows));
+      }
+    }
+    for (const auto& [stat, value] : task.stats) {
+      lines.push_back(fmt::format("housekeep.stats.{}:{}|g", bucket(stat), value));
+    }
+  }
+  return lines;
+}
+
+void write_file_atomically(const std::string& path, const std::string& text)
+{
+  const std::string temporary = fmt::format("{}.tmp-{}", path, ::getpid());
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    throw CantCreateError(fmt::format("cannot write metrics file '{}': {}", path, std::strerror(err)),
+                          "check that its directory exists and is writable");
+  }
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      throw IoError(fmt::format("cannot write metrics file '{}': {}", path, std::strerror(err)));
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temporary.c_str());
+    throw IoError(fmt::format("cannot replace metrics file '{}': {}", path, std::strerror(err)));
+  }
+}
+
+namespace {
+
+// The address of HOST:PORT; the caller frees it.
+addrinfo* resolve_statsd(const std::string& target)
+{
+  const auto colon = target.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == target.size()) {
+    throw UsageError(fmt::format("--statsd '{}' is not HOST:PORT", target), "for example: --statsd 127.0.0.1:8125");
+  }
+  std::string host = target.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port = target.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr) {
+    throw UsageError(fmt::format("--statsd '{}': cannot resolve it", target), "give HOST:PORT of a statsd server");
+  }
+  return found;
+}
+
+} // namespace
+
+void check_statsd_target(const std::string& target)
+{
+  ::freeaddrinfo(resolve_statsd(target));
+}
+
+bool send_statsd(const std::string& target, const std::vector<std::string>& lines)
+{
+  addrinfo* found = resolve_statsd(target);
+  const int fd = ::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, found->ai_protocol);
+  bool sent = fd >= 0;
+  for (const auto& line : lines) {
+    if (sent && ::sendto(fd, line.data(), line.size(), 0, found->ai_addr, found->ai_addrlen) < 0) {
+      sent = false;
+    }
+  }
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  return sent;
+}
+
+std::vector<std::pair<std::string, std::string>> hook_environment(const ReportedRun& run,
+                                                                  const std::string& database)
+{
+  const RunReport& report = run.report;
+  const TaskResult* failure = first_failure(report);
+  std::string tasks;
+  std::string deleted;
+  std::int64_t total = 0;
+  for (const auto& task : report.tasks) {
+    tasks += (tasks.empty() ? "" : " ") + task.task;
+    for (const auto& [table, rows] : task.deleted) {
+      deleted += fmt::format("{}{}={}", deleted.empty() ? "" : " ", table, rows);
+      total += rows;
+    }
+  }
+  return {
+    {"HOUSEKEEP_JOB", run.job},
+    {"HOUSEKEEP_TASKS", tasks},
+    {"HOUSEKEEP_STATUS", failure == nullptr ? "ok" : std::string(task_status_name(failure->status))},
+    {"HOUSEKEEP_EXIT_CODE", std::to_string(failure == nullptr ? 0 : static_cast<int>(failure->code))},
+    {"HOUSEKEEP_ERROR", failure == nullptr ? "" : failure->error},
+    {"HOUSEKEEP_DELETED", deleted},
+    {"HOUSEKEEP_DELETED_TOTAL", std::to_string(total)},
+    {"HOUSEKEEP_DURATION_MS",
+     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(report.finished_at - report.started_at).count())},
+    {"HOUSEKEEP_DATABASE", database},
+  };
+}
+
+int run_hook(const std::string& command, const std::vector<std::pair<std::string, std::string>>& environment,
+             Millis timeout)
+{
+  // Built before fork: only async-signal-safe calls may follow it in the child.
+  std::vector<std::string> entries;
+  for (const char* name : {"PATH", "HOME", "LANG", "TZ", "USER", "LOGNAME"}) {
+    if (const char* value = std::getenv(name)) {
+      entries.push_back(fmt::format("{}={}", name, value));
+    }
+  }
+  for (const auto& [name, value] : environment) {
+    entries.push_back(name + "=" + value);
+  }
+  std::vector<char*> envp;
+  for (auto& entry : entries) {
+    envp.push_back(entry.data());
+  }
+  envp.push_back(nullptr);
+  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    return -1;
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const int null = ::open("/dev/null", O_RDONLY);
+    if (null >= 0) {
+      ::dup2(null, STDIN_FILENO);
+    }
+    ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid); // both sides, so the group exists whichever runs first
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  bool killed = false;
+  while (true) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      break;
+    }
+    if (done < 0 && errno != EINTR) {
+      return -1;
+    }
+    if (!killed && std::chrono::steady_clock::now() >= deadline) {
+      ::kill(-pid, SIGTERM);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      ::kill(-pid, SIGKILL);
+      killed = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (killed) {
+    ::kill(-pid, SIGKILL); // whatever of the group is left
+  }
+  if (WIFEXITED(status)) {
+    return WEXITSTATUS(status);
+  }
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+void Reporter::finished(const Config& config, const std::string& job, const RunReport& report)
+{
+  ReportedRun run{job, report};
+  if (!m_targets.metrics_file.empty()) {
+    m_latest[job] = run;
+    std::vector<ReportedRun> runs;
+    for (const auto& [name, latest] : m_latest) {
+      runs.push_back(latest);
+    }
+    try {
+      write_file_atomically(m_targets.metrics_file, prometheus_text(runs));
+    } catch (const Error& e) {
+      m_log.warning("{}", e.what());
+    }
+  }
+  if (!m_targets.statsd.empty()) {
+    try {
+      if (!send_statsd(m_targets.statsd, statsd_lines(run))) {
+        m_log.warning("could not send statsd packets to {}: {}", m_targets.statsd, std::strerror(errno));
+      }
+    } catch (const Error& e) {
+      m_log.warning("{}", e.what());
+    }
+  }
+  std::string on_failure = config.defaults.on_failure;
+  std::string on_success = config.defaults.on_success;
+  for (const auto& j : config.jobs) {
+    if (j.name == job) {
+      on_failure = j.on_failure.value_or(on_failure);
+      on_success = j.on_success.value_or(on_success);
+    }
+  }
+  const bool ok = report.ok();
+  const std::string& hook = ok ? on_success : on_failure;
+  if (hook.empty() || report.dry_run) {
+    return;
+  }
+  const char* which = ok ? "on_success" : "on_failure";
+  const int status = run_hook(hook, hook_environment(run, m_database), config.defaults.hook_timeout);
+  if (status == 0) {
+    m_log.debug("{} hook finished", which);
+  } else if (status > 128) {
+    m_log.warning("{} hook '{}' ended by signal {} (killed after {} if it timed out); the run's own status "
+                  "stands",
+                  which, hook, status - 128, format_duration(config.defaults.hook_timeout));
+  } else {
+    m_log.warning("{} hook '{}' exited {}; the run's own status stands", which, hook, status);
+  }
+}
+
+} // namespace housekeep
