@@ -18,11 +18,11 @@ struct HistoryArgs {
 
 int history(const Globals& globals, const HistoryArgs& args)
 {
-  if (!args.task.empty() && (!is_known_task(args.task) || args.task == "all")) {
-    throw UsageError(fmt::format("unknown task '{}'", args.task),
-                     "history is kept per task: conversations, messages, users or stats");
-  }
   const Session session = make_session(globals);
+  if (!args.task.empty() && (!is_known_task(session.config, args.task) || args.task == "all")) {
+    throw UsageError(fmt::format("unknown task '{}'", args.task),
+                     "history is kept per task: conversations, messages, users, stats or a configured one");
+  }
   const auto store = session.open(AccessMode::read_only);
   const auto runs = store->runs(RunQuery{.limit = args.limit, .task = args.task, .job = args.job});
   if (globals.json) {

@@ -104,12 +104,12 @@ int run(const Globals& globals, const RunArgs& args)
       session.log.notice("job '{}' is disabled in the configuration; running it as asked", job->name);
     }
     request.job = job->name;
-    request.tasks = resolve_tasks({job->task});
+    request.tasks = resolve_tasks(session.config, {job->task});
     if (!request.options.timeout) {
       request.options.timeout = job->timeout;
     }
   } else {
-    request.tasks = resolve_tasks(args.tasks);
+    request.tasks = resolve_tasks(session.config, args.tasks);
   }
   const auto store = session.open(args.dry_run ? AccessMode::read_only : AccessMode::read_write);
   const SystemClock clock;

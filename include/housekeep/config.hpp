@@ -98,6 +98,27 @@ struct JobConfig {
   std::optional<std::string> on_success; // unset: defaults.on_success
 };
 
+/// A task defined in the configuration, [tasks.NAME] with a `kind`; a section named after a
+/// kind ([tasks.expired]) needs no `kind` key. Only the members of its kind apply.
+struct CustomTask {
+  std::string name;
+  std::string kind; // "expired" or "exec"
+
+  // expired: rows whose expiry lies in the past, with their children.
+  std::string table;
+  std::string id_column = "id";
+  std::string expires_column = "expires_at";
+  TimeFormat time_format = TimeFormat::auto_detect;
+  std::vector<ChildConfig> children;
+
+  // exec: a command run with a timeout.
+  std::vector<std::string> command;      // argv; with shell = true, one shell command line
+  bool shell = false;
+  Millis timeout{std::chrono::minutes(10)};
+  std::vector<std::string> env;          // variables passed through (besides PATH, HOME, LANG, TZ)
+  std::vector<std::string> only_if_env;  // skipped (exit 0, a notice) unless all of these are set
+};
+
 /// The whole configuration.
 struct Config {
   std::string source = "built-in defaults"; // the file it came from, for messages
@@ -107,6 +128,9 @@ struct Config {
   MessagesConfig messages;
   UsersConfig users;
   StatsConfig stats;
+  std::vector<CustomTask> custom_tasks;
+  /// What `all` runs, in order ([tasks] all = [...]).
+  std::vector<std::string> all{"conversations", "messages", "users", "stats"};
   std::vector<JobConfig> jobs{
     {"daily_housekeeping", "all", "0 2 * * *", "", std::nullopt, "once", true},
     {"weekly_cleanup", "conversations", "0 3 * * sun", "", std::nullopt, "once", true},

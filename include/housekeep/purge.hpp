@@ -23,6 +23,7 @@ struct AgeLimit {
   std::string column;
   TimeFormat format = TimeFormat::auto_detect;
   TimePoint cutoff;
+  Millis future{std::chrono::hours(24)}; // how far ahead a value may plausibly lie
 };
 
 /// Which rows a task deletes: rows of `table` matching `where` (and `age`, if set), with

@@ -13,7 +13,7 @@ namespace housekeep {
 
 /// What to run and how.
 struct RunRequest {
-  std::vector<const TaskDef*> tasks;
+  std::vector<TaskDef> tasks;      // from resolve_tasks(), pointing into the run's Config
   RunOptions options;
   std::string job;                 // the job that fired, or empty for a manual run
   std::optional<Millis> lock_wait; // wait this long for the purge lock; unset: do not wait

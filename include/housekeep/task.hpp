@@ -79,6 +79,7 @@ struct TaskResult {
   ExitCode code = ExitCode::ok;
   std::string error;
   std::string hint;
+  std::string output; // an exec task's last output lines
 
   /// Adds `rows` to the count of `table`, keeping first-seen order.
   void add_deleted(const std::string& table, std::int64_t rows);
@@ -109,6 +110,7 @@ struct TaskContext {
   ArchiveWriter* archive = nullptr;  // where deleted rows go first (--archive), or none
   ProgressSink* progress = nullptr;  // told how the purge advances, or none
   std::int64_t expected_rows = 0;    // what the guards counted for this task; 0: unknown
+  const CustomTask* custom = nullptr; // a configured task's settings, or none
 
   /// Whether to stop now, between batches, and why.
   StopReason stop_reason() const
@@ -148,25 +150,27 @@ private:
 
 using TaskFn = void (*)(TaskContext& context, TaskResult& result);
 
-/// One row of the task table.
+/// One runnable task: a built-in one, or one defined in the configuration.
 struct TaskDef {
-  std::string_view name;
-  std::string_view summary;
-  bool writes; // deletes rows (needs write access and the purge lock unless dry-run)
-  TaskFn run;
+  std::string name;
+  std::string summary;
+  bool writes = false; // deletes rows (needs write access and the purge lock unless dry-run)
+  TaskFn run = nullptr;
+  const CustomTask* custom = nullptr; // the settings of a configured task, in the Config
 };
 
-/// The task table, in the order `all` runs them.
-std::span<const TaskDef> task_table();
+/// Every task of the configuration: the built-in ones, then those it defines, in file order.
+std::vector<TaskDef> task_table(const Config& config);
 
 /// Task names as accepted by --task and jobs: the table's names, then "all".
-std::span<const std::string_view> task_names();
+std::vector<std::string> task_names(const Config& config);
 
 /// True for a name in task_names().
-bool is_known_task(std::string_view name);
+bool is_known_task(const Config& config, std::string_view name);
 
-/// Expands names ("all" included) into task rows, in table order, each once; throws
-/// UsageError naming an unknown task, with a "did you mean" hint.
-std::vector<const TaskDef*> resolve_tasks(const std::vector<std::string>& names);
+/// Expands names ("all": the configuration's `all` list) into tasks, each once, in the
+/// order of `all` and then of the table; throws UsageError naming an unknown task, with a
+/// "did you mean" hint. The result points into `config`, which must outlive it.
+std::vector<TaskDef> resolve_tasks(const Config& config, const std::vector<std::string>& names);
 
 } // namespace housekeep

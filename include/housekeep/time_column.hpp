@@ -33,9 +33,11 @@ TimePoint decode_time(const Value& value, const TimeEncoding& encoding);
 /// `configured` other than auto_detect is checked against the data. Returns nothing when the
 /// column holds no value. Throws DataError (naming `what`, e.g. "tasks.users") for mixed or
 /// unparseable layouts, non-UTC offsets, values before 1990 or more than a day in the future,
-/// and numbers whose size only makes sense in the other unix unit.
+/// and numbers whose size only makes sense in the other unix unit. `future` is how far
+/// ahead of `now` a value may lie (expiry columns look years ahead).
 std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view table,
                                                  std::string_view column, TimeFormat configured,
-                                                 TimePoint now, std::string_view what);
+                                                 TimePoint now, std::string_view what,
+                                                 Millis future = std::chrono::hours(24));
 
 } // namespace housekeep

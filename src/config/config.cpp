@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <cctype>
 #include <cerrno>
@@ -162,6 +163,26 @@ public:
     out = node->as_boolean()->get();
   }
 
+  void strings(const toml::table& t, std::string_view key, std::string_view section,
+               std::vector<std::string>& out) const
+  {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) {
+      return;
+    }
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      fail(node->source(), fmt::format("{}.{} must be an array of strings", section, key));
+    }
+    out.clear();
+    for (const auto& item : *array) {
+      if (!item.is_string()) {
+        fail(item.source(), fmt::format("{}.{} must be an array of strings", section, key));
+      }
+      out.push_back(item.as_string()->get());
+    }
+  }
+
   void time_format(const toml::table& t, std::string_view section, TimeFormat& out) const
   {
     std::string text;
@@ -252,9 +273,98 @@ void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
   r.duration(t, "hook_timeout", "defaults", out.hook_timeout);
 }
 
+constexpr std::array<std::string_view, 4> k_builtin_tasks{"conversations", "messages", "users", "stats"};
+constexpr std::array<std::string_view, 2> k_custom_kinds{"expired", "exec"};
+
+// [tasks.NAME] sections beyond the built-in ones, in file order, and [tasks] all = [...].
+void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
+{
+  std::vector<std::pair<const toml::key*, const toml::node*>> ordered;
+  for (auto&& [key, node] : tasks) {
+    ordered.emplace_back(&key, &node);
+  }
+  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+    const auto& x = a.first->source().begin;
+    const auto& y = b.first->source().begin;
+    return x.line != y.line ? x.line < y.line : x.column < y.column;
+  });
+  out.custom_tasks.clear();
+  for (const auto& [key_ptr, node_ptr] : ordered) {
+    const std::string name(key_ptr->str());
+    if (name == "all" || std::find(k_builtin_tasks.begin(), k_builtin_tasks.end(), name) != k_builtin_tasks.end()) {
+      continue;
+    }
+    const std::string section = fmt::format("tasks.{}", name);
+    const toml::table* t = node_ptr->as_table();
+    if (t == nullptr) {
+      r.fail(node_ptr->source(), fmt::format("[{}] must be a table", section),
+             "tasks are conversations, messages, users, stats, or your own with a kind");
+    }
+    if (!is_safe_identifier(name) || name.find('.') != std::string::npos) {
+      r.fail(key_ptr->source(), fmt::format("task name '{}' may only use letters, digits and '_'", name));
+    }
+    CustomTask task;
+    task.name = name;
+    if (!r.string(*t, "kind", section, task.kind)) {
+      task.kind = name;
+    }
+    if (std::find(k_custom_kinds.begin(), k_custom_kinds.end(), task.kind) == k_custom_kinds.end()) {
+      const std::string guess = closest_match(task.kind, k_custom_kinds);
+      r.fail(t->get("kind") != nullptr ? t->get("kind")->source() : key_ptr->source(),
+             t->get("kind") != nullptr ? fmt::format("{}.kind: unknown kind '{}'", section, task.kind)
+                                       : fmt::format("[{}] needs a 'kind'", section),
+             guess.empty() || t->get("kind") == nullptr ? fmt::format("kinds: {}", fmt::join(k_custom_kinds, ", "))
+                                                        : fmt::format("did you mean '{}'?", guess));
+    }
+    if (task.kind == "expired") {
+      r.check_keys(*t, section, {"kind", "table", "id_column", "expires_column", "time_format", "children"});
+      r.identifier(*t, "table", section, task.table);
+      if (task.table.empty()) {
+        r.fail(t->source(), fmt::format("[{}] needs a 'table'", section));
+      }
+      r.identifier(*t, "id_column", section, task.id_column);
+      r.identifier(*t, "expires_column", section, task.expires_column);
+      r.time_format(*t, section, task.time_format);
+      r.children(*t, section, task.children);
+    } else {
+      r.check_keys(*t, section, {"kind", "command", "shell", "timeout", "env", "only_if_env"});
+      r.strings(*t, "command", section, task.command);
+      r.boolean(*t, "shell", section, task.shell);
+      r.duration(*t, "timeout", section, task.timeout);
+      r.strings(*t, "env", section, task.env);
+      r.strings(*t, "only_if_env", section, task.only_if_env);
+      if (task.command.empty() || task.command.front().empty()) {
+        r.fail(t->get("command") != nullptr ? t->get("command")->source() : t->source(),
+               fmt::format("{}.command: needs a program to run", section),
+               "command = [\"/usr/local/bin/upload-backup\", \"--bucket\", \"nightly\"]");
+      }
+      if (task.shell && task.command.size() != 1) {
+        r.fail(t->get("command")->source(),
+               fmt::format("{}.command: with shell = true, give one command line", section));
+      }
+      if (task.timeout.count() <= 0) {
+        r.fail(t->get("timeout")->source(), fmt::format("{}.timeout: must be more than 0", section));
+      }
+    }
+    out.custom_tasks.push_back(std::move(task));
+  }
+  if (const toml::node* all = tasks.get("all")) {
+    r.strings(tasks, "all", "tasks", out.all);
+    for (const auto& name : out.all) {
+      const bool known =
+        std::find(k_builtin_tasks.begin(), k_builtin_tasks.end(), name) != k_builtin_tasks.end() ||
+        std::any_of(out.custom_tasks.begin(), out.custom_tasks.end(), [&](const CustomTask& c) { return c.name == name; });
+      if (!known) {
+        r.fail(all->source(), fmt::format("tasks.all: unknown task '{}'", name),
+               "list built-in tasks and tasks defined under [tasks.NAME]");
+      }
+    }
+  }
+}
+
 void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
 {
-  r.check_keys(tasks, "tasks", {"conversations", "messages", "users", "stats"});
+  read_custom_tasks(r, tasks, out);
   if (const auto* t = r.table(tasks, "conversations", "tasks")) {
     constexpr std::string_view s = "tasks.conversations";
     auto& c = out.conversations;
@@ -336,10 +446,12 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
     if (!r.string(*t, "task", section, job.task)) {
       r.fail(t->source(), fmt::format("[{}] needs a 'task'", section));
     }
-    if (!is_known_task(job.task)) {
-      const std::string guess = closest_match(job.task, task_names());
+    if (!is_known_task(out, job.task)) {
+      const auto names = task_names(out);
+      const std::vector<std::string_view> views(names.begin(), names.end());
+      const std::string guess = closest_match(job.task, views);
       r.fail(t->get("task")->source(), fmt::format("{}.task: unknown task '{}'", section, job.task),
-             guess.empty() ? fmt::format("known tasks: {}", fmt::join(task_names(), ", "))
+             guess.empty() ? fmt::format("known tasks: {}", fmt::join(names, ", "))
                            : fmt::format("did you mean '{}'?", guess));
     }
     if (!r.string(*t, "schedule", section, job.schedule) || job.schedule.empty()) {

@@ -19,8 +19,8 @@ namespace {
 std::string task_list(const RunRequest& request)
 {
   std::vector<std::string_view> names;
-  for (const auto* task : request.tasks) {
-    names.push_back(task->name);
+  for (const auto& task : request.tasks) {
+    names.push_back(task.name);
   }
   return fmt::format("{}", fmt::join(names, ","));
 }
@@ -98,20 +98,21 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
   counting.dry_run = true;
   PlannedDeletions planned;
   TaskResult totals; // rows per table over every task, in first-seen order
-  for (const TaskDef* task : request.tasks) {
-    if (!task->writes) {
+  for (const TaskDef& task : request.tasks) {
+    if (!task.writes) {
       continue;
     }
     TaskResult result;
     TaskContext context{store, config, counting, clock, clock.now(), log, &planned};
+    context.custom = task.custom;
     try {
-      task->run(context, result);
+      task.run(context, result);
     } catch (const Error&) {
       continue; // the task fails the same way when it runs, and is reported there
     }
     for (const auto& [table, rows] : result.deleted) {
       totals.add_deleted(table, rows);
-      expected[std::string(task->name)] += rows;
+      expected[std::string(task.name)] += rows;
     }
   }
   std::int64_t total = 0;
@@ -175,7 +176,7 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
 
   const bool writes = !request.options.dry_run &&
                       std::any_of(request.tasks.begin(), request.tasks.end(),
-                                  [](const TaskDef* task) { return task->writes; });
+                                  [](const TaskDef& task) { return task.writes; });
   if (writes && store.read_only()) {
     throw PermissionError(fmt::format("database '{}' is read-only; a real run needs write access",
                                       store.describe()),
@@ -208,23 +209,24 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
   if (request.options.timeout) {
     deadline = report.started_at + *request.options.timeout;
   }
-  for (const TaskDef* task : request.tasks) {
+  for (const TaskDef& task : request.tasks) {
     TaskResult result;
-    result.task = std::string(task->name);
+    result.task = std::string(task.name);
     const TimePoint started = clock.now();
     TaskContext context{store, config, request.options, clock, started, log,
                         request.options.dry_run ? &planned : nullptr, request.stop, deadline,
                         archive.get(), request.progress};
+    context.custom = task.custom;
     if (const auto it = expected.find(result.task); it != expected.end()) {
       context.expected_rows = it->second;
     }
-    log.debug("{}: started{}", task->name, request.options.dry_run ? " (dry run)" : "");
+    log.debug("{}: started{}", task.name, request.options.dry_run ? " (dry run)" : "");
     try {
       if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
-        throw Stopped(reason, fmt::format("{}: not started: the run {}", task->name,
+        throw Stopped(reason, fmt::format("{}: not started: the run {}", task.name,
                                           reason == StopReason::timed_out ? "timed out" : "was interrupted"));
       }
-      task->run(context, result);
+      task.run(context, result);
     } catch (const Stopped& e) {
       result.status = e.reason() == StopReason::timed_out ? TaskStatus::timed_out : TaskStatus::interrupted;
       result.code = e.code();
@@ -240,24 +242,24 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
     } catch (const std::exception& e) {
       result.status = TaskStatus::failed;
       result.code = ExitCode::internal;
-      result.error = fmt::format("internal error in task '{}': {}", task->name, e.what());
+      result.error = fmt::format("internal error in task '{}': {}", task.name, e.what());
       result.hint = "this is a bug in housekeep; please report it with the command line used";
     }
     const TimePoint finished = clock.now();
     result.duration = finished - started;
     if (request.progress != nullptr) {
-      request.progress->finish(task->name);
+      request.progress->finish(task.name);
     }
 
     if (result.status == TaskStatus::ok) {
-      const char* verb = !task->writes ? "" : request.options.dry_run ? "would delete " : "deleted ";
+      const char* verb = !task.writes ? "" : request.options.dry_run ? "would delete " : "deleted ";
       std::string batches;
-      if (task->writes && !request.options.dry_run && result.batches > 0) {
+      if (task.writes && !request.options.dry_run && result.batches > 0) {
         batches = fmt::format(" ({} {}, slowest {}, {} waiting for the write lock)",
                               with_thousands(result.batches), result.batches == 1 ? "batch" : "batches", humanize_duration(result.slowest_batch),
                               humanize_duration(result.lock_wait));
       }
-      log.info("{}: {}{} in {}{}", task->name, verb, summary_line(result),
+      log.info("{}: {}{} in {}{}", task.name, verb, summary_line(result),
                humanize_duration(result.duration), batches);
     } else {
       log.error("{}", result.error);
@@ -284,7 +286,7 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
         store.record_run(run);
       } catch (const Error& e) {
         // The task's own outcome stands; a history failure is reported, not turned into one.
-        log.warning("could not record the run of '{}': {}", task->name, e.what());
+        log.warning("could not record the run of '{}': {}", task.name, e.what());
       }
     }
     report.tasks.push_back(std::move(result));

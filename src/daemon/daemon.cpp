@@ -381,7 +381,7 @@ private:
   std::string run_job(const JobRuntime& j, TimePoint slot)
   {
     RunRequest request;
-    request.tasks = resolve_tasks({j.job.task});
+    request.tasks = resolve_tasks(m_config, {j.job.task});
     request.job = j.job.name;
     request.options.timeout = j.job.timeout;
     request.lock_wait = std::min(j.misfire_grace, m_options.max_lock_wait);
@@ -433,10 +433,10 @@ private:
 
   void record_skipped(const RunRequest& request, TimePoint started, const std::string& why)
   {
-    for (const TaskDef* task : request.tasks) {
+    for (const TaskDef& task : request.tasks) {
       RunRecord run;
       run.job = request.job;
-      run.task = std::string(task->name);
+      run.task = task.name;
       run.started_at = started;
       run.finished_at = m_env.clock.now();
       run.status = "skipped";

@@ -2,6 +2,7 @@
 
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
+#include "housekeep/process.hpp"
 
 #include <fmt/format.h>
 
@@ -19,8 +20,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
-
-extern char** environ;
 
 namespace housekeep {
 
@@ -241,63 +240,9 @@ std::vector<std::pair<std::string, std::string>> hook_environment(const Reported
 int run_hook(const std::string& command, const std::vector<std::pair<std::string, std::string>>& environment,
              Millis timeout)
 {
-  // Built before fork: only async-signal-safe calls may follow it in the child.
-  std::vector<std::string> entries;
-  for (const char* name : {"PATH", "HOME", "LANG", "TZ", "USER", "LOGNAME"}) {
-    if (const char* value = std::getenv(name)) {
-      entries.push_back(fmt::format("{}={}", name, value));
-    }
-  }
-  for (const auto& [name, value] : environment) {
-    entries.push_back(name + "=" + value);
-  }
-  std::vector<char*> envp;
-  for (auto& entry : entries) {
-    envp.push_back(entry.data());
-  }
-  envp.push_back(nullptr);
-  const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
-
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    return -1;
-  }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) {
-      ::dup2(null, STDIN_FILENO);
-    }
-    ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid); // both sides, so the group exists whichever runs first
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  bool killed = false;
-  while (true) {
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) {
-      break;
-    }
-    if (done < 0 && errno != EINTR) {
-      return -1;
-    }
-    if (!killed && std::chrono::steady_clock::now() >= deadline) {
-      ::kill(-pid, SIGTERM);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      ::kill(-pid, SIGKILL);
-      killed = true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (killed) {
-    ::kill(-pid, SIGKILL); // whatever of the group is left
-  }
-  if (WIFEXITED(status)) {
-    return WEXITSTATUS(status);
-  }
-  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+  auto env = pass_environment({"PATH", "HOME", "LANG", "TZ", "USER", "LOGNAME"});
+  env.insert(env.end(), environment.begin(), environment.end());
+  return run_process({"/bin/sh", "-c", command}, env, timeout, false).status;
 }
 
 void Reporter::finished(const Config& config, const std::string& job, const RunReport& report)

@@ -11,28 +11,34 @@ namespace housekeep {
 
 namespace {
 
-// Position of a task in the table order, in which one invocation runs its tasks.
-std::size_t task_position(const std::string& name)
+// Position of a task in the order in which one invocation runs its tasks.
+std::size_t task_position(const Config& config, const std::string& name)
 {
-  const auto table = task_table();
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    if (table[i].name == name) {
+  const auto all = resolve_tasks(config, {"all"});
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i].name == name) {
       return i;
     }
   }
-  return table.size();
+  const auto table = task_table(config);
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table[i].name == name) {
+      return all.size() + i;
+    }
+  }
+  return all.size() + table.size();
 }
 
 // Groups a job's history (newest first) into invocations: one process recording tasks in
 // table order, each starting right after the one before. A task that does not come earlier
 // in the table than the one after it starts a new invocation (a daemon's next firing).
-std::vector<JobRun> invocations(const std::vector<RunRecord>& rows)
+std::vector<JobRun> invocations(const Config& config, const std::vector<RunRecord>& rows)
 {
   std::vector<JobRun> out;
   const RunRecord* later = nullptr;
   for (const auto& row : rows) {
     const bool same = later != nullptr && row.pid == later->pid && row.host == later->host &&
-                      task_position(row.task) < task_position(later->task) &&
+                      task_position(config, row.task) < task_position(config, later->task) &&
                       later->started_at - row.finished_at < std::chrono::minutes(1);
     later = &row;
     if (!same) {
@@ -96,7 +102,7 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
     static_cast<ResolvedJob&>(plan) = resolve_job(job, config);
 
     if (store != nullptr) {
-      const auto runs = invocations(store->runs(RunQuery{.limit = 200, .task = "", .job = job.name}));
+      const auto runs = invocations(config, store->runs(RunQuery{.limit = 200, .task = "", .job = job.name}));
       if (!runs.empty()) {
         plan.last_run = runs.front();
       }

@@ -301,7 +301,7 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   selection->where = policy.where;
   if (policy.age) {
     const auto encoding = detect_time_encoding(store, policy.table, policy.age->column,
-                                               policy.age->format, context.now, what);
+                                               policy.age->format, context.now, what, policy.age->future);
     if (!encoding) {
       context.log.debug("{}: '{}.{}' holds no timestamps; nothing to delete", what, policy.table,
                         policy.age->column);

@@ -2,6 +2,7 @@
 // engine and run_tasks() do the rest.
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
+#include "housekeep/process.hpp"
 #include "housekeep/purge.hpp"
 #include "housekeep/task.hpp"
 #include "housekeep/text.hpp"
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <array>
 
 namespace housekeep {
@@ -94,7 +96,80 @@ void run_stats(TaskContext& context, TaskResult& result)
   };
 }
 
-constexpr std::array<TaskDef, 4> k_tasks{{
+// [tasks.NAME] kind = "expired": rows whose expiry column lies before now. Expiries
+// legitimately lie years ahead, so only values beyond a century count as implausible.
+void run_expired(TaskContext& context, TaskResult& result)
+{
+  const CustomTask& c = *context.custom;
+  PurgePolicy policy;
+  policy.task = "tasks." + c.name;
+  policy.name = c.name;
+  policy.table = c.table;
+  policy.id_column = c.id_column;
+  policy.age = AgeLimit{c.expires_column, c.time_format, context.now, std::chrono::hours(24 * 366 * 100)};
+  policy.children = cascade_from(context.config, c.table);
+  purge(context, policy, result);
+}
+
+// [tasks.NAME] kind = "exec": a command with a timeout, skipped when what it needs is unset.
+void run_exec(TaskContext& context, TaskResult& result)
+{
+  const CustomTask& c = *context.custom;
+  std::vector<std::string> missing;
+  for (const auto& name : c.only_if_env) {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr || *value == '\0') {
+      missing.push_back(name);
+    }
+  }
+  if (!missing.empty()) {
+    context.log.notice("{}: skipped: {} not set (only_if_env)", c.name, fmt::join(missing, ", "));
+    result.status = TaskStatus::skipped;
+    return;
+  }
+  const std::vector<std::string> argv =
+    c.shell ? std::vector<std::string>{"/bin/sh", "-c", c.command.front()} : c.command;
+  if (context.options.dry_run) {
+    context.log.info("{}: dry run: would run {}", c.name, fmt::join(c.command, " "));
+    return;
+  }
+  std::vector<std::string> names{"PATH", "HOME", "LANG", "TZ"};
+  names.insert(names.end(), c.env.begin(), c.env.end());
+  const ProcessResult ran = run_process(argv, pass_environment(names), c.timeout, true);
+  result.output = ran.output_tail;
+  result.stats = {{"exit_status", ran.status}};
+  std::string last_line = ran.output_tail;
+  while (!last_line.empty() && (last_line.back() == '\n' || last_line.back() == '\r')) {
+    last_line.pop_back();
+  }
+  if (const auto newline = last_line.rfind('\n'); newline != std::string::npos) {
+    last_line = last_line.substr(newline + 1);
+  }
+  if (ran.timed_out) {
+    throw Stopped(StopReason::timed_out,
+                  fmt::format("{}: '{}' was still running after {}; killed with its process group", c.name,
+                              c.command.front(), format_duration(c.timeout)));
+  }
+  if (ran.status == 127 || ran.status < 0) {
+    throw TaskError(fmt::format("{}: cannot run '{}'{}", c.name, c.command.front(),
+                                last_line.empty() ? "" : ": " + last_line),
+                    "check the command's path and permissions in tasks." + c.name + ".command");
+  }
+  if (ran.status != 0) {
+    throw TaskError(fmt::format("{}: '{}' exited {}{}", c.name, c.command.front(), ran.status,
+                                last_line.empty() ? "" : ": " + last_line),
+                    "its output's last lines are in the run record (housekeep history)");
+  }
+}
+
+struct Builtin {
+  std::string_view name;
+  std::string_view summary;
+  bool writes;
+  TaskFn run;
+};
+
+constexpr std::array<Builtin, 4> k_builtins{{
   {"conversations", "delete conversations older than older_than (30d), with their messages", true,
    &run_conversations},
   {"messages", "delete messages whose conversation is NULL or missing", true, &run_messages},
@@ -104,8 +179,17 @@ constexpr std::array<TaskDef, 4> k_tasks{{
    &run_stats},
 }};
 
-constexpr std::array<std::string_view, 5> k_task_names{"conversations", "messages", "users", "stats",
-                                                       "all"};
+struct Kind {
+  std::string_view kind;
+  std::string_view summary;
+  bool writes;
+  TaskFn run;
+};
+
+constexpr std::array<Kind, 2> k_kinds{{
+  {"expired", "delete rows whose expiry lies in the past, with their children", true, &run_expired},
+  {"exec", "run a command with a timeout", false, &run_exec},
+}};
 
 } // namespace
 
@@ -134,47 +218,82 @@ void TaskResult::add_deleted(const std::string& table, std::int64_t rows)
   deleted.emplace_back(table, rows);
 }
 
-std::span<const TaskDef> task_table()
+std::vector<TaskDef> task_table(const Config& config)
 {
-  return k_tasks;
-}
-
-std::span<const std::string_view> task_names()
-{
-  static_assert(k_task_names.size() == k_tasks.size() + 1);
-  return k_task_names;
-}
-
-bool is_known_task(std::string_view name)
-{
-  return std::find(k_task_names.begin(), k_task_names.end(), name) != k_task_names.end();
-}
-
-std::vector<const TaskDef*> resolve_tasks(const std::vector<std::string>& names)
-{
-  if (names.empty()) {
-    throw UsageError("no task given", fmt::format("use --task NAME, one of: {}",
-                                                  fmt::join(k_task_names, ", ")));
+  std::vector<TaskDef> table;
+  for (const auto& b : k_builtins) {
+    table.push_back({std::string(b.name), std::string(b.summary), b.writes, b.run, nullptr});
   }
-  std::vector<bool> wanted(k_tasks.size(), false);
-  for (const auto& name : names) {
-    if (!is_known_task(name)) {
-      const std::string guess = closest_match(name, k_task_names);
-      throw UsageError(fmt::format("unknown task '{}'", name),
-                       guess.empty() ? fmt::format("known tasks: {}", fmt::join(k_task_names, ", "))
-                                     : fmt::format("did you mean '{}'?", guess));
-    }
-    for (std::size_t i = 0; i < k_tasks.size(); ++i) {
-      if (name == "all" || k_tasks[i].name == name) {
-        wanted[i] = true;
+  for (const auto& custom : config.custom_tasks) {
+    for (const auto& k : k_kinds) {
+      if (k.kind == custom.kind) {
+        table.push_back({custom.name, fmt::format("{} ({})", k.summary, k.kind), k.writes, k.run, &custom});
       }
     }
   }
-  std::vector<const TaskDef*> out;
-  for (std::size_t i = 0; i < k_tasks.size(); ++i) {
-    if (wanted[i]) {
-      out.push_back(&k_tasks[i]);
+  return table;
+}
+
+std::vector<std::string> task_names(const Config& config)
+{
+  std::vector<std::string> names;
+  for (const auto& task : task_table(config)) {
+    names.push_back(task.name);
+  }
+  names.emplace_back("all");
+  return names;
+}
+
+bool is_known_task(const Config& config, std::string_view name)
+{
+  const auto names = task_names(config);
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::vector<TaskDef> resolve_tasks(const Config& config, const std::vector<std::string>& names)
+{
+  const auto known = task_names(config);
+  if (names.empty()) {
+    throw UsageError("no task given", fmt::format("use --task NAME, one of: {}", fmt::join(known, ", ")));
+  }
+  std::vector<std::string> wanted;
+  auto want = [&](const std::string& name) {
+    if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) {
+      wanted.push_back(name);
     }
+  };
+  for (const auto& name : names) {
+    if (!is_known_task(config, name)) {
+      std::vector<std::string_view> views(known.begin(), known.end());
+      const std::string guess = closest_match(name, views);
+      throw UsageError(fmt::format("unknown task '{}'", name),
+                       guess.empty() ? fmt::format("known tasks: {}", fmt::join(known, ", "))
+                                     : fmt::format("did you mean '{}'?", guess));
+    }
+    if (name == "all") {
+      for (const auto& member : config.all) {
+        want(member);
+      }
+    } else {
+      want(name);
+    }
+  }
+  // In the order of `all`, then of the table: orphans are counted after the purge of old
+  // conversations whatever order --task names them in.
+  const auto table = task_table(config);
+  auto position = [&](const std::string& name) {
+    const auto in_all = std::find(config.all.begin(), config.all.end(), name);
+    if (in_all != config.all.end()) {
+      return static_cast<std::size_t>(in_all - config.all.begin());
+    }
+    const auto in_table = std::find_if(table.begin(), table.end(), [&](const TaskDef& t) { return t.name == name; });
+    return config.all.size() + static_cast<std::size_t>(in_table - table.begin());
+  };
+  std::stable_sort(wanted.begin(), wanted.end(),
+                   [&](const std::string& a, const std::string& b) { return position(a) < position(b); });
+  std::vector<TaskDef> out;
+  for (const auto& name : wanted) {
+    out.push_back(*std::find_if(table.begin(), table.end(), [&](const TaskDef& t) { return t.name == name; }));
   }
   return out;
 }

@@ -1,5 +1,6 @@
 #include "housekeep/time_column.hpp"
 
+#include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
 
 #include <date/date.h>
@@ -180,7 +181,7 @@ TimePoint decode_time(const Value& value, const TimeEncoding& encoding)
 
 std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view table,
                                                  std::string_view column, TimeFormat configured,
-                                                 TimePoint now, std::string_view what)
+                                                 TimePoint now, std::string_view what, Millis future)
 {
   // SQLite orders numbers before text, so the two ends of the column show every storage
   // class it holds; the same ends are where unit mix-ups and garbage sort.
@@ -262,13 +263,16 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
   }
 
   const TimePoint earliest{date::sys_days{date::year{1990} / 1 / 1}};
-  const TimePoint latest = now + hours(24);
+  const TimePoint latest = now + future;
   for (const auto& v : values) {
     const TimePoint t = decode_time(v, encoding);
     if (t < earliest || t > latest) {
       throw DataError(fmt::format("{} holds an implausible time {} ({}): {}", subject,
                                   describe_value(v), encoding.describe(),
-                                  t < earliest ? "before 1990" : "more than a day in the future"),
+                                  t < earliest                     ? std::string("before 1990")
+                                  : future == std::chrono::hours(24) ? std::string("more than a day in the future")
+                                                                     : fmt::format("more than {} in the future",
+                                                                                   format_duration(future))),
                       hint);
     }
   }

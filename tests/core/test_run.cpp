@@ -35,7 +35,7 @@ struct Db {
 RunRequest request_for(const std::vector<std::string>& tasks, bool dry_run = false)
 {
   RunRequest request;
-  request.tasks = resolve_tasks(tasks);
+  request.tasks = resolve_tasks(test::default_config(), tasks);
   request.options.dry_run = dry_run;
   return request;
 }
@@ -61,18 +61,18 @@ private:
 TEST_CASE("task names: all expands in table order / unknown names are usage errors", "[run]")
 {
   auto names = [](const std::vector<std::string>& given) {
-    std::vector<std::string_view> out;
-    for (const auto* task : resolve_tasks(given)) {
-      out.push_back(task->name);
+    std::vector<std::string> out;
+    for (const auto& task : resolve_tasks(test::default_config(), given)) {
+      out.push_back(task.name);
     }
     return out;
   };
-  CHECK(names({"all"}) == std::vector<std::string_view>{"conversations", "messages", "users", "stats"});
-  CHECK(names({"stats", "conversations", "stats"}) == std::vector<std::string_view>{"conversations", "stats"});
-  CHECK_THROWS_AS(resolve_tasks({"conversation"}), UsageError);
-  CHECK_THROWS_AS(resolve_tasks({}), UsageError);
+  CHECK(names({"all"}) == std::vector<std::string>{"conversations", "messages", "users", "stats"});
+  CHECK(names({"stats", "conversations", "stats"}) == std::vector<std::string>{"conversations", "stats"});
+  CHECK_THROWS_AS(resolve_tasks(test::default_config(), {"conversation"}), UsageError);
+  CHECK_THROWS_AS(resolve_tasks(test::default_config(), {}), UsageError);
   try {
-    resolve_tasks({"conversation"});
+    resolve_tasks(test::default_config(), {"conversation"});
   } catch (const UsageError& e) {
     CHECK(std::string(e.what()) == "unknown task 'conversation'");
     CHECK(e.hint() == "did you mean 'conversations'?");

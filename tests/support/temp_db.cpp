@@ -118,4 +118,10 @@ JobConfig job(std::string name, std::string task, std::string schedule, std::str
   return j;
 }
 
+const Config& default_config()
+{
+  static const Config config;
+  return config;
+}
+
 } // namespace housekeep::test

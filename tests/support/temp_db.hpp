@@ -43,6 +43,9 @@ private:
   SQLite::Database m_db;
 };
 
+/// The built-in configuration, for resolve_tasks() in tests.
+const Config& default_config();
+
 /// The classic schema of SPEC §5 with declared foreign keys, empty.
 void create_classic_schema(Sql& sql);
 

@@ -72,7 +72,7 @@ RunReport run(Store& store, const Config& config, const std::vector<std::string>
   test::FakeClock clock(test::test_now());
   test::CapturedLog log;
   RunRequest request;
-  request.tasks = resolve_tasks(tasks);
+  request.tasks = resolve_tasks(test::default_config(), tasks);
   request.options = options;
   return run_tasks(store, config, request, clock, log.logger());
 }
@@ -371,7 +371,7 @@ TEST_CASE("batches drain exactly the policy at any size, fixed or sized by time 
       CheckingClock clock(db.sql);
       test::CapturedLog log;
       RunRequest request;
-      request.tasks = resolve_tasks({"all"});
+      request.tasks = resolve_tasks(test::default_config(), {"all"});
       request.options.batch_size = size;
       request.options.batch_time = timed ? milliseconds(5) : milliseconds(0);
       request.options.sleep = milliseconds(1);
@@ -406,7 +406,7 @@ TEST_CASE("archive then restore gives back the original database, row for row", 
     test::FakeClock clock(test::test_now());
     test::CapturedLog log;
     RunRequest request;
-    request.tasks = resolve_tasks({"all"});
+    request.tasks = resolve_tasks(test::default_config(), {"all"});
     request.options.batch_size = 7;
     request.archive_dir = archive_dir.path();
     const auto report = run_tasks(*store, Config{}, request, clock, log.logger());
@@ -470,7 +470,7 @@ TEST_CASE("restore refuses what is not an archive, and an archive directory must
   const std::string before = test::file_bytes(db.path);
   test::FakeClock clock(test::test_now());
   RunRequest request;
-  request.tasks = resolve_tasks({"all"});
+  request.tasks = resolve_tasks(test::default_config(), {"all"});
   request.archive_dir = dir.file("no-such-dir");
   CHECK_THROWS_AS(run_tasks(*store, Config{}, request, clock, log.logger()), CantCreateError);
   CHECK(test::file_bytes(db.path) == before);
