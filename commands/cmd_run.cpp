@@ -129,7 +129,8 @@ int run(const Globals& globals, const RunArgs& args)
   reporter.finished(session.config, request.job, report);
 
   if (globals.json) {
-    print_stdout(run_report_json(report).dump(2) + "\n");
+    // Replaces bytes that are not UTF-8 (a command's output, a database's text) rather than fail.
+    print_stdout(run_report_json(report).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
   } else if (!globals.quiet) {
     print_stdout(run_report_table(report));
   }

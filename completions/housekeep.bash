@@ -13,6 +13,19 @@ _housekeep_jobs()
   "${COMP_WORDS[0]}" "${args[@]}" config show 2>/dev/null | sed -n 's/^\[jobs\.\(.*\)\]$/\1/p'
 }
 
+# Tasks defined in that configuration, besides the built-in ones.
+_housekeep_configured_tasks()
+{
+  local i args=()
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in
+      -c | --config | -d | --db) args+=("${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}") ;;
+    esac
+  done
+  "${COMP_WORDS[0]}" "${args[@]}" config show 2>/dev/null |
+    sed -n 's/^\[tasks\.\(.*\)\]$/\1/p' | grep -vx 'conversations\|messages\|users\|stats'
+}
+
 _housekeep()
 {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -39,7 +52,7 @@ _housekeep()
     --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
     -t | --task)
       [[ $cmd == history ]] && tasks="conversations messages users stats"
-      COMPREPLY=($(compgen -W "$tasks" -- "$cur")); return ;;
+      COMPREPLY=($(compgen -W "$tasks $(_housekeep_configured_tasks)" -- "$cur")); return ;;
     --job) COMPREPLY=($(compgen -W "$(_housekeep_jobs)" -- "$cur")); return ;;
     -f | --format) COMPREPLY=($(compgen -W "table json crontab systemd" -- "$cur")); return ;;
     --archive) COMPREPLY=($(compgen -d -- "$cur")); return ;;

@@ -1,12 +1,12 @@
 // Tasks: each one plain function over a store, listed once in one table.
 //
-// Adding a task:
-//  1. write `void run_<name>(TaskContext&, TaskResult&)` in src/tasks/ holding only its policy
-//     (purges build a PurgePolicy and call purge());
-//  2. add one row to k_tasks in src/tasks/tasks.cpp (name, summary, whether it writes);
-//  3. add its [tasks.<name>] keys to config.hpp/config.cpp and the README;
+// Adding a kind of task (see README, "Adding a task"):
+//  1. write `void run_<kind>(TaskContext&, TaskResult&)` in src/tasks/ holding only its policy
+//     (purges build a PurgePolicy and call purge()); configured settings are context.custom;
+//  2. add one row to k_kinds (or k_builtins) in src/tasks/tasks.cpp;
+//  3. add its keys to CustomTask and config.cpp, the man page and the README;
 //  4. test it in tests/tasks/ against an independent SQL query, and in tests/cli/.
-// `run`, `daemon`, `scheduler-info` and `--help` all read the same table.
+// `run`, `daemon` and `scheduler-info` all read task_table(config).
 #pragma once
 
 #include "housekeep/clock.hpp"

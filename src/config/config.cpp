@@ -328,8 +328,17 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
       r.children(*t, section, task.children);
     } else {
       r.check_keys(*t, section, {"kind", "command", "shell", "timeout", "env", "only_if_env"});
-      r.strings(*t, "command", section, task.command);
       r.boolean(*t, "shell", section, task.shell);
+      if (const toml::node* command = t->get("command"); command != nullptr && command->is_string()) {
+        if (!task.shell) {
+          r.fail(command->source(), fmt::format("{}.command is one string: it runs through /bin/sh only with "
+                                                "shell = true", section),
+                 "set shell = true, or give the program and its arguments as an array");
+        }
+        task.command = {command->as_string()->get()};
+      } else {
+        r.strings(*t, "command", section, task.command);
+      }
       r.duration(*t, "timeout", section, task.timeout);
       r.strings(*t, "env", section, task.env);
       r.strings(*t, "only_if_env", section, task.only_if_env);
@@ -498,6 +507,9 @@ void check_cascade_cycles(const Config& config)
   add(config.conversations.table, config.conversations.children);
   add(config.messages.table, config.messages.children);
   add(config.users.table, config.users.children);
+  for (const auto& custom : config.custom_tasks) {
+    add(custom.table, custom.children);
+  }
 
   std::set<std::string> done;
   std::vector<std::string> path;
@@ -634,6 +646,11 @@ std::string config_to_toml(const Config& c)
                      dur(c.defaults.misfire_grace), dur(c.defaults.history_keep), c.defaults.max_delete,
                      toml_string(c.defaults.on_failure), toml_string(c.defaults.on_success),
                      dur(c.defaults.hook_timeout));
+  std::vector<std::string> all;
+  for (const auto& name : c.all) {
+    all.push_back(toml_string(name));
+  }
+  out += fmt::format("[tasks]\nall = [ {} ]\n\n", fmt::join(all, ", "));
   const auto& cv = c.conversations;
   out += fmt::format("[tasks.conversations]\ntable = {}\nid_column = {}\ntime_column = {}\n"
                      "time_format = {}\nolder_than = {}\nchildren = {}\n\n",
@@ -654,6 +671,24 @@ std::string config_to_toml(const Config& c)
                      toml_string(time_format_name(u.time_format)), toml_string(u.active_column),
                      dur(u.older_than), children_toml(u.children));
   out += fmt::format("[tasks.stats]\nrecent = {}\n", dur(c.stats.recent));
+  for (const auto& t : c.custom_tasks) {
+    out += fmt::format("\n[tasks.{}]\nkind = {}\n", t.name, toml_string(t.kind));
+    if (t.kind == "expired") {
+      out += fmt::format("table = {}\nid_column = {}\nexpires_column = {}\ntime_format = {}\nchildren = {}\n",
+                         toml_string(t.table), toml_string(t.id_column), toml_string(t.expires_column),
+                         toml_string(time_format_name(t.time_format)), children_toml(t.children));
+    } else {
+      auto list = [](const std::vector<std::string>& items) {
+        std::vector<std::string> quoted;
+        for (const auto& item : items) {
+          quoted.push_back(toml_string(item));
+        }
+        return fmt::format("[{}]", fmt::join(quoted, ", "));
+      };
+      out += fmt::format("command = {}\nshell = {}\ntimeout = {}\nenv = {}\nonly_if_env = {}\n", list(t.command),
+                         t.shell, dur(t.timeout), list(t.env), list(t.only_if_env));
+    }
+  }
   for (const auto& job : c.jobs) {
     out += fmt::format("\n[jobs.{}]\ntask = {}\nschedule = {}\n", job.name, toml_string(job.task),
                        toml_string(job.schedule));

@@ -55,6 +55,9 @@ nlohmann::ordered_json run_report_json(const RunReport& report)
         t["lock_wait_ms"] = millis(task.lock_wait);
       }
     }
+    if (!task.output.empty()) {
+      t["output"] = task.output;
+    }
     if (task.status != TaskStatus::ok) {
       t["error"] = error_json(task.code, task.error, task.hint)["error"];
     }

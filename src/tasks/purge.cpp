@@ -42,6 +42,9 @@ std::vector<Edge> cascade_edges(const Config& config)
   add(config.conversations.table, config.conversations.children);
   add(config.messages.table, config.messages.children);
   add(config.users.table, config.users.children);
+  for (const auto& custom : config.custom_tasks) {
+    add(custom.table, custom.children);
+  }
   return edges;
 }
 

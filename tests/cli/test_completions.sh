@@ -22,7 +22,11 @@ comp() {
 offers() {
   local what=$1 want=$2
   shift 2
-  if comp "$@" | grep -qxF -- "$want"; then ok; else fail "bash: $what: '$want' not offered for '$*': $(comp "$@" | tr '\n' ' ')"; fi
+  # Captured first: with pipefail, `comp | grep -q` fails whenever grep quits before comp
+  # has written everything (SIGPIPE).
+  local offered
+  offered=$(comp "$@")
+  if grep -qxF -- "$want" <<<"$offered"; then ok; else fail "bash: $what: '$want' not offered for '$*': $(tr '\n' ' ' <<<"$offered")"; fi
 }
 
 for command in run scheduler-info daemon history restore cron demo config; do
@@ -62,8 +66,16 @@ task = "stats"
 schedule = "@hourly"
 TOML
 offers "job names from --config" nightly_purge -c jobs.toml run --job ""
+cat >>jobs.toml <<'TOML'
+
+[tasks.old_sessions]
+kind = "expired"
+table = "sessions"
+TOML
+offers "configured task names from --config" old_sessions -c jobs.toml run --task o
 offers "job names from --config" hourly_stats --config jobs.toml history --job h
-if comp run --job "" | grep -q nightly_purge; then fail "bash: jobs of another configuration offered"; else ok; fi
+offered=$(comp run --job "")
+if grep -q nightly_purge <<<"$offered"; then fail "bash: jobs of another configuration offered"; else ok; fi
 
 if command -v zsh >/dev/null; then
   check "zsh: _housekeep parses" zsh -n "$SRC/completions/_housekeep"

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Configured tasks: kind "expired" deletes exactly the expired rows (checked with sqlite3),
+# kind "exec" runs a command with a timeout (killed with its children), skips cleanly when
+# its variables are unset, passes only the allowed environment; bad definitions exit 78.
+. "$(dirname "$0")/lib.sh"
+
+"$HK" --db app.db demo --rows 4000 -q
+sqlite3 app.db "CREATE TABLE sessions (id INTEGER PRIMARY KEY, token TEXT, expires_at INTEGER);
+  CREATE TABLE session_events (id INTEGER PRIMARY KEY, session_id INTEGER REFERENCES sessions (id), what TEXT);
+  CREATE INDEX session_events_session ON session_events (session_id);
+  CREATE INDEX sessions_expires ON sessions (expires_at);"
+now=$(date +%s)
+for i in $(seq 1 300); do
+  echo "INSERT INTO sessions VALUES ($i, 't$i', $((now - 86400 * 30 + i * 86400 / 3)));"
+  echo "INSERT INTO session_events VALUES ($i, $i, 'login');"
+done | sqlite3 app.db
+sqlite3 app.db "INSERT INTO sessions VALUES (1000, 'far', $((now + 86400 * 365 * 5)))"
+cp app.db original.db
+
+cat >kinds.toml <<'TOML'
+[tasks.expired]
+table = "messages"
+expires_column = "expires_at"
+
+[tasks.old_sessions]
+kind = "expired"
+table = "sessions"
+children = [ { table = "session_events", foreign_key = "session_id" } ]
+
+[tasks.upload]
+kind = "exec"
+command = ["sh", "-c", "echo uploading $BUCKET; echo secret=${SECRET:-unset}; exit 0"]
+env = ["BUCKET"]
+only_if_env = ["BUCKET"]
+
+[tasks.fails]
+kind = "exec"
+command = ["sh", "-c", "echo first; echo 'it broke' >&2; exit 3"]
+
+[tasks.hangs]
+kind = "exec"
+command = "sleep 60 & echo $! > grandchild.pid; wait"
+shell = true
+timeout = "1s"
+
+[tasks]
+all = ["conversations", "expired", "old_sessions", "messages", "users", "stats"]
+TOML
+
+expected_messages=$(q app.db "SELECT count(*) FROM messages WHERE expires_at < strftime('%Y-%m-%d %H:%M:%S', 'now')")
+expected_sessions=$(q app.db "SELECT count(*) FROM sessions WHERE expires_at < strftime('%s', 'now')")
+expect 0 "" "$HK" --db app.db -c kinds.toml --json run --task expired --task old_sessions --dry-run
+check "expired: dry run counts the expired messages ($expected_messages)" [ "$(jq '.tasks[] | select(.task == "expired") | .deleted.messages' out)" = "$expected_messages" ]
+check "old_sessions: dry run counts the expired sessions ($expected_sessions)" [ "$(jq '.tasks[] | select(.task == "old_sessions") | .deleted.sessions' out)" = "$expected_sessions" ]
+check "dry run changed nothing" cmp -s app.db original.db
+expect 0 "" "$HK" --db app.db -c kinds.toml run --task old_sessions --task expired --batch-size 7
+check "expired: no expired message is left" [ "$(q app.db "SELECT count(*) FROM messages WHERE expires_at < strftime('%Y-%m-%d %H:%M:%S', 'now', '-5 seconds')")" = 0 ]
+check "expired: exactly the expired messages went" [ "$(q app.db "ATTACH 'original.db' AS o; SELECT count(*) FROM o.messages WHERE id NOT IN (SELECT id FROM messages)")" -ge "$expected_messages" ]
+check "expired: nothing unexpired went" [ "$(q app.db "ATTACH 'original.db' AS o; SELECT count(*) FROM o.messages WHERE id NOT IN (SELECT id FROM messages) AND (expires_at IS NULL OR expires_at > strftime('%Y-%m-%d %H:%M:%S', 'now'))")" = 0 ]
+check "old_sessions: the sessions still valid remain" [ "$(q app.db "SELECT group_concat(id) FROM (SELECT id FROM sessions ORDER BY id)")" = "$(q original.db "SELECT group_concat(id) FROM (SELECT id FROM sessions WHERE expires_at >= strftime('%s', 'now') ORDER BY id)")" ]
+check "old_sessions: their events went with them" [ "$(q app.db "SELECT count(*) FROM session_events WHERE session_id NOT IN (SELECT id FROM sessions)")" = 0 ]
+check "old_sessions: events of valid sessions stay" [ "$(q app.db "SELECT count(*) FROM session_events")" = "$(q app.db "SELECT count(*) FROM sessions WHERE id <= 300")" ]
+check "runs are recorded under the task's own name" [ "$(q app.db "SELECT count(*) FROM housekeep_runs WHERE task = 'old_sessions' AND status = 'ok'")" = 1 ]
+expect 0 "" "$HK" --db app.db -c kinds.toml --json run --task all --dry-run
+check "all runs the configured list, in its order" [ "$(jq -c '[.tasks[].task]' out)" = '["conversations","expired","old_sessions","messages","users","stats"]' ]
+
+# exec
+expect 0 "only_if_env" "$HK" --db app.db -c kinds.toml run --task upload
+check "exec: skipped without its variables" grep -q "skipped: BUCKET not set" err
+check "exec: skipped is recorded" [ "$(q app.db "SELECT status FROM housekeep_runs WHERE task = 'upload' ORDER BY id DESC LIMIT 1")" = skipped ]
+BUCKET=nightly SECRET=hunter2 "$HK" --db app.db -c kinds.toml --json run --task upload >out 2>err
+check "exec: runs when its variables are set" [ "$(jq -r '.tasks[0].status' out)" = ok ]
+check "exec: the allowed variable arrives" grep -q "uploading nightly" <(jq -r '.tasks[0].output' out)
+check "exec: other variables do not" grep -q "secret=unset" <(jq -r '.tasks[0].output' out)
+expect 1 "'sh' exited 3: it broke" "$HK" --db app.db -c kinds.toml run --task fails
+check "exec: the failure and its output are in the run record" [ "$(q app.db "SELECT error LIKE '%exited 3%it broke%' FROM housekeep_runs WHERE task = 'fails' ORDER BY id DESC LIMIT 1")" = 1 ]
+start=$(date +%s%N)
+expect 75 "still running after 1s" "$HK" --db app.db -c kinds.toml run --task hangs
+took=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+check "exec: killed at its timeout (took ${took}s)" awk -v t="$took" 'BEGIN { exit !(t < 4) }'
+sleep 0.3
+state=$(ps -o stat= -p "$(cat grandchild.pid)" 2>/dev/null)
+check "exec: its children were killed too (state '$state')" sh -c "[ -z '$state' ] || [ '${state#Z}' != '$state' ]"
+
+# Bad definitions: 78 with the place, nothing run.
+bad() { printf '%s\n' "$@" >bad.toml; }
+bad '[tasks.nothing]' 'table = "x"'
+expect 78 "bad.toml:1:8: [tasks.nothing] needs a 'kind'" "$HK" --db app.db -c bad.toml run --task stats
+bad '[tasks.x]' 'kind = "expird"' 'table = "t"'
+expect 78 "did you mean 'expired'" "$HK" --db app.db -c bad.toml run --task stats
+bad '[tasks.x]' 'kind = "exec"' 'command = []'
+expect 78 "tasks.x.command: needs a program to run" "$HK" --db app.db -c bad.toml run --task stats
+bad '[tasks.x]' 'kind = "expired"' 'table = "t; DROP TABLE users"'
+expect 78 "is not a safe SQL identifier" "$HK" --db app.db -c bad.toml run --task stats
+bad '[tasks]' 'all = ["conversations", "nope"]'
+expect 78 "tasks.all: unknown task 'nope'" "$HK" --db app.db -c bad.toml run --task stats
+bad '[jobs.j]' 'task = "upload"' 'schedule = "@daily"'
+expect 78 "jobs.j.task: unknown task 'upload'" "$HK" --db app.db -c bad.toml run --task stats
+bad '[tasks.gone]' 'kind = "expired"' 'table = "no_such_table"'
+expect 65 "table 'no_such_table' does not exist" "$HK" --db app.db -c bad.toml run --task gone
+
+finish
