@@ -102,7 +102,7 @@ struct JobConfig {
 /// kind ([tasks.expired]) needs no `kind` key. Only the members of its kind apply.
 struct CustomTask {
   std::string name;
-  std::string kind; // "expired" or "exec"
+  std::string kind; // "expired", "exec" or "files"
 
   // expired: rows whose expiry lies in the past, with their children.
   std::string table;
@@ -117,6 +117,11 @@ struct CustomTask {
   Millis timeout{std::chrono::minutes(10)};
   std::vector<std::string> env;          // variables passed through (besides PATH, HOME, LANG, TZ)
   std::vector<std::string> only_if_env;  // skipped (exit 0, a notice) unless all of these are set
+
+  // files: regular files under `directory` older than `older_than`, matching `glob`.
+  std::string directory;                 // absolute, not "/"
+  std::string glob;                      // on the file name; empty: every file
+  Millis older_than{0};
 };
 
 /// The whole configuration.

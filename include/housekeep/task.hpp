@@ -159,6 +159,9 @@ struct TaskDef {
   const CustomTask* custom = nullptr; // the settings of a configured task, in the Config
 };
 
+/// The function of kind "files" (src/tasks/files.cpp).
+void run_files(TaskContext& context, TaskResult& result);
+
 /// Every task of the configuration: the built-in ones, then those it defines, in file order.
 std::vector<TaskDef> task_table(const Config& config);
 

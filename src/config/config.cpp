@@ -274,7 +274,7 @@ void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
 }
 
 constexpr std::array<std::string_view, 4> k_builtin_tasks{"conversations", "messages", "users", "stats"};
-constexpr std::array<std::string_view, 2> k_custom_kinds{"expired", "exec"};
+constexpr std::array<std::string_view, 3> k_custom_kinds{"expired", "exec", "files"};
 
 // [tasks.NAME] sections beyond the built-in ones, in file order, and [tasks] all = [...].
 void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
@@ -326,6 +326,29 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
       r.identifier(*t, "expires_column", section, task.expires_column);
       r.time_format(*t, section, task.time_format);
       r.children(*t, section, task.children);
+    } else if (task.kind == "files") {
+      r.check_keys(*t, section, {"kind", "directory", "glob", "older_than"});
+      r.string(*t, "directory", section, task.directory);
+      r.string(*t, "glob", section, task.glob);
+      r.duration(*t, "older_than", section, task.older_than);
+      const toml::node* where = t->get("directory") != nullptr ? t->get("directory") : t;
+      std::string trimmed = task.directory;
+      while (trimmed.size() > 1 && trimmed.back() == '/') {
+        trimmed.pop_back();
+      }
+      if (task.directory.empty()) {
+        r.fail(where->source(), fmt::format("[{}] needs a 'directory'", section));
+      }
+      if (trimmed.front() != '/' || trimmed == "/") {
+        r.fail(where->source(),
+               fmt::format("{}.directory: '{}' must be an absolute path other than /", section, task.directory),
+               "name the directory whose old files go, e.g. \"/var/lib/myapp/uploads\"");
+      }
+      task.directory = trimmed;
+      if (task.older_than.count() <= 0) {
+        r.fail(t->get("older_than") != nullptr ? t->get("older_than")->source() : t->source(),
+               fmt::format("[{}] needs an 'older_than' above 0", section));
+      }
     } else {
       r.check_keys(*t, section, {"kind", "command", "shell", "timeout", "env", "only_if_env"});
       r.boolean(*t, "shell", section, task.shell);
@@ -677,6 +700,9 @@ std::string config_to_toml(const Config& c)
       out += fmt::format("table = {}\nid_column = {}\nexpires_column = {}\ntime_format = {}\nchildren = {}\n",
                          toml_string(t.table), toml_string(t.id_column), toml_string(t.expires_column),
                          toml_string(time_format_name(t.time_format)), children_toml(t.children));
+    } else if (t.kind == "files") {
+      out += fmt::format("directory = {}\nglob = {}\nolder_than = {}\n", toml_string(t.directory),
+                         toml_string(t.glob), dur(t.older_than));
     } else {
       auto list = [](const std::vector<std::string>& items) {
         std::vector<std::string> quoted;

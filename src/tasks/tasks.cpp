@@ -186,9 +186,10 @@ struct Kind {
   TaskFn run;
 };
 
-constexpr std::array<Kind, 2> k_kinds{{
+constexpr std::array<Kind, 3> k_kinds{{
   {"expired", "delete rows whose expiry lies in the past, with their children", true, &run_expired},
   {"exec", "run a command with a timeout", false, &run_exec},
+  {"files", "delete files older than older_than under a directory", false, &run_files},
 }};
 
 } // namespace

@@ -82,6 +82,45 @@ sleep 0.3
 state=$(ps -o stat= -p "$(cat grandchild.pid)" 2>/dev/null)
 check "exec: its children were killed too (state '$state')" sh -c "[ -z '$state' ] || [ '${state#Z}' != '$state' ]"
 
+# files
+mkdir -p uploads/sub outside/deep
+for f in uploads/old.log uploads/new.log uploads/old.txt uploads/sub/old2.log uploads/.hidden.log outside/target.log outside/deep/inner.log; do
+  echo data >"$f"
+done
+touch -d '20 days ago' uploads/old.log uploads/old.txt uploads/sub/old2.log uploads/.hidden.log outside/target.log outside/deep/inner.log
+ln -s "$WORK/outside/target.log" uploads/link.log
+ln -s "$WORK/outside/deep" uploads/linkdir
+touch -h -d '20 days ago' uploads/link.log uploads/linkdir
+cat >files.toml <<TOML
+[tasks.old_uploads]
+kind = "files"
+directory = "$WORK/uploads/"
+glob = "*.log"
+older_than = "14d"
+TOML
+expect 0 "would delete $WORK/uploads/old.log" "$HK" --db app.db -c files.toml --json run --task old_uploads --dry-run
+check "files: the dry run lists the nested file too" grep -q "would delete $WORK/uploads/sub/old2.log" err
+check "files: the dry run counts 2 files" [ "$(jq '.tasks[0].stats.files' out)" = 2 ]
+check "files: the dry run deletes nothing" [ -e uploads/old.log ] && [ -e uploads/sub/old2.log ]
+expect 0 "" "$HK" --db app.db -c files.toml --json run --task old_uploads
+check "files: the old matching files went" [ ! -e uploads/old.log ] && [ ! -e uploads/sub/old2.log ]
+check "files: bytes freed are reported" [ "$(jq '.tasks[0].stats.bytes' out)" = 10 ]
+check "files: a new file stays" [ -e uploads/new.log ]
+check "files: a file the glob does not match stays" [ -e uploads/old.txt ]
+check "files: a dot file is not matched by *" [ -e uploads/.hidden.log ]
+check "files: a symbolic link stays" [ -L uploads/link.log ]
+check "files: a link's target outside is untouched" [ -e outside/target.log ]
+check "files: a linked directory is not walked" [ -e outside/deep/inner.log ]
+check "files: the directories stay" [ -d uploads ] && [ -d uploads/sub ]
+printf '[tasks.f]\nkind = "files"\ndirectory = "uploads"\nolder_than = "1d"\n' >bad.toml
+expect 78 "must be an absolute path other than /" "$HK" --db app.db -c bad.toml run --task stats
+printf '[tasks.f]\nkind = "files"\ndirectory = "///"\nolder_than = "1d"\n' >bad.toml
+expect 78 "must be an absolute path other than /" "$HK" --db app.db -c bad.toml run --task stats
+printf '[tasks.f]\nkind = "files"\ndirectory = "/tmp"\n' >bad.toml
+expect 78 "needs an 'older_than'" "$HK" --db app.db -c bad.toml run --task stats
+printf '[tasks.f]\nkind = "files"\ndirectory = "%s/missing"\nolder_than = "1d"\n' "$WORK" >bad.toml
+expect 66 "does not exist" "$HK" --db app.db -c bad.toml run --task f
+
 # Bad definitions: 78 with the place, nothing run.
 bad() { printf '%s\n' "$@" >bad.toml; }
 bad '[tasks.nothing]' 'table = "x"'
