@@ -102,7 +102,7 @@ struct JobConfig {
 /// kind ([tasks.expired]) needs no `kind` key. Only the members of its kind apply.
 struct CustomTask {
   std::string name;
-  std::string kind; // "expired", "exec" or "files"
+  std::string kind; // "expired", "exec", "files" or "backup"
 
   // expired: rows whose expiry lies in the past, with their children.
   std::string table;
@@ -122,6 +122,10 @@ struct CustomTask {
   std::string directory;                 // absolute, not "/"
   std::string glob;                      // on the file name; empty: every file
   Millis older_than{0};
+
+  // backup: a copy of the database into `directory` (as for files), then retention.
+  std::int64_t keep_days = 30; // backups older than this go...
+  std::int64_t keep_last = 7;  // ...except the newest keep_last, whatever their age
 };
 
 /// The whole configuration.

@@ -226,6 +226,15 @@ public:
   virtual std::int64_t insert_missing(std::string_view table, std::string_view key_column,
                                       const std::vector<std::string>& columns,
                                       const std::vector<std::vector<Value>>& rows) = 0;
+  /// A consistent copy of the whole database, written to the new file `path` while the
+  /// application may keep writing (SQLite's online backup API).
+  virtual void backup_to(const std::string& path) = 0;
+  /// "ok", or the first problem an integrity check finds.
+  virtual std::string integrity_check() = 0;
+  /// A short name for the database, for file names: the SQLite file's name without
+  /// directory and extension.
+  virtual std::string name() const = 0;
+
   /// Deletes the rows of the set and returns how many went.
   virtual std::int64_t erase(const RowSet& rows) = 0;
   /// Starts a write transaction that holds the write lock from its first statement.

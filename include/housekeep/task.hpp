@@ -161,6 +161,8 @@ struct TaskDef {
 
 /// The function of kind "files" (src/tasks/files.cpp).
 void run_files(TaskContext& context, TaskResult& result);
+/// The function of kind "backup" (src/tasks/backup.cpp).
+void run_backup(TaskContext& context, TaskResult& result);
 
 /// Every task of the configuration: the built-in ones, then those it defines, in file order.
 std::vector<TaskDef> task_table(const Config& config);

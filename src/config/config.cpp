@@ -274,7 +274,7 @@ void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
 }
 
 constexpr std::array<std::string_view, 4> k_builtin_tasks{"conversations", "messages", "users", "stats"};
-constexpr std::array<std::string_view, 3> k_custom_kinds{"expired", "exec", "files"};
+constexpr std::array<std::string_view, 4> k_custom_kinds{"expired", "exec", "files", "backup"};
 
 // [tasks.NAME] sections beyond the built-in ones, in file order, and [tasks] all = [...].
 void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
@@ -326,11 +326,18 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
       r.identifier(*t, "expires_column", section, task.expires_column);
       r.time_format(*t, section, task.time_format);
       r.children(*t, section, task.children);
-    } else if (task.kind == "files") {
-      r.check_keys(*t, section, {"kind", "directory", "glob", "older_than"});
+    } else if (task.kind == "files" || task.kind == "backup") {
+      if (task.kind == "files") {
+        r.check_keys(*t, section, {"kind", "directory", "glob", "older_than"});
+        r.string(*t, "glob", section, task.glob);
+        r.duration(*t, "older_than", section, task.older_than);
+      } else {
+        r.check_keys(*t, section, {"kind", "directory", "keep_days", "keep_last"});
+        r.integer(*t, "keep_days", section, task.keep_days, 1, 100000);
+        r.integer(*t, "keep_last", section, task.keep_last, 1, 100000);
+        task.older_than = std::chrono::hours(24) * task.keep_days;
+      }
       r.string(*t, "directory", section, task.directory);
-      r.string(*t, "glob", section, task.glob);
-      r.duration(*t, "older_than", section, task.older_than);
       const toml::node* where = t->get("directory") != nullptr ? t->get("directory") : t;
       std::string trimmed = task.directory;
       while (trimmed.size() > 1 && trimmed.back() == '/') {
@@ -700,6 +707,9 @@ std::string config_to_toml(const Config& c)
       out += fmt::format("table = {}\nid_column = {}\nexpires_column = {}\ntime_format = {}\nchildren = {}\n",
                          toml_string(t.table), toml_string(t.id_column), toml_string(t.expires_column),
                          toml_string(time_format_name(t.time_format)), children_toml(t.children));
+    } else if (t.kind == "backup") {
+      out += fmt::format("directory = {}\nkeep_days = {}\nkeep_last = {}\n", toml_string(t.directory), t.keep_days,
+                         t.keep_last);
     } else if (t.kind == "files") {
       out += fmt::format("directory = {}\nglob = {}\nolder_than = {}\n", toml_string(t.directory),
                          toml_string(t.glob), dur(t.older_than));

@@ -427,6 +427,53 @@ public:
     return inserted;
   }
 
+  void backup_to(const std::string& path) override
+  {
+    sqlite3* target = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+      const std::string why = target != nullptr ? sqlite3_errmsg(target) : "out of memory";
+      sqlite3_close(target);
+      throw CantCreateError(fmt::format("cannot create backup '{}': {}", path, why));
+    }
+    // All pages in one step: one read transaction, so the copy is one consistent snapshot.
+    // In rollback-journal mode the application's writers wait for it (busy_timeout).
+    sqlite3_backup* backup = sqlite3_backup_init(target, "main", m_db.getHandle(), "main");
+    int rc = backup == nullptr ? sqlite3_errcode(target) : sqlite3_backup_step(backup, -1);
+    if (backup != nullptr) {
+      const int finished = sqlite3_backup_finish(backup);
+      if (rc == SQLITE_DONE) {
+        rc = finished;
+      }
+    }
+    const std::string why = sqlite3_errmsg(target);
+    sqlite3_close(target);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+      throw TempFailError(fmt::format("database '{}' stayed busy during the backup", m_path),
+                          "retry later or raise database.busy_timeout");
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+      throw IoError(fmt::format("cannot write backup '{}': {}", path, why));
+    }
+  }
+
+  std::string integrity_check() override
+  {
+    try {
+      return m_db.execAndGet("PRAGMA integrity_check").getString();
+    } catch (const SQLite::Exception& e) {
+      return e.what();
+    }
+  }
+
+  std::string name() const override
+  {
+    std::string base = m_path.substr(m_path.rfind('/') == std::string::npos ? 0 : m_path.rfind('/') + 1);
+    if (const auto dot = base.rfind('.'); dot != std::string::npos && dot > 0) {
+      base.erase(dot);
+    }
+    return base.empty() ? "database" : base;
+  }
+
   std::int64_t erase(const RowSet& rows) override
   {
     SqlBuilder q;

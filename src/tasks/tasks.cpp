@@ -186,10 +186,11 @@ struct Kind {
   TaskFn run;
 };
 
-constexpr std::array<Kind, 3> k_kinds{{
+constexpr std::array<Kind, 4> k_kinds{{
   {"expired", "delete rows whose expiry lies in the past, with their children", true, &run_expired},
   {"exec", "run a command with a timeout", false, &run_exec},
   {"files", "delete files older than older_than under a directory", false, &run_files},
+  {"backup", "copy the database online into a directory, verified, and prune old copies", false, &run_backup},
 }};
 
 } // namespace

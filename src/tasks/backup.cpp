@@ -1,0 +1,155 @@
+// [tasks.NAME] kind = "backup": a consistent online copy of the database, verified, then
+// retention. The copy is written under a temporary name, checked with an integrity check,
+// flushed to disk and only then renamed to DIR/<db>-<UTC time>.db (mode 0600), so a file
+// with the final name is always a whole, good backup. Retention only ever considers files
+// named exactly like that, and never deletes the newest keep_last ones.
+#include "housekeep/duration.hpp"
+#include "housekeep/error.hpp"
+#include "housekeep/task.hpp"
+#include "housekeep/text.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <regex>
+
+namespace housekeep {
+
+namespace {
+
+// 2026-11-25T02:00:00.000Z -> 20261125T020000Z
+std::string stamp_of(TimePoint when)
+{
+  std::string out;
+  for (char c : format_utc(when).substr(0, 19)) {
+    if (c != '-' && c != ':') {
+      out += c;
+    }
+  }
+  return out + "Z";
+}
+
+TimePoint time_of_stamp(const std::string& stamp)
+{
+  // 20261125T020000Z -> 2026-11-25T02:00:00Z
+  return parse_utc(fmt::format("{}-{}-{}T{}:{}:{}Z", stamp.substr(0, 4), stamp.substr(4, 2), stamp.substr(6, 2),
+                               stamp.substr(9, 2), stamp.substr(11, 2), stamp.substr(13, 2)));
+}
+
+void sync_path(const std::string& path, int flags)
+{
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int err = errno;
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    throw IoError(fmt::format("cannot flush '{}' to disk: {}", path, std::strerror(err)));
+  }
+  ::close(fd);
+}
+
+} // namespace
+
+void run_backup(TaskContext& context, TaskResult& result)
+{
+  namespace fs = std::filesystem;
+  const CustomTask& c = *context.custom;
+  struct stat st {};
+  if (::stat(c.directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw CantCreateError(fmt::format("{}: backup directory '{}' does not exist", c.name, c.directory),
+                          "create it (mode 0700: backups hold every row); nothing was written");
+  }
+  if (::access(c.directory.c_str(), W_OK | X_OK) != 0) {
+    throw CantCreateError(fmt::format("{}: backup directory '{}' is not writable", c.name, c.directory),
+                          "check its owner and permissions; nothing was written");
+  }
+  const std::string base = context.store.name();
+  const std::string stamp = stamp_of(context.now);
+  const std::string final_path = fmt::format("{}/{}-{}.db", c.directory, base, stamp);
+  const std::string partial = fmt::format("{}/.{}-{}.db.partial", c.directory, base, stamp);
+
+  std::int64_t bytes = 0;
+  if (context.options.dry_run) {
+    context.log.info("{}: would write {}", c.name, final_path);
+  } else {
+    if (fs::exists(final_path)) {
+      throw CantCreateError(fmt::format("{}: backup '{}' already exists", c.name, final_path),
+                            "one backup per second at most; try again");
+    }
+    const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      const int err = errno;
+      throw CantCreateError(fmt::format("{}: cannot create '{}': {}", c.name, partial, std::strerror(err)));
+    }
+    ::fchmod(fd, 0600);
+    ::close(fd);
+    const auto started = std::chrono::steady_clock::now();
+    try {
+      context.store.backup_to(partial);
+      const auto copy = open_store(parse_database_url(partial), OpenOptions{.mode = AccessMode::read_only});
+      const std::string check = copy->integrity_check();
+      if (check != "ok") {
+        throw DataError(fmt::format("{}: the backup failed its integrity check: {}", c.name, check),
+                        "it was not kept; check the database itself with PRAGMA integrity_check");
+      }
+      sync_path(partial, O_RDONLY);
+      if (::rename(partial.c_str(), final_path.c_str()) != 0) {
+        const int err = errno;
+        throw IoError(fmt::format("{}: cannot rename the backup to '{}': {}", c.name, final_path, std::strerror(err)));
+      }
+      sync_path(c.directory, O_RDONLY | O_DIRECTORY);
+    } catch (...) {
+      ::unlink(partial.c_str());
+      throw;
+    }
+    bytes = static_cast<std::int64_t>(fs::file_size(final_path));
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    context.log.info("{}: wrote {} ({} bytes) in {}, integrity check ok", c.name, final_path, with_thousands(bytes),
+                     humanize_duration(took));
+  }
+
+  // Retention: only files named like this task's backups; newest first.
+  const std::regex own(fmt::format("^{}-([0-9]{{8}}T[0-9]{{6}}Z)\\.db$", std::regex_replace(base, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)")));
+  std::vector<std::pair<std::string, std::string>> backups; // stamp, path
+  for (const auto& entry : fs::directory_iterator(c.directory)) {
+    std::smatch match;
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && !entry.is_symlink() && std::regex_match(name, match, own)) {
+      backups.emplace_back(match[1].str(), entry.path().string());
+    }
+  }
+  std::sort(backups.begin(), backups.end(), std::greater<>());
+  const TimePoint cutoff = context.now - std::chrono::hours(24) * c.keep_days;
+  std::int64_t kept = 0;
+  std::int64_t removed = 0;
+  for (std::size_t i = 0; i < backups.size(); ++i) {
+    const auto& [when, path] = backups[i];
+    const bool protected_ = static_cast<std::int64_t>(i) < c.keep_last || path == final_path;
+    if (protected_ || time_of_stamp(when) >= cutoff) {
+      ++kept;
+      continue;
+    }
+    if (context.options.dry_run) {
+      context.log.info("{}: would delete old backup {}", c.name, path);
+    } else if (::unlink(path.c_str()) != 0) {
+      const int err = errno;
+      throw PermissionError(fmt::format("{}: cannot delete old backup '{}': {}", c.name, path, std::strerror(err)));
+    } else {
+      context.log.info("{}: deleted old backup {}", c.name, path);
+    }
+    ++removed;
+  }
+  result.stats = {{"bytes", bytes}, {"backups_kept", kept}, {"backups_deleted", removed}};
+  result.output = context.options.dry_run ? std::string() : final_path;
+}
+
+} // namespace housekeep
