@@ -102,7 +102,7 @@ struct JobConfig {
 /// kind ([tasks.expired]) needs no `kind` key. Only the members of its kind apply.
 struct CustomTask {
   std::string name;
-  std::string kind; // "expired", "exec", "files" or "backup"
+  std::string kind; // "expired", "exec", "files", "backup" or "vacuum"
 
   // expired: rows whose expiry lies in the past, with their children.
   std::string table;
@@ -126,6 +126,9 @@ struct CustomTask {
   // backup: a copy of the database into `directory` (as for files), then retention.
   std::int64_t keep_days = 30; // backups older than this go...
   std::int64_t keep_last = 7;  // ...except the newest keep_last, whatever their age
+
+  // vacuum: "optimize", "incremental" or "full".
+  std::string mode = "optimize";
 };
 
 /// The whole configuration.

@@ -229,6 +229,12 @@ public:
   /// A consistent copy of the whole database, written to the new file `path` while the
   /// application may keep writing (SQLite's online backup API).
   virtual void backup_to(const std::string& path) = 0;
+  /// Reclaims free space: "full" (rebuild the file), "incremental" (return free pages, where
+  /// the file allows it) or "optimize" (refresh the planner's statistics). Returns false
+  /// when the mode does not apply to this database (incremental without auto_vacuum).
+  virtual bool vacuum(std::string_view mode) = 0;
+  /// The database's size in bytes.
+  virtual std::int64_t size_bytes() = 0;
   /// "ok", or the first problem an integrity check finds.
   virtual std::string integrity_check() = 0;
   /// A short name for the database, for file names: the SQLite file's name without

@@ -274,7 +274,7 @@ void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
 }
 
 constexpr std::array<std::string_view, 4> k_builtin_tasks{"conversations", "messages", "users", "stats"};
-constexpr std::array<std::string_view, 4> k_custom_kinds{"expired", "exec", "files", "backup"};
+constexpr std::array<std::string_view, 5> k_custom_kinds{"expired", "exec", "files", "backup", "vacuum"};
 
 // [tasks.NAME] sections beyond the built-in ones, in file order, and [tasks] all = [...].
 void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
@@ -326,6 +326,13 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
       r.identifier(*t, "expires_column", section, task.expires_column);
       r.time_format(*t, section, task.time_format);
       r.children(*t, section, task.children);
+    } else if (task.kind == "vacuum") {
+      r.check_keys(*t, section, {"kind", "mode"});
+      r.string(*t, "mode", section, task.mode);
+      if (task.mode != "optimize" && task.mode != "incremental" && task.mode != "full") {
+        r.fail(t->get("mode")->source(), fmt::format("{}.mode: unknown mode '{}'", section, task.mode),
+               "use \"optimize\", \"incremental\" or \"full\"");
+      }
     } else if (task.kind == "files" || task.kind == "backup") {
       if (task.kind == "files") {
         r.check_keys(*t, section, {"kind", "directory", "glob", "older_than"});
@@ -707,6 +714,8 @@ std::string config_to_toml(const Config& c)
       out += fmt::format("table = {}\nid_column = {}\nexpires_column = {}\ntime_format = {}\nchildren = {}\n",
                          toml_string(t.table), toml_string(t.id_column), toml_string(t.expires_column),
                          toml_string(time_format_name(t.time_format)), children_toml(t.children));
+    } else if (t.kind == "vacuum") {
+      out += fmt::format("mode = {}\n", toml_string(t.mode));
     } else if (t.kind == "backup") {
       out += fmt::format("directory = {}\nkeep_days = {}\nkeep_last = {}\n", toml_string(t.directory), t.keep_days,
                          t.keep_last);

@@ -456,6 +456,35 @@ public:
     }
   }
 
+  bool vacuum(std::string_view mode) override
+  {
+    try {
+      if (mode == "full") {
+        m_db.exec("VACUUM");
+      } else if (mode == "incremental") {
+        // 2 is INCREMENTAL; in other modes the pragma does nothing.
+        if (m_db.execAndGet("PRAGMA auto_vacuum").getInt() != 2) {
+          return false;
+        }
+        m_db.exec("PRAGMA incremental_vacuum");
+      } else {
+        m_db.exec("PRAGMA optimize");
+      }
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, fmt::format("cannot vacuum ({})", mode));
+    }
+    return true;
+  }
+
+  std::int64_t size_bytes() override
+  {
+    try {
+      return m_db.execAndGet("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size").getInt64();
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, "cannot read the database size");
+    }
+  }
+
   std::string integrity_check() override
   {
     try {

@@ -171,6 +171,22 @@ expect 73 "does not exist" "$HK" --db app.db -c bad.toml run --task backup
 printf '[tasks.backup]\ndirectory = "backups"\n' >bad.toml
 expect 78 "must be an absolute path other than /" "$HK" --db app.db -c bad.toml run --task stats
 
+# vacuum: space back after a large purge, sizes before and after reported.
+cp big.db vac.db
+"$HK" --db vac.db run --task conversations --allow-empty --sleep 0 -q
+printf '[tasks.compact]\nkind = "vacuum"\nmode = "full"\n\n[tasks.inc]\nkind = "vacuum"\nmode = "incremental"\n\n[tasks.vacuum]\n' >vacuum.toml
+size_before=$(stat -c %s vac.db)
+expect 0 "would run full" "$HK" --db vac.db -c vacuum.toml run --task compact --dry-run
+check "vacuum: a dry run changes nothing" [ "$(stat -c %s vac.db)" = "$size_before" ]
+expect 0 "" "$HK" --db vac.db -c vacuum.toml --json run --task compact
+check "vacuum full: reports the size before ($size_before)" [ "$(jq '.tasks[0].stats.bytes_before' out)" = "$size_before" ]
+check "vacuum full: the file shrank to what it reports" [ "$(stat -c %s vac.db)" = "$(jq '.tasks[0].stats.bytes_after' out)" ] && [ "$(stat -c %s vac.db)" -lt "$size_before" ]
+check "vacuum full: integrity ok" [ "$(q vac.db "PRAGMA integrity_check")" = ok ]
+expect 0 "auto_vacuum is not INCREMENTAL" "$HK" --db vac.db -c vacuum.toml run --task inc
+expect 0 "" "$HK" --db vac.db -c vacuum.toml run --task vacuum
+printf '[tasks.v]\nkind = "vacuum"\nmode = "everything"\n' >bad.toml
+expect 78 "unknown mode 'everything'" "$HK" --db app.db -c bad.toml run --task stats
+
 # Bad definitions: 78 with the place, nothing run.
 bad() { printf '%s\n' "$@" >bad.toml; }
 bad '[tasks.nothing]' 'table = "x"'
