@@ -26,7 +26,7 @@ int history(const Globals& globals, const HistoryArgs& args)
   const auto store = session.open(AccessMode::read_only);
   const auto runs = store->runs(RunQuery{.limit = args.limit, .task = args.task, .job = args.job});
   if (globals.json) {
-    print_stdout(history_json(runs).dump(2) + "\n");
+    print_stdout(history_json(runs).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
     return 0;
   }
   if (runs.empty()) {

@@ -140,6 +140,7 @@ struct RunRecord {
   std::string host;
   std::int64_t pid = 0;
   bool dry_run = false;
+  std::string output; // an exec task's last output lines
 };
 
 /// Which runs history() returns, newest first.

@@ -279,6 +279,7 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
         run.deleted[table] = rows;
       }
       run.error = result.error;
+      run.output = result.output;
       run.host = this_host();
       run.pid = static_cast<std::int64_t>(::getpid());
       run.dry_run = request.options.dry_run;

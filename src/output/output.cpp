@@ -165,6 +165,9 @@ nlohmann::ordered_json history_json(const std::vector<RunRecord>& runs)
                      {"pid", run.pid},
                      {"dry_run", run.dry_run}};
     r["error"] = run.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(run.error);
+    if (!run.output.empty()) {
+      r["output"] = run.output;
+    }
     list.push_back(std::move(r));
   }
   return nlohmann::ordered_json{{"ok", true}, {"runs", std::move(list)}};

@@ -636,7 +636,7 @@ public:
       ensure_runs_table();
       SQLite::Statement insert(
         m_db, "INSERT INTO housekeep_runs (job, task, started_at, finished_at, status, deleted, "
-              "error, host, pid, dry_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "error, host, pid, dry_run, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       insert.bind(1, run.job);
       insert.bind(2, run.task);
       insert.bind(3, format_utc(run.started_at));
@@ -651,6 +651,11 @@ public:
       insert.bind(8, run.host);
       insert.bind(9, static_cast<int64_t>(run.pid));
       insert.bind(10, run.dry_run ? 1 : 0);
+      if (run.output.empty()) {
+        insert.bind(11);
+      } else {
+        insert.bind(11, run.output);
+      }
       insert.exec();
       return m_db.getLastInsertRowid();
     } catch (const SQLite::Exception& e) {
@@ -665,8 +670,12 @@ public:
       if (!m_db.tableExists("housekeep_runs")) {
         return out;
       }
-      std::string sql = "SELECT id, job, task, started_at, finished_at, status, deleted, error, "
-                        "host, pid, dry_run FROM housekeep_runs";
+      // Tables written by versions before the output column read as without output.
+      const auto existing = columns("housekeep_runs").value_or(std::vector<std::string>{});
+      const bool has_output = std::find(existing.begin(), existing.end(), "output") != existing.end();
+      std::string sql = fmt::format("SELECT id, job, task, started_at, finished_at, status, deleted, error, "
+                                    "host, pid, dry_run, {} FROM housekeep_runs",
+                                    has_output ? "output" : "NULL");
       sql += " WHERE (? = '' OR task = ?) AND (? = '' OR job = ?)";
       sql += " ORDER BY started_at DESC, id DESC LIMIT ?";
       SQLite::Statement statement(m_db, sql);
@@ -695,6 +704,7 @@ public:
         run.host = statement.getColumn(8).getString();
         run.pid = statement.getColumn(9).getInt64();
         run.dry_run = statement.getColumn(10).getInt() != 0;
+        run.output = statement.getColumn(11).getString();
         out.push_back(std::move(run));
       }
     } catch (const SQLite::Exception& e) {
@@ -785,8 +795,13 @@ private:
     m_db.exec("CREATE TABLE IF NOT EXISTS housekeep_runs ("
               "id INTEGER PRIMARY KEY, job TEXT, task TEXT NOT NULL, started_at TEXT NOT NULL, "
               "finished_at TEXT NOT NULL, status TEXT NOT NULL, deleted TEXT NOT NULL DEFAULT '{}', "
-              "error TEXT, host TEXT, pid INTEGER, dry_run INTEGER NOT NULL DEFAULT 0)");
+              "error TEXT, host TEXT, pid INTEGER, dry_run INTEGER NOT NULL DEFAULT 0, output TEXT)");
     m_db.exec("CREATE INDEX IF NOT EXISTS housekeep_runs_started ON housekeep_runs (started_at)");
+    // Added after the first release of the table: older tables get the column on first write.
+    const auto existing = columns("housekeep_runs").value_or(std::vector<std::string>{});
+    if (std::find(existing.begin(), existing.end(), "output") == existing.end()) {
+      m_db.exec("ALTER TABLE housekeep_runs ADD COLUMN output TEXT");
+    }
   }
 
   std::int64_t query_int(const SqlBuilder& q, std::string_view table)

@@ -72,6 +72,8 @@ BUCKET=nightly SECRET=hunter2 "$HK" --db app.db -c kinds.toml --json run --task 
 check "exec: runs when its variables are set" [ "$(jq -r '.tasks[0].status' out)" = ok ]
 check "exec: the allowed variable arrives" grep -q "uploading nightly" <(jq -r '.tasks[0].output' out)
 check "exec: other variables do not" grep -q "secret=unset" <(jq -r '.tasks[0].output' out)
+expect 0 "" "$HK" --db app.db -c kinds.toml --json history --task upload --limit 1
+check "exec: its output is in the run record" grep -q "uploading nightly" <(jq -r '.runs[0].output' out)
 expect 1 "'sh' exited 3: it broke" "$HK" --db app.db -c kinds.toml run --task fails
 check "exec: the failure and its output are in the run record" [ "$(q app.db "SELECT error LIKE '%exited 3%it broke%' FROM housekeep_runs WHERE task = 'fails' ORDER BY id DESC LIMIT 1")" = 1 ]
 start=$(date +%s%N)
