@@ -178,7 +178,7 @@ cp big.db vac.db
 "$HK" --db vac.db run --task conversations --allow-empty --sleep 0 -q
 printf '[tasks.compact]\nkind = "vacuum"\nmode = "full"\n\n[tasks.inc]\nkind = "vacuum"\nmode = "incremental"\n\n[tasks.vacuum]\n' >vacuum.toml
 size_before=$(stat -c %s vac.db)
-expect 0 "would run full" "$HK" --db vac.db -c vacuum.toml run --task compact --dry-run
+expect 0 "would run full" "$HK" --db vac.db -c vacuum.toml -v run --task compact --dry-run
 check "vacuum: a dry run changes nothing" [ "$(stat -c %s vac.db)" = "$size_before" ]
 expect 0 "" "$HK" --db vac.db -c vacuum.toml --json run --task compact
 check "vacuum full: reports the size before ($size_before)" [ "$(jq '.tasks[0].stats.bytes_before' out)" = "$size_before" ]
