@@ -255,6 +255,21 @@ std::vector<std::string> condition_columns(const std::vector<Condition>& where)
 
 } // namespace
 
+std::int64_t count_in_stretches(Store& store, const RowSet& rows, const std::string& key_column)
+{
+  const std::vector<std::string> walk{key_column};
+  std::int64_t total = 0;
+  std::vector<Value> after;
+  while (true) {
+    BatchEnd end = next_in_walk(store, rows, walk, after, k_count_stretch);
+    total += end.rows;
+    if (end.rows < k_count_stretch) {
+      return total;
+    }
+    after = std::move(end.last);
+  }
+}
+
 std::vector<Cascade> cascade_from(const Config& config, const std::string& table)
 {
   return cascade_of(cascade_edges(config), table);

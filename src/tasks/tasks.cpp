@@ -82,17 +82,19 @@ void run_stats(TaskContext& context, TaskResult& result)
   require_columns(store, config.messages.table, {config.messages.time_column}, "tasks.messages");
 
   const std::string window = format_duration(config.stats.recent);
+  const auto& users = config.users;
+  const auto& conversations = config.conversations;
+  const auto& messages = config.messages;
   result.stats = {
-    {"total_users", store.count(RowSet{config.users.table, {}})},
-    {"active_users", store.count(RowSet{config.users.table, {IsTrue{config.users.active_column}}})},
-    {"total_conversations", store.count(RowSet{config.conversations.table, {}})},
-    {"total_messages", store.count(RowSet{config.messages.table, {}})},
+    {"total_users", count_in_stretches(store, RowSet{users.table, {}}, users.id_column)},
+    {"active_users", count_in_stretches(store, RowSet{users.table, {IsTrue{users.active_column}}}, users.id_column)},
+    {"total_conversations", count_in_stretches(store, RowSet{conversations.table, {}}, conversations.id_column)},
+    {"total_messages", count_in_stretches(store, RowSet{messages.table, {}}, messages.id_column)},
     {"recent_conversations_" + window,
-     count_recent(context, config.conversations.table, config.conversations.time_column,
-                  config.conversations.time_format, "tasks.conversations")},
+     count_recent(context, conversations.table, conversations.time_column, conversations.time_format,
+                  "tasks.conversations")},
     {"recent_messages_" + window,
-     count_recent(context, config.messages.table, config.messages.time_column,
-                  config.messages.time_format, "tasks.messages")},
+     count_recent(context, messages.table, messages.time_column, messages.time_format, "tasks.messages")},
   };
 }
 
