@@ -21,7 +21,7 @@ struct ProcessResult {
 /// Runs argv[0] (looked up in PATH when it has no '/') with exactly `environment`. A program
 /// still running at `timeout` gets SIGTERM, then SIGKILL, with its whole process group.
 /// With `capture`, stdout and stderr go to a pipe and their last `tail_bytes` are kept;
-/// without, they are the caller's.
+/// without, both go to the caller's stderr (stdout carries results only).
 ProcessResult run_process(const std::vector<std::string>& argv,
                           const std::vector<std::pair<std::string, std::string>>& environment,
                           Millis timeout, bool capture, std::size_t tail_bytes = 4096);

@@ -105,6 +105,9 @@ ProcessResult run_process(const std::vector<std::string>& argv,
     if (capture) {
       ::dup2(pipe_fds[1], STDOUT_FILENO);
       ::dup2(pipe_fds[1], STDERR_FILENO);
+    } else {
+      // Our stdout carries results only (`--json | jq`); what the program says is a log.
+      ::dup2(STDERR_FILENO, STDOUT_FILENO);
     }
     for (auto& candidate : candidates) {
       ::execve(candidate.c_str(), argp.data(), envp.data());

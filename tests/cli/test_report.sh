@@ -99,6 +99,10 @@ expect 0 "" "$HK" --db hooks.db -c hooks.toml run --job nightly
 gone=$(( $(q fresh.db "SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages)") - $(q hooks.db "SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages)") ))
 check "a job's own hook replaces the default: $(cat job.env 2>/dev/null)" grep -qx "nightly ok $gone" job.env
 
+printf '[defaults]\non_success = "echo hello from the hook"\n' >chatty.toml
+expect 0 "hello from the hook" "$HK" --db hooks.db -c chatty.toml --json run --task stats
+check "a hook's output goes to stderr, never into the JSON on stdout" jq -e .ok out
+
 cat >hung.toml <<'TOML'
 [defaults]
 on_success = "sleep 60 & echo $! > child.pid; wait"
