@@ -1,8 +1,9 @@
 # bash completion for housekeep(1): subcommands, options, task names, --format values,
 # and job names read from the configuration in effect (--config/--db on the line count).
 
-# The jobs of the configuration the command line being completed would use.
-_housekeep_jobs()
+# `housekeep config show` for the configuration the line being completed names
+# (its --config and --db count).
+_housekeep_config_show()
 {
   local i args=()
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -10,20 +11,18 @@ _housekeep_jobs()
       -c | --config | -d | --db) args+=("${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}") ;;
     esac
   done
-  "${COMP_WORDS[0]}" "${args[@]}" config show 2>/dev/null | sed -n 's/^\[jobs\.\(.*\)\]$/\1/p'
+  "${COMP_WORDS[0]}" "${args[@]}" config show 2>/dev/null
+}
+
+_housekeep_jobs()
+{
+  _housekeep_config_show | sed -n 's/^\[jobs\.\(.*\)\]$/\1/p'
 }
 
 # Tasks defined in that configuration, besides the built-in ones.
 _housekeep_configured_tasks()
 {
-  local i args=()
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    case ${COMP_WORDS[i]} in
-      -c | --config | -d | --db) args+=("${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}") ;;
-    esac
-  done
-  "${COMP_WORDS[0]}" "${args[@]}" config show 2>/dev/null |
-    sed -n 's/^\[tasks\.\(.*\)\]$/\1/p' | grep -vx 'conversations\|messages\|users\|stats'
+  _housekeep_config_show | sed -n 's/^\[tasks\.\(.*\)\]$/\1/p' | grep -vx 'conversations\|messages\|users\|stats'
 }
 
 _housekeep()

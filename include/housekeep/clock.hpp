@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,12 @@ public:
 
 /// Formats an instant as ISO-8601 UTC with milliseconds: "2026-03-08T07:00:00.000Z".
 std::string format_utc(TimePoint t);
+
+/// The UTC time to the second for file names: "20261125T020000Z".
+std::string format_utc_stamp(TimePoint t);
+
+/// Parses what format_utc_stamp() writes; nothing for any other text.
+std::optional<TimePoint> parse_utc_stamp(std::string_view text);
 
 /// Parses what format_utc() writes (milliseconds optional); throws DataError otherwise.
 TimePoint parse_utc(std::string_view text);

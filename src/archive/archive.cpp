@@ -177,19 +177,6 @@ std::optional<Value> from_json(const Json& json)
   }
 }
 
-std::string file_stamp(TimePoint when)
-{
-  // 2026-11-25T02:00:00.000Z -> 20261125T020000Z
-  std::string text = format_utc(when);
-  std::string out;
-  for (char c : text.substr(0, 19)) {
-    if (c != '-' && c != ':') {
-      out += c;
-    }
-  }
-  return out + "Z";
-}
-
 [[noreturn]] void write_failed(const std::string& path, int err)
 {
   throw IoError(fmt::format("cannot write archive '{}': {}", path, std::strerror(err)),
@@ -221,7 +208,7 @@ struct ArchiveWriter::Open {
 };
 
 ArchiveWriter::ArchiveWriter(std::string directory, std::string database, TimePoint started)
-  : m_directory(std::move(directory)), m_database(std::move(database)), m_stamp(file_stamp(started))
+  : m_directory(std::move(directory)), m_database(std::move(database)), m_stamp(format_utc_stamp(started))
 {
   struct stat st {};
   if (::stat(m_directory.c_str(), &st) != 0) {

@@ -273,14 +273,12 @@ void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
   r.duration(t, "hook_timeout", "defaults", out.hook_timeout);
 }
 
-constexpr std::array<std::string_view, 4> k_builtin_tasks{"conversations", "messages", "users", "stats"};
-constexpr std::array<std::string_view, 5> k_custom_kinds{"expired", "exec", "files", "backup", "vacuum"};
-
-// [tasks.NAME] sections beyond the built-in ones, in file order, and [tasks] all = [...].
-void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
+// The entries of a table in the order the file wrote them (toml++ iterates keys sorted):
+// jobs and configured tasks run in that order.
+std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& table)
 {
   std::vector<std::pair<const toml::key*, const toml::node*>> ordered;
-  for (auto&& [key, node] : tasks) {
+  for (auto&& [key, node] : table) {
     ordered.emplace_back(&key, &node);
   }
   std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
@@ -288,8 +286,17 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
     const auto& y = b.first->source().begin;
     return x.line != y.line ? x.line < y.line : x.column < y.column;
   });
+  return ordered;
+}
+
+constexpr std::array<std::string_view, 4> k_builtin_tasks{"conversations", "messages", "users", "stats"};
+constexpr std::array<std::string_view, 5> k_custom_kinds{"expired", "exec", "files", "backup", "vacuum"};
+
+// [tasks.NAME] sections beyond the built-in ones, in file order, and [tasks] all = [...].
+void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
+{
   out.custom_tasks.clear();
-  for (const auto& [key_ptr, node_ptr] : ordered) {
+  for (const auto& [key_ptr, node_ptr] : in_file_order(tasks)) {
     const std::string name(key_ptr->str());
     if (name == "all" || std::find(k_builtin_tasks.begin(), k_builtin_tasks.end(), name) != k_builtin_tasks.end()) {
       continue;
@@ -458,17 +465,7 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
 void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
 {
   out.jobs.clear();
-  // toml++ iterates keys sorted; jobs are listed in file order instead.
-  std::vector<std::pair<const toml::key*, const toml::node*>> ordered;
-  for (auto&& [key, node] : jobs) {
-    ordered.emplace_back(&key, &node);
-  }
-  std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
-    const auto& x = a.first->source().begin;
-    const auto& y = b.first->source().begin;
-    return x.line != y.line ? x.line < y.line : x.column < y.column;
-  });
-  for (const auto& [key_ptr, node_ptr] : ordered) {
+  for (const auto& [key_ptr, node_ptr] : in_file_order(jobs)) {
     const toml::key& key = *key_ptr;
     const toml::node& node = *node_ptr;
     const std::string name(key.str());

@@ -24,6 +24,24 @@ std::string format_utc(TimePoint t)
   return date::format("%FT%TZ", t);
 }
 
+std::string format_utc_stamp(TimePoint t)
+{
+  return date::format("%Y%m%dT%H%M%SZ", std::chrono::floor<std::chrono::seconds>(t));
+}
+
+std::optional<TimePoint> parse_utc_stamp(std::string_view text)
+{
+  if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z') {
+    return std::nullopt;
+  }
+  try {
+    return parse_utc(fmt::format("{}-{}-{}T{}:{}:{}Z", text.substr(0, 4), text.substr(4, 2), text.substr(6, 2),
+                                 text.substr(9, 2), text.substr(11, 2), text.substr(13, 2)));
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 TimePoint parse_utc(std::string_view text)
 {
   // Fixed layout "YYYY-MM-DDTHH:MM:SS[.mmm]Z": digit positions are known, so read them.

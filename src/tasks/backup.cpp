@@ -25,25 +25,6 @@ namespace housekeep {
 
 namespace {
 
-// 2026-11-25T02:00:00.000Z -> 20261125T020000Z
-std::string stamp_of(TimePoint when)
-{
-  std::string out;
-  for (char c : format_utc(when).substr(0, 19)) {
-    if (c != '-' && c != ':') {
-      out += c;
-    }
-  }
-  return out + "Z";
-}
-
-TimePoint time_of_stamp(const std::string& stamp)
-{
-  // 20261125T020000Z -> 2026-11-25T02:00:00Z
-  return parse_utc(fmt::format("{}-{}-{}T{}:{}:{}Z", stamp.substr(0, 4), stamp.substr(4, 2), stamp.substr(6, 2),
-                               stamp.substr(9, 2), stamp.substr(11, 2), stamp.substr(13, 2)));
-}
-
 void sync_path(const std::string& path, int flags)
 {
   const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
@@ -73,7 +54,7 @@ void run_backup(TaskContext& context, TaskResult& result)
                           "check its owner and permissions; nothing was written");
   }
   const std::string base = context.store.name();
-  const std::string stamp = stamp_of(context.now);
+  const std::string stamp = format_utc_stamp(context.now);
   const std::string final_path = fmt::format("{}/{}-{}.db", c.directory, base, stamp);
   const std::string partial = fmt::format("{}/.{}-{}.db.partial", c.directory, base, stamp);
 
@@ -134,7 +115,7 @@ void run_backup(TaskContext& context, TaskResult& result)
   for (std::size_t i = 0; i < backups.size(); ++i) {
     const auto& [when, path] = backups[i];
     const bool protected_ = static_cast<std::int64_t>(i) < c.keep_last || path == final_path;
-    if (protected_ || time_of_stamp(when) >= cutoff) {
+    if (protected_ || parse_utc_stamp(when).value_or(context.now) >= cutoff) {
       ++kept;
       continue;
     }

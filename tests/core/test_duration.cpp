@@ -1,3 +1,4 @@
+#include "housekeep/clock.hpp"
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
 
@@ -62,4 +63,15 @@ TEST_CASE("humanize_duration is short", "[duration]")
   CHECK(humanize_duration(milliseconds(3200)) == "3.2s");
   CHECK(humanize_duration(seconds(245)) == "4m05s");
   CHECK(humanize_duration(minutes(130)) == "2h10m");
+}
+
+TEST_CASE("UTC stamps for file names: written to the second, read back, anything else refused", "[clock]")
+{
+  const TimePoint t = parse_utc("2026-11-25T02:03:04.567Z");
+  CHECK(format_utc_stamp(t) == "20261125T020304Z");
+  CHECK(parse_utc_stamp("20261125T020304Z") == parse_utc("2026-11-25T02:03:04Z"));
+  for (const char* text : {"", "20261125T020304", "2026112502030Z4", "20261325T020304Z", "2026-11-25T02:03"}) {
+    INFO(text);
+    CHECK_FALSE(parse_utc_stamp(text).has_value());
+  }
 }

@@ -16,17 +16,6 @@ using namespace std::chrono;
 
 namespace {
 
-std::string stamp(TimePoint t)
-{
-  std::string out;
-  for (char c : format_utc(t).substr(0, 19)) {
-    if (c != '-' && c != ':') {
-      out += c;
-    }
-  }
-  return out + "Z";
-}
-
 void touch(const std::string& path)
 {
   std::ofstream(path) << "old backup\n";
@@ -47,9 +36,9 @@ TEST_CASE("backup retention: the boundary, keep_last, and foreign files", "[back
   const std::string backups = dir.file("backups");
   fs::create_directory(backups);
   const TimePoint now = test::test_now();
-  const std::string at_boundary = backups + "/app-" + stamp(now - hours(24 * 30)) + ".db";
-  const std::string past_boundary = backups + "/app-" + stamp(now - hours(24 * 30) - seconds(1)) + ".db";
-  const std::string ancient = backups + "/app-" + stamp(now - hours(24 * 400)) + ".db";
+  const std::string at_boundary = backups + "/app-" + format_utc_stamp(now - hours(24 * 30)) + ".db";
+  const std::string past_boundary = backups + "/app-" + format_utc_stamp(now - hours(24 * 30) - seconds(1)) + ".db";
+  const std::string ancient = backups + "/app-" + format_utc_stamp(now - hours(24 * 400)) + ".db";
   const std::string foreign[] = {backups + "/app-20200101T000000Z.db.gz", backups + "/other-20200101T000000Z.db",
                                  backups + "/notes.txt"};
   for (const auto& path : {at_boundary, past_boundary, ancient}) {
@@ -75,7 +64,7 @@ TEST_CASE("backup retention: the boundary, keep_last, and foreign files", "[back
   request.tasks = resolve_tasks(config, {"backup"});
   const auto report = run_tasks(*store, config, request, clock, log.logger());
   REQUIRE(report.ok());
-  const std::string made = backups + "/app-" + stamp(now) + ".db";
+  const std::string made = backups + "/app-" + format_utc_stamp(now) + ".db";
   CHECK(fs::exists(made));
   CHECK(fs::exists(at_boundary));
   CHECK_FALSE(fs::exists(past_boundary));
@@ -94,5 +83,5 @@ TEST_CASE("backup retention: the boundary, keep_last, and foreign files", "[back
   REQUIRE(run_tasks(*store, config, request, clock, log.logger()).ok());
   CHECK(fs::exists(made));
   CHECK(fs::exists(at_boundary));
-  CHECK(fs::exists(backups + "/app-" + stamp(now + hours(24 * 365)) + ".db"));
+  CHECK(fs::exists(backups + "/app-" + format_utc_stamp(now + hours(24 * 365)) + ".db"));
 }
