@@ -2,6 +2,7 @@
 
 #include "housekeep/config.hpp"
 #include "housekeep/error.hpp"
+#include "housekeep/files.hpp"
 #include "housekeep/purge.hpp"
 #include "housekeep/text.hpp"
 
@@ -184,17 +185,10 @@ std::optional<Value> from_json(const Json& json)
                 "another --archive directory");
 }
 
-void write_all(int fd, std::string_view data, const std::string& path)
+void write_or_throw(int fd, std::string_view data, const std::string& path)
 {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      write_failed(path, errno);
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
+  if (const int err = write_all(fd, data); err != 0) {
+    write_failed(path, err);
   }
 }
 
@@ -281,7 +275,7 @@ void ArchiveWriter::append(std::string_view task, const std::string& table, cons
   open.dirty = true;
   ++open.file.rows;
   if (open.buffer.size() >= k_write_buffer) {
-    write_all(open.fd, open.buffer, open.file.path);
+    write_or_throw(open.fd, open.buffer, open.file.path);
     open.buffer.clear();
   }
 }
@@ -292,7 +286,7 @@ void ArchiveWriter::sync()
     if (!open->dirty) {
       continue;
     }
-    write_all(open->fd, open->buffer, open->file.path);
+    write_or_throw(open->fd, open->buffer, open->file.path);
     open->buffer.clear();
     if (::fsync(open->fd) != 0) {
       write_failed(open->file.path, errno);
@@ -301,15 +295,9 @@ void ArchiveWriter::sync()
   }
   if (m_new_file) {
     // A new file's directory entry must reach the disk too, or a crash could lose the file.
-    const int dir = ::open(m_directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0 || ::fsync(dir) != 0) {
-      const int err = errno;
-      if (dir >= 0) {
-        ::close(dir);
-      }
+    if (const int err = sync_to_disk(m_directory); err != 0) {
       write_failed(m_directory, err);
     }
-    ::close(dir);
     m_new_file = false;
   }
 }

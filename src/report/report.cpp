@@ -2,6 +2,7 @@
 
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
+#include "housekeep/files.hpp"
 #include "housekeep/process.hpp"
 
 #include <fmt/format.h>
@@ -139,19 +140,10 @@ void write_file_atomically(const std::string& path, const std::string& text)
     throw CantCreateError(fmt::format("cannot write metrics file '{}': {}", path, std::strerror(err)),
                           "check that its directory exists and is writable");
   }
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      throw IoError(fmt::format("cannot write metrics file '{}': {}", path, std::strerror(err)));
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
+  if (const int err = write_all(fd, text); err != 0) {
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    throw IoError(fmt::format("cannot write metrics file '{}': {}", path, std::strerror(err)));
   }
   ::close(fd);
   if (::rename(temporary.c_str(), path.c_str()) != 0) {

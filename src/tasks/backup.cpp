@@ -5,6 +5,7 @@
 // named exactly like that, and never deletes the newest keep_last ones.
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
+#include "housekeep/files.hpp"
 #include "housekeep/task.hpp"
 #include "housekeep/text.hpp"
 
@@ -25,17 +26,11 @@ namespace housekeep {
 
 namespace {
 
-void sync_path(const std::string& path, int flags)
+void sync_or_throw(const std::string& path)
 {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    const int err = errno;
-    if (fd >= 0) {
-      ::close(fd);
-    }
+  if (const int err = sync_to_disk(path); err != 0) {
     throw IoError(fmt::format("cannot flush '{}' to disk: {}", path, std::strerror(err)));
   }
-  ::close(fd);
 }
 
 } // namespace
@@ -82,12 +77,12 @@ void run_backup(TaskContext& context, TaskResult& result)
         throw DataError(fmt::format("{}: the backup failed its integrity check: {}", c.name, check),
                         "it was not kept; check the database itself with PRAGMA integrity_check");
       }
-      sync_path(partial, O_RDONLY);
+      sync_or_throw(partial);
       if (::rename(partial.c_str(), final_path.c_str()) != 0) {
         const int err = errno;
         throw IoError(fmt::format("{}: cannot rename the backup to '{}': {}", c.name, final_path, std::strerror(err)));
       }
-      sync_path(c.directory, O_RDONLY | O_DIRECTORY);
+      sync_or_throw(c.directory);
     } catch (...) {
       ::unlink(partial.c_str());
       throw;
