@@ -74,6 +74,9 @@ struct ChildOf {
   std::string column;
   std::shared_ptr<const RowSet> parent;
   std::string parent_key;
+  /// Look each row's parent up by `parent_key` instead of listing the parent rows first:
+  /// the right access path when the rows are walked in their own key order.
+  bool correlated = false;
 };
 
 /// The row is not in `rows` (same table), matched by `column`.
@@ -106,6 +109,14 @@ struct RowSet {
 struct BatchEnd {
   std::int64_t rows = 0;
   std::vector<Value> last;
+};
+
+/// How many rows a set has, and the lowest and highest value of one of its columns (NULL
+/// when the set is empty).
+struct KeySpan {
+  std::int64_t rows = 0;
+  Value lowest;
+  Value highest;
 };
 
 /// Receives one row: the column names, and the values in the same order.
@@ -213,6 +224,8 @@ public:
 
   /// Number of rows in the set.
   virtual std::int64_t count(const RowSet& rows) = 0;
+  /// Number of rows in the set, with the lowest and highest value of `column` among them.
+  virtual KeySpan key_span(const RowSet& rows, const std::string& column) = 0;
   /// Up to `limit` non-NULL values of `column`, lowest first (or highest first).
   virtual std::vector<Value> sample(std::string_view table, std::string_view column,
                                     std::size_t limit, bool highest_first) = 0;

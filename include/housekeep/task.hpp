@@ -32,7 +32,7 @@ class ArchiveWriter;
 class ProgressSink;
 
 /// Largest batch size accepted from the configuration or the command line.
-inline constexpr std::int64_t k_max_batch_size = 10000;
+inline constexpr std::int64_t k_max_batch_size = 1000000;
 /// The first batch of time-sized batching (or batch_size, if smaller).
 inline constexpr std::int64_t k_first_timed_batch = 20;
 /// Rows of a task's table counted per read on a dry run and by the guards.

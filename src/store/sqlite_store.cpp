@@ -175,6 +175,16 @@ private:
       sql += ")";
     } else if constexpr (std::is_same_v<T, ChildOf>) {
       const std::string parent = next_alias();
+      if (c.correlated) {
+        sql += fmt::format("EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}", quote(c.parent->table),
+                           parent, quote(c.parent_key), column);
+        for (const auto& inner : c.parent->where) {
+          sql += " AND ";
+          condition_sql(inner, parent);
+        }
+        sql += ")";
+        return;
+      }
       sql += fmt::format("{} IN (SELECT {}.{} FROM {} AS {}", column, parent,
                          quote(c.parent_key), quote(c.parent->table), parent);
       rowset_where(*c.parent, parent);
@@ -320,6 +330,26 @@ public:
     q.sql = fmt::format("SELECT count(*) FROM {} AS t0", quote(rows.table));
     q.rowset_where(rows, "t0");
     return query_int(q, rows.table);
+  }
+
+  KeySpan key_span(const RowSet& rows, const std::string& column) override
+  {
+    SqlBuilder q;
+    q.sql = fmt::format("SELECT count(*), min(t0.{0}), max(t0.{0}) FROM {1} AS t0", quote(column),
+                        quote(rows.table));
+    q.rowset_where(rows, "t0");
+    KeySpan span;
+    try {
+      SQLite::Statement statement(m_db, q.sql);
+      q.bind_all(statement);
+      statement.executeStep();
+      span.rows = statement.getColumn(0).getInt64();
+      span.lowest = read_value(statement.getColumn(1));
+      span.highest = read_value(statement.getColumn(2));
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, fmt::format("cannot read '{}'", rows.table));
+    }
+    return span;
   }
 
   std::vector<Value> sample(std::string_view table, std::string_view column, std::size_t limit,

@@ -103,32 +103,39 @@ void check_cascade_schema(Store& store, const std::string& table,
   }
 }
 
-// One row set of a cascade, with the column that keys its rows and its depth below the
-// policy's own table.
+// One row set of a cascade, with the column that keys its rows, its depth below the
+// policy's own table, and the tables deleted with it.
 struct KeySet {
   std::shared_ptr<const RowSet> rows;
   std::string key_column;
   int depth = 0;
+  const std::vector<Cascade>* children = nullptr;
 };
 
-// Each row set of the cascade from `root`: descendants deepest first, `root` last, the
-// order in which they are deleted.
-std::vector<KeySet> key_sets(const std::shared_ptr<const RowSet>& root, const PurgePolicy& policy)
+// Each row set of the cascade from `root` (keyed by `key_column`, at `depth`): descendants
+// deepest first, `root` last, the order in which they are deleted.
+std::vector<KeySet> key_sets(const std::shared_ptr<const RowSet>& root, const std::string& key_column,
+                             const std::vector<Cascade>& children, int depth)
 {
   std::vector<KeySet> sets;
   std::vector<std::shared_ptr<const RowSet>> tree;
-  descendants(root, policy.id_column, policy.children, tree);
+  descendants(root, key_column, children, tree);
   // descendants() appends each child after its own subtree; its key column is its cascade's.
-  std::function<void(const std::vector<Cascade>&, int)> keys = [&](const std::vector<Cascade>& children,
-                                                                   int depth) {
-    for (const auto& child : children) {
-      keys(child.children, depth + 1);
-      sets.push_back({tree[sets.size()], child.id_column, depth});
+  std::function<void(const std::vector<Cascade>&, int)> keys = [&](const std::vector<Cascade>& level,
+                                                                   int below) {
+    for (const auto& child : level) {
+      keys(child.children, below + 1);
+      sets.push_back({tree[sets.size()], child.id_column, below, &child.children});
     }
   };
-  keys(policy.children, 1);
-  sets.push_back({root, policy.id_column, 0});
+  keys(children, depth + 1);
+  sets.push_back({root, key_column, depth, &children});
   return sets;
+}
+
+std::vector<KeySet> key_sets(const std::shared_ptr<const RowSet>& root, const PurgePolicy& policy)
+{
+  return key_sets(root, policy.id_column, policy.children, 0);
 }
 
 // The rows of the policy's table in one stretch of the keyset walk, (after, through]. The
@@ -219,10 +226,18 @@ struct BatchPlan {
     return std::clamp<std::int64_t>(static_cast<std::int64_t>(next), 1, most);
   }
 
-  // A time-sized batch is deleted in chunks of a quarter of it, and the transaction commits
-  // early once the target has passed: the cost per row can jump within a batch (a dense
-  // stretch after a sparse one), and this bounds the overrun to about one chunk.
-  std::int64_t chunk(std::int64_t size) const { return timed() ? std::max<std::int64_t>(size / 4, 1) : size; }
+  // A time-sized batch is deleted in chunks of an eighth of it, and the transaction commits
+  // early once the target, less what the last commit took, has passed: the cost per row can
+  // jump within a batch (live rows between scattered ones make every delete touch pages of
+  // its own, and the commit writes them all), and this bounds the overrun to about one chunk.
+  std::int64_t chunk(std::int64_t size) const { return timed() ? std::max<std::int64_t>(size / 8, 1) : size; }
+
+  // True when a time-sized batch that has held the lock for `held` should commit now, given
+  // that the last commit took `commit`.
+  bool closing(Stopwatch::duration held, Stopwatch::duration commit) const
+  {
+    return timed() && held + commit >= target;
+  }
 };
 
 BatchPlan batch_plan(const TaskContext& context)
@@ -251,6 +266,214 @@ std::vector<std::string> condition_columns(const std::vector<Condition>& where)
       condition);
   }
   return columns;
+}
+
+// One keyset walk that deletes as it goes: the rows of `selection` in the order of
+// `columns`, each stretch deleted with its descendants, deepest first.
+struct Walk {
+  std::shared_ptr<const RowSet> selection;
+  std::vector<std::string> columns; // the last one is unique
+  std::vector<Condition> range_where; // what a stretch's rows must satisfy besides its bounds
+  std::string key_column;           // of the walked table, referenced by its children
+  const std::vector<Cascade>* children = nullptr;
+  int depth = 0; // of the walked table below the policy's own
+  std::vector<Value> start; // where the walk starts (exclusive); empty: at the beginning
+};
+
+// The rows of the walked table in one stretch of the walk, (after, through].
+std::shared_ptr<RowSet> stretch_of(const Walk& walk, std::vector<Value> after, std::vector<Value> through)
+{
+  auto range = std::make_shared<RowSet>();
+  range->table = walk.selection->table;
+  range->where = walk.range_where;
+  range->where.emplace_back(Within{walk.columns, std::move(after), std::move(through)});
+  return range;
+}
+
+// The set with every parent looked up row by row (by its key, through its index) rather
+// than listed first: a walk in the set's own key order asks about a few rows at a time,
+// and listing a large parent set for each of its statements would cost more than the rows.
+std::shared_ptr<RowSet> correlated(const RowSet& rows)
+{
+  auto out = std::make_shared<RowSet>(rows);
+  for (auto& condition : out->where) {
+    if (auto* child_of = std::get_if<ChildOf>(&condition)) {
+      child_of->correlated = true;
+      child_of->parent = correlated(*child_of->parent);
+    }
+  }
+  return out;
+}
+
+// Cascaded rows that lie at least this densely in their table's key range are deleted by a
+// walk of their own table, before their parents: scattered children otherwise cost every
+// batch that reaches them a rewrite of the index and table pages they sit on, where a walk
+// in their own key order writes each page once. Below it, scanning the range to find them
+// would cost more than it saves.
+constexpr double k_sweep_density = 0.02;
+
+// The walks that delete a policy's scattered descendants before the walk of its own table:
+// one for each cascaded table whose rows to delete lie densely enough in its integer key
+// range (measured by stretches of the policy's walk, so that no read is long). Each sweep's
+// batches delete their own descendants too, so a row the application added meanwhile is
+// never orphaned; the walk of the policy's table deletes whatever the sweeps did not reach.
+std::vector<Walk> plan_sweeps(TaskContext& context, const std::shared_ptr<const RowSet>& selection,
+                              const PurgePolicy& policy, const std::vector<std::string>& walk)
+{
+  if (policy.children.empty()) {
+    return {};
+  }
+  const auto sets = key_sets(selection, policy);
+  struct Span {
+    std::int64_t rows = 0;
+    std::optional<std::int64_t> lowest;
+    std::optional<std::int64_t> highest;
+    bool integer = true;
+  };
+  std::vector<Span> spans(sets.size());
+  std::vector<Value> after;
+  while (true) {
+    BatchEnd end = next_in_walk(context.store, *selection, walk, after, k_count_stretch);
+    if (end.rows == 0) {
+      break;
+    }
+    const auto stretch = key_sets(walk_range(policy, walk, after, end.last), policy);
+    for (std::size_t i = 0; i + 1 < stretch.size(); ++i) {
+      const KeySpan found = context.store.key_span(*stretch[i].rows, stretch[i].key_column);
+      Span& span = spans[i];
+      span.rows += found.rows;
+      if (found.rows == 0) {
+        continue;
+      }
+      const auto* lowest = std::get_if<std::int64_t>(&found.lowest);
+      const auto* highest = std::get_if<std::int64_t>(&found.highest);
+      if (lowest == nullptr || highest == nullptr) {
+        span.integer = false;
+        continue;
+      }
+      span.lowest = std::min(span.lowest.value_or(*lowest), *lowest);
+      span.highest = std::max(span.highest.value_or(*highest), *highest);
+    }
+    if (end.rows < k_count_stretch) {
+      break;
+    }
+    after = std::move(end.last);
+  }
+
+  std::vector<Walk> sweeps;
+  for (std::size_t i = 0; i + 1 < sets.size(); ++i) {
+    const Span& span = spans[i];
+    if (!span.integer || span.rows == 0) {
+      continue;
+    }
+    const double width = static_cast<double>(*span.highest - *span.lowest) + 1.0;
+    const double density = static_cast<double>(span.rows) / width;
+    if (density < k_sweep_density) {
+      continue;
+    }
+    const KeySet& set = sets[i];
+    auto rows = correlated(*set.rows);
+    // A stretch's own bounds imply the span's: left out of its deletes, so that the key's
+    // index serves both ends of each stretch rather than the span's.
+    const std::vector<Condition> range_where = rows->where;
+    rows->where.emplace_back(Within{{set.key_column}, {}, {Value{*span.highest}}});
+    context.log.debug("{}: {} rows of '{}' lie in keys {}..{} ({:.0f}% dense): deleting them in key "
+                      "order before their parents",
+                      policy.task, with_thousands(span.rows), set.rows->table, *span.lowest,
+                      *span.highest, density * 100.0);
+    sweeps.push_back(Walk{rows, {set.key_column}, range_where, set.key_column, set.children, set.depth,
+                          {Value{*span.lowest - 1}}});
+  }
+  return sweeps;
+}
+
+// Deletes the walk's rows in batches, one write transaction each, until it is drained.
+void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& plan, const Walk& walk,
+           TaskResult& result)
+{
+  Store& store = context.store;
+  const std::string& what = policy.task;
+  const std::string& table = walk.selection->table;
+  std::vector<Value> after = walk.start;
+  std::int64_t size = plan.first_size();
+  Stopwatch::duration last_commit{};
+  bool drained = false;
+  while (!drained) {
+    const auto asked = Stopwatch::now();
+    auto transaction = store.begin_write();
+    const auto started = Stopwatch::now();
+    result.lock_wait += std::chrono::duration_cast<std::chrono::milliseconds>(started - asked);
+    // Choosing rows inside the write transaction means no row can change between being
+    // chosen and being deleted.
+    TaskResult batch_counts;
+    std::int64_t rows = 0;
+    while (rows < size) {
+      const std::int64_t ask = std::min(plan.chunk(size), size - rows);
+      BatchEnd end = next_in_walk(store, *walk.selection, walk.columns, after, ask);
+      if (end.rows == 0) {
+        drained = true;
+        break;
+      }
+      const auto chunk = stretch_of(walk, std::move(after), end.last);
+      for (const auto& set : key_sets(chunk, walk.key_column, *walk.children, walk.depth)) {
+        if (context.archive != nullptr) {
+          store.read_rows(*set.rows, [&](const std::vector<std::string>& names,
+                                         const std::vector<Value>& values) {
+            context.archive->append(policy.name, set.rows->table, set.key_column, set.depth,
+                                    names, values);
+          });
+        }
+        batch_counts.add_deleted(set.rows->table, store.erase(*set.rows));
+      }
+      rows += end.rows;
+      if (end.rows < ask) {
+        drained = true;
+        break;
+      }
+      after = std::move(end.last);
+      if (plan.closing(Stopwatch::now() - started, last_commit)) {
+        break;
+      }
+    }
+    if (rows == 0) {
+      break; // nothing was written; the transaction rolls back
+    }
+    if (context.archive != nullptr) {
+      context.archive->sync(); // the archive holds the rows before their delete commits
+    }
+    const auto committing = Stopwatch::now();
+    transaction->commit();
+    transaction.reset();
+    last_commit = Stopwatch::now() - committing;
+    ++result.batches;
+    for (const auto& [name, count] : batch_counts.deleted) {
+      result.add_deleted(name, count);
+    }
+    const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - started);
+    result.slowest_batch = std::max(result.slowest_batch, held);
+    if (context.progress != nullptr) {
+      std::int64_t done = 0;
+      for (const auto& [name, count] : result.deleted) {
+        done += count;
+      }
+      context.progress->advance(policy.name, done, context.expected_rows);
+    }
+    context.log.debug("{}: batch {}: {} rows of '{}', write transaction held {}", what, result.batches,
+                      with_thousands(rows), table, humanize_duration(held));
+    if (drained) {
+      break;
+    }
+    size = plan.next_size(rows, held);
+    if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
+      throw Stopped(reason, fmt::format("{}: {} after batch {} ({} rows of '{}' deleted so far)", what,
+                                        reason == StopReason::timed_out ? "timed out" : "interrupted",
+                                        result.batches, with_thousands(result.deleted.back().second),
+                                        policy.table));
+    }
+    if (plan.pause.count() > 0) {
+      context.clock.sleep_for(plan.pause);
+    }
+  }
 }
 
 } // namespace
@@ -351,83 +574,11 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   for (const auto& set : key_sets(selection, policy)) {
     result.add_deleted(set.rows->table, 0);
   }
-  std::vector<Value> after;
-  std::int64_t size = plan.first_size();
-  bool drained = false;
-  while (!drained) {
-    const auto asked = Stopwatch::now();
-    auto transaction = store.begin_write();
-    const auto started = Stopwatch::now();
-    result.lock_wait += std::chrono::duration_cast<std::chrono::milliseconds>(started - asked);
-    // Choosing rows inside the write transaction means no row can change between being
-    // chosen and being deleted.
-    TaskResult batch_counts;
-    std::int64_t rows = 0;
-    while (rows < size) {
-      const std::int64_t ask = std::min(plan.chunk(size), size - rows);
-      BatchEnd end = next_in_walk(store, *selection, walk, after, ask);
-      if (end.rows == 0) {
-        drained = true;
-        break;
-      }
-      const auto chunk = walk_range(policy, walk, std::move(after), end.last);
-      for (const auto& set : key_sets(chunk, policy)) {
-        if (context.archive != nullptr) {
-          store.read_rows(*set.rows, [&](const std::vector<std::string>& names,
-                                         const std::vector<Value>& values) {
-            context.archive->append(policy.name, set.rows->table, set.key_column, set.depth,
-                                    names, values);
-          });
-        }
-        batch_counts.add_deleted(set.rows->table, store.erase(*set.rows));
-      }
-      rows += end.rows;
-      if (end.rows < ask) {
-        drained = true;
-        break;
-      }
-      after = std::move(end.last);
-      if (plan.timed() && Stopwatch::now() - started >= plan.target) {
-        break;
-      }
-    }
-    if (rows == 0) {
-      break; // nothing was written; the transaction rolls back
-    }
-    if (context.archive != nullptr) {
-      context.archive->sync(); // the archive holds the rows before their delete commits
-    }
-    transaction->commit();
-    transaction.reset();
-    ++result.batches;
-    for (const auto& [table, count] : batch_counts.deleted) {
-      result.add_deleted(table, count);
-    }
-    const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - started);
-    result.slowest_batch = std::max(result.slowest_batch, held);
-    if (context.progress != nullptr) {
-      std::int64_t done = 0;
-      for (const auto& [table, count] : result.deleted) {
-        done += count;
-      }
-      context.progress->advance(policy.name, done, context.expected_rows);
-    }
-    context.log.debug("{}: batch {}: {} rows of '{}', write transaction held {}", what, result.batches,
-                      with_thousands(rows), policy.table, humanize_duration(held));
-    if (drained) {
-      break;
-    }
-    size = plan.next_size(rows, held);
-    if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
-      throw Stopped(reason, fmt::format("{}: {} after batch {} ({} rows of '{}' deleted so far)", what,
-                                        reason == StopReason::timed_out ? "timed out" : "interrupted",
-                                        result.batches, with_thousands(result.deleted.back().second),
-                                        policy.table));
-    }
-    if (plan.pause.count() > 0) {
-      context.clock.sleep_for(plan.pause);
-    }
+  for (const Walk& sweep : plan_sweeps(context, selection, policy, walk)) {
+    drain(context, policy, plan, sweep, result);
   }
+  drain(context, policy, plan, Walk{selection, walk, policy.where, policy.id_column, &policy.children, 0},
+        result);
 }
 
 } // namespace housekeep

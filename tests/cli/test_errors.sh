@@ -30,7 +30,7 @@ expect 64 "--frobnicate" "$HK" "${db[@]}" run --task all --frobnicate; untouched
 expect 64 "unknown command 'frob'" "$HK" "${db[@]}" frob; untouched 6
 expect 64 "subcommand" "$HK" "${db[@]}"; untouched 7
 expect 64 "--batch-size 0 is out of range 1-10000" "$HK" "${db[@]}" run --task all --batch-size 0; untouched 8
-expect 64 "--batch-size 20000 is out of range" "$HK" "${db[@]}" run --task all --batch-size 20000; untouched 9
+expect 64 "--batch-size 2000000 is out of range" "$HK" "${db[@]}" run --task all --batch-size 2000000; untouched 9
 expect 64 "batch-size" "$HK" "${db[@]}" run --task all --batch-size many; untouched 10
 expect 64 "unsupported database URL scheme 'mysql'" "$HK" --db mysql://u:p@h/app run --task all
 expect 64 "PostgreSQL support is not built into" "$HK" --db postgresql://app:s3cret@db/app run --task stats

@@ -39,12 +39,16 @@ check "exactly one run recorded" [ "$(q app.db "SELECT count(*) FROM housekeep_r
 # A killed purge leaves no stale lock (the kernel drops it) and a consistent database.
 "$HK" --db app.db demo --rows 20000 --force -q
 q app.db "ATTACH 'pairs.db' AS p; CREATE TABLE p.valid AS SELECT id, conversation_id FROM messages WHERE conversation_id IN (SELECT id FROM conversations)"
-old=$(q app.db "SELECT count(*) FROM conversations WHERE created_at < datetime('now', '-30 days')")
+# Old conversations' messages go first (a walk of their own table), then the conversations.
+old_rows="SELECT (SELECT count(*) FROM conversations WHERE created_at < datetime('now', '-30 days')) +
+  (SELECT count(*) FROM messages WHERE conversation_id IN
+    (SELECT id FROM conversations WHERE created_at < datetime('now', '-30 days')))"
+old=$(q app.db "$old_rows")
 "$HK" --db app.db run --task conversations --batch-size 20 --sleep 50ms -q & victim=$!
 sleep 0.5
 kill -9 "$victim"; wait "$victim" 2>/dev/null
-left=$(q app.db "SELECT count(*) FROM conversations WHERE created_at < datetime('now', '-30 days')")
-check "killed mid-purge ($left of $old old conversations left)" [ "$left" -gt 0 -a "$left" -lt "$old" ]
+left=$(q app.db "$old_rows")
+check "killed mid-purge ($left of $old rows of old conversations left)" [ "$left" -gt 0 -a "$left" -lt "$old" ]
 check "integrity after kill -9" [ "$(q app.db 'PRAGMA integrity_check')" = ok ]
 check "no message lost its conversation" \
   [ "$(q app.db "ATTACH 'pairs.db' AS p; SELECT count(*) FROM messages m JOIN p.valid v ON v.id = m.id WHERE m.conversation_id NOT IN (SELECT id FROM conversations)")" = 0 ]

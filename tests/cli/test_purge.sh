@@ -67,7 +67,9 @@ check "second run deletes nothing" jq -e '[.tasks[].deleted[]] | add == 0' out
 expect 0 "" "$HK" --db app.db --json run --task conversations --older-than 10d --batch-size 7
 n=$(jq '.tasks[0].deleted.conversations' out)
 check "older-than 10d deleted more" [ "$n" -gt 0 ]
-check "batches of 7" [ "$(jq '.tasks[0].batches' out)" -eq $(((n + 6) / 7)) ]
+m=$(jq '.tasks[0].deleted.messages' out)
+# Their messages lie densely in the key range: a walk of their own goes first, in batches too.
+check "batches of 7" [ "$(jq '.tasks[0].batches' out)" -eq $(((m + 6) / 7 + (n + 6) / 7)) ]
 check "none older than 10 days" \
   [ "$(q app.db "SELECT count(*) FROM conversations WHERE created_at < datetime('$started', '-10 days')")" = 0 ]
 

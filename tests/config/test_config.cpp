@@ -36,7 +36,7 @@ TEST_CASE("built-in defaults reproduce the classic schema and schedule", "[confi
   CHECK(c.users.active_column == "is_active");
   CHECK(c.users.older_than == hours(24 * 7));
   CHECK(c.stats.recent == hours(24));
-  CHECK(c.defaults.batch_size == 1000);
+  CHECK(c.defaults.batch_size == 10000);
   CHECK(c.database.busy_timeout == seconds(5));
   REQUIRE(c.jobs.size() == 3);
   CHECK(c.jobs[0].name == "daily_housekeeping");
@@ -84,7 +84,7 @@ TEST_CASE("configuration errors name file / line / column and what to do", "[con
   CHECK(config_error("[tasks.conversations]\ntabel = \"x\"\n") ==
         "test.toml:2:1: unknown key 'tabel' in [tasks.conversations] | did you mean 'table'?");
   CHECK(config_error("[defaults]\nbatch_size = 0\n") ==
-        "test.toml:2:14: defaults.batch_size: 0 is out of range 1-10000");
+        "test.toml:2:14: defaults.batch_size: 0 is out of range 1-1000000");
   CHECK(config_error("[tasks.users]\nolder_than = \"7 days\"\n")
           .starts_with("test.toml:2:14: tasks.users.older_than: invalid duration '7 days'"));
   CHECK(config_error("[tasks.users]\ntable = \"users; DROP TABLE users\"\n")

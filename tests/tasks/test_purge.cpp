@@ -116,7 +116,41 @@ TEST_CASE("conversations: exactly the old ones go / with their messages", "[purg
   CHECK(deleted(report, "conversations", "messages") ==
         static_cast<std::int64_t>(1500 - keep_messages.size()));
   CHECK(db.sql.integer("SELECT count(*) FROM pragma_foreign_key_check('conversations')") == 0);
-  CHECK(report.tasks[0].batches == (300 - static_cast<std::int64_t>(keep_conversations.size()) + 6) / 7);
+  // The old conversations' messages lie densely among the message ids (every third of them
+  // stays): a walk of the messages table in its own key order deletes them first, in batches
+  // of 7 too, and the walk of the conversations then finds none left.
+  const auto gone_messages = static_cast<std::int64_t>(1500 - keep_messages.size());
+  const auto gone_conversations = static_cast<std::int64_t>(300 - keep_conversations.size());
+  CHECK(report.tasks[0].batches == (gone_messages + 6) / 7 + (gone_conversations + 6) / 7);
+}
+
+TEST_CASE("sparse children are deleted with their parents, not by a walk of their own", "[purge]")
+{
+  test::TempDir dir;
+  Sql sql(dir.file("s.db"));
+  create_classic_schema(sql);
+  sql.exec("INSERT INTO users VALUES (1, 'a', 'a', 1, '2026-01-01 00:00:00')");
+  sql.exec("INSERT INTO conversations VALUES (1, 1, 'old', '2026-01-01 00:00:00')");
+  sql.exec("INSERT INTO conversations VALUES (2, 1, 'old', '2026-01-02 00:00:00')");
+  sql.exec("INSERT INTO conversations VALUES (3, 1, 'new', '2026-06-15 11:00:00')");
+  {
+    SQLite::Transaction transaction(sql.db());
+    // 1,000 messages of the new conversation; the two old ones own ids 1 and 1000 only: 2 rows
+    // in a key range of 1,000, far below the density that pays for scanning it.
+    for (int m = 1; m <= 1000; ++m) {
+      const int parent = m == 1 ? 1 : m == 1000 ? 2 : 3;
+      sql.exec(fmt::format("INSERT INTO messages VALUES ({}, {}, 'r', 'c', '2026-06-15 11:00:00', NULL)", m, parent));
+    }
+    transaction.commit();
+  }
+  auto store = open_store(parse_database_url(dir.file("s.db")), OpenOptions{});
+  const auto report = run(*store, Config{}, {"conversations"}, batched(false, 1));
+  REQUIRE(report.ok());
+  CHECK(deleted(report, "conversations", "conversations") == 2);
+  CHECK(deleted(report, "conversations", "messages") == 2);
+  CHECK(report.tasks[0].batches == 2); // one per conversation, each with its message
+  CHECK(sql.integer("SELECT count(*) FROM messages") == 998);
+  CHECK(sql.integer("SELECT count(*) FROM messages WHERE conversation_id <> 3") == 0);
 }
 
 TEST_CASE("messages: exactly the orphans go", "[purge]")
@@ -201,7 +235,9 @@ TEST_CASE("batch boundaries: exactly one batch / one more than a batch / one row
     REQUIRE(report.ok());
     CHECK(deleted(report, "conversations", "conversations") == rows);
     CHECK(deleted(report, "conversations", "messages") == rows);
-    CHECK(report.tasks[0].batches == (rows + 4) / 5);
+    // Their messages first (a walk of their own: one per conversation, ids in one range), then
+    // the conversations, both in batches of 5.
+    CHECK(report.tasks[0].batches == 2 * ((rows + 4) / 5));
     CHECK(sql.ids("SELECT id FROM conversations") == std::set<std::int64_t>{100});
   }
 }
