@@ -160,6 +160,26 @@ BatchEnd next_in_walk(Store& store, const RowSet& selection, const std::vector<s
   return store.next_batch(rest, walk, static_cast<std::size_t>(limit));
 }
 
+// Walks the set in stretches of k_count_stretch rows, in the order of `walk`, handing each
+// stretch's bounds (after, through] to `each`: the reads that count stay short.
+void for_each_stretch(Store& store, const RowSet& selection, const std::vector<std::string>& walk,
+                      const std::function<void(const std::vector<Value>&, const std::vector<Value>&,
+                                               std::int64_t)>& each)
+{
+  std::vector<Value> after;
+  while (true) {
+    BatchEnd end = next_in_walk(store, selection, walk, after, k_count_stretch);
+    if (end.rows == 0) {
+      return;
+    }
+    each(after, end.last, end.rows);
+    if (end.rows < k_count_stretch) {
+      return;
+    }
+    after = std::move(end.last);
+  }
+}
+
 // Counts what a real run would delete, leaving out rows that earlier tasks of this dry run
 // already counted, then records this task's row sets for the tasks after it. Counts go by
 // stretches of the walk, so that no single read holds the database for long (in rollback
@@ -172,28 +192,21 @@ void count_planned(TaskContext& context, const std::shared_ptr<const RowSet>& se
     result.add_deleted(set.rows->table, 0);
   }
   PlannedDeletions* planned = context.planned;
-  std::vector<Value> after;
-  while (true) {
-    BatchEnd end = next_in_walk(context.store, *selection, walk, after, k_count_stretch);
-    if (end.rows == 0) {
-      break;
-    }
-    for (const auto& set : key_sets(walk_range(policy, walk, after, end.last), policy)) {
-      RowSet counted = *set.rows;
-      if (planned != nullptr) {
-        for (const auto& earlier : planned->entries) {
-          if (earlier.rows->table == counted.table && earlier.key_column == set.key_column) {
-            counted.where.emplace_back(NotAmong{set.key_column, earlier.rows});
-          }
-        }
-      }
-      result.add_deleted(counted.table, context.store.count(counted));
-    }
-    if (end.rows < k_count_stretch) {
-      break;
-    }
-    after = std::move(end.last);
-  }
+  for_each_stretch(context.store, *selection, walk,
+                   [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t) {
+                     for (const auto& set : key_sets(walk_range(policy, walk, after, through), policy)) {
+                       RowSet counted = *set.rows;
+                       if (planned != nullptr) {
+                         for (const auto& earlier : planned->entries) {
+                           if (earlier.rows->table == counted.table &&
+                               earlier.key_column == set.key_column) {
+                             counted.where.emplace_back(NotAmong{set.key_column, earlier.rows});
+                           }
+                         }
+                       }
+                       result.add_deleted(counted.table, context.store.count(counted));
+                     }
+                   });
   if (planned != nullptr) {
     for (const auto& set : sets) {
       planned->entries.push_back({set.rows, set.key_column});
@@ -329,36 +342,31 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const std::shared_ptr<const 
     std::optional<std::int64_t> lowest;
     std::optional<std::int64_t> highest;
     bool integer = true;
+
+    void add(const KeySpan& found)
+    {
+      rows += found.rows;
+      if (found.rows == 0) {
+        return;
+      }
+      const auto* low = std::get_if<std::int64_t>(&found.lowest);
+      const auto* high = std::get_if<std::int64_t>(&found.highest);
+      if (low == nullptr || high == nullptr) {
+        integer = false;
+        return;
+      }
+      lowest = std::min(lowest.value_or(*low), *low);
+      highest = std::max(highest.value_or(*high), *high);
+    }
   };
   std::vector<Span> spans(sets.size());
-  std::vector<Value> after;
-  while (true) {
-    BatchEnd end = next_in_walk(context.store, *selection, walk, after, k_count_stretch);
-    if (end.rows == 0) {
-      break;
-    }
-    const auto stretch = key_sets(walk_range(policy, walk, after, end.last), policy);
-    for (std::size_t i = 0; i + 1 < stretch.size(); ++i) {
-      const KeySpan found = context.store.key_span(*stretch[i].rows, stretch[i].key_column);
-      Span& span = spans[i];
-      span.rows += found.rows;
-      if (found.rows == 0) {
-        continue;
-      }
-      const auto* lowest = std::get_if<std::int64_t>(&found.lowest);
-      const auto* highest = std::get_if<std::int64_t>(&found.highest);
-      if (lowest == nullptr || highest == nullptr) {
-        span.integer = false;
-        continue;
-      }
-      span.lowest = std::min(span.lowest.value_or(*lowest), *lowest);
-      span.highest = std::max(span.highest.value_or(*highest), *highest);
-    }
-    if (end.rows < k_count_stretch) {
-      break;
-    }
-    after = std::move(end.last);
-  }
+  for_each_stretch(context.store, *selection, walk,
+                   [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t) {
+                     const auto stretch = key_sets(walk_range(policy, walk, after, through), policy);
+                     for (std::size_t i = 0; i + 1 < stretch.size(); ++i) {
+                       spans[i].add(context.store.key_span(*stretch[i].rows, stretch[i].key_column));
+                     }
+                   });
 
   std::vector<Walk> sweeps;
   for (std::size_t i = 0; i + 1 < sets.size(); ++i) {
@@ -480,17 +488,12 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
 
 std::int64_t count_in_stretches(Store& store, const RowSet& rows, const std::string& key_column)
 {
-  const std::vector<std::string> walk{key_column};
   std::int64_t total = 0;
-  std::vector<Value> after;
-  while (true) {
-    BatchEnd end = next_in_walk(store, rows, walk, after, k_count_stretch);
-    total += end.rows;
-    if (end.rows < k_count_stretch) {
-      return total;
-    }
-    after = std::move(end.last);
-  }
+  for_each_stretch(store, rows, {key_column},
+                   [&](const std::vector<Value>&, const std::vector<Value>&, std::int64_t found) {
+                     total += found;
+                   });
+  return total;
 }
 
 std::vector<Cascade> cascade_from(const Config& config, const std::string& table)
