@@ -35,8 +35,9 @@ class ProgressSink;
 inline constexpr std::int64_t k_max_batch_size = 1000000;
 /// The first batch of time-sized batching (or batch_size, if smaller).
 inline constexpr std::int64_t k_first_timed_batch = 20;
-/// Rows of a task's table counted per read on a dry run and by the guards.
-inline constexpr std::int64_t k_count_stretch = 10000;
+/// Rows of a task's table in the first stretch of counting (dry run, guards, sweep plans);
+/// later stretches are sized by how long their reads take.
+inline constexpr std::int64_t k_count_stretch = 100;
 
 /// Per-run choices from the command line or a job; unset members fall back to the config.
 struct RunOptions {

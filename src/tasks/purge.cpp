@@ -160,23 +160,51 @@ BatchEnd next_in_walk(Store& store, const RowSet& selection, const std::vector<s
   return store.next_batch(rest, walk, static_cast<std::size_t>(limit));
 }
 
-// Walks the set in stretches of k_count_stretch rows, in the order of `walk`, handing each
-// stretch's bounds (after, through] to `each`: the reads that count stay short.
+// The set with every parent looked up row by row (by its key, through its index) rather
+// than listed first: a walk in the set's own key order asks about a few rows at a time,
+// and listing a large parent set for each of its statements would cost more than the rows.
+std::shared_ptr<RowSet> correlated(const RowSet& rows)
+{
+  auto out = std::make_shared<RowSet>(rows);
+  for (auto& condition : out->where) {
+    if (auto* child_of = std::get_if<ChildOf>(&condition)) {
+      child_of->correlated = true;
+      child_of->parent = correlated(*child_of->parent);
+    }
+  }
+  return out;
+}
+
+// How long the reads of one stretch of counting should take: in rollback-journal mode a
+// writer of the application waits for the read in progress to end before it can commit.
+constexpr std::chrono::milliseconds k_stretch_time{20};
+
+// Walks the set in stretches, in the order of `walk`, handing each stretch's bounds
+// (after, through] and row count to `each`. The first stretch is k_count_stretch rows; each
+// next one moves toward the size whose reads (the walk's and those of `each`) would have
+// taken k_stretch_time, by at most half or double: how much a row of the walk costs to
+// count varies with its cascade and with how sparse the set is in its index.
 void for_each_stretch(Store& store, const RowSet& selection, const std::vector<std::string>& walk,
                       const std::function<void(const std::vector<Value>&, const std::vector<Value>&,
                                                std::int64_t)>& each)
 {
   std::vector<Value> after;
+  std::int64_t size = k_count_stretch;
   while (true) {
-    BatchEnd end = next_in_walk(store, selection, walk, after, k_count_stretch);
+    const auto started = Stopwatch::now();
+    BatchEnd end = next_in_walk(store, selection, walk, after, size);
     if (end.rows == 0) {
       return;
     }
     each(after, end.last, end.rows);
-    if (end.rows < k_count_stretch) {
+    if (end.rows < size) {
       return;
     }
     after = std::move(end.last);
+    const double took = std::chrono::duration<double, std::milli>(Stopwatch::now() - started).count();
+    const double ratio = static_cast<double>(k_stretch_time.count()) / std::max(took, 0.1);
+    size = std::clamp<std::int64_t>(static_cast<std::int64_t>(static_cast<double>(size) * std::clamp(ratio, 0.5, 2.0)),
+                                    1, k_max_batch_size);
   }
 }
 
@@ -200,7 +228,7 @@ void count_planned(TaskContext& context, const std::shared_ptr<const RowSet>& se
                          for (const auto& earlier : planned->entries) {
                            if (earlier.rows->table == counted.table &&
                                earlier.key_column == set.key_column) {
-                             counted.where.emplace_back(NotAmong{set.key_column, earlier.rows});
+                             counted.where.emplace_back(NotAmong{set.key_column, correlated(*earlier.rows)});
                            }
                          }
                        }
@@ -301,21 +329,6 @@ std::shared_ptr<RowSet> stretch_of(const Walk& walk, std::vector<Value> after, s
   range->where = walk.range_where;
   range->where.emplace_back(Within{walk.columns, std::move(after), std::move(through)});
   return range;
-}
-
-// The set with every parent looked up row by row (by its key, through its index) rather
-// than listed first: a walk in the set's own key order asks about a few rows at a time,
-// and listing a large parent set for each of its statements would cost more than the rows.
-std::shared_ptr<RowSet> correlated(const RowSet& rows)
-{
-  auto out = std::make_shared<RowSet>(rows);
-  for (auto& condition : out->where) {
-    if (auto* child_of = std::get_if<ChildOf>(&condition)) {
-      child_of->correlated = true;
-      child_of->parent = correlated(*child_of->parent);
-    }
-  }
-  return out;
 }
 
 // Cascaded rows that lie at least this densely in their table's key range are deleted by a

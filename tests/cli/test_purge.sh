@@ -64,7 +64,7 @@ expect 0 "" "$HK" --db app.db --json run --task conversations --task messages --
 check "second run deletes nothing" jq -e '[.tasks[].deleted[]] | add == 0' out
 
 # --older-than widens the policy; small batches report their count.
-expect 0 "" "$HK" --db app.db --json run --task conversations --older-than 10d --batch-size 7
+expect 0 "" "$HK" --db app.db --json run --task conversations --older-than 10d --batch-size 7 --batch-time 0
 n=$(jq '.tasks[0].deleted.conversations' out)
 check "older-than 10d deleted more" [ "$n" -gt 0 ]
 m=$(jq '.tasks[0].deleted.messages' out)

@@ -26,6 +26,7 @@ RunOptions batched(bool dry_run, std::int64_t batch_size)
   RunOptions options;
   options.dry_run = dry_run;
   options.batch_size = batch_size;
+  options.batch_time = Millis{0}; // exactly batch_size rows, however slow the machine
   return options;
 }
 
