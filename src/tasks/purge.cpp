@@ -472,11 +472,11 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
     }
     const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - started);
     result.slowest_batch = std::max(result.slowest_batch, held);
+    std::int64_t done = 0;
+    for (const auto& [name, count] : result.deleted) {
+      done += count;
+    }
     if (context.progress != nullptr) {
-      std::int64_t done = 0;
-      for (const auto& [name, count] : result.deleted) {
-        done += count;
-      }
       context.progress->advance(policy.name, done, context.expected_rows);
     }
     context.log.debug("{}: batch {}: {} rows of '{}', write transaction held {}", what, result.batches,
@@ -486,10 +486,10 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
     }
     size = plan.next_size(rows, held);
     if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
-      throw Stopped(reason, fmt::format("{}: {} after batch {} ({} rows of '{}' deleted so far)", what,
-                                        reason == StopReason::timed_out ? "timed out" : "interrupted",
-                                        result.batches, with_thousands(result.deleted.back().second),
-                                        policy.table));
+      throw Stopped(reason, fmt::format("{}: {} after batch {} ({} rows deleted so far, the last ones "
+                                        "from '{}')",
+                                        what, reason == StopReason::timed_out ? "timed out" : "interrupted",
+                                        result.batches, with_thousands(done), table));
     }
     if (plan.pause.count() > 0) {
       context.clock.sleep_for(plan.pause);

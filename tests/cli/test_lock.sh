@@ -4,8 +4,8 @@
 
 "$HK" --db app.db demo --rows 20000 -q
 
-# A slow purge: about 26 batches with a 100ms pause between them.
-"$HK" --db app.db run --task conversations --batch-size 50 --sleep 100ms -q >slow.out 2>slow.err &
+# A slow purge: about 30 batches (its messages, then the conversations) with a 100ms pause between them.
+"$HK" --db app.db run --task conversations --batch-size 500 --sleep 100ms -q >slow.out 2>slow.err &
 slow=$!
 for _ in $(seq 1 100); do
   grep -q '"pid"' app.db-housekeep.lock 2>/dev/null && break
@@ -29,8 +29,8 @@ check "the lock file names nobody afterwards" [ ! -s app.db-housekeep.lock ]
 
 # Two identical runs started at once: exactly one purges, the other exits 75.
 "$HK" --db app.db demo --rows 20000 --force -q
-"$HK" --db app.db run --task conversations --batch-size 50 --sleep 50ms -q & a=$!
-"$HK" --db app.db run --task conversations --batch-size 50 --sleep 50ms -q 2>/dev/null & b=$!
+"$HK" --db app.db run --task conversations --batch-size 500 --sleep 50ms -q & a=$!
+"$HK" --db app.db run --task conversations --batch-size 500 --sleep 50ms -q 2>/dev/null & b=$!
 wait "$a"; ra=$?
 wait "$b"; rb=$?
 check "exit statuses $ra and $rb are 0 and 75" [ "$((ra + rb))" -eq 75 -a "$((ra * rb))" -eq 0 ]
