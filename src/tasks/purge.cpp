@@ -373,11 +373,21 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const std::shared_ptr<const 
     }
   };
   std::vector<Span> spans(sets.size());
+  // A table deleted only as a leaf of the cascade need not have the key column the
+  // configuration names for its children; such a table is never walked on its own.
+  std::vector<bool> keyed(sets.size(), false);
+  for (std::size_t i = 0; i + 1 < sets.size(); ++i) {
+    const auto columns = context.store.columns(sets[i].rows->table);
+    keyed[i] = columns && std::find(columns->begin(), columns->end(), sets[i].key_column) != columns->end();
+    spans[i].integer = keyed[i];
+  }
   for_each_stretch(context.store, *selection, walk,
                    [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t) {
                      const auto stretch = key_sets(walk_range(policy, walk, after, through), policy);
                      for (std::size_t i = 0; i + 1 < stretch.size(); ++i) {
-                       spans[i].add(context.store.key_span(*stretch[i].rows, stretch[i].key_column));
+                       if (keyed[i]) {
+                         spans[i].add(context.store.key_span(*stretch[i].rows, stretch[i].key_column));
+                       }
                      }
                    });
 

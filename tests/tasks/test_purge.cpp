@@ -154,6 +154,30 @@ TEST_CASE("sparse children are deleted with their parents, not by a walk of thei
   CHECK(sql.integer("SELECT count(*) FROM messages WHERE conversation_id <> 3") == 0);
 }
 
+TEST_CASE("a leaf of the cascade needs no key column of its own", "[purge]")
+{
+  test::TempDir dir;
+  Sql sql(dir.file("k.db"));
+  create_classic_schema(sql);
+  sql.exec("CREATE TABLE notes (conversation_id INTEGER NOT NULL REFERENCES conversations (id), body TEXT)");
+  sql.exec("INSERT INTO users VALUES (1, 'a', 'a', 1, '2026-01-01 00:00:00')");
+  sql.exec("INSERT INTO conversations VALUES (1, 1, 'old', '2026-01-01 00:00:00')");
+  sql.exec("INSERT INTO conversations VALUES (2, 1, 'new', '2026-06-15 11:00:00')");
+  sql.exec("INSERT INTO notes VALUES (1, 'old'), (1, 'old too'), (2, 'new')");
+  const Config config = parse_config(R"toml(
+[tasks.conversations]
+children = [ { table = "messages", foreign_key = "conversation_id" },
+             { table = "notes", foreign_key = "conversation_id" } ]
+)toml",
+                                     "notes.toml");
+  auto store = open_store(parse_database_url(dir.file("k.db")), OpenOptions{});
+  const auto report = run(*store, config, {"conversations"});
+  REQUIRE(report.ok());
+  CHECK(deleted(report, "conversations", "notes") == 2);
+  CHECK(sql.integer("SELECT count(*) FROM notes WHERE conversation_id = 1") == 0);
+  CHECK(sql.integer("SELECT count(*) FROM notes") == 1);
+}
+
 TEST_CASE("messages: exactly the orphans go", "[purge]")
 {
   Classic db;
