@@ -38,7 +38,7 @@ complete -c housekeep -n '__fish_seen_subcommand_from run' -s t -l task -x -a "$
 complete -c housekeep -n '__fish_seen_subcommand_from run history' -l job -x -a '(__housekeep_jobs)' -d 'Configured job'
 complete -c housekeep -n '__fish_seen_subcommand_from run restore' -s n -l dry-run -d 'Change nothing'
 complete -c housekeep -n '__fish_seen_subcommand_from run' -l older-than -x -d 'Override the retention'
-complete -c housekeep -n '__fish_seen_subcommand_from run' -l batch-size -x -d 'Most rows per write transaction'
+complete -c housekeep -n '__fish_seen_subcommand_from run' -l batch-size -x -d 'Most rows of the walked table per write transaction'
 complete -c housekeep -n '__fish_seen_subcommand_from run' -l batch-time -x -d 'Target write transaction time'
 complete -c housekeep -n '__fish_seen_subcommand_from run' -l sleep -x -d 'Pause between batches'
 complete -c housekeep -n '__fish_seen_subcommand_from run' -l wait -d 'Wait for the purge lock'

@@ -47,8 +47,8 @@ std::vector<Cascade> cascade_from(const Config& config, const std::string& table
 void require_columns(Store& store, const std::string& table, const std::vector<std::string>& columns,
                      std::string_view what);
 
-/// Counts the rows of the set by stretches of `key_column`, k_count_stretch rows per read:
-/// in SQLite's rollback-journal mode one long read keeps every writer from committing.
+/// Counts the rows of the set by stretches of `key_column`, each sized so that its read is
+/// short: in SQLite's rollback-journal mode one long read keeps every writer from committing.
 std::int64_t count_in_stretches(Store& store, const RowSet& rows, const std::string& key_column);
 
 /// Deletes the policy's rows and their descendants in batches (or, on a dry run, counts

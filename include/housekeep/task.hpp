@@ -84,6 +84,8 @@ struct TaskResult {
 
   /// Adds `rows` to the count of `table`, keeping first-seen order.
   void add_deleted(const std::string& table, std::int64_t rows);
+  /// Rows deleted from every table together.
+  std::int64_t total_deleted() const;
 };
 
 /// On a dry run, the row sets earlier tasks of the same run would have deleted, so that a

@@ -112,13 +112,10 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
     }
     for (const auto& [table, rows] : result.deleted) {
       totals.add_deleted(table, rows);
-      expected[std::string(task.name)] += rows;
     }
+    expected[std::string(task.name)] += result.total_deleted();
   }
-  std::int64_t total = 0;
-  for (const auto& [table, rows] : totals.deleted) {
-    total += rows;
-  }
+  const std::int64_t total = totals.total_deleted();
   if (max_delete > 0 && total > max_delete) {
     throw RefusedError(fmt::format("refused: this run would delete {} rows ({}), more than max_delete {}; "
                                    "nothing was deleted",

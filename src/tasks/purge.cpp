@@ -133,22 +133,41 @@ std::vector<KeySet> key_sets(const std::shared_ptr<const RowSet>& root, const st
   return sets;
 }
 
-std::vector<KeySet> key_sets(const std::shared_ptr<const RowSet>& root, const PurgePolicy& policy)
+// One keyset walk: the rows of `selection` in the order of `columns`, each stretch with
+// its descendants, deepest first. The policy's own walk and the sweeps of its cascade.
+struct Walk {
+  std::shared_ptr<const RowSet> selection;
+  std::vector<std::string> columns;   // the last one is unique
+  std::vector<Condition> range_where; // what a stretch's rows must satisfy besides its bounds
+  std::string key_column;             // of the walked table, referenced by its children
+  const std::vector<Cascade>* children = nullptr;
+  int depth = 0;            // of the walked table below the policy's own
+  std::vector<Value> start; // where the walk starts (exclusive); empty: at the beginning
+};
+
+// The walk of the policy's own table. A stretch's bounds were read from rows of the
+// selection, so they imply its age limit; leaving that out of the stretches lets the index
+// serve both ends of each range instead of scanning on to the cutoff.
+Walk policy_walk(const std::shared_ptr<const RowSet>& selection, const PurgePolicy& policy,
+                 std::vector<std::string> columns)
 {
-  return key_sets(root, policy.id_column, policy.children, 0);
+  return Walk{selection, std::move(columns), policy.where, policy.id_column, &policy.children, 0, {}};
 }
 
-// The rows of the policy's table in one stretch of the keyset walk, (after, through]. The
-// bounds were read from rows of the selection, so they imply its age limit; leaving that
-// out lets the index serve both ends of the range instead of scanning on to the cutoff.
-std::shared_ptr<RowSet> walk_range(const PurgePolicy& policy, const std::vector<std::string>& walk,
-                                   std::vector<Value> after, std::vector<Value> through)
+// The row sets of the whole walk, deepest first, the walked table last.
+std::vector<KeySet> walk_sets(const Walk& walk)
+{
+  return key_sets(walk.selection, walk.key_column, *walk.children, walk.depth);
+}
+
+// The row sets of one stretch of the walk, (after, through], deepest first.
+std::vector<KeySet> stretch_sets(const Walk& walk, std::vector<Value> after, std::vector<Value> through)
 {
   auto range = std::make_shared<RowSet>();
-  range->table = policy.table;
-  range->where = policy.where;
-  range->where.emplace_back(Within{walk, std::move(after), std::move(through)});
-  return range;
+  range->table = walk.selection->table;
+  range->where = walk.range_where;
+  range->where.emplace_back(Within{walk.columns, std::move(after), std::move(through)});
+  return key_sets(range, walk.key_column, *walk.children, walk.depth);
 }
 
 // The next `limit` rows of the selection after `after` in walk order.
@@ -212,17 +231,16 @@ void for_each_stretch(Store& store, const RowSet& selection, const std::vector<s
 // already counted, then records this task's row sets for the tasks after it. Counts go by
 // stretches of the walk, so that no single read holds the database for long (in rollback
 // journal mode a long read keeps the application's writers from committing).
-void count_planned(TaskContext& context, const std::shared_ptr<const RowSet>& selection,
-                   const PurgePolicy& policy, const std::vector<std::string>& walk, TaskResult& result)
+void count_planned(TaskContext& context, const Walk& walk, TaskResult& result)
 {
-  const auto sets = key_sets(selection, policy);
+  const auto sets = walk_sets(walk);
   for (const auto& set : sets) {
     result.add_deleted(set.rows->table, 0);
   }
   PlannedDeletions* planned = context.planned;
-  for_each_stretch(context.store, *selection, walk,
+  for_each_stretch(context.store, *walk.selection, walk.columns,
                    [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t) {
-                     for (const auto& set : key_sets(walk_range(policy, walk, after, through), policy)) {
+                     for (const auto& set : stretch_sets(walk, after, through)) {
                        RowSet counted = *set.rows;
                        if (planned != nullptr) {
                          for (const auto& earlier : planned->entries) {
@@ -309,28 +327,6 @@ std::vector<std::string> condition_columns(const std::vector<Condition>& where)
   return columns;
 }
 
-// One keyset walk that deletes as it goes: the rows of `selection` in the order of
-// `columns`, each stretch deleted with its descendants, deepest first.
-struct Walk {
-  std::shared_ptr<const RowSet> selection;
-  std::vector<std::string> columns; // the last one is unique
-  std::vector<Condition> range_where; // what a stretch's rows must satisfy besides its bounds
-  std::string key_column;           // of the walked table, referenced by its children
-  const std::vector<Cascade>* children = nullptr;
-  int depth = 0; // of the walked table below the policy's own
-  std::vector<Value> start; // where the walk starts (exclusive); empty: at the beginning
-};
-
-// The rows of the walked table in one stretch of the walk, (after, through].
-std::shared_ptr<RowSet> stretch_of(const Walk& walk, std::vector<Value> after, std::vector<Value> through)
-{
-  auto range = std::make_shared<RowSet>();
-  range->table = walk.selection->table;
-  range->where = walk.range_where;
-  range->where.emplace_back(Within{walk.columns, std::move(after), std::move(through)});
-  return range;
-}
-
 // Cascaded rows that lie at least this densely in their table's key range are deleted by a
 // walk of their own table, before their parents: scattered children otherwise cost every
 // batch that reaches them a rewrite of the index and table pages they sit on, where a walk
@@ -343,13 +339,12 @@ constexpr double k_sweep_density = 0.02;
 // range (measured by stretches of the policy's walk, so that no read is long). Each sweep's
 // batches delete their own descendants too, so a row the application added meanwhile is
 // never orphaned; the walk of the policy's table deletes whatever the sweeps did not reach.
-std::vector<Walk> plan_sweeps(TaskContext& context, const std::shared_ptr<const RowSet>& selection,
-                              const PurgePolicy& policy, const std::vector<std::string>& walk)
+std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::string_view what)
 {
-  if (policy.children.empty()) {
+  if (walk.children->empty()) {
     return {};
   }
-  const auto sets = key_sets(selection, policy);
+  const auto sets = walk_sets(walk);
   struct Span {
     std::int64_t rows = 0;
     std::optional<std::int64_t> lowest;
@@ -375,17 +370,16 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const std::shared_ptr<const 
   std::vector<Span> spans(sets.size());
   // A table deleted only as a leaf of the cascade need not have the key column the
   // configuration names for its children; such a table is never walked on its own.
-  std::vector<bool> keyed(sets.size(), false);
   for (std::size_t i = 0; i + 1 < sets.size(); ++i) {
     const auto columns = context.store.columns(sets[i].rows->table);
-    keyed[i] = columns && std::find(columns->begin(), columns->end(), sets[i].key_column) != columns->end();
-    spans[i].integer = keyed[i];
+    spans[i].integer = columns && std::find(columns->begin(), columns->end(), sets[i].key_column) !=
+                                    columns->end();
   }
-  for_each_stretch(context.store, *selection, walk,
+  for_each_stretch(context.store, *walk.selection, walk.columns,
                    [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t) {
-                     const auto stretch = key_sets(walk_range(policy, walk, after, through), policy);
+                     const auto stretch = stretch_sets(walk, after, through);
                      for (std::size_t i = 0; i + 1 < stretch.size(); ++i) {
-                       if (keyed[i]) {
+                       if (spans[i].integer) {
                          spans[i].add(context.store.key_span(*stretch[i].rows, stretch[i].key_column));
                        }
                      }
@@ -410,7 +404,7 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const std::shared_ptr<const 
     rows->where.emplace_back(Within{{set.key_column}, {}, {Value{*span.highest}}});
     context.log.debug("{}: {} rows of '{}' lie in keys {}..{} ({:.0f}% dense): deleting them in key "
                       "order before their parents",
-                      policy.task, with_thousands(span.rows), set.rows->table, *span.lowest,
+                      what, with_thousands(span.rows), set.rows->table, *span.lowest,
                       *span.highest, density * 100.0);
     sweeps.push_back(Walk{rows, {set.key_column}, range_where, set.key_column, set.children, set.depth,
                           {Value{*span.lowest - 1}}});
@@ -445,8 +439,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
         drained = true;
         break;
       }
-      const auto chunk = stretch_of(walk, std::move(after), end.last);
-      for (const auto& set : key_sets(chunk, walk.key_column, *walk.children, walk.depth)) {
+      for (const auto& set : stretch_sets(walk, std::move(after), end.last)) {
         if (context.archive != nullptr) {
           store.read_rows(*set.rows, [&](const std::vector<std::string>& names,
                                          const std::vector<Value>& values) {
@@ -482,10 +475,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
     }
     const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - started);
     result.slowest_batch = std::max(result.slowest_batch, held);
-    std::int64_t done = 0;
-    for (const auto& [name, count] : result.deleted) {
-      done += count;
-    }
+    const std::int64_t done = result.total_deleted();
     if (context.progress != nullptr) {
       context.progress->advance(policy.name, done, context.expected_rows);
     }
@@ -584,27 +574,27 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   // A keyset walk: each stretch continues after the last row of the one before, in the order
   // of the time column's index (or the key), so that nothing is scanned twice and deletes
   // stay clustered where the rows are.
-  std::vector<std::string> walk;
+  std::vector<std::string> order;
   if (policy.age) {
-    walk.push_back(policy.age->column);
+    order.push_back(policy.age->column);
   }
-  walk.push_back(policy.id_column);
+  order.push_back(policy.id_column);
+  const Walk walk = policy_walk(selection, policy, std::move(order));
 
   if (context.options.dry_run) {
-    count_planned(context, selection, policy, walk, result);
+    count_planned(context, walk, result);
     return;
   }
 
   const BatchPlan plan = batch_plan(context);
   // Registers every table up front so that the result lists them even when nothing goes.
-  for (const auto& set : key_sets(selection, policy)) {
+  for (const auto& set : walk_sets(walk)) {
     result.add_deleted(set.rows->table, 0);
   }
-  for (const Walk& sweep : plan_sweeps(context, selection, policy, walk)) {
+  for (const Walk& sweep : plan_sweeps(context, walk, what)) {
     drain(context, policy, plan, sweep, result);
   }
-  drain(context, policy, plan, Walk{selection, walk, policy.where, policy.id_column, &policy.children, 0},
-        result);
+  drain(context, policy, plan, walk, result);
 }
 
 } // namespace housekeep

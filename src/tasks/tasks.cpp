@@ -245,6 +245,15 @@ void TaskResult::add_deleted(const std::string& table, std::int64_t rows)
   deleted.emplace_back(table, rows);
 }
 
+std::int64_t TaskResult::total_deleted() const
+{
+  std::int64_t total = 0;
+  for (const auto& [name, count] : deleted) {
+    total += count;
+  }
+  return total;
+}
+
 std::vector<TaskDef> task_table(const Config& config)
 {
   std::vector<TaskDef> table;
