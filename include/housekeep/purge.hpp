@@ -51,6 +51,13 @@ void require_columns(Store& store, const std::string& table, const std::vector<s
 /// short: in SQLite's rollback-journal mode one long read keeps every writer from committing.
 std::int64_t count_in_stretches(Store& store, const RowSet& rows, const std::string& key_column);
 
+/// Whether the planned row sets would take every row of `table`, which has rows now. Asked
+/// of its newest rows by key first (one short read, and the usual answer is no), then, only
+/// if all of those would go, of the whole table in short stretches. nullopt when a set's
+/// key column is not a column of the table (a leaf of a cascade needs none), so that rows
+/// cannot be told apart.
+std::optional<bool> would_empty(Store& store, const std::string& table, const PlannedDeletions& planned);
+
 /// Deletes the policy's rows and their descendants in batches (or, on a dry run, counts
 /// them), adding rows per table to `result` as batches commit. Every check (schema, foreign
 /// keys not covered by the cascade, time column plausibility) runs before the first delete.

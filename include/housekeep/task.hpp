@@ -96,6 +96,9 @@ struct PlannedDeletions {
     std::string key_column;
   };
   std::vector<Entry> entries;
+  /// False: tasks only record their row sets and count nothing. The guards need counts only
+  /// for max_delete and the progress line; whether a table keeps a row is asked apart.
+  bool count = true;
 };
 
 /// Everything a task function may use. `now` is the instant the task started: every cutoff

@@ -2,6 +2,7 @@
 
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
+#include "housekeep/purge.hpp"
 #include "housekeep/text.hpp"
 
 #include <fmt/format.h>
@@ -81,22 +82,25 @@ std::string summary_line(const TaskResult& result)
   return parts.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(parts, ", "));
 }
 
-// The guards of a real run, checked before its first delete: counts what every writing task
-// would delete (as a dry run does, cascades included and nothing counted twice), then refuses
-// a total above max_delete, or a table that would lose every one of its rows. Returns the
-// rows each task is expected to delete (for the progress line).
+// The guards of a real run, checked before its first delete: plans what every writing task
+// would delete (as a dry run does, cascades included), then refuses a total above
+// max_delete, or a table that would lose every one of its rows. Counting the rows to delete
+// is a walk of all of them (seconds at a million rows, while the application waits on each
+// stretch's read), so it is done only when a figure needs it: max_delete, or the progress
+// line's estimate. Returns the rows each task is expected to delete, when counted.
 std::map<std::string, std::int64_t> check_guards(Store& store, const Config& config,
                                                  const RunRequest& request, const Clock& clock,
                                                  const Logger& log)
 {
   std::map<std::string, std::int64_t> expected;
   const std::int64_t max_delete = request.options.max_delete.value_or(config.defaults.max_delete);
-  if (max_delete <= 0 && request.options.allow_empty) {
+  PlannedDeletions planned;
+  planned.count = max_delete > 0 || request.progress != nullptr;
+  if (!planned.count && request.options.allow_empty) {
     return expected;
   }
   RunOptions counting = request.options;
   counting.dry_run = true;
-  PlannedDeletions planned;
   TaskResult totals; // rows per table over every task, in first-seen order
   for (const TaskDef& task : request.tasks) {
     if (!task.writes) {
@@ -113,7 +117,9 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
     for (const auto& [table, rows] : result.deleted) {
       totals.add_deleted(table, rows);
     }
-    expected[std::string(task.name)] += result.total_deleted();
+    if (planned.count) {
+      expected[std::string(task.name)] += result.total_deleted();
+    }
   }
   const std::int64_t total = totals.total_deleted();
   if (max_delete > 0 && total > max_delete) {
@@ -127,10 +133,21 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
     return expected;
   }
   for (const auto& [table, rows] : totals.deleted) {
-    if (rows > 0 && rows >= store.count(RowSet{table, {}})) {
+    std::optional<bool> empties = would_empty(store, table, planned);
+    if (!empties) {
+      // Its rows have no key to tell the tasks' sets apart: what they delete, added up.
+      std::int64_t deleted = rows;
+      if (!planned.count) {
+        for (const auto& entry : planned.entries) {
+          deleted += entry.rows->table == table ? store.count(*entry.rows) : 0;
+        }
+      }
+      empties = deleted > 0 && deleted >= store.count(RowSet{table, {}});
+    }
+    if (*empties) {
       throw RefusedError(fmt::format("refused: this run would delete every row of '{}' ({} rows); nothing "
                                      "was deleted",
-                                     table, with_thousands(rows)),
+                                     table, with_thousands(store.count(RowSet{table, {}}))),
                          "check older_than and time_format with --dry-run; pass --allow-empty if emptying "
                          "the table is intended");
     }

@@ -199,12 +199,12 @@ std::shared_ptr<RowSet> correlated(const RowSet& rows)
 constexpr std::chrono::milliseconds k_stretch_time{20};
 
 // Walks the set in stretches, in the order of `walk`, handing each stretch's bounds
-// (after, through] and row count to `each`. The first stretch is k_count_stretch rows; each
+// (after, through] and row count to `each`, until the set ends or `each` returns false. The first stretch is k_count_stretch rows; each
 // next one moves toward the size whose reads (the walk's and those of `each`) would have
 // taken k_stretch_time, by at most half or double: how much a row of the walk costs to
 // count varies with its cascade and with how sparse the set is in its index.
 void for_each_stretch(Store& store, const RowSet& selection, const std::vector<std::string>& walk,
-                      const std::function<void(const std::vector<Value>&, const std::vector<Value>&,
+                      const std::function<bool(const std::vector<Value>&, const std::vector<Value>&,
                                                std::int64_t)>& each)
 {
   std::vector<Value> after;
@@ -215,8 +215,7 @@ void for_each_stretch(Store& store, const RowSet& selection, const std::vector<s
     if (end.rows == 0) {
       return;
     }
-    each(after, end.last, end.rows);
-    if (end.rows < size) {
+    if (!each(after, end.last, end.rows) || end.rows < size) {
       return;
     }
     after = std::move(end.last);
@@ -238,6 +237,12 @@ void count_planned(TaskContext& context, const Walk& walk, TaskResult& result)
     result.add_deleted(set.rows->table, 0);
   }
   PlannedDeletions* planned = context.planned;
+  if (planned != nullptr && !planned->count) {
+    for (const auto& set : sets) {
+      planned->entries.push_back({set.rows, set.key_column});
+    }
+    return;
+  }
   for_each_stretch(context.store, *walk.selection, walk.columns,
                    [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t) {
                      for (const auto& set : stretch_sets(walk, after, through)) {
@@ -252,6 +257,7 @@ void count_planned(TaskContext& context, const Walk& walk, TaskResult& result)
                        }
                        result.add_deleted(counted.table, context.store.count(counted));
                      }
+                     return true;
                    });
   if (planned != nullptr) {
     for (const auto& set : sets) {
@@ -383,6 +389,7 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::strin
                          spans[i].add(context.store.key_span(*stretch[i].rows, stretch[i].key_column));
                        }
                      }
+                     return true;
                    });
 
   std::vector<Walk> sweeps;
@@ -505,8 +512,50 @@ std::int64_t count_in_stretches(Store& store, const RowSet& rows, const std::str
   for_each_stretch(store, rows, {key_column},
                    [&](const std::vector<Value>&, const std::vector<Value>&, std::int64_t found) {
                      total += found;
+                     return true;
                    });
   return total;
+}
+
+std::optional<bool> would_empty(Store& store, const std::string& table, const PlannedDeletions& planned)
+{
+  const auto columns = store.columns(table);
+  if (!columns) {
+    return false; // gone since it was planned: nothing of it is deleted either
+  }
+  RowSet kept{table, {}};
+  std::string key_column;
+  for (const auto& entry : planned.entries) {
+    if (entry.rows->table != table) {
+      continue;
+    }
+    if (std::find(columns->begin(), columns->end(), entry.key_column) == columns->end()) {
+      return std::nullopt;
+    }
+    if (key_column.empty()) {
+      key_column = entry.key_column;
+    }
+    kept.where.emplace_back(NotAmong{entry.key_column, correlated(*entry.rows)});
+  }
+  if (key_column.empty()) {
+    return false; // no planned set deletes from it
+  }
+  // Policies delete old rows, so the newest ones by key are the likely survivors.
+  constexpr std::size_t k_newest = 1000;
+  RowSet newest = kept;
+  newest.where.emplace_back(KeyIn{key_column, store.sample(table, key_column, k_newest, true)});
+  if (std::get<KeyIn>(newest.where.back()).keys.empty() || store.count(newest) > 0) {
+    return false;
+  }
+  bool survivor = false;
+  for_each_stretch(store, RowSet{table, {}}, {key_column},
+                   [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t) {
+                     RowSet stretch = kept;
+                     stretch.where.emplace_back(Within{{key_column}, after, through});
+                     survivor = store.count(stretch) > 0;
+                     return !survivor;
+                   });
+  return !survivor;
 }
 
 std::vector<Cascade> cascade_from(const Config& config, const std::string& table)

@@ -176,6 +176,41 @@ TEST_CASE("guards refuse before the first delete: max_delete, and emptying a tab
   CHECK(sql.integer("SELECT count(*) FROM conversations") == 0);
 }
 
+TEST_CASE("the emptying guard looks past the newest rows before it refuses", "[run][guard]")
+{
+  Db db;
+  test::Sql sql(db.path);
+  // More old conversations than the guard's first look takes, all with keys above the one
+  // recent conversation (2), which keeps the table from being emptied.
+  sql.exec("BEGIN");
+  for (int i = 10; i < 1600; ++i) {
+    sql.exec(fmt::format("INSERT INTO conversations VALUES ({}, 1, 't', '2026-01-02 00:00:00')", i));
+  }
+  sql.exec("COMMIT");
+  auto store = db.open();
+  test::FakeClock clock(test::test_now());
+  test::CapturedLog log;
+  REQUIRE(run_tasks(*store, Config{}, request_for({"conversations"}), clock, log.logger()).ok());
+  CHECK(sql.integer("SELECT count(*) FROM conversations") == 1);
+  CHECK(sql.integer("SELECT id FROM conversations") == 2);
+
+  // The same with the recent one gone old too: every row would go, and the run is refused.
+  sql.exec("BEGIN");
+  for (int i = 10; i < 1600; ++i) {
+    sql.exec(fmt::format("INSERT INTO conversations VALUES ({}, 1, 't', '2026-01-02 00:00:00')", i));
+  }
+  sql.exec("UPDATE conversations SET created_at = '2026-01-03 00:00:00' WHERE id = 2");
+  sql.exec("INSERT INTO messages VALUES (3, NULL, 'r', 'c', '2026-06-15 11:00:00', NULL)"); // stays
+  sql.exec("COMMIT");
+  try {
+    run_tasks(*store, Config{}, request_for({"conversations"}), clock, log.logger());
+    FAIL("not refused");
+  } catch (const RefusedError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("would delete every row of 'conversations' (1,591 rows)"));
+  }
+  CHECK(sql.integer("SELECT count(*) FROM conversations") == 1591);
+}
+
 TEST_CASE("read-only database: a real purge is refused / stats and dry runs work", "[run]")
 {
   Db db;

@@ -176,6 +176,17 @@ children = [ { table = "messages", foreign_key = "conversation_id" },
   CHECK(deleted(report, "conversations", "notes") == 2);
   CHECK(sql.integer("SELECT count(*) FROM notes WHERE conversation_id = 1") == 0);
   CHECK(sql.integer("SELECT count(*) FROM notes") == 1);
+
+  // Without a key the emptying guard adds up what the sets delete: the last note would go.
+  RunOptions wide;
+  wide.older_than = Millis{std::chrono::minutes(30)};
+  try {
+    run(*store, config, {"conversations"}, wide);
+    FAIL("not refused");
+  } catch (const RefusedError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("would delete every row of 'notes' (1 rows)"));
+  }
+  CHECK(sql.integer("SELECT count(*) FROM notes") == 1);
 }
 
 TEST_CASE("messages: exactly the orphans go", "[purge]")
