@@ -166,7 +166,7 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
     ->type_name("DURATION");
   CLI::Option* batch_size =
     sub->add_option("--batch-size", args->batch_size,
-                    "Most rows of the walked table per write transaction (default: defaults.batch_size, 10000)")
+                    "Most rows of the walked table per write transaction (default: defaults.batch_size, 50000)")
       ->type_name("N");
   sub->add_option("--batch-time", args->batch_time,
                   "Size batches (up to --batch-size rows) so that each write transaction holds "

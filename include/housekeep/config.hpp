@@ -33,7 +33,7 @@ struct DatabaseConfig {
 };
 
 struct DefaultsConfig {
-  std::int64_t batch_size = 10000; // rows of the walked table per write transaction, at most
+  std::int64_t batch_size = 50000; // rows of the walked table per write transaction, at most
   Millis batch_time{50};           // shrink batches to hold the write lock about this long; 0: off
   Millis sleep{25};                // between batches, so the application's writers get in
   std::string timezone = "UTC";

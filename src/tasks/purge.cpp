@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -278,8 +279,9 @@ struct BatchPlan {
   std::int64_t first_size() const { return timed() ? std::min(k_first_timed_batch, most) : most; }
 
   // The next batch's size after one of `size` rows held the lock for `held`: toward the size
-  // that would have taken the target, by at most half or double, so that one slow or fast
-  // batch (a cold cache, a checkpoint) does not swing it.
+  // that would have taken the target, by at most half or four times, so that one slow batch
+  // (a cold cache, a checkpoint) does not swing it, while a walk's first batches, far below
+  // the target, reach it within a few. Growing is safe: a batch commits early by time.
   std::int64_t next_size(std::int64_t size, std::chrono::milliseconds held) const
   {
     if (!timed()) {
@@ -287,8 +289,43 @@ struct BatchPlan {
     }
     const double ratio = static_cast<double>(target.count()) /
                          static_cast<double>(std::max<std::int64_t>(held.count(), 1));
-    const double next = static_cast<double>(size) * std::clamp(ratio, 0.5, 2.0);
+    const double next = static_cast<double>(size) * std::clamp(ratio, 0.5, 4.0);
     return std::clamp<std::int64_t>(static_cast<std::int64_t>(next), 1, most);
+  }
+
+  // The pause after a batch that held the lock for `held`, when the lock was last left free
+  // long enough for any waiting writer `busy` ago. Time-sized batches pause in proportion to
+  // their hold, `pause` after one that took the target, so the purge holds the lock about
+  // the same share of the time whatever a batch's size; but never less than a writer that
+  // started waiting `busy` ago needs to find the lock free at its next retry (a short batch
+  // after a long wait would otherwise leave it too short a gap), and at most four times
+  // `pause`. Fixed-size batches always pause `pause`.
+  Millis pause_after(Stopwatch::duration busy, std::chrono::milliseconds held) const
+  {
+    if (!timed() || pause.count() == 0) {
+      return pause;
+    }
+    const auto share = pause.count() * held.count() / target.count();
+    const auto needed = std::max<std::int64_t>(share, retry_gap(busy).count());
+    return Millis{std::clamp<std::int64_t>(needed, 1, 4 * pause.count())};
+  }
+
+  // How soon a writer that has waited `waited` for the lock tries again, under SQLite's
+  // default busy handler (sqlite3_busy_timeout, what most applications set): it sleeps 1, 2,
+  // 5, 10, 15, 20, 25, 25, 25, 50 and 50 ms, then 100 ms at a time. A pause at least this
+  // long (plus a millisecond for the scheduler) contains its next attempt.
+  static Millis retry_gap(Stopwatch::duration waited)
+  {
+    static constexpr std::array<std::int64_t, 12> sleeps{1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(waited).count();
+    std::int64_t slept = 0;
+    for (const std::int64_t next : sleeps) {
+      if (ms < slept + next) {
+        return Millis{next + 1};
+      }
+      slept += next;
+    }
+    return Millis{sleeps.back() + 1};
   }
 
   // A time-sized batch is deleted in chunks of an eighth of it, and the transaction commits
@@ -420,8 +457,9 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::strin
 }
 
 // Deletes the walk's rows in batches, one write transaction each, until it is drained.
+// `free_since` is when the lock was last left free long enough for any waiting writer.
 void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& plan, const Walk& walk,
-           TaskResult& result)
+           Stopwatch::time_point& free_since, TaskResult& result)
 {
   Store& store = context.store;
   const std::string& what = policy.task;
@@ -498,8 +536,9 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
                                         what, reason == StopReason::timed_out ? "timed out" : "interrupted",
                                         result.batches, with_thousands(done), table));
     }
-    if (plan.pause.count() > 0) {
-      context.clock.sleep_for(plan.pause);
+    if (const Millis pause = plan.pause_after(Stopwatch::now() - free_since, held); pause.count() > 0) {
+      context.clock.sleep_for(pause);
+      free_since = Stopwatch::now();
     }
   }
 }
@@ -640,10 +679,11 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   for (const auto& set : walk_sets(walk)) {
     result.add_deleted(set.rows->table, 0);
   }
+  auto free_since = Stopwatch::now();
   for (const Walk& sweep : plan_sweeps(context, walk, what)) {
-    drain(context, policy, plan, sweep, result);
+    drain(context, policy, plan, sweep, free_since, result);
   }
-  drain(context, policy, plan, walk, result);
+  drain(context, policy, plan, walk, free_since, result);
 }
 
 } // namespace housekeep

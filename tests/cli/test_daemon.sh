@@ -78,6 +78,7 @@ orphans_before=$(q big.db "SELECT count(*) FROM messages m WHERE m.conversation_
 cat >slow.toml <<'EOF'
 [defaults]
 batch_size = 5
+batch_time = "0s"
 sleep = "100ms"
 
 [jobs.purge]
@@ -99,12 +100,12 @@ check "interrupted says so in the log" grep -q "interrupted after batch" slow.lo
 
 # --- run: --timeout and SIGTERM stop after a committed batch too ---
 left=$(q big.db "SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages)")
-expect 75 "timed out after batch" "$HK" --db big.db run --task conversations --batch-size 5 --sleep 50ms --timeout 200ms
+expect 75 "timed out after batch" "$HK" --db big.db run --task conversations --batch-size 5 --batch-time 0 --sleep 50ms --timeout 200ms
 check "run --timeout: recorded as timed-out" [ "$(q big.db "SELECT status FROM housekeep_runs WHERE job = '' ORDER BY id DESC LIMIT 1")" = timed-out ]
 check "run --timeout: some rows went" \
   [ "$(q big.db "SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages)")" -lt "$left" ]
 left=$(q big.db "SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages)")
-"$HK" --db big.db run --task conversations --batch-size 5 --sleep 100ms >/dev/null 2>run_term.log &
+"$HK" --db big.db run --task conversations --batch-size 5 --batch-time 0 --sleep 100ms >/dev/null 2>run_term.log &
 run_pid=$!
 wait_for 5 sh -c "[ \"\$(sqlite3 big.db \"SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages)\")\" -lt $left ]" >/dev/null
 sleep 0.3

@@ -5,7 +5,7 @@
 "$HK" --db app.db demo --rows 20000 -q
 
 # A slow purge: about 30 batches (its messages, then the conversations) with a 100ms pause between them.
-"$HK" --db app.db run --task conversations --batch-size 500 --sleep 100ms -q >slow.out 2>slow.err &
+"$HK" --db app.db run --task conversations --batch-size 500 --batch-time 0 --sleep 100ms -q >slow.out 2>slow.err &
 slow=$!
 for _ in $(seq 1 100); do
   grep -q '"pid"' app.db-housekeep.lock 2>/dev/null && break
@@ -29,8 +29,8 @@ check "the lock file names nobody afterwards" [ ! -s app.db-housekeep.lock ]
 
 # Two identical runs started at once: exactly one purges, the other exits 75.
 "$HK" --db app.db demo --rows 20000 --force -q
-"$HK" --db app.db run --task conversations --batch-size 500 --sleep 50ms -q & a=$!
-"$HK" --db app.db run --task conversations --batch-size 500 --sleep 50ms -q 2>/dev/null & b=$!
+"$HK" --db app.db run --task conversations --batch-size 500 --batch-time 0 --sleep 50ms -q & a=$!
+"$HK" --db app.db run --task conversations --batch-size 500 --batch-time 0 --sleep 50ms -q 2>/dev/null & b=$!
 wait "$a"; ra=$?
 wait "$b"; rb=$?
 check "exit statuses $ra and $rb are 0 and 75" [ "$((ra + rb))" -eq 75 -a "$((ra * rb))" -eq 0 ]
@@ -44,7 +44,7 @@ old_rows="SELECT (SELECT count(*) FROM conversations WHERE created_at < datetime
   (SELECT count(*) FROM messages WHERE conversation_id IN
     (SELECT id FROM conversations WHERE created_at < datetime('now', '-30 days')))"
 old=$(q app.db "$old_rows")
-"$HK" --db app.db run --task conversations --batch-size 20 --sleep 50ms -q & victim=$!
+"$HK" --db app.db run --task conversations --batch-size 20 --batch-time 0 --sleep 50ms -q & victim=$!
 sleep 0.5
 kill -9 "$victim"; wait "$victim" 2>/dev/null
 left=$(q app.db "$old_rows")

@@ -36,7 +36,7 @@ TEST_CASE("built-in defaults reproduce the classic schema and schedule", "[confi
   CHECK(c.users.active_column == "is_active");
   CHECK(c.users.older_than == hours(24 * 7));
   CHECK(c.stats.recent == hours(24));
-  CHECK(c.defaults.batch_size == 10000);
+  CHECK(c.defaults.batch_size == 50000);
   CHECK(c.database.busy_timeout == seconds(5));
   REQUIRE(c.jobs.size() == 3);
   CHECK(c.jobs[0].name == "daily_housekeeping");

@@ -192,7 +192,8 @@ TEST_CASE("daemon: a firing due while its job still runs is skipped and logged",
   }
   Config config;
   config.defaults.batch_size = 1;
-  config.defaults.sleep = seconds(40); // a pause after each of the 5 full batches: 200 s
+  config.defaults.batch_time = Millis{0}; // fixed-size batches pause the whole `sleep`
+  config.defaults.sleep = seconds(40);    // a pause after each of the 5 full batches: 200 s
   config.jobs = {test::job("purge", "conversations", "* * * * *")};
   REQUIRE(h.run(config) == 0);
   const auto fired = h.fired("purge", "conversations");

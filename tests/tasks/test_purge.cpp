@@ -462,6 +462,44 @@ TEST_CASE("batches drain exactly the policy at any size, fixed or sized by time 
   }
 }
 
+TEST_CASE("pauses: the whole sleep after fixed-size batches, in proportion after short time-sized ones",
+          "[purge]")
+{
+  struct RecordingClock final : Clock {
+    const test::FakeClock inner{test::test_now()};
+    mutable std::vector<Millis> pauses;
+    TimePoint now() const override { return inner.now(); }
+    void sleep_for(Millis d) const override
+    {
+      inner.sleep_for(d);
+      pauses.push_back(d);
+    }
+  };
+  for (const bool timed : {false, true}) {
+    INFO((timed ? "time-sized" : "fixed-size"));
+    Classic db;
+    RecordingClock clock;
+    test::CapturedLog log;
+    RunRequest request;
+    request.tasks = resolve_tasks(test::default_config(), {"conversations"});
+    request.options.batch_size = 3;
+    // A target no batch of 3 rows comes near: each pause is a small share of the sleep.
+    request.options.batch_time = timed ? milliseconds(10000) : milliseconds(0);
+    request.options.sleep = milliseconds(400);
+    auto store = db.open();
+    REQUIRE(run_tasks(*store, Config{}, request, clock, log.logger()).ok());
+    REQUIRE(clock.pauses.size() > 3);
+    for (const Millis pause : clock.pauses) {
+      if (timed) {
+        CHECK(pause >= milliseconds(1));
+        CHECK(pause < milliseconds(400));
+      } else {
+        CHECK(pause == milliseconds(400));
+      }
+    }
+  }
+}
+
 TEST_CASE("archive then restore gives back the original database, row for row", "[purge][archive]")
 {
   Classic db;
