@@ -144,15 +144,19 @@ struct Walk {
   const std::vector<Cascade>* children = nullptr;
   int depth = 0;            // of the walked table below the policy's own
   std::vector<Value> start; // where the walk starts (exclusive); empty: at the beginning
+  // The rows the walk passes over, in its order: the index range its selection lies in
+  // (the policy's table before its cutoff; a sweep's table up to its span's end).
+  std::shared_ptr<const RowSet> scan;
 };
 
 // The walk of the policy's own table. A stretch's bounds were read from rows of the
 // selection, so they imply its age limit; leaving that out of the stretches lets the index
 // serve both ends of each range instead of scanning on to the cutoff.
 Walk policy_walk(const std::shared_ptr<const RowSet>& selection, const PurgePolicy& policy,
-                 std::vector<std::string> columns)
+                 std::vector<std::string> columns, std::shared_ptr<const RowSet> scan)
 {
-  return Walk{selection, std::move(columns), policy.where, policy.id_column, &policy.children, 0, {}};
+  return Walk{selection, std::move(columns), policy.where, policy.id_column, &policy.children, 0, {},
+              std::move(scan)};
 }
 
 // The row sets of the whole walk, deepest first, the walked table last.
@@ -171,12 +175,13 @@ std::vector<KeySet> stretch_sets(const Walk& walk, std::vector<Value> after, std
   return key_sets(range, walk.key_column, *walk.children, walk.depth);
 }
 
-// The next `limit` rows of the selection after `after` in walk order.
+// The next `limit` rows of the selection after `after` in walk order (up to `through`, if
+// not empty).
 BatchEnd next_in_walk(Store& store, const RowSet& selection, const std::vector<std::string>& walk,
-                      const std::vector<Value>& after, std::int64_t limit)
+                      const std::vector<Value>& after, std::int64_t limit, std::vector<Value> through = {})
 {
   RowSet rest = selection;
-  rest.where.emplace_back(Within{walk, after, {}});
+  rest.where.emplace_back(Within{walk, after, std::move(through)});
   return store.next_batch(rest, walk, static_cast<std::size_t>(limit));
 }
 
@@ -194,6 +199,10 @@ std::shared_ptr<RowSet> correlated(const RowSet& rows)
   }
   return out;
 }
+
+// A time-sized chunk of a batch reads at most this many rows of the walk's range for each
+// row it asks for.
+constexpr std::int64_t k_scan_factor = 4;
 
 // How long the reads of one stretch of counting should take: in rollback-journal mode a
 // writer of the application waits for the read in progress to end before it can commit.
@@ -450,8 +459,11 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::strin
                       "order before their parents",
                       what, with_thousands(span.rows), set.rows->table, *span.lowest,
                       *span.highest, density * 100.0);
+    auto scan = std::make_shared<RowSet>();
+    scan->table = set.rows->table;
+    scan->where.emplace_back(Within{{set.key_column}, {}, {Value{*span.highest}}});
     sweeps.push_back(Walk{rows, {set.key_column}, range_where, set.key_column, set.children, set.depth,
-                          {Value{*span.lowest - 1}}});
+                          {Value{*span.lowest - 1}}, std::move(scan)});
   }
   return sweeps;
 }
@@ -479,32 +491,50 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
     std::int64_t rows = 0;
     while (rows < size) {
       const std::int64_t ask = std::min(plan.chunk(size), size - rows);
-      BatchEnd end = next_in_walk(store, *walk.selection, walk.columns, after, ask);
-      if (end.rows == 0) {
-        drained = true;
-        break;
-      }
-      for (const auto& set : stretch_sets(walk, std::move(after), end.last)) {
-        if (context.archive != nullptr) {
-          store.read_rows(*set.rows, [&](const std::vector<std::string>& names,
-                                         const std::vector<Value>& values) {
-            context.archive->append(policy.name, set.rows->table, set.key_column, set.depth,
-                                    names, values);
-          });
+      // A time-sized chunk reads at most a few times the rows it asks for: where the walk's
+      // rows lie sparsely among others (orphans among live messages), finding `ask` of them
+      // could scan far, holding the lock well past the target before the batch can close.
+      std::vector<Value> fence;
+      if (plan.timed() && !walk.range_where.empty()) { // else every row of the range is the walk's
+        BatchEnd scanned = next_in_walk(store, *walk.scan, walk.columns, after, ask * k_scan_factor);
+        if (scanned.rows == ask * k_scan_factor) {
+          fence = std::move(scanned.last);
         }
-        batch_counts.add_deleted(set.rows->table, store.erase(*set.rows));
       }
-      rows += end.rows;
-      if (end.rows < ask) {
-        drained = true;
-        break;
+      // Up to a fence, the fence implies the selection's range (as a stretch's bounds do), and
+      // leaving the range out lets the index serve both ends of the read.
+      BatchEnd end = fence.empty() ? next_in_walk(store, *walk.selection, walk.columns, after, ask)
+                                   : next_in_walk(store, RowSet{table, walk.range_where}, walk.columns,
+                                                  after, ask, fence);
+      const bool found_all = end.rows == ask;
+      if (!found_all && fence.empty()) {
+        drained = true; // the scan reached the end of the walk's range
       }
-      after = std::move(end.last);
-      if (plan.closing(Stopwatch::now() - started, last_commit)) {
+      if (end.rows > 0) {
+        std::vector<Value> through = found_all ? std::move(end.last) : fence;
+        if (through.empty()) {
+          through = std::move(end.last);
+        }
+        for (const auto& set : stretch_sets(walk, after, through)) {
+          if (context.archive != nullptr) {
+            store.read_rows(*set.rows, [&](const std::vector<std::string>& names,
+                                           const std::vector<Value>& values) {
+              context.archive->append(policy.name, set.rows->table, set.key_column, set.depth,
+                                      names, values);
+            });
+          }
+          batch_counts.add_deleted(set.rows->table, store.erase(*set.rows));
+        }
+        rows += end.rows;
+        after = std::move(through);
+      } else if (!drained) {
+        after = fence; // nothing to delete up to the fence
+      }
+      if (drained || plan.closing(Stopwatch::now() - started, last_commit)) {
         break;
       }
     }
-    if (rows == 0) {
+    if (rows == 0 && drained) {
       break; // nothing was written; the transaction rolls back
     }
     if (context.archive != nullptr) {
@@ -529,7 +559,9 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
     if (drained) {
       break;
     }
-    size = plan.next_size(rows, held);
+    // A batch that only scanned (none of the walk's rows up to its fences) is sized by what
+    // it asked for: that is what its reads cost.
+    size = plan.next_size(rows > 0 ? rows : size, held);
     if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
       throw Stopped(reason, fmt::format("{}: {} after batch {} ({} rows deleted so far, the last ones "
                                         "from '{}')",
@@ -663,11 +695,14 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   // of the time column's index (or the key), so that nothing is scanned twice and deletes
   // stay clustered where the rows are.
   std::vector<std::string> order;
+  auto scan = std::make_shared<RowSet>();
+  scan->table = policy.table;
   if (policy.age) {
     order.push_back(policy.age->column);
+    scan->where.push_back(selection->where.back()); // the cutoff
   }
   order.push_back(policy.id_column);
-  const Walk walk = policy_walk(selection, policy, std::move(order));
+  const Walk walk = policy_walk(selection, policy, std::move(order), std::move(scan));
 
   if (context.options.dry_run) {
     count_planned(context, walk, result);

@@ -462,6 +462,34 @@ TEST_CASE("batches drain exactly the policy at any size, fixed or sized by time 
   }
 }
 
+TEST_CASE("time-sized batches over sparse rows: chunks stop at a fence, and exactly the policy goes",
+          "[purge]")
+{
+  test::TempDir dir;
+  Sql sql(dir.file("sparse.db"));
+  create_classic_schema(sql);
+  sql.exec("INSERT INTO users VALUES (1, 'a', 'a', 1, '2026-06-15 11:00:00')");
+  sql.exec("INSERT INTO conversations VALUES (1, 1, 't', '2026-06-15 11:00:00')");
+  sql.exec("BEGIN");
+  for (int id = 1; id <= 3000; ++id) {
+    // Three orphans (a conversation that does not exist) among live messages, one at the end.
+    const bool orphan = id == 10 || id == 1500 || id == 3000;
+    sql.exec(fmt::format("INSERT INTO messages VALUES ({}, {}, 'r', 'c', '2026-06-15 11:00:00', NULL)", id,
+                         orphan ? 99 : 1));
+  }
+  sql.exec("COMMIT");
+  RunOptions options;
+  options.batch_size = 8; // chunks of one row, each reading at most a few rows of the walk
+  options.batch_time = milliseconds(10000);
+  options.sleep = milliseconds(1);
+  auto store = open_store(parse_database_url(dir.file("sparse.db")), OpenOptions{});
+  const auto report = run(*store, Config{}, {"messages"}, options);
+  REQUIRE(report.ok());
+  CHECK(deleted(report, "messages", "messages") == 3);
+  CHECK(sql.integer("SELECT count(*) FROM messages") == 2997);
+  CHECK(sql.integer("SELECT count(*) FROM messages WHERE conversation_id = 99") == 0);
+}
+
 TEST_CASE("pauses: the whole sleep after fixed-size batches, in proportion after short time-sized ones",
           "[purge]")
 {
