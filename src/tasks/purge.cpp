@@ -209,10 +209,11 @@ constexpr std::int64_t k_scan_factor = 4;
 constexpr std::chrono::milliseconds k_stretch_time{20};
 
 // Walks the set in stretches, in the order of `walk`, handing each stretch's bounds
-// (after, through] and row count to `each`, until the set ends or `each` returns false. The first stretch is k_count_stretch rows; each
-// next one moves toward the size whose reads (the walk's and those of `each`) would have
-// taken k_stretch_time, by at most half or double: how much a row of the walk costs to
-// count varies with its cascade and with how sparse the set is in its index.
+// (after, through] and row count to `each`, until the set ends or `each` returns false.
+// The first stretch is k_count_stretch rows; each next one moves toward the size whose
+// reads (the walk's and those of `each`) would have taken k_stretch_time, by at most half
+// or double: how much a row of the walk costs to count varies with its cascade and with
+// how sparse the set is in its index.
 void for_each_stretch(Store& store, const RowSet& selection, const std::vector<std::string>& walk,
                       const std::function<bool(const std::vector<Value>&, const std::vector<Value>&,
                                                std::int64_t)>& each)
@@ -699,7 +700,7 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   scan->table = policy.table;
   if (policy.age) {
     order.push_back(policy.age->column);
-    scan->where.push_back(selection->where.back()); // the cutoff
+    scan->where.push_back(selection->where.back()); // the cutoff, appended last above
   }
   order.push_back(policy.id_column);
   const Walk walk = policy_walk(selection, policy, std::move(order), std::move(scan));

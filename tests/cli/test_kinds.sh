@@ -137,13 +137,16 @@ keep_days = 30
 keep_last = 2
 TOML
 python3 - big.db <<'PY2' &
-import os, sqlite3, sys
+import os, sqlite3, sys, time
 con = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
 while not os.path.exists('writer.stop'):
     con.execute("BEGIN IMMEDIATE")
     for _ in range(2):
         con.execute("INSERT INTO messages (conversation_id, role, content, created_at) VALUES (NULL, 'pair', 'x', datetime('now'))")
     con.execute("COMMIT")
+    # Like an application, not back to back: a writer that never lets go starves every
+    # reader past its busy timeout (SQLite's readers wait behind a pending commit).
+    time.sleep(0.002)
 PY2
 writer=$!
 sleep 0.3
