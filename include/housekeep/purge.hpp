@@ -53,10 +53,9 @@ std::int64_t count_in_stretches(Store& store, const RowSet& rows, const std::str
 
 /// Whether the planned row sets would take every row of `table`, which has rows now. Asked
 /// of its newest rows by key first (one short read, and the usual answer is no), then, only
-/// if all of those would go, of the whole table in short stretches. nullopt when a set's
-/// key column is not a column of the table (a leaf of a cascade needs none), so that rows
-/// cannot be told apart.
-std::optional<bool> would_empty(Store& store, const std::string& table, const PlannedDeletions& planned);
+/// if all of those would go, of the whole table in short stretches. A table without a set's
+/// key column (a leaf of a cascade needs none) is judged by the sets' counts added up.
+bool would_empty(Store& store, const std::string& table, const PlannedDeletions& planned);
 
 /// Deletes the policy's rows and their descendants in batches (or, on a dry run, counts
 /// them), adding rows per table to `result` as batches commit. Every check (schema, foreign

@@ -132,19 +132,9 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
   if (request.options.allow_empty) {
     return expected;
   }
-  for (const auto& [table, rows] : totals.deleted) {
-    std::optional<bool> empties = would_empty(store, table, planned);
-    if (!empties) {
-      // Its rows have no key to tell the tasks' sets apart: what they delete, added up.
-      std::int64_t deleted = rows;
-      if (!planned.count) {
-        for (const auto& entry : planned.entries) {
-          deleted += entry.rows->table == table ? store.count(*entry.rows) : 0;
-        }
-      }
-      empties = deleted > 0 && deleted >= store.count(RowSet{table, {}});
-    }
-    if (*empties) {
+  for (const auto& deleted : totals.deleted) { // every table, counted or not
+    const std::string& table = deleted.first;
+    if (would_empty(store, table, planned)) {
       throw RefusedError(fmt::format("refused: this run would delete every row of '{}' ({} rows); nothing "
                                      "was deleted",
                                      table, with_thousands(store.count(RowSet{table, {}}))),

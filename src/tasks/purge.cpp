@@ -237,23 +237,11 @@ void for_each_stretch(Store& store, const RowSet& selection, const std::vector<s
   }
 }
 
-// Counts what a real run would delete, leaving out rows that earlier tasks of this dry run
-// already counted, then records this task's row sets for the tasks after it. Counts go by
-// stretches of the walk, so that no single read holds the database for long (in rollback
-// journal mode a long read keeps the application's writers from committing).
-void count_planned(TaskContext& context, const Walk& walk, TaskResult& result)
+// Adds to `result` the rows of each of the walk's sets, by stretches of the walk, leaving
+// out those of earlier planned sets.
+void count_in_walk(TaskContext& context, const Walk& walk, TaskResult& result)
 {
-  const auto sets = walk_sets(walk);
-  for (const auto& set : sets) {
-    result.add_deleted(set.rows->table, 0);
-  }
-  PlannedDeletions* planned = context.planned;
-  if (planned != nullptr && !planned->count) {
-    for (const auto& set : sets) {
-      planned->entries.push_back({set.rows, set.key_column});
-    }
-    return;
-  }
+  const PlannedDeletions* planned = context.planned;
   for_each_stretch(context.store, *walk.selection, walk.columns,
                    [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t) {
                      for (const auto& set : stretch_sets(walk, after, through)) {
@@ -270,6 +258,22 @@ void count_planned(TaskContext& context, const Walk& walk, TaskResult& result)
                      }
                      return true;
                    });
+}
+
+// Counts what a real run would delete, leaving out rows that earlier tasks of this dry run
+// already counted, then records this task's row sets for the tasks after it. Counts go by
+// stretches of the walk, so that no single read holds the database for long (in rollback
+// journal mode a long read keeps the application's writers from committing).
+void count_planned(TaskContext& context, const Walk& walk, TaskResult& result)
+{
+  const auto sets = walk_sets(walk);
+  for (const auto& set : sets) {
+    result.add_deleted(set.rows->table, 0);
+  }
+  PlannedDeletions* planned = context.planned;
+  if (planned == nullptr || planned->count) {
+    count_in_walk(context, walk, result);
+  }
   if (planned != nullptr) {
     for (const auto& set : sets) {
       planned->entries.push_back({set.rows, set.key_column});
@@ -512,10 +516,9 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
         drained = true; // the scan reached the end of the walk's range
       }
       if (end.rows > 0) {
-        std::vector<Value> through = found_all ? std::move(end.last) : fence;
-        if (through.empty()) {
-          through = std::move(end.last);
-        }
+        // The stretch ends at its last row if it found all it asked for, or at the end of
+        // the walk; otherwise at the fence (rows between the last found and it are not the walk's).
+        std::vector<Value> through = found_all || fence.empty() ? std::move(end.last) : fence;
         for (const auto& set : stretch_sets(walk, after, through)) {
           if (context.archive != nullptr) {
             store.read_rows(*set.rows, [&](const std::vector<std::string>& names,
@@ -529,7 +532,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
         rows += end.rows;
         after = std::move(through);
       } else if (!drained) {
-        after = fence; // nothing to delete up to the fence
+        after = std::move(fence); // nothing to delete up to the fence
       }
       if (drained || plan.closing(Stopwatch::now() - started, last_commit)) {
         break;
@@ -589,29 +592,36 @@ std::int64_t count_in_stretches(Store& store, const RowSet& rows, const std::str
   return total;
 }
 
-std::optional<bool> would_empty(Store& store, const std::string& table, const PlannedDeletions& planned)
+bool would_empty(Store& store, const std::string& table, const PlannedDeletions& planned)
 {
   const auto columns = store.columns(table);
   if (!columns) {
     return false; // gone since it was planned: nothing of it is deleted either
   }
-  RowSet kept{table, {}};
-  std::string key_column;
+  std::vector<const PlannedDeletions::Entry*> entries;
+  bool keyed = true;
   for (const auto& entry : planned.entries) {
-    if (entry.rows->table != table) {
-      continue;
+    if (entry.rows->table == table) {
+      entries.push_back(&entry);
+      keyed = keyed && std::find(columns->begin(), columns->end(), entry.key_column) != columns->end();
     }
-    if (std::find(columns->begin(), columns->end(), entry.key_column) == columns->end()) {
-      return std::nullopt;
-    }
-    if (key_column.empty()) {
-      key_column = entry.key_column;
-    }
-    kept.where.emplace_back(NotAmong{entry.key_column, correlated(*entry.rows)});
   }
-  if (key_column.empty()) {
+  if (entries.empty()) {
     return false; // no planned set deletes from it
   }
+  if (!keyed) {
+    // Rows without the key cannot be told apart: what the sets delete, added up.
+    std::int64_t deleted = 0;
+    for (const auto* entry : entries) {
+      deleted += store.count(*entry->rows);
+    }
+    return deleted > 0 && deleted >= store.count(RowSet{table, {}});
+  }
+  RowSet kept{table, {}};
+  for (const auto* entry : entries) {
+    kept.where.emplace_back(NotAmong{entry->key_column, correlated(*entry->rows)});
+  }
+  const std::string& key_column = entries.front()->key_column;
   // Policies delete old rows, so the newest ones by key are the likely survivors.
   constexpr std::size_t k_newest = 1000;
   RowSet newest = kept;
@@ -677,6 +687,8 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   auto selection = std::make_shared<RowSet>();
   selection->table = policy.table;
   selection->where = policy.where;
+  auto scan = std::make_shared<RowSet>(); // the walk's range: the table, before the cutoff
+  scan->table = policy.table;
   if (policy.age) {
     const auto encoding = detect_time_encoding(store, policy.table, policy.age->column,
                                                policy.age->format, context.now, what, policy.age->future);
@@ -690,17 +702,15 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     context.log.debug("{}: '{}.{}' is {}; deleting rows before {}", what, policy.table,
                       policy.age->column, encoding->describe(), describe_value(cutoff));
     selection->where.emplace_back(Before{policy.age->column, cutoff});
+    scan->where.emplace_back(Before{policy.age->column, cutoff});
   }
 
   // A keyset walk: each stretch continues after the last row of the one before, in the order
   // of the time column's index (or the key), so that nothing is scanned twice and deletes
   // stay clustered where the rows are.
   std::vector<std::string> order;
-  auto scan = std::make_shared<RowSet>();
-  scan->table = policy.table;
   if (policy.age) {
     order.push_back(policy.age->column);
-    scan->where.push_back(selection->where.back()); // the cutoff, appended last above
   }
   order.push_back(policy.id_column);
   const Walk walk = policy_walk(selection, policy, std::move(order), std::move(scan));
