@@ -474,6 +474,39 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::strin
 }
 
 // Deletes the walk's rows in batches, one write transaction each, until it is drained.
+// The next stretch of a walk to delete, (after, through].
+struct Chunk {
+  std::int64_t rows = 0;       // of the walk's selection in it
+  std::vector<Value> through;  // empty: nothing is left
+  bool last = false;           // it reaches the end of the walk's range
+};
+
+// The stretch after `after` holding the walk's next `ask` rows. A time-sized chunk reads at
+// most k_scan_factor times that many rows of the walk's range and ends at that fence, found
+// or not: where the walk's rows lie sparsely among others (orphans among live messages),
+// finding `ask` of them could scan far, holding the lock well past the target before the
+// batch can close.
+Chunk next_chunk(Store& store, const Walk& walk, const BatchPlan& plan, const std::vector<Value>& after,
+                 std::int64_t ask)
+{
+  std::vector<Value> fence;
+  if (plan.timed() && !walk.range_where.empty()) { // else every row of the range is the walk's
+    BatchEnd scanned = next_in_walk(store, *walk.scan, walk.columns, after, ask * k_scan_factor);
+    if (scanned.rows == ask * k_scan_factor) {
+      fence = std::move(scanned.last);
+    }
+  }
+  if (fence.empty()) {
+    BatchEnd end = next_in_walk(store, *walk.selection, walk.columns, after, ask);
+    return Chunk{end.rows, std::move(end.last), end.rows < ask};
+  }
+  // Up to a fence, the fence implies the selection's range (as a stretch's bounds do), and
+  // leaving the range out lets the index serve both ends of the read.
+  BatchEnd end = next_in_walk(store, RowSet{walk.selection->table, walk.range_where}, walk.columns, after,
+                              ask, fence);
+  return Chunk{end.rows, end.rows == ask ? std::move(end.last) : std::move(fence), false};
+}
+
 // `free_since` is when the lock was last left free long enough for any waiting writer.
 void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& plan, const Walk& walk,
            Stopwatch::time_point& free_since, TaskResult& result)
@@ -496,30 +529,10 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
     std::int64_t rows = 0;
     while (rows < size) {
       const std::int64_t ask = std::min(plan.chunk(size), size - rows);
-      // A time-sized chunk reads at most a few times the rows it asks for: where the walk's
-      // rows lie sparsely among others (orphans among live messages), finding `ask` of them
-      // could scan far, holding the lock well past the target before the batch can close.
-      std::vector<Value> fence;
-      if (plan.timed() && !walk.range_where.empty()) { // else every row of the range is the walk's
-        BatchEnd scanned = next_in_walk(store, *walk.scan, walk.columns, after, ask * k_scan_factor);
-        if (scanned.rows == ask * k_scan_factor) {
-          fence = std::move(scanned.last);
-        }
-      }
-      // Up to a fence, the fence implies the selection's range (as a stretch's bounds do), and
-      // leaving the range out lets the index serve both ends of the read.
-      BatchEnd end = fence.empty() ? next_in_walk(store, *walk.selection, walk.columns, after, ask)
-                                   : next_in_walk(store, RowSet{table, walk.range_where}, walk.columns,
-                                                  after, ask, fence);
-      const bool found_all = end.rows == ask;
-      if (!found_all && fence.empty()) {
-        drained = true; // the scan reached the end of the walk's range
-      }
-      if (end.rows > 0) {
-        // The stretch ends at its last row if it found all it asked for, or at the end of
-        // the walk; otherwise at the fence (rows between the last found and it are not the walk's).
-        std::vector<Value> through = found_all || fence.empty() ? std::move(end.last) : fence;
-        for (const auto& set : stretch_sets(walk, after, through)) {
+      Chunk chunk = next_chunk(store, walk, plan, after, ask);
+      drained = chunk.last;
+      if (chunk.rows > 0) {
+        for (const auto& set : stretch_sets(walk, after, chunk.through)) {
           if (context.archive != nullptr) {
             store.read_rows(*set.rows, [&](const std::vector<std::string>& names,
                                            const std::vector<Value>& values) {
@@ -529,10 +542,10 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
           }
           batch_counts.add_deleted(set.rows->table, store.erase(*set.rows));
         }
-        rows += end.rows;
-        after = std::move(through);
-      } else if (!drained) {
-        after = std::move(fence); // nothing to delete up to the fence
+        rows += chunk.rows;
+      }
+      if (!chunk.through.empty()) {
+        after = std::move(chunk.through);
       }
       if (drained || plan.closing(Stopwatch::now() - started, last_commit)) {
         break;
