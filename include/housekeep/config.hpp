@@ -20,6 +20,9 @@ enum class TimeFormat { auto_detect, iso8601, unix_seconds, unix_millis };
 /// The configuration spelling of a time format ("auto", "iso8601", "unix", "unix_ms").
 std::string_view time_format_name(TimeFormat format);
 
+/// What a purge does with rows still referenced from outside its cascade (`referenced`).
+enum class OnReferenced { keep, fail };
+
 /// A table deleted together with its parent: rows whose `foreign_key` names a deleted parent.
 struct ChildConfig {
   std::string table;
@@ -53,6 +56,7 @@ struct ConversationsConfig {
   TimeFormat time_format = TimeFormat::auto_detect;
   Millis older_than{std::chrono::hours(24 * 30)};
   std::vector<ChildConfig> children{{"messages", "conversation_id", "id"}};
+  OnReferenced referenced = OnReferenced::keep;
 };
 
 /// [tasks.messages]: rows whose parent reference is NULL or dangling.
@@ -65,6 +69,7 @@ struct MessagesConfig {
   std::string time_column = "created_at"; // read by stats for the recent window
   TimeFormat time_format = TimeFormat::auto_detect;
   std::vector<ChildConfig> children;
+  OnReferenced referenced = OnReferenced::keep;
 };
 
 /// [tasks.users]: never-activated accounts older than `older_than`, and what they own.
@@ -76,6 +81,7 @@ struct UsersConfig {
   std::string active_column = "is_active";
   Millis older_than{std::chrono::hours(24 * 7)};
   std::vector<ChildConfig> children{{"conversations", "user_id", "id"}};
+  OnReferenced referenced = OnReferenced::keep;
 };
 
 /// [tasks.stats]: counts, and the size of the "recent" window.
@@ -110,6 +116,7 @@ struct CustomTask {
   std::string expires_column = "expires_at";
   TimeFormat time_format = TimeFormat::auto_detect;
   std::vector<ChildConfig> children;
+  OnReferenced referenced = OnReferenced::keep;
 
   // exec: a command run with a timeout.
   std::vector<std::string> command;      // argv; with shell = true, one shell command line

@@ -36,6 +36,9 @@ struct PurgePolicy {
   std::optional<AgeLimit> age;
   std::vector<Condition> where;
   std::vector<Cascade> children;
+  /// What to do with rows that tables outside the cascade still reference: keep them, or
+  /// stop the task before its first delete.
+  OnReferenced referenced = OnReferenced::keep;
 };
 
 /// The tables deleted with rows of `table`: the union of every task's `children`, followed

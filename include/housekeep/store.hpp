@@ -85,6 +85,15 @@ struct NotAmong {
   std::shared_ptr<const RowSet> rows;
 };
 
+/// Some row of `rows` holds this row's `column` value in its `rows_column` (with `negated`:
+/// no row does). How rows outside a cascade are found to still reference a row of it.
+struct ReferencedBy {
+  std::string column;
+  std::shared_ptr<const RowSet> rows;
+  std::string rows_column;
+  bool negated = false;
+};
+
 /// A stretch of a keyset walk: rows strictly after `after` and up to `through` (inclusive)
 /// in the order of `columns`, compared as one row value so that an index on those columns
 /// serves the walk. An empty bound is open.
@@ -95,8 +104,8 @@ struct Within {
 };
 
 /// One condition of a row set; all conditions of a set must hold.
-using Condition =
-  std::variant<Before, AtOrAfter, IsFalse, IsTrue, Orphan, KeyIn, ChildOf, NotAmong, Within>;
+using Condition = std::variant<Before, AtOrAfter, IsFalse, IsTrue, Orphan, KeyIn, ChildOf, NotAmong,
+                               ReferencedBy, Within>;
 
 /// The rows of `table` that satisfy every condition in `where` (all rows when it is empty).
 struct RowSet {
@@ -123,11 +132,23 @@ struct KeySpan {
 using RowVisitor =
   std::function<void(const std::vector<std::string>& columns, const std::vector<Value>& values)>;
 
-/// A foreign key declared in the schema: `child_table.column` references `parent_table`.
+/// A foreign key declared in the schema: `child_table.column` references
+/// `parent_table.parent_column` (the parent's primary key when the declaration names none).
+/// A key of several columns appears once per column.
 struct ForeignKey {
   std::string child_table;
   std::string column;
   std::string parent_table;
+  std::string parent_column;
+};
+
+/// Rows a purge left in place because a table outside its cascade still references them.
+struct KeptRows {
+  std::string table;         // the policy's table, whose rows were kept
+  std::string referenced_by; // "table.column" of the reference
+  std::string through;       // the descendant table referenced, when not `table` itself
+  std::int64_t rows = 0;
+  bool operator==(const KeptRows&) const = default;
 };
 
 /// Who holds (or wants) the one-purge-per-database lock.
@@ -147,6 +168,7 @@ struct RunRecord {
   TimePoint finished_at;
   std::string status;
   std::map<std::string, std::int64_t> deleted;
+  std::vector<KeptRows> kept;
   std::string error;
   std::string host;
   std::int64_t pid = 0;
@@ -219,8 +241,8 @@ public:
 
   /// The column names of `table`, or nothing when the table does not exist.
   virtual std::optional<std::vector<std::string>> columns(std::string_view table) = 0;
-  /// Every foreign key in the schema that references `table`.
-  virtual std::vector<ForeignKey> references_to(std::string_view table) = 0;
+  /// Every foreign key declared in the schema.
+  virtual std::vector<ForeignKey> foreign_keys() = 0;
 
   /// Number of rows in the set.
   virtual std::int64_t count(const RowSet& rows) = 0;
@@ -314,6 +336,12 @@ DatabaseUrl parse_database_url(std::string_view text);
 
 /// Opens the store for the URL with the backend its scheme names.
 std::unique_ptr<Store> open_store(const DatabaseUrl& url, const OpenOptions& options);
+
+/// The foreign keys of the schema that reference `table`.
+std::vector<ForeignKey> references_to(Store& store, std::string_view table);
+
+/// The foreign keys `table` declares on `column`.
+std::vector<ForeignKey> references_from(Store& store, std::string_view table, std::string_view column);
 
 /// True when `name` is `[A-Za-z_][A-Za-z0-9_]*`, optionally `schema.name`.
 bool is_safe_identifier(std::string_view name);

@@ -72,6 +72,7 @@ struct TaskResult {
   std::string task;
   TaskStatus status = TaskStatus::ok;
   TableCounts deleted;
+  std::vector<KeptRows> kept; // rows left because tables outside the cascade reference them
   TableCounts stats;
   std::int64_t batches = 0;
   std::chrono::milliseconds lock_wait{0};     // waiting to start write transactions
@@ -84,6 +85,9 @@ struct TaskResult {
 
   /// Adds `rows` to the count of `table`, keeping first-seen order.
   void add_deleted(const std::string& table, std::int64_t rows);
+  /// Adds `kept.rows` to the count of its table and reference; ordered by table, then
+  /// reference, so that every way of counting lists them alike.
+  void add_kept(const KeptRows& kept);
   /// Rows deleted from every table together.
   std::int64_t total_deleted() const;
 };

@@ -1,7 +1,8 @@
 # Shared by scripts/quickstart and scripts/test: install what is missing, then build.
 # Sourced, not run.
 
-# Debian packages needed to build, test and run housekeep.
+# Debian packages needed to build, test and run housekeep (python3-django: the test on a
+# database made by Django's own migrate).
 HOUSEKEEP_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsqlite3-dev libsqlitecpp-dev libfmt-dev libcli11-dev libtomlplusplus-dev
@@ -9,6 +10,7 @@ HOUSEKEEP_PACKAGES=(
   libsystemd-dev systemd
   sqlite3 jq tzdata util-linux
   groff-base zsh fish dpkg-dev
+  python3-django
 )
 
 as_root() {

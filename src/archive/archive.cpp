@@ -361,7 +361,7 @@ std::map<std::string, int> parent_ranks(Store& store, const Config& config,
     for (const auto& cascade : cascade_from(config, table)) {
       edges.emplace_back(table, cascade.table);
     }
-    for (const auto& key : store.references_to(table)) {
+    for (const auto& key : references_to(store, table)) {
       edges.emplace_back(table, key.child_table);
     }
   }

@@ -201,6 +201,19 @@ public:
          "use one of: auto, iso8601, unix, unix_ms");
   }
 
+  void referenced(const toml::table& t, std::string_view section, OnReferenced& out) const
+  {
+    std::string text;
+    if (!string(t, "referenced", section, text)) {
+      return;
+    }
+    if (text != "keep" && text != "fail") {
+      fail(t.get("referenced")->source(), fmt::format("{}.referenced: unknown value '{}'", section, text),
+           "use \"keep\" (leave rows other tables still reference) or \"fail\" (stop the task)");
+    }
+    out = text == "keep" ? OnReferenced::keep : OnReferenced::fail;
+  }
+
   void children(const toml::table& t, std::string_view section, std::vector<ChildConfig>& out) const
   {
     const toml::node* node = t.get("children");
@@ -324,7 +337,8 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
                                                         : fmt::format("did you mean '{}'?", guess));
     }
     if (task.kind == "expired") {
-      r.check_keys(*t, section, {"kind", "table", "id_column", "expires_column", "time_format", "children"});
+      r.check_keys(*t, section, {"kind", "table", "id_column", "expires_column", "time_format", "children",
+                                      "referenced"});
       r.identifier(*t, "table", section, task.table);
       if (task.table.empty()) {
         r.fail(t->source(), fmt::format("[{}] needs a 'table'", section));
@@ -333,6 +347,7 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
       r.identifier(*t, "expires_column", section, task.expires_column);
       r.time_format(*t, section, task.time_format);
       r.children(*t, section, task.children);
+      r.referenced(*t, section, task.referenced);
     } else if (task.kind == "vacuum") {
       r.check_keys(*t, section, {"kind", "mode"});
       r.string(*t, "mode", section, task.mode);
@@ -421,19 +436,21 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
   if (const auto* t = r.table(tasks, "conversations", "tasks")) {
     constexpr std::string_view s = "tasks.conversations";
     auto& c = out.conversations;
-    r.check_keys(*t, s, {"table", "id_column", "time_column", "time_format", "older_than", "children"});
+    r.check_keys(*t, s, {"table", "id_column", "time_column", "time_format", "older_than", "children",
+                         "referenced"});
     r.identifier(*t, "table", s, c.table);
     r.identifier(*t, "id_column", s, c.id_column);
     r.identifier(*t, "time_column", s, c.time_column);
     r.time_format(*t, s, c.time_format);
     r.duration(*t, "older_than", s, c.older_than);
     r.children(*t, s, c.children);
+    r.referenced(*t, s, c.referenced);
   }
   if (const auto* t = r.table(tasks, "messages", "tasks")) {
     constexpr std::string_view s = "tasks.messages";
     auto& c = out.messages;
     r.check_keys(*t, s, {"table", "id_column", "foreign_key", "parent", "parent_id_column",
-                         "time_column", "time_format", "children"});
+                         "time_column", "time_format", "children", "referenced"});
     r.identifier(*t, "table", s, c.table);
     r.identifier(*t, "id_column", s, c.id_column);
     r.identifier(*t, "foreign_key", s, c.foreign_key);
@@ -442,12 +459,13 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
     r.identifier(*t, "time_column", s, c.time_column);
     r.time_format(*t, s, c.time_format);
     r.children(*t, s, c.children);
+    r.referenced(*t, s, c.referenced);
   }
   if (const auto* t = r.table(tasks, "users", "tasks")) {
     constexpr std::string_view s = "tasks.users";
     auto& c = out.users;
     r.check_keys(*t, s, {"table", "id_column", "time_column", "time_format", "active_column",
-                         "older_than", "children"});
+                         "older_than", "children", "referenced"});
     r.identifier(*t, "table", s, c.table);
     r.identifier(*t, "id_column", s, c.id_column);
     r.identifier(*t, "time_column", s, c.time_column);
@@ -455,6 +473,7 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
     r.identifier(*t, "active_column", s, c.active_column);
     r.duration(*t, "older_than", s, c.older_than);
     r.children(*t, s, c.children);
+    r.referenced(*t, s, c.referenced);
   }
   if (const auto* t = r.table(tasks, "stats", "tasks")) {
     r.check_keys(*t, "tasks.stats", {"recent"});
@@ -647,6 +666,11 @@ std::string toml_string(std::string_view text)
   return out + '"';
 }
 
+std::string referenced_toml(OnReferenced referenced)
+{
+  return referenced == OnReferenced::keep ? "\"keep\"" : "\"fail\"";
+}
+
 std::string children_toml(const std::vector<ChildConfig>& children)
 {
   std::vector<std::string> items;
@@ -687,30 +711,32 @@ std::string config_to_toml(const Config& c)
   out += fmt::format("[tasks]\nall = [ {} ]\n\n", fmt::join(all, ", "));
   const auto& cv = c.conversations;
   out += fmt::format("[tasks.conversations]\ntable = {}\nid_column = {}\ntime_column = {}\n"
-                     "time_format = {}\nolder_than = {}\nchildren = {}\n\n",
+                     "time_format = {}\nolder_than = {}\nchildren = {}\nreferenced = {}\n\n",
                      toml_string(cv.table), toml_string(cv.id_column), toml_string(cv.time_column),
                      toml_string(time_format_name(cv.time_format)), dur(cv.older_than),
-                     children_toml(cv.children));
+                     children_toml(cv.children), referenced_toml(cv.referenced));
   const auto& m = c.messages;
   out += fmt::format("[tasks.messages]\ntable = {}\nid_column = {}\nforeign_key = {}\nparent = {}\n"
-                     "parent_id_column = {}\ntime_column = {}\ntime_format = {}\nchildren = {}\n\n",
+                     "parent_id_column = {}\ntime_column = {}\ntime_format = {}\nchildren = {}\nreferenced = {}\n\n",
                      toml_string(m.table), toml_string(m.id_column), toml_string(m.foreign_key),
                      toml_string(m.parent), toml_string(m.parent_id_column),
                      toml_string(m.time_column), toml_string(time_format_name(m.time_format)),
-                     children_toml(m.children));
+                     children_toml(m.children), referenced_toml(m.referenced));
   const auto& u = c.users;
   out += fmt::format("[tasks.users]\ntable = {}\nid_column = {}\ntime_column = {}\ntime_format = {}\n"
-                     "active_column = {}\nolder_than = {}\nchildren = {}\n\n",
+                     "active_column = {}\nolder_than = {}\nchildren = {}\nreferenced = {}\n\n",
                      toml_string(u.table), toml_string(u.id_column), toml_string(u.time_column),
                      toml_string(time_format_name(u.time_format)), toml_string(u.active_column),
-                     dur(u.older_than), children_toml(u.children));
+                     dur(u.older_than), children_toml(u.children), referenced_toml(u.referenced));
   out += fmt::format("[tasks.stats]\nrecent = {}\n", dur(c.stats.recent));
   for (const auto& t : c.custom_tasks) {
     out += fmt::format("\n[tasks.{}]\nkind = {}\n", t.name, toml_string(t.kind));
     if (t.kind == "expired") {
-      out += fmt::format("table = {}\nid_column = {}\nexpires_column = {}\ntime_format = {}\nchildren = {}\n",
+      out += fmt::format("table = {}\nid_column = {}\nexpires_column = {}\ntime_format = {}\nchildren = {}\n"
+                         "referenced = {}\n",
                          toml_string(t.table), toml_string(t.id_column), toml_string(t.expires_column),
-                         toml_string(time_format_name(t.time_format)), children_toml(t.children));
+                         toml_string(time_format_name(t.time_format)), children_toml(t.children),
+                         referenced_toml(t.referenced));
     } else if (t.kind == "vacuum") {
       out += fmt::format("mode = {}\n", toml_string(t.mode));
     } else if (t.kind == "backup") {

@@ -282,6 +282,7 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
       for (const auto& [table, rows] : result.deleted) {
         run.deleted[table] = rows;
       }
+      run.kept = result.kept;
       run.error = result.error;
       run.output = result.output;
       run.host = this_host();

@@ -38,6 +38,22 @@ nlohmann::ordered_json error_json(ExitCode code, const std::string& message, con
   return nlohmann::ordered_json{{"ok", false}, {"error", error}};
 }
 
+// [{"table": "users", "referenced_by": "auth_user_groups.user_id", "rows": 3}, ...]; "through"
+// names the descendant table referenced, when it is not the kept rows' own.
+nlohmann::ordered_json kept_json(const std::vector<KeptRows>& kept)
+{
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& k : kept) {
+    nlohmann::ordered_json entry{{"table", k.table}, {"referenced_by", k.referenced_by}};
+    if (!k.through.empty()) {
+      entry["through"] = k.through;
+    }
+    entry["rows"] = k.rows;
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
 nlohmann::ordered_json run_report_json(const RunReport& report)
 {
   nlohmann::ordered_json tasks = nlohmann::ordered_json::array();
@@ -49,6 +65,7 @@ nlohmann::ordered_json run_report_json(const RunReport& report)
       t["stats"] = ordered_counts(task.stats);
     } else {
       t["deleted"] = ordered_counts(task.deleted);
+      t["kept"] = kept_json(task.kept);
       t["batches"] = task.batches;
       if (!report.dry_run) {
         t["slowest_batch_ms"] = millis(task.slowest_batch);
@@ -161,6 +178,7 @@ nlohmann::ordered_json history_json(const std::vector<RunRecord>& runs)
                      {"duration_ms", millis(run.finished_at - run.started_at)},
                      {"status", run.status},
                      {"deleted", run.deleted},
+                     {"kept", kept_json(run.kept)},
                      {"host", run.host},
                      {"pid", run.pid},
                      {"dry_run", run.dry_run}};

@@ -189,6 +189,15 @@ private:
                          quote(c.parent_key), quote(c.parent->table), parent);
       rowset_where(*c.parent, parent);
       sql += ")";
+    } else if constexpr (std::is_same_v<T, ReferencedBy>) {
+      const std::string other = next_alias();
+      sql += fmt::format("{0}EXISTS (SELECT 1 FROM {1} AS {2} WHERE {2}.{3} = {4}", c.negated ? "NOT " : "",
+                         quote(c.rows->table), other, quote(c.rows_column), column);
+      for (const auto& inner : c.rows->where) {
+        sql += " AND ";
+        condition_sql(inner, other);
+      }
+      sql += ")";
     } else if constexpr (std::is_same_v<T, NotAmong>) {
       const std::string other = next_alias();
       sql += fmt::format("NOT EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}",
@@ -304,18 +313,22 @@ public:
     return names;
   }
 
-  std::vector<ForeignKey> references_to(std::string_view table) override
+  std::vector<ForeignKey> foreign_keys() override
   {
     std::vector<ForeignKey> found;
     try {
-      SQLite::Statement tables(m_db, "SELECT name FROM sqlite_master WHERE type = 'table'");
+      SQLite::Statement tables(m_db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
       while (tables.executeStep()) {
         const std::string child = tables.getColumn(0).getString();
-        SQLite::Statement keys(m_db, fmt::format("PRAGMA foreign_key_list({})", quote(child)));
+        SQLite::Statement keys(m_db, "SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?)");
+        keys.bind(1, child);
         while (keys.executeStep()) {
-          if (keys.getColumn(2).getString() == table) {
-            found.push_back({child, keys.getColumn(3).getString(), std::string(table)});
+          ForeignKey key{child, keys.getColumn(1).getString(), keys.getColumn(0).getString(),
+                         keys.getColumn(2).getString()};
+          if (keys.getColumn(2).isNull() || key.parent_column.empty()) {
+            key.parent_column = primary_key(key.parent_table);
           }
+          found.push_back(std::move(key));
         }
       }
     } catch (const SQLite::Exception& e) {
@@ -666,7 +679,7 @@ public:
       ensure_runs_table();
       SQLite::Statement insert(
         m_db, "INSERT INTO housekeep_runs (job, task, started_at, finished_at, status, deleted, "
-              "error, host, pid, dry_run, output) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              "error, host, pid, dry_run, output, kept) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       insert.bind(1, run.job);
       insert.bind(2, run.task);
       insert.bind(3, format_utc(run.started_at));
@@ -686,6 +699,16 @@ public:
       } else {
         insert.bind(11, run.output);
       }
+      if (run.kept.empty()) {
+        insert.bind(12);
+      } else {
+        nlohmann::json kept = nlohmann::json::array();
+        for (const auto& k : run.kept) {
+          kept.push_back({{"table", k.table}, {"referenced_by", k.referenced_by}, {"through", k.through},
+                          {"rows", k.rows}});
+        }
+        insert.bind(12, kept.dump());
+      }
       insert.exec();
       return m_db.getLastInsertRowid();
     } catch (const SQLite::Exception& e) {
@@ -700,12 +723,14 @@ public:
       if (!m_db.tableExists("housekeep_runs")) {
         return out;
       }
-      // Tables written by versions before the output column read as without output.
+      // Tables written by older versions read as without the columns added since.
       const auto existing = columns("housekeep_runs").value_or(std::vector<std::string>{});
-      const bool has_output = std::find(existing.begin(), existing.end(), "output") != existing.end();
+      const auto has = [&](std::string_view name) {
+        return std::find(existing.begin(), existing.end(), name) != existing.end();
+      };
       std::string sql = fmt::format("SELECT id, job, task, started_at, finished_at, status, deleted, error, "
-                                    "host, pid, dry_run, {} FROM housekeep_runs",
-                                    has_output ? "output" : "NULL");
+                                    "host, pid, dry_run, {}, {} FROM housekeep_runs",
+                                    has("output") ? "output" : "NULL", has("kept") ? "kept" : "NULL");
       sql += " WHERE (? = '' OR task = ?) AND (? = '' OR job = ?)";
       sql += " ORDER BY started_at DESC, id DESC LIMIT ?";
       SQLite::Statement statement(m_db, sql);
@@ -735,6 +760,15 @@ public:
         run.pid = statement.getColumn(9).getInt64();
         run.dry_run = statement.getColumn(10).getInt() != 0;
         run.output = statement.getColumn(11).getString();
+        const auto kept = nlohmann::json::parse(statement.getColumn(12).getString(), nullptr, false);
+        if (kept.is_array()) {
+          for (const auto& k : kept) {
+            if (k.is_object() && k.value("rows", nlohmann::json()).is_number_integer()) {
+              run.kept.push_back({k.value("table", ""), k.value("referenced_by", ""), k.value("through", ""),
+                                  k["rows"].get<std::int64_t>()});
+            }
+          }
+        }
         out.push_back(std::move(run));
       }
     } catch (const SQLite::Exception& e) {
@@ -820,17 +854,32 @@ private:
     }
   }
 
+  // The column a foreign key names no column of references: the table's primary key (its
+  // only column of one), else the rowid.
+  std::string primary_key(const std::string& table)
+  {
+    SQLite::Statement info(m_db, "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk");
+    info.bind(1, table);
+    std::vector<std::string> keys;
+    while (info.executeStep()) {
+      keys.push_back(info.getColumn(0).getString());
+    }
+    return keys.size() == 1 ? keys.front() : std::string("rowid");
+  }
+
   void ensure_runs_table()
   {
     m_db.exec("CREATE TABLE IF NOT EXISTS housekeep_runs ("
               "id INTEGER PRIMARY KEY, job TEXT, task TEXT NOT NULL, started_at TEXT NOT NULL, "
               "finished_at TEXT NOT NULL, status TEXT NOT NULL, deleted TEXT NOT NULL DEFAULT '{}', "
-              "error TEXT, host TEXT, pid INTEGER, dry_run INTEGER NOT NULL DEFAULT 0, output TEXT)");
+              "error TEXT, host TEXT, pid INTEGER, dry_run INTEGER NOT NULL DEFAULT 0, output TEXT, kept TEXT)");
     m_db.exec("CREATE INDEX IF NOT EXISTS housekeep_runs_started ON housekeep_runs (started_at)");
     // Added after the first release of the table: older tables get the column on first write.
     const auto existing = columns("housekeep_runs").value_or(std::vector<std::string>{});
-    if (std::find(existing.begin(), existing.end(), "output") == existing.end()) {
-      m_db.exec("ALTER TABLE housekeep_runs ADD COLUMN output TEXT");
+    for (const char* column : {"output", "kept"}) {
+      if (std::find(existing.begin(), existing.end(), column) == existing.end()) {
+        m_db.exec(fmt::format("ALTER TABLE housekeep_runs ADD COLUMN {} TEXT", column));
+      }
     }
   }
 

@@ -65,6 +65,28 @@ std::string describe_value(const Value& value)
     value);
 }
 
+std::vector<ForeignKey> references_to(Store& store, std::string_view table)
+{
+  std::vector<ForeignKey> found;
+  for (auto& key : store.foreign_keys()) {
+    if (key.parent_table == table) {
+      found.push_back(std::move(key));
+    }
+  }
+  return found;
+}
+
+std::vector<ForeignKey> references_from(Store& store, std::string_view table, std::string_view column)
+{
+  std::vector<ForeignKey> found;
+  for (auto& key : store.foreign_keys()) {
+    if (key.child_table == table && key.column == column) {
+      found.push_back(std::move(key));
+    }
+  }
+  return found;
+}
+
 bool is_safe_identifier(std::string_view name)
 {
   const auto dot = name.find('.');

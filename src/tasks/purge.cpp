@@ -76,8 +76,7 @@ void descendants(const std::shared_ptr<const RowSet>& parent, const std::string&
   }
 }
 
-void check_cascade_schema(Store& store, const std::string& table,
-                          const std::vector<Cascade>& children, std::string_view what)
+void check_cascade_schema(Store& store, const std::vector<Cascade>& children, std::string_view what)
 {
   for (const auto& child : children) {
     std::vector<std::string> columns{child.foreign_key};
@@ -85,21 +84,86 @@ void check_cascade_schema(Store& store, const std::string& table,
       columns.push_back(child.id_column);
     }
     require_columns(store, child.table, columns, what);
-    check_cascade_schema(store, child.table, child.children, what);
+    check_cascade_schema(store, child.children, what);
   }
-  // A foreign key the cascade does not follow would either block the delete or, with ON
-  // DELETE CASCADE, remove rows behind housekeep's back (uncounted, unarchived).
-  for (const auto& key : store.references_to(table)) {
-    const bool covered = std::any_of(children.begin(), children.end(), [&](const Cascade& c) {
+}
+
+// A way rows outside the cascade reference rows of it. A row of the policy's table that is,
+// or leads down the cascade to, a row referenced so stays, with everything below it:
+// deleting it would orphan the referencing row, or fire the key's ON DELETE action behind
+// housekeep's back (uncounted, unarchived).
+struct OutsideReference {
+  ForeignKey key;          // the referencing table and column, and the table they reference
+  ReferencedBy referenced; // on the policy's table: the row, or a descendant, is referenced so
+};
+
+// The references that the cascade from `table` (keyed by `key_column`) does not follow
+// itself, into `table` and every table below it, as conditions on `table`'s rows.
+std::vector<OutsideReference> outside_references(const std::vector<ForeignKey>& keys, const std::string& table,
+                                                 const std::string& key_column,
+                                                 const std::vector<Cascade>& children)
+{
+  std::vector<OutsideReference> out;
+  for (const auto& key : keys) {
+    const bool followed = std::any_of(children.begin(), children.end(), [&](const Cascade& c) {
       return c.table == key.child_table && c.foreign_key == key.column;
     });
-    if (!covered) {
-      throw DataError(fmt::format("{}: table '{}' references '{}' through column '{}', but the "
-                                  "cascade from '{}' does not include it",
-                                  what, key.child_table, table, key.column, table),
-                      fmt::format("add {{ table = \"{}\", foreign_key = \"{}\" }} to the children "
-                                  "that delete from '{}'; nothing was deleted",
-                                  key.child_table, key.column, table));
+    if (key.parent_table == table && !followed) {
+      out.push_back({key, ReferencedBy{key.parent_column, std::make_shared<RowSet>(RowSet{key.child_table, {}}),
+                                       key.column}});
+    }
+  }
+  for (const auto& child : children) {
+    for (auto& below : outside_references(keys, child.table, child.id_column, child.children)) {
+      auto rows = std::make_shared<RowSet>(RowSet{child.table, {below.referenced}});
+      below.referenced = ReferencedBy{key_column, std::move(rows), child.foreign_key};
+      out.push_back(std::move(below));
+    }
+  }
+  return out;
+}
+
+// "3 rows of 'users' are still referenced by auth_user_groups.user_id"
+std::string kept_phrase(const KeptRows& kept)
+{
+  return fmt::format("{} {} of '{}' {} still referenced by {}", with_thousands(kept.rows),
+                     kept.rows == 1 ? "row" : "rows", kept.table,
+                     kept.through.empty() ? std::string(kept.rows == 1 ? "is" : "are")
+                                          : fmt::format("lead to rows of '{}'", kept.through),
+                     kept.referenced_by);
+}
+
+// One line per reference that kept rows.
+void report_kept(const TaskContext& context, const PurgePolicy& policy, const TaskResult& result)
+{
+  for (const auto& kept : result.kept) {
+    context.log.info("{}: {} {}; add that table to the cascade to delete them too", policy.name,
+                     context.options.dry_run ? "would keep" : "kept", kept_phrase(kept));
+  }
+}
+
+// The kept-rows entry of a reference, with no rows yet.
+KeptRows kept_entry(const std::string& table, const OutsideReference& reference)
+{
+  const ForeignKey& key = reference.key;
+  return KeptRows{table, fmt::format("{}.{}", key.child_table, key.column),
+                  key.parent_table == table ? std::string() : key.parent_table, 0};
+}
+
+// An orphan policy's parent must be the one the schema declares for its column: rows that
+// name another table's keys are not orphans (a wrong parent would delete live rows).
+void check_declared_parent(const std::vector<ForeignKey>& keys, const std::string& table, const Orphan& orphan,
+                           std::string_view what)
+{
+  for (const auto& key : keys) {
+    if (key.child_table == table && key.column == orphan.column &&
+        (key.parent_table != orphan.parent_table || key.parent_column != orphan.parent_key)) {
+      throw ConfigError(fmt::format("{}: parent is '{}.{}', but the schema declares '{}.{}' REFERENCES '{}.{}'",
+                                    what, orphan.parent_table, orphan.parent_key, table, key.column,
+                                    key.parent_table, key.parent_column),
+                        fmt::format("set parent = \"{}\" (and parent_id_column = \"{}\") under [{}]; nothing "
+                                    "was deleted",
+                                    key.parent_table, key.parent_column, what));
     }
   }
 }
@@ -147,15 +211,20 @@ struct Walk {
   // The rows the walk passes over, in its order: the index range its selection lies in
   // (the policy's table before its cutoff; a sweep's table up to its span's end).
   std::shared_ptr<const RowSet> scan;
+  // The policy's walk: its rows before outside references kept some (the selection is
+  // these less the kept ones), and those references. None for sweeps.
+  std::shared_ptr<const RowSet> candidates;
+  const std::vector<OutsideReference>* outside = nullptr;
 };
 
 // The walk of the policy's own table. A stretch's bounds were read from rows of the
 // selection, so they imply its age limit; leaving that out of the stretches lets the index
 // serve both ends of each range instead of scanning on to the cutoff.
 Walk policy_walk(const std::shared_ptr<const RowSet>& selection, const PurgePolicy& policy,
-                 std::vector<std::string> columns, std::shared_ptr<const RowSet> scan)
+                 std::vector<Condition> range_where, std::vector<std::string> columns,
+                 std::shared_ptr<const RowSet> scan)
 {
-  return Walk{selection, std::move(columns), policy.where, policy.id_column, &policy.children, 0, {},
+  return Walk{selection, std::move(columns), std::move(range_where), policy.id_column, &policy.children, 0, {},
               std::move(scan)};
 }
 
@@ -237,13 +306,42 @@ void for_each_stretch(Store& store, const RowSet& selection, const std::vector<s
   }
 }
 
+// Adds to `result` the rows of the walk's candidates in (after, through] (through empty:
+// to the end) that outside references keep, per reference, given that `selected` of them
+// are the walk's own. One count of the stretch when nothing is kept, the usual case; a
+// row referenced in several ways counts under each.
+void count_kept(Store& store, const Walk& walk, const std::vector<Value>& after, const std::vector<Value>& through,
+                std::int64_t selected, TaskResult& result)
+{
+  if (walk.outside == nullptr || walk.outside->empty()) {
+    return;
+  }
+  RowSet stretch = *walk.candidates;
+  stretch.where.emplace_back(Within{walk.columns, after, through});
+  if (store.count(stretch) <= selected) {
+    return;
+  }
+  for (const auto& reference : *walk.outside) {
+    RowSet kept = stretch;
+    kept.where.emplace_back(reference.referenced);
+    KeptRows entry = kept_entry(walk.candidates->table, reference);
+    entry.rows = store.count(kept);
+    if (entry.rows > 0) {
+      result.add_kept(entry);
+    }
+  }
+}
+
 // Adds to `result` the rows of each of the walk's sets, by stretches of the walk, leaving
-// out those of earlier planned sets.
+// out those of earlier planned sets, and the rows outside references keep.
 void count_in_walk(TaskContext& context, const Walk& walk, TaskResult& result)
 {
   const PlannedDeletions* planned = context.planned;
+  std::vector<Value> last;
   for_each_stretch(context.store, *walk.selection, walk.columns,
-                   [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t) {
+                   [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t found) {
+                     count_kept(context.store, walk, after, through, found, result);
+                     last = through;
                      for (const auto& set : stretch_sets(walk, after, through)) {
                        RowSet counted = *set.rows;
                        if (planned != nullptr) {
@@ -258,6 +356,22 @@ void count_in_walk(TaskContext& context, const Walk& walk, TaskResult& result)
                      }
                      return true;
                    });
+  count_kept(context.store, walk, last, {}, 0, result); // past the last row it deletes
+}
+
+// The rows of the walk's candidates that outside references keep, by stretches of the walk.
+TaskResult kept_in_walk(Store& store, const Walk& walk)
+{
+  TaskResult kept;
+  std::vector<Value> last;
+  for_each_stretch(store, *walk.selection, walk.columns,
+                   [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t found) {
+                     count_kept(store, walk, after, through, found, kept);
+                     last = through;
+                     return true;
+                   });
+  count_kept(store, walk, last, {}, 0, kept);
+  return kept;
 }
 
 // Counts what a real run would delete, leaving out rows that earlier tasks of this dry run
@@ -531,6 +645,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
       const std::int64_t ask = std::min(plan.chunk(size), size - rows);
       Chunk chunk = next_chunk(store, walk, plan, after, ask);
       drained = chunk.last;
+      count_kept(store, walk, after, drained ? std::vector<Value>{} : chunk.through, chunk.rows, batch_counts);
       if (chunk.rows > 0) {
         for (const auto& set : stretch_sets(walk, after, chunk.through)) {
           if (context.archive != nullptr) {
@@ -550,6 +665,9 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
       if (drained || plan.closing(Stopwatch::now() - started, last_commit)) {
         break;
       }
+    }
+    for (const auto& kept : batch_counts.kept) {
+      result.add_kept(kept);
     }
     if (rows == 0 && drained) {
       break; // nothing was written; the transaction rolls back
@@ -690,16 +808,20 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     columns.push_back(policy.age->column);
   }
   require_columns(store, policy.table, columns, what);
+  const std::vector<ForeignKey> keys = store.foreign_keys();
   for (const auto& condition : policy.where) {
     if (const auto* orphan = std::get_if<Orphan>(&condition)) {
       require_columns(store, orphan->parent_table, {orphan->parent_key}, what);
+      check_declared_parent(keys, policy.table, *orphan, what);
     }
   }
-  check_cascade_schema(store, policy.table, policy.children, what);
+  check_cascade_schema(store, policy.children, what);
+  const std::vector<OutsideReference> outside =
+    outside_references(keys, policy.table, policy.id_column, policy.children);
 
-  auto selection = std::make_shared<RowSet>();
-  selection->table = policy.table;
-  selection->where = policy.where;
+  auto candidates = std::make_shared<RowSet>(); // the policy's rows, referenced or not
+  candidates->table = policy.table;
+  candidates->where = policy.where;
   auto scan = std::make_shared<RowSet>(); // the walk's range: the table, before the cutoff
   scan->table = policy.table;
   if (policy.age) {
@@ -714,8 +836,21 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     const Value cutoff = encoding->encode(policy.age->cutoff);
     context.log.debug("{}: '{}.{}' is {}; deleting rows before {}", what, policy.table,
                       policy.age->column, encoding->describe(), describe_value(cutoff));
-    selection->where.emplace_back(Before{policy.age->column, cutoff});
+    candidates->where.emplace_back(Before{policy.age->column, cutoff});
     scan->where.emplace_back(Before{policy.age->column, cutoff});
+  }
+  // Each batch leaves out, inside its write transaction, the rows still referenced from
+  // outside the cascade at that moment.
+  std::vector<Condition> range_where = policy.where;
+  auto selection = std::make_shared<RowSet>(*candidates);
+  for (const auto& reference : outside) {
+    ReferencedBy unreferenced = reference.referenced;
+    unreferenced.negated = true;
+    range_where.emplace_back(unreferenced);
+    selection->where.emplace_back(std::move(unreferenced));
+    context.log.debug("{}: rows of '{}' referenced by {}.{}{} stay", what, policy.table, reference.key.child_table,
+                      reference.key.column,
+                      reference.key.parent_table == policy.table ? "" : " through '" + reference.key.parent_table + "'");
   }
 
   // A keyset walk: each stretch continues after the last row of the one before, in the order
@@ -726,10 +861,26 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     order.push_back(policy.age->column);
   }
   order.push_back(policy.id_column);
-  const Walk walk = policy_walk(selection, policy, std::move(order), std::move(scan));
+  Walk walk = policy_walk(selection, policy, std::move(range_where), std::move(order), std::move(scan));
+  walk.candidates = candidates;
+  walk.outside = &outside;
+
+  if (policy.referenced == OnReferenced::fail && !outside.empty()) {
+    const TaskResult kept = kept_in_walk(store, walk);
+    if (!kept.kept.empty()) {
+      std::vector<std::string> reasons;
+      for (const auto& k : kept.kept) {
+        reasons.push_back(kept_phrase(k));
+      }
+      throw DataError(fmt::format("{}: {} (referenced = \"fail\")", what, fmt::join(reasons, "; ")),
+                      "add those tables to the cascade, or set referenced = \"keep\" to delete the rest; "
+                      "nothing was deleted");
+    }
+  }
 
   if (context.options.dry_run) {
     count_planned(context, walk, result);
+    report_kept(context, policy, result);
     return;
   }
 
@@ -743,6 +894,7 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     drain(context, policy, plan, sweep, free_since, result);
   }
   drain(context, policy, plan, walk, free_since, result);
+  report_kept(context, policy, result);
 }
 
 } // namespace housekeep

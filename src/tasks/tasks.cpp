@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <array>
+#include <tuple>
 
 namespace housekeep {
 
@@ -29,6 +30,7 @@ void run_conversations(TaskContext& context, TaskResult& result)
   policy.age = AgeLimit{c.time_column, c.time_format,
                         context.now - context.options.older_than.value_or(c.older_than)};
   policy.children = cascade_from(context.config, c.table);
+  policy.referenced = c.referenced;
   purge(context, policy, result);
 }
 
@@ -42,6 +44,7 @@ void run_messages(TaskContext& context, TaskResult& result)
   policy.id_column = c.id_column;
   policy.where.emplace_back(Orphan{c.foreign_key, c.parent, c.parent_id_column});
   policy.children = cascade_from(context.config, c.table);
+  policy.referenced = c.referenced;
   purge(context, policy, result);
 }
 
@@ -57,6 +60,7 @@ void run_users(TaskContext& context, TaskResult& result)
   policy.age = AgeLimit{c.time_column, c.time_format,
                         context.now - context.options.older_than.value_or(c.older_than)};
   policy.children = cascade_from(context.config, c.table);
+  policy.referenced = c.referenced;
   purge(context, policy, result);
 }
 
@@ -110,6 +114,7 @@ void run_expired(TaskContext& context, TaskResult& result)
   policy.id_column = c.id_column;
   policy.age = AgeLimit{c.expires_column, c.time_format, context.now, std::chrono::hours(24 * 366 * 100)};
   policy.children = cascade_from(context.config, c.table);
+  policy.referenced = c.referenced;
   purge(context, policy, result);
 }
 
@@ -243,6 +248,18 @@ void TaskResult::add_deleted(const std::string& table, std::int64_t rows)
     }
   }
   deleted.emplace_back(table, rows);
+}
+
+void TaskResult::add_kept(const KeptRows& more)
+{
+  const auto key = [](const KeptRows& k) { return std::tie(k.table, k.through, k.referenced_by); };
+  const auto at = std::lower_bound(kept.begin(), kept.end(), more,
+                                   [&](const KeptRows& a, const KeptRows& b) { return key(a) < key(b); });
+  if (at != kept.end() && key(*at) == key(more)) {
+    at->rows += more.rows;
+  } else {
+    kept.insert(at, more);
+  }
 }
 
 std::int64_t TaskResult::total_deleted() const

@@ -57,8 +57,10 @@ conf '[tasks.conversations]' 'table = "conversation"'
 expect 65 "table 'conversation' does not exist" "$HK" "${db[@]}" -c bad.toml run --task conversations; unchanged 23
 conf '[tasks.users]' 'active_column = "active"'
 expect 65 "column 'active' does not exist in table 'users'" "$HK" "${db[@]}" -c bad.toml run --task users; unchanged 24
-conf '[tasks.conversations]' 'children = []'
-expect 65 "table 'messages' references 'conversations' through column 'conversation_id'" "$HK" "${db[@]}" -c bad.toml run --task conversations; unchanged 25
+conf '[tasks.conversations]' 'children = []' 'referenced = "fail"'
+expect 65 "rows of 'conversations' are still referenced by messages.conversation_id (referenced = \"fail\")" "$HK" "${db[@]}" -c bad.toml run --task conversations; unchanged 25
+conf '[tasks.messages]' 'parent = "users"'
+expect 78 "tasks.messages: parent is 'users.id', but the schema declares 'messages.conversation_id' REFERENCES 'conversations.id'" "$HK" "${db[@]}" -c bad.toml run --task messages; unchanged 25b
 
 cp app.db odd.db
 q odd.db "UPDATE conversations SET created_at = 'last tuesday' WHERE id = (SELECT max(id) FROM conversations)"

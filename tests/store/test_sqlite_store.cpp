@@ -120,11 +120,12 @@ TEST_CASE("foreign keys referencing a table are found", "[store]")
   Sql sql(path);
   test::create_classic_schema(sql);
   auto store = open_path(path);
-  const auto refs = store->references_to("conversations");
+  const auto refs = references_to(*store, "conversations");
   REQUIRE(refs.size() == 1);
   CHECK(refs[0].child_table == "messages");
   CHECK(refs[0].column == "conversation_id");
-  CHECK(store->references_to("messages").empty());
+  CHECK(refs[0].parent_column == "id"); // declared without a column: the primary key
+  CHECK(references_to(*store, "messages").empty());
 }
 
 TEST_CASE("the purge lock is exclusive / names its holder / and is released", "[store]")

@@ -359,13 +359,139 @@ TEST_CASE("schema problems stop the task before anything is deleted", "[purge]")
                     "table 'conversation' does not exist");
   expect_data_error("[tasks.conversations]\ntime_column = \"created\"\n", "conversations",
                     "column 'created' does not exist in table 'conversations'");
-  expect_data_error("[tasks.conversations]\nchildren = []\n", "conversations",
-                    "table 'messages' references 'conversations' through column 'conversation_id'");
+  expect_data_error("[tasks.conversations]\nchildren = []\nreferenced = \"fail\"\n", "conversations",
+                    "rows of 'conversations' are still referenced by messages.conversation_id");
   expect_data_error("[tasks.conversations]\nchildren = [ { table = \"messages\", foreign_key = \"conv\" } ]\n",
                     "conversations", "column 'conv' does not exist in table 'messages'");
   expect_data_error("[tasks.messages]\nparent = \"threads\"\n", "messages", "table 'threads' does not exist");
   db.sql.exec("UPDATE conversations SET created_at = 'last week' WHERE id = 5");
   expect_data_error("", "conversations", "'last week', which is not an ISO-8601 UTC timestamp");
+}
+
+std::int64_t kept_rows(const TaskResult& task, const std::string& referenced_by)
+{
+  for (const auto& k : task.kept) {
+    if (k.referenced_by == referenced_by) {
+      return k.rows;
+    }
+  }
+  return 0;
+}
+
+// The classic database with tables the cascade does not list: groups of users (as Django's
+// auth_user_groups), and attachments of messages, two levels below users.
+struct Referenced : Classic {
+  std::int64_t dangling = 5; // messages 1491-1495 name no conversation: the orphans' task's
+
+  Referenced()
+  {
+    sql.exec("CREATE TABLE user_groups (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), "
+             "grp INTEGER NOT NULL)");
+    sql.exec("CREATE INDEX user_groups_user ON user_groups (user_id)");
+    sql.exec("CREATE TABLE attachments (id INTEGER PRIMARY KEY, message_id INTEGER REFERENCES messages (id))");
+    sql.exec("CREATE INDEX attachments_message ON attachments (message_id)");
+    // Users 1-6 never activated too (all old); every third user in a group (some twice); one
+    // attachment on a message of every 37th conversation, and of conversation 64 (user 5's).
+    sql.exec("UPDATE users SET is_active = 0 WHERE id <= 6");
+    sql.exec("INSERT INTO user_groups (user_id, grp) SELECT id, 1 FROM users WHERE id % 3 = 0");
+    sql.exec("INSERT INTO user_groups (user_id, grp) SELECT id, 2 FROM users WHERE id % 6 = 0");
+    sql.exec("INSERT INTO attachments (message_id) SELECT min(id) FROM messages WHERE conversation_id % 37 = 0 "
+             "OR conversation_id = 64 "
+             "GROUP BY conversation_id");
+  }
+};
+
+TEST_CASE("rows still referenced from outside the cascade are kept, row by row", "[purge][referenced]")
+{
+  const bool timed = GENERATE(false, true);
+  Referenced db;
+  auto store = db.open();
+  const std::string old_inactive =
+    fmt::format("FROM users u WHERE u.is_active = 0 AND u.date_joined < '{}'", db.cutoff(hours(24 * 7)));
+  const std::string referenced =
+    "(EXISTS (SELECT 1 FROM user_groups g WHERE g.user_id = u.id) OR EXISTS (SELECT 1 FROM conversations c "
+    "JOIN messages m ON m.conversation_id = c.id JOIN attachments a ON a.message_id = m.id WHERE c.user_id = u.id))";
+  const auto expected_users = db.sql.ids("SELECT u.id " + old_inactive + " AND NOT " + referenced + " ORDER BY 1");
+  const auto kept_users = db.sql.ids("SELECT u.id " + old_inactive + " AND " + referenced + " ORDER BY 1");
+  const auto in_groups = db.sql.integer("SELECT count(*) " + old_inactive +
+                                        " AND EXISTS (SELECT 1 FROM user_groups g WHERE g.user_id = u.id)");
+  REQUIRE(expected_users.size() >= 2); // the data keeps some and deletes some
+  REQUIRE(kept_users.size() >= 2);
+  REQUIRE(in_groups >= 1);
+  const auto users_before = db.sql.integer("SELECT count(*) FROM users");
+  const std::string owned_by_kept = fmt::format(
+    "SELECT (SELECT count(*) FROM conversations WHERE user_id IN ({0})) * 100000 + (SELECT count(*) FROM messages "
+    "WHERE conversation_id IN (SELECT id FROM conversations WHERE user_id IN ({0})))",
+    fmt::join(kept_users, ","));
+  const auto owned_before = db.sql.integer(owned_by_kept);
+  REQUIRE(owned_before > 0);
+  const auto survivors = db.sql.ids("SELECT id FROM users WHERE id NOT IN (SELECT u.id " + old_inactive +
+                                         " AND NOT " + referenced + ") ORDER BY 1");
+
+  RunOptions options = timed ? RunOptions{} : batched(false, 1);
+  options.dry_run = true;
+  const auto dry = run(*store, test::default_config(), {"users"}, options);
+  REQUIRE(dry.ok());
+  options.dry_run = false;
+  const auto report = run(*store, test::default_config(), {"users"}, options);
+  REQUIRE(report.ok());
+  CHECK(deleted(report, "users", "users") == static_cast<std::int64_t>(expected_users.size()));
+  CHECK(db.sql.ids("SELECT id FROM users ORDER BY 1") == survivors);
+  CHECK(db.sql.integer("SELECT count(*) FROM users") == users_before - static_cast<std::int64_t>(expected_users.size()));
+  CHECK(kept_rows(report.tasks[0], "user_groups.user_id") == in_groups);
+  CHECK(kept_rows(report.tasks[0], "attachments.message_id") >= 1);
+  CHECK(dry.tasks[0].kept == report.tasks[0].kept);
+  CHECK(dry.tasks[0].deleted == report.tasks[0].deleted);
+  CHECK(db.sql.integer("SELECT count(*) FROM pragma_foreign_key_check") == db.dangling);
+  // A kept user keeps its conversations and messages.
+  CHECK(db.sql.integer(owned_by_kept) == owned_before);
+  for (const auto id : kept_users) {
+    INFO(id);
+    CHECK(db.sql.integer(fmt::format("SELECT count(*) FROM users WHERE id = {}", id)) == 1);
+  }
+}
+
+TEST_CASE("conversations referenced through their messages stay, with their messages", "[purge][referenced]")
+{
+  Referenced db;
+  auto store = db.open();
+  const std::string cutoff = db.cutoff(hours(24 * 30));
+  const auto attached = db.sql.ids(fmt::format(
+    "SELECT DISTINCT m.conversation_id FROM messages m JOIN attachments a ON a.message_id = m.id JOIN conversations c "
+    "ON c.id = m.conversation_id WHERE c.created_at < '{}' ORDER BY 1", cutoff));
+  const auto expected = db.sql.integer(fmt::format("SELECT count(*) FROM conversations WHERE created_at < '{}'", cutoff)) -
+                        static_cast<std::int64_t>(attached.size());
+  REQUIRE(attached.size() >= 2);
+  const auto messages_kept = db.sql.integer(
+    fmt::format("SELECT count(*) FROM messages WHERE conversation_id IN ({})", fmt::join(attached, ",")));
+  const auto report = run(*store, test::default_config(), {"conversations"}, batched(false, 7));
+  REQUIRE(report.ok());
+  CHECK(deleted(report, "conversations", "conversations") == expected);
+  CHECK(kept_rows(report.tasks[0], "attachments.message_id") == static_cast<std::int64_t>(attached.size()));
+  CHECK(report.tasks[0].kept.at(0).through == "messages");
+  CHECK(db.sql.integer(fmt::format("SELECT count(*) FROM messages WHERE conversation_id IN ({})",
+                                   fmt::join(attached, ","))) == messages_kept);
+  CHECK(db.sql.integer("SELECT count(*) FROM pragma_foreign_key_check") == db.dangling);
+}
+
+TEST_CASE("referenced = fail stops before the first delete; a parent the schema contradicts is refused",
+          "[purge][referenced]")
+{
+  Referenced db;
+  auto store = db.open();
+  auto report = run(*store, parse_config("[tasks.users]\nreferenced = \"fail\"\n", "c.toml"), {"users"});
+  REQUIRE_FALSE(report.ok());
+  CHECK(report.tasks[0].code == ExitCode::data);
+  INFO(report.tasks[0].error);
+  CHECK(report.tasks[0].error.find("still referenced by user_groups.user_id") != std::string::npos);
+  CHECK(db.sql.integer("SELECT count(*) FROM users") == 60);
+  CHECK(db.sql.integer("SELECT count(*) FROM conversations") == 300);
+
+  report = run(*store, parse_config("[tasks.messages]\nparent = \"users\"\n", "c.toml"), {"messages"});
+  REQUIRE_FALSE(report.ok());
+  CHECK(report.tasks[0].code == ExitCode::config);
+  CHECK(report.tasks[0].error.find("REFERENCES 'conversations.id'") != std::string::npos);
+  CHECK(db.sql.integer("SELECT count(*) FROM messages") == 1500);
 }
 
 TEST_CASE("a failing task does not stop the next one", "[purge]")
