@@ -58,6 +58,23 @@ void check_command_name(int argc, char** argv)
   }
 }
 
+// An empty value is a mistake (`--db "$DB"` with DB unset), never "not given": it would fall
+// back to another database, the built-in configuration or a default.
+void refuse_empty_values(CLI::App& app)
+{
+  static const CLI::Validator non_empty(
+    [](std::string& value) { return value.empty() ? std::string("an empty value is not allowed (is a shell variable unset?)") : std::string(); },
+    "", "non-empty");
+  for (CLI::Option* option : app.get_options()) {
+    if (option->get_expected_min() > 0) {
+      option->check(non_empty);
+    }
+  }
+  for (CLI::App* sub : app.get_subcommands({})) {
+    refuse_empty_values(*sub);
+  }
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -93,6 +110,8 @@ int main(int argc, char** argv)
   for (const auto& command : cli::command_table()) {
     command.add(app, globals, action);
   }
+
+  refuse_empty_values(app);
 
   try {
     check_command_name(argc, argv);

@@ -263,7 +263,11 @@ private:
 void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
 {
   r.check_keys(t, "database", {"url", "busy_timeout"});
-  r.string(t, "url", "database", out.url);
+  if (r.string(t, "url", "database", out.url) && out.url.empty()) {
+    // An empty URL is a mistake (an unset template variable), never "use the default file".
+    r.fail(t.get("url")->source(), "database.url is empty",
+           "name the database (sqlite:///path/app.db), or remove the key to use the default");
+  }
   r.duration(t, "busy_timeout", "database", out.busy_timeout);
 }
 

@@ -28,6 +28,20 @@ expect 64 "invalid duration '30'" "$HK" "${db[@]}" run --task all --older-than 3
 expect 64 "invalid duration '5x'" "$HK" "${db[@]}" run --task all --older-than 5x; untouched 4
 expect 64 "--frobnicate" "$HK" "${db[@]}" run --task all --frobnicate; untouched 5
 expect 64 "unknown command 'frob'" "$HK" "${db[@]}" frob; untouched 6
+
+# An empty value is an error, never "not given": `--db "$DB"` with DB unset must not fall back
+# to $DATABASE_URL (another database), nor --config "" to the built-in policy.
+cp app.db other.db
+other=$(data_digest other.db)
+DATABASE_URL=other.db expect 64 "--db: an empty value is not allowed" "$HK" --db "" run --task all
+check "the fallback database was not touched" [ "$(data_digest other.db)" = "$other" ]
+untouched empty-db
+for option in --older-than --timeout --batch-time --sleep --archive --batch-size --max-delete; do
+  expect 64 "$option: an empty value is not allowed" "$HK" "${db[@]}" run --task all "$option" ""; untouched "empty $option"
+done
+expect 64 "--config: an empty value is not allowed" "$HK" "${db[@]}" --config "" run --task all; untouched empty-config
+conf '[database]' 'url = ""'
+expect 78 "bad.toml:2:7: database.url is empty" "$HK" -c bad.toml run --task all; untouched empty-url
 expect 64 "subcommand" "$HK" "${db[@]}"; untouched 7
 expect 64 "--batch-size 0 is out of range 1-10000" "$HK" "${db[@]}" run --task all --batch-size 0; untouched 8
 expect 64 "--batch-size 2000000 is out of range" "$HK" "${db[@]}" run --task all --batch-size 2000000; untouched 9
