@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace housekeep {
 
@@ -794,9 +795,16 @@ public:
 private:
   DatabaseUrl m_url;
 
+  // Beside the database file itself, whatever path named it: through a symbolic link or a
+  // relative path, two runs on one database must meet at one lock.
   std::string lock_path(LockScope scope) const
   {
-    return m_path + (scope == LockScope::purge ? "-housekeep.lock" : "-housekeep-daemon.lock");
+    std::error_code error;
+    std::string file = std::filesystem::canonical(m_path, error).string();
+    if (error) {
+      file = m_path;
+    }
+    return file + (scope == LockScope::purge ? "-housekeep.lock" : "-housekeep-daemon.lock");
   }
 
   static std::optional<TimePoint> optional_time(const SQLite::Column& column)

@@ -27,6 +27,22 @@ check "the waiting run started after the slow one finished" \
   [ "$(q app.db "SELECT (SELECT started_at FROM housekeep_runs WHERE task = 'messages') >= (SELECT finished_at FROM housekeep_runs WHERE task = 'conversations')")" = 1 ]
 check "the lock file names nobody afterwards" [ ! -s app.db-housekeep.lock ]
 
+# One database, one lock, whatever path names it: through a symbolic link, a relative path
+# with "..", or a sqlite:// URL.
+mkdir -p sub
+ln -s ../app.db sub/link.db
+for other in sub/link.db "sub/../app.db" "sqlite://$WORK/sub/link.db"; do
+  "$HK" --db app.db demo --rows 20000 --force -q
+  "$HK" --db app.db run --task conversations --batch-size 500 --batch-time 0 --sleep 100ms -q & slow=$!
+  for _ in $(seq 1 100); do
+    grep -q '"pid"' app.db-housekeep.lock 2>/dev/null && break
+    sleep 0.05
+  done
+  expect 75 "holds the purge lock" "$HK" --db "$other" run --task messages
+  check "no lock file beside the link" [ ! -e sub/link.db-housekeep.lock ]
+  wait "$slow"
+done
+
 # Two identical runs started at once: exactly one purges, the other exits 75.
 "$HK" --db app.db demo --rows 20000 --force -q
 "$HK" --db app.db run --task conversations --batch-size 500 --batch-time 0 --sleep 50ms -q & a=$!
