@@ -66,6 +66,9 @@ private:
   static constexpr std::uint32_t k_all_hours = (1U << 24) - 1;
 
   bool day_matches(int year, unsigned month, unsigned day, unsigned weekday) const;
+  /// Whether a day matches on either day field (both restricted) rather than on both.
+  bool or_days() const { return m_days_restricted && m_weekdays_restricted; }
+  static constexpr std::uint32_t k_all_days = ((1U << 31) - 1) << 1; // bits 1-31
 
   std::string m_text;
   std::uint64_t m_seconds = 1; // bit n: second n
@@ -74,8 +77,8 @@ private:
   std::uint32_t m_days = 0;     // bits 1-31
   std::uint16_t m_months = 0;   // bits 1-12
   std::uint8_t m_weekdays = 0;  // bits 0-6, Sunday = 0
-  bool m_days_restricted = false;
-  bool m_weekdays_restricted = false;
+  bool m_days_restricted = false;    // the day-of-month field does not start with '*'
+  bool m_weekdays_restricted = false; // the day-of-week field does not start with '*' 
   bool m_has_seconds = false;
   std::string m_field_text[6]; // second, minute, hour, day-of-month, month, day-of-week
 };

@@ -192,14 +192,14 @@ std::vector<unsigned> bits_of(std::uint64_t bits)
   return out;
 }
 
-std::string join_words(const std::vector<std::string>& words)
+std::string join_words(const std::vector<std::string>& words, std::string_view last = " and ")
 {
   if (words.size() <= 1) {
     return words.empty() ? "" : words[0];
   }
   std::string out;
   for (std::size_t i = 0; i < words.size(); ++i) {
-    out += i == 0 ? "" : i + 1 == words.size() ? " and " : ", ";
+    out += i == 0 ? "" : i + 1 == words.size() ? last : ", ";
     out += words[i];
   }
   return out;
@@ -326,16 +326,9 @@ bool CronExpr::day_matches(int year, unsigned month, unsigned day, unsigned week
   (void)month;
   const bool dom = bit_set(m_days, day);
   const bool dow = bit_set(m_weekdays, weekday);
-  if (m_days_restricted && m_weekdays_restricted) {
-    return dom || dow;
-  }
-  if (m_days_restricted) {
-    return dom;
-  }
-  if (m_weekdays_restricted) {
-    return dow;
-  }
-  return true;
+  // Vixie cron's rule: either field matches when both are restricted; when either starts
+  // with '*' (a '*' alone sets every bit, '*/2' only some), both filter.
+  return or_days() ? dom || dow : dom && dow;
 }
 
 bool CronExpr::matches(int year, unsigned month, unsigned day, unsigned weekday, unsigned hour,
@@ -369,8 +362,9 @@ std::optional<date::local_seconds> CronExpr::first_match(date::local_seconds fro
     }
     const unsigned weekday = date::weekday{day_start}.c_encoding();
     if (!day_matches(year, month, day, weekday)) {
-      if (m_days_restricted && !m_weekdays_restricted) {
-        // Jump straight to the next listed day of this month, or to the next month.
+      if (!or_days() && m_days != k_all_days) {
+        // Every firing day is one of the listed days: jump straight to the next one of this
+        // month, or to the next month.
         const int next = next_bit(m_days, day + 1);
         if (next > 0 && static_cast<unsigned>(next) <= days_in_month(year, month)) {
           t = date::local_seconds{date::local_days{date::year{year} / date::month{month} / date::day{static_cast<unsigned>(next)}}};
@@ -440,14 +434,14 @@ std::vector<std::string> CronExpr::on_calendar() const
     weekdays = fmt::format("{}", fmt::join(parts, ","));
   }
   const std::string days = calendar_list(m_days, 1, 31, true);
-  if (m_days_restricted && m_weekdays_restricted) {
+  if (or_days()) {
+    // Several OnCalendar= lines fire on the union of their times.
     return {fmt::format("{} *-{}-* {}", weekdays, months, time),
             fmt::format("*-{}-{} {}", months, days, time)};
   }
-  if (m_weekdays_restricted) {
-    return {fmt::format("{} *-{}-* {}", weekdays, months, time)};
-  }
-  return {fmt::format("*-{}-{} {}", months, m_days_restricted ? days : "*", time)};
+  // One line: systemd requires the weekday and the date both, as cron does here.
+  const bool all_weekdays = (m_weekdays & 0x7F) == 0x7F;
+  return {fmt::format("{}*-{}-{} {}", all_weekdays ? "" : weekdays + " ", months, days, time)};
 }
 
 std::string CronExpr::describe() const
@@ -502,23 +496,36 @@ std::string CronExpr::describe() const
   }
 
   std::vector<std::string> days;
-  if (m_days_restricted) {
-    std::vector<std::string> words;
-    for (unsigned d : bits_of(m_days)) {
-      words.push_back(std::to_string(d));
+  const bool dom_filters = m_days != k_all_days;
+  const bool dow_filters = (m_weekdays & 0x7F) != 0x7F;
+  if (dom_filters) {
+    const std::string& text = m_field_text[dom_f];
+    const auto step = text.starts_with("*/") ? text.substr(2) : std::string();
+    if (!step.empty()) {
+      const unsigned n = static_cast<unsigned>(std::stoul(step));
+      const char* suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+      days.push_back(fmt::format("every {}{} day of the month (from the 1st)", n, suffix));
+    } else {
+      std::vector<std::string> words;
+      for (unsigned d : bits_of(m_days)) {
+        words.push_back(std::to_string(d));
+      }
+      days.push_back("on day " + join_words(words) + " of the month");
     }
-    days.push_back("on day " + join_words(words) + " of the month");
   }
-  if (m_weekdays_restricted) {
+  if (dow_filters) {
     std::vector<std::string> words;
     for (unsigned d : bits_of(m_weekdays)) {
       words.push_back(std::string(k_day_words[d]));
     }
-    days.push_back((m_days_restricted ? "on " : "only on ") + join_words(words));
+    days.push_back(dom_filters ? join_words(words, " or ") : "only on " + join_words(words));
   }
   std::string out = time;
-  if (!days.empty()) {
-    out += ", " + (days.size() == 2 ? days[0] + " or " + days[1] : days[0]);
+  if (days.size() == 2) {
+    // Both restricted: either day field; one starts with '*': both (Vixie cron's rule).
+    out += or_days() ? ", " + days[0] + " or on " + days[1] : ", " + days[0] + ", if it is a " + days[1];
+  } else if (days.size() == 1) {
+    out += ", " + days[0];
   }
   if (m_months != 0x1FFE) {
     std::vector<std::string> words;

@@ -162,4 +162,50 @@ printf '[jobs.bad]\ntask = "stats"\nschedule = "0 2 * * *"\ntimezone = "Europe/A
 expect 78 "Europe/Atlantis" "$HK" --config bad.toml --db app.db scheduler-info
 printf '[jobs.bad]\ntask = "stats"\nschedule = "0 2 * * *"\ncatchup = "once"\n' >bad.toml
 expect 78 "did you mean 'catch_up'" "$HK" --config bad.toml --db app.db scheduler-info
+# Vixie cron's day rule: a day field that starts with '*' still filters by its step, and then
+# both day fields must match. `cron next`, the daemon's plan (scheduler-info) and the systemd
+# export (evaluated by systemd's own calendar arithmetic) agree.
+"$HK" --db days.db demo --rows 100 -q
+cat > days.toml <<'TOML'
+[jobs.odd_days]
+task = "stats"
+schedule = "0 0 */2 * *"
+
+[jobs.odd_mondays]
+task = "stats"
+schedule = "0 0 */2 * mon"
+
+[jobs.first_or_monday]
+task = "stats"
+schedule = "0 0 1,15 * mon"
+TOML
+"$HK" -c days.toml --db days.db scheduler-info --format systemd >units.txt
+check "the export uses one line for an AND of the day fields" grep -q '^OnCalendar=Mon \*-\*-01,03,05,.*,31 00:00:00 UTC$' units.txt
+for job in odd_days odd_mondays first_or_monday; do
+  expr=$(sed -n "/^\[jobs.$job\]/,/^\[/s/^schedule = \"\(.*\)\"$/\1/p" days.toml)
+  expect 0 "" "$HK" cron next "$expr" --from 2026-01-01T00:00:00 --count 8
+  cp out cron.txt
+  : >systemd.txt
+  sed -n "/^# housekeep-$job.timer/,/^# /s/^OnCalendar=//p" units.txt | while read -r spec; do
+    systemd-analyze calendar --iterations=8 --base-time='2026-01-01 00:00:00 UTC' "$spec" |
+      sed -nE 's/^ *(Next elapse|Iter\. #[0-9]+): [A-Z][a-z]{2} ([0-9-]+) ([0-9:]+) UTC$/\2T\3+00:00/p' >>systemd.txt
+  done
+  sort -u systemd.txt | head -8 >systemd8.txt
+  check "'$expr': systemd's calendar arithmetic on the export fires as cron next does: $(paste -d' ' cron.txt systemd8.txt | head -3)" \
+    cmp -s cron.txt systemd8.txt
+  for _ in 1 2; do # the plan and cron next are read a moment apart: a firing may fall between
+    "$HK" -c days.toml --db days.db scheduler-info --format json --count 4 | jq -r ".jobs[] | select(.name == \"$job\") | .next[]" >plan.txt
+    "$HK" cron next "$expr" --count 4 >now.txt
+    cmp -s plan.txt now.txt && break
+  done
+  check "'$expr': the daemon's plan fires as cron next does" cmp -s plan.txt now.txt
+done
+case "$("$HK" cron explain '0 0 */2 * mon' | head -1)" in
+  "At 00:00, every 2nd day of the month (from the 1st), if it is a Monday") ok ;;
+  *) fail "cron explain '0 0 */2 * mon': $("$HK" cron explain '0 0 */2 * mon' | head -1)" ;;
+esac
+check "the odd days of January 2026" [ "$("$HK" cron next '0 0 */2 * *' --from 2026-01-01T00:00:00 --count 3 | tr '\n' ' ')" = \
+  "2026-01-03T00:00:00+00:00 2026-01-05T00:00:00+00:00 2026-01-07T00:00:00+00:00 " ]
+check "odd Mondays only" [ "$("$HK" cron next '0 0 */2 * mon' --from 2026-01-01T00:00:00 --count 3 | tr '\n' ' ')" = \
+  "2026-01-05T00:00:00+00:00 2026-01-19T00:00:00+00:00 2026-02-09T00:00:00+00:00 " ]
 finish

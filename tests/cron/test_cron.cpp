@@ -1,8 +1,12 @@
 #include "housekeep/cron.hpp"
+#include "housekeep/schedule.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 using namespace housekeep;
 
@@ -98,4 +102,38 @@ TEST_CASE("cron: descriptions read as words", "[cron]")
   CHECK(CronExpr::parse("0 0 1 * mon").describe() == "At 00:00, on day 1 of the month or on Monday");
   CHECK(CronExpr::parse("30 6,18 * * *").describe() == "At 06:30 and 18:30");
   CHECK(CronExpr::parse("15 30 2 * * *").describe() == "At 02:30:15");
+}
+
+// Vectors computed by an independent engine (croniter, with Vixie cron's day rule), committed
+// as data by tests/cron/make_vectors.py: steps, ranges and lists in every field, both day
+// fields together, seconds, macros; five fire times after each of four instants.
+TEST_CASE("cron: next fire times agree with an independent engine", "[cron]")
+{
+  std::ifstream in(HOUSEKEEP_TESTS_DIR "/cron/vectors.tsv");
+  REQUIRE(in.good());
+  const date::time_zone* utc = find_zone("UTC");
+  std::string line;
+  int vectors = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line.starts_with("#")) {
+      continue;
+    }
+    std::vector<std::string> fields;
+    std::stringstream split(line);
+    for (std::string field; std::getline(split, field, '\t');) {
+      fields.push_back(field);
+    }
+    REQUIRE(fields.size() == 7);
+    INFO(fields[0] << " after " << fields[1]);
+    const Schedule schedule = Schedule::parse(fields[0]);
+    TimePoint t = parse_time_in_zone(fields[1], utc);
+    for (std::size_t i = 2; i < fields.size(); ++i) {
+      const auto next = next_fire(schedule, utc, t);
+      REQUIRE(next.has_value());
+      CHECK(format_in_zone(*next, utc) == fields[i]);
+      t = *next;
+    }
+    ++vectors;
+  }
+  CHECK(vectors >= 150);
 }
