@@ -255,6 +255,9 @@ public:
   /// `columns` (the last of which must be unique). Reads only those columns, one row at a time.
   virtual BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns,
                               std::size_t limit) = 0;
+  /// The values of `columns` of the set's first `limit` rows in the order of `columns`.
+  virtual std::vector<std::vector<Value>> read_ordered(const RowSet& rows, const std::vector<std::string>& columns,
+                                                       std::size_t limit) = 0;
   /// Every column of every row in the set, handed to `each` one row at a time.
   virtual void read_rows(const RowSet& rows, const RowVisitor& each) = 0;
   /// Inserts the rows (values in the order of `columns`) whose `key_column` value is not in

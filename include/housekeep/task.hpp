@@ -103,6 +103,9 @@ struct PlannedDeletions {
   /// False: tasks only record their row sets and count nothing. The guards need counts only
   /// for max_delete and the progress line; whether a table keeps a row is asked apart.
   bool count = true;
+  /// False: planning for the guards of a real run, which repeats every check of the data
+  /// (the whole time column's) before its first delete; the checks are not done twice.
+  bool check = true;
 };
 
 /// Everything a task function may use. `now` is the instant the task started: every cutoff

@@ -40,4 +40,14 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
                                                  TimePoint now, std::string_view what,
                                                  Millis future = std::chrono::hours(24));
 
+/// Checks every value of `table.column` that sorts before `cutoff` (what a purge with that
+/// cutoff could delete: a value in another layout sorts by its text, not its time), read in
+/// short stretches in the order of the column and `key_column`, so by the column's index
+/// where there is one. Each must be in `encoding`'s layout, plausible, and truly before the
+/// cutoff. Throws DataError naming the first offending key and value. Returns how many
+/// values it read.
+std::int64_t check_old_side(Store& store, std::string_view table, std::string_view column,
+                            std::string_view key_column, const TimeEncoding& encoding, TimePoint cutoff,
+                            std::string_view what);
+
 } // namespace housekeep

@@ -96,6 +96,7 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
   const std::int64_t max_delete = request.options.max_delete.value_or(config.defaults.max_delete);
   PlannedDeletions planned;
   planned.count = max_delete > 0 || request.progress != nullptr;
+  planned.check = false;
   if (!planned.count && request.options.allow_empty) {
     return expected;
   }

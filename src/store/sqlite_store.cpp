@@ -408,6 +408,34 @@ public:
     return end;
   }
 
+  std::vector<std::vector<Value>> read_ordered(const RowSet& rows, const std::vector<std::string>& columns,
+                                               std::size_t limit) override
+  {
+    std::vector<std::string> quoted;
+    for (const auto& column : columns) {
+      quoted.push_back("t0." + quote(column));
+    }
+    SqlBuilder q;
+    q.sql = fmt::format("SELECT {} FROM {} AS t0", fmt::join(quoted, ", "), quote(rows.table));
+    q.rowset_where(rows, "t0");
+    q.sql += fmt::format(" ORDER BY {} LIMIT ?", fmt::join(quoted, ", "));
+    q.binds.emplace_back(static_cast<std::int64_t>(limit));
+    std::vector<std::vector<Value>> out;
+    try {
+      SQLite::Statement statement(m_db, q.sql);
+      q.bind_all(statement);
+      while (statement.executeStep()) {
+        auto& row = out.emplace_back(columns.size());
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+          row[i] = read_value(statement.getColumn(static_cast<int>(i)));
+        }
+      }
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, fmt::format("cannot read '{}'", rows.table));
+    }
+    return out;
+  }
+
   void read_rows(const RowSet& rows, const RowVisitor& each) override
   {
     SqlBuilder q;

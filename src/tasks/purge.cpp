@@ -836,6 +836,14 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     const Value cutoff = encoding->encode(policy.age->cutoff);
     context.log.debug("{}: '{}.{}' is {}; deleting rows before {}", what, policy.table,
                       policy.age->column, encoding->describe(), describe_value(cutoff));
+    // The ends of the column told its layout; every value the cutoff selects is checked too.
+    if (context.planned == nullptr || context.planned->check) {
+      const auto checking = Stopwatch::now();
+      const std::int64_t checked = check_old_side(store, policy.table, policy.age->column, policy.id_column,
+                                                  *encoding, policy.age->cutoff, what);
+      context.log.debug("{}: checked {} values before the cutoff in {}", what, with_thousands(checked),
+                        humanize_duration(std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - checking)));
+    }
     candidates->where.emplace_back(Before{policy.age->column, cutoff});
     scan->where.emplace_back(Before{policy.age->column, cutoff});
   }

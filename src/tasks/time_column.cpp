@@ -279,4 +279,66 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
   return encoding;
 }
 
+std::int64_t check_old_side(Store& store, std::string_view table, std::string_view column,
+                            std::string_view key_column, const TimeEncoding& encoding, TimePoint cutoff,
+                            std::string_view what)
+{
+  // Stretches of this many rows: each read is a few milliseconds, so the application's
+  // writers are never held up for long between them.
+  constexpr std::size_t k_stretch = 4000;
+  const std::vector<std::string> order{std::string(column), std::string(key_column)};
+  const Value bound = encoding.encode(cutoff);
+  const TimePoint earliest{date::sys_days{date::year{1990} / 1 / 1}};
+  const std::string subject = fmt::format("{}: column '{}.{}'", what, table, column);
+  const std::string hint = fmt::format("fix the row (or set time_format in [{}]); nothing was deleted", what);
+  std::vector<Value> after;
+  std::int64_t read = 0;
+  while (true) {
+    RowSet rows{std::string(table), {Before{std::string(column), bound}}};
+    if (!after.empty()) {
+      rows.where.emplace_back(Within{order, after, {}});
+    }
+    const auto stretch = store.read_ordered(rows, order, k_stretch);
+    for (const auto& row : stretch) {
+      const Value& value = row[0];
+      const auto at = [&] {
+        return fmt::format("{} (at {} = {})", describe_value(value), key_column, describe_value(row[1]));
+      };
+      TimePoint t;
+      if (encoding.format == TimeFormat::iso8601) {
+        const auto* text = std::get_if<std::string>(&value);
+        const auto parsed = text != nullptr ? parse_iso(*text) : std::nullopt;
+        if (!parsed) {
+          throw DataError(fmt::format("{} holds {}, which is not an ISO-8601 UTC timestamp", subject, at()), hint);
+        }
+        if (!same_layout(parsed->layout, encoding)) {
+          throw DataError(fmt::format("{} mixes timestamp layouts: {} is not {} like the rest", subject, at(),
+                                      encoding.describe()),
+                          hint);
+        }
+        t = parsed->instant;
+      } else {
+        try {
+          t = decode_time(value, encoding);
+        } catch (const DataError& e) {
+          throw DataError(fmt::format("{} holds {}: {}", subject, at(), e.what()), hint);
+        }
+      }
+      if (t < earliest) {
+        throw DataError(fmt::format("{} holds an implausible time {}: before 1990", subject, at()), hint);
+      }
+      if (t >= cutoff) {
+        throw DataError(fmt::format("{} holds {}, which sorts before the cutoff {} but is not older", subject, at(),
+                                    describe_value(bound)),
+                        hint);
+      }
+    }
+    read += static_cast<std::int64_t>(stretch.size());
+    if (stretch.size() < k_stretch) {
+      return read;
+    }
+    after = stretch.back();
+  }
+}
+
 } // namespace housekeep

@@ -84,6 +84,22 @@ expect 65 "'last tuesday', which is not an ISO-8601 UTC timestamp" "$HK" --db od
 q odd.db "UPDATE conversations SET created_at = '2026-01-01 00:00:00' WHERE created_at = 'last tuesday'"
 q odd.db "UPDATE conversations SET created_at = replace(created_at, ' ', 'T') WHERE id = (SELECT min(id) FROM conversations)"
 expect 65 "mixes timestamp layouts" "$HK" --db odd.db run --task conversations
+
+# Every value the cutoff selects is checked, not the two ends of the column: in a 'T'-layout
+# column, values in the middle of the sort order that compare below the cutoff as text.
+cutoff_day=$(date -u -d '30 days ago' +%F)
+old_day=$(date -u -d '40 days ago' +%F)
+for bad in "$cutoff_day 23:59:00|mixes timestamp layouts" "${old_day}T10:00:00-05:00|is not an ISO-8601 UTC timestamp" \
+  "${old_day}T25:00:00|is not an ISO-8601 UTC timestamp" "$old_day noon|is not an ISO-8601 UTC timestamp"; do
+  value=${bad%|*}
+  cp app.db mid.db
+  q mid.db "UPDATE conversations SET created_at = replace(created_at, ' ', 'T')"
+  q mid.db "UPDATE conversations SET created_at = '$value' WHERE id IN (SELECT id FROM conversations ORDER BY created_at LIMIT 20 OFFSET (SELECT count(*) / 3 FROM conversations))"
+  mid=$(data_digest mid.db)
+  expect 65 "'$value' (at id = " "$HK" --db mid.db run --task conversations
+  check "'$value': the error says why: ${bad#*|}" grep -qF "${bad#*|}" err
+  check "'$value': nothing deleted" [ "$(data_digest mid.db)" = "$mid" ]
+done
 q odd.db "UPDATE conversations SET created_at = replace(created_at, 'T', ' ')"
 q odd.db "UPDATE conversations SET created_at = '2099-01-01 00:00:00' WHERE id = (SELECT max(id) FROM conversations)"
 expect 65 "more than a day in the future" "$HK" --db odd.db run --task conversations
