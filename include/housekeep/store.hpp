@@ -333,6 +333,10 @@ struct DatabaseUrl {
   std::string redacted() const;
 };
 
+/// The URL with the password of its user information (whatever characters it holds) and
+/// every password-like query parameter replaced by "****": the one masking of every output.
+std::string mask_secrets(std::string_view url);
+
 /// Parses `sqlite:///abs.db`, `sqlite://rel.db`, a bare path, or `postgresql://...`;
 /// throws UsageError on an unknown scheme.
 DatabaseUrl parse_database_url(std::string_view text);
@@ -342,9 +346,6 @@ std::unique_ptr<Store> open_store(const DatabaseUrl& url, const OpenOptions& opt
 
 /// The foreign keys of the schema that reference `table`.
 std::vector<ForeignKey> references_to(Store& store, std::string_view table);
-
-/// The foreign keys `table` declares on `column`.
-std::vector<ForeignKey> references_from(Store& store, std::string_view table, std::string_view column);
 
 /// True when `name` is `[A-Za-z_][A-Za-z0-9_]*`, optionally `schema.name`.
 bool is_safe_identifier(std::string_view name);

@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include <array>
 #include <functional>
 
@@ -76,17 +79,6 @@ std::vector<ForeignKey> references_to(Store& store, std::string_view table)
   return found;
 }
 
-std::vector<ForeignKey> references_from(Store& store, std::string_view table, std::string_view column)
-{
-  std::vector<ForeignKey> found;
-  for (auto& key : store.foreign_keys()) {
-    if (key.child_table == table && key.column == column) {
-      found.push_back(std::move(key));
-    }
-  }
-  return found;
-}
-
 bool is_safe_identifier(std::string_view name)
 {
   const auto dot = name.find('.');
@@ -98,21 +90,52 @@ bool is_safe_identifier(std::string_view name)
 
 std::string DatabaseUrl::redacted() const
 {
-  const auto scheme_end = text.find("://");
+  return mask_secrets(text);
+}
+
+std::string mask_secrets(std::string_view url)
+{
+  std::string out(url);
+  const auto scheme_end = out.find("://");
   if (scheme_end == std::string::npos) {
-    return text;
+    return out;
   }
   const auto authority = scheme_end + 3;
-  const auto at = text.find('@', authority);
-  const auto slash = text.find('/', authority);
-  if (at == std::string::npos || (slash != std::string::npos && slash < at)) {
-    return text;
+  // The user information ends at the last '@': a password may hold '@', '/' or '?' written
+  // as they are. An '@' after the first '?' belongs to the query when a '=' precedes it there
+  // (`?user=app@corp`) and nothing before that '?' has one.
+  auto at = out.rfind('@');
+  const auto first_query = out.find('?', authority);
+  if (at != std::string::npos && at >= authority && first_query != std::string::npos && first_query < at &&
+      out.find('@', authority) > first_query && out.find('=', first_query) < at) {
+    at = std::string::npos;
   }
-  const auto colon = text.find(':', authority);
-  if (colon == std::string::npos || colon > at) {
-    return text;
+  if (at != std::string::npos && at >= authority) {
+    const auto colon = out.find(':', authority);
+    if (colon != std::string::npos && colon < at) {
+      out.replace(colon + 1, at - colon - 1, "****");
+      at = colon + 1 + 4;
+    }
+  } else {
+    at = authority;
   }
-  return text.substr(0, colon + 1) + "****" + text.substr(at);
+  // Any password-like parameter of the query: password=, sslpassword=, ...
+  auto query = out.find('?', at);
+  while (query != std::string::npos) {
+    const auto key = query + 1;
+    const auto eq = out.find('=', key);
+    const auto end = out.find('&', key);
+    if (eq != std::string::npos && (end == std::string::npos || eq < end)) {
+      std::string name = out.substr(key, eq - key);
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (name.find("password") != std::string::npos) {
+        out.replace(eq + 1, (end == std::string::npos ? out.size() : end) - eq - 1, "****");
+      }
+    }
+    query = out.find('&', key);
+  }
+  return out;
 }
 
 DatabaseUrl parse_database_url(std::string_view text)

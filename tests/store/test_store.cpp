@@ -27,6 +27,32 @@ TEST_CASE("database URLs: schemes / relative and absolute paths / redaction", "[
   }
 }
 
+TEST_CASE("passwords are masked whatever characters they hold, and in any password= parameter", "[store]")
+{
+  struct Row {
+    const char* url;
+    const char* masked;
+  };
+  const Row rows[] = {
+    {"postgresql://app:secret@db/app", "postgresql://app:****@db/app"},
+    {"postgresql://app:pa/ss@db/app", "postgresql://app:****@db/app"},
+    {"postgresql://app:p@ss@db/app", "postgresql://app:****@db/app"},
+    {"postgresql://app:p?ss@db/app", "postgresql://app:****@db/app"},
+    {"postgresql://app:p:s@db:5432/app?sslmode=require", "postgresql://app:****@db:5432/app?sslmode=require"},
+    {"postgresql://db/app?user=app&password=s3cr/et", "postgresql://db/app?user=app&password=****"},
+    {"postgresql://db/app?password=x&sslmode=require", "postgresql://db/app?password=****&sslmode=require"},
+    {"postgresql://db/app?user=app@corp&sslpassword=k", "postgresql://db/app?user=app@corp&sslpassword=****"},
+    {"postgres://u:pw@h/d?PASSWORD=y", "postgres://u:****@h/d?PASSWORD=****"},
+    {"sqlite:///var/app.db?password=x", "sqlite:///var/app.db?password=****"},
+    {"postgresql://app@db/app", "postgresql://app@db/app"},
+    {"/var/lib/app.db", "/var/lib/app.db"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.url);
+    CHECK(mask_secrets(row.url) == row.masked);
+  }
+}
+
 TEST_CASE("identifiers: only plain names / optionally schema-qualified", "[store]")
 {
   for (const char* good : {"users", "_x", "auth_user", "public.users", "T1"}) {
