@@ -276,6 +276,9 @@ public:
   virtual std::int64_t size_bytes() = 0;
   /// "ok", or the first problem an integrity check finds.
   virtual std::string integrity_check() = 0;
+  /// "ok", or the first problem a quick structural check of `table` and its indexes finds
+  /// (damaged pages, broken b-trees).
+  virtual std::string quick_check(const std::string& table) = 0;
   /// A short name for the database, for file names: the SQLite file's name without
   /// directory and extension.
   virtual std::string name() const = 0;

@@ -82,12 +82,34 @@ std::string summary_line(const TaskResult& result)
   return parts.empty() ? std::string("nothing") : fmt::format("{}", fmt::join(parts, ", "));
 }
 
+// A damaged database is never written to: the tables the run deletes from, with their
+// indexes, are checked before its first delete (a full check reads every table, and in
+// rollback-journal mode one long read keeps the application's writers from committing).
+void check_not_damaged(Store& store, const std::vector<std::string>& tables, const Logger& log)
+{
+  for (const auto& table : tables) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::string problem = store.quick_check(table);
+    log.debug("quick check of '{}': {} in {}", table, problem,
+              humanize_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started)));
+    if (problem != "ok") {
+      throw DataError(fmt::format("database '{}' is damaged: table '{}' (or an index of it): {}; nothing was "
+                                  "deleted",
+                                  store.describe(), table, problem),
+                      "restore it from a backup or repair it (sqlite3's .recover); housekeep does not write "
+                      "to a damaged database");
+    }
+  }
+}
+
 // The guards of a real run, checked before its first delete: plans what every writing task
 // would delete (as a dry run does, cascades included), then refuses a total above
 // max_delete, or a table that would lose every one of its rows. Counting the rows to delete
 // is a walk of all of them (seconds at a million rows, while the application waits on each
 // stretch's read), so it is done only when a figure needs it: max_delete, or the progress
-// line's estimate. Returns the rows each task is expected to delete, when counted.
+// line's estimate. Between planning and the guards, the tables the plan deletes from are
+// checked for damage. Returns the rows each task is expected to delete, when counted.
 std::map<std::string, std::int64_t> check_guards(Store& store, const Config& config,
                                                  const RunRequest& request, const Clock& clock,
                                                  const Logger& log)
@@ -97,9 +119,6 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
   PlannedDeletions planned;
   planned.count = max_delete > 0 || request.progress != nullptr;
   planned.check = false;
-  if (!planned.count && request.options.allow_empty) {
-    return expected;
-  }
   RunOptions counting = request.options;
   counting.dry_run = true;
   TaskResult totals; // rows per table over every task, in first-seen order
@@ -122,6 +141,13 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
       expected[std::string(task.name)] += result.total_deleted();
     }
   }
+  std::vector<std::string> touched;
+  for (const auto& entry : planned.entries) {
+    if (std::find(touched.begin(), touched.end(), entry.rows->table) == touched.end()) {
+      touched.push_back(entry.rows->table);
+    }
+  }
+  check_not_damaged(store, touched, log);
   const std::int64_t total = totals.total_deleted();
   if (max_delete > 0 && total > max_delete) {
     throw RefusedError(fmt::format("refused: this run would delete {} rows ({}), more than max_delete {}; "

@@ -40,9 +40,11 @@ std::string quote(std::string_view identifier)
     throw TempFailError(what, "another process holds a write lock; retry later or raise "
                               "database.busy_timeout");
   case SQLITE_NOTADB:
-  case SQLITE_CORRUPT:
     throw DataError(fmt::format("database '{}' is not a valid SQLite database ({})", path,
                                 e.what()));
+  case SQLITE_CORRUPT:
+    throw DataError(fmt::format("database '{}' is damaged: {}: {}", path, doing, e.what()),
+                    "restore it from a backup or repair it (sqlite3's .recover)");
   case SQLITE_READONLY:
   case SQLITE_FULL:
   case SQLITE_IOERR:
@@ -554,6 +556,32 @@ public:
       return m_db.execAndGet("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size").getInt64();
     } catch (const SQLite::Exception& e) {
       rethrow(e, m_path, "cannot read the database size");
+    }
+  }
+
+  std::string quick_check(const std::string& table) override
+  {
+    try {
+      const auto dot = table.find('.');
+      SQLite::Statement check(m_db, dot == std::string::npos
+                                      ? fmt::format("PRAGMA quick_check({})", quote(table))
+                                      : fmt::format("PRAGMA {}.quick_check({})", quote(table.substr(0, dot)),
+                                                    quote(table.substr(dot + 1))));
+      // One line: the first few problems, without the "*** in database main ***" heading.
+      std::vector<std::string> problems;
+      while (problems.size() < 3 && check.executeStep()) {
+        std::string line = check.getColumn(0).getString();
+        std::replace(line.begin(), line.end(), '\n', ' ');
+        if (!line.starts_with("***")) {
+          problems.push_back(std::move(line));
+        }
+      }
+      return problems.empty() ? std::string("ok") : fmt::format("{}", fmt::join(problems, "; "));
+    } catch (const SQLite::Exception& e) {
+      if ((e.getErrorCode() & 0xff) == SQLITE_CORRUPT || (e.getErrorCode() & 0xff) == SQLITE_NOTADB) {
+        return e.what();
+      }
+      rethrow(e, m_path, fmt::format("cannot check '{}'", table));
     }
   }
 

@@ -67,6 +67,16 @@ mkdir adir
 expect 65 "it is a directory" "$HK" --db adir run --task all
 head -c 4096 /dev/urandom > noise.db
 expect 65 "is not a valid SQLite database" "$HK" --db noise.db run --task all
+
+# A damaged database is never written to: a smashed leaf page of 'messages', far from the
+# first rows a purge of conversations deletes, refuses the run before its first delete.
+cp app.db damaged.db
+page=$(sqlite3 damaged.db "SELECT pageno FROM dbstat WHERE name = 'messages' AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET 20")
+page_size=$(q damaged.db "PRAGMA page_size")
+printf '\x0d\x00\x00\xff\xff' | dd of=damaged.db bs=1 seek=$(( (page - 1) * page_size )) conv=notrunc 2>/dev/null
+damaged=$(digest damaged.db)
+expect 65 "database 'damaged.db' is damaged: " "$HK" --db damaged.db run --task conversations
+check "the damaged file is byte-identical" [ "$(digest damaged.db)" = "$damaged" ]
 conf '[tasks.conversations]' 'table = "conversation"'
 expect 65 "table 'conversation' does not exist" "$HK" "${db[@]}" -c bad.toml run --task conversations; unchanged 23
 conf '[tasks.users]' 'active_column = "active"'
