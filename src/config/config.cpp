@@ -269,6 +269,12 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
            "name the database (sqlite:///path/app.db), or remove the key to use the default");
   }
   r.duration(t, "busy_timeout", "database", out.busy_timeout);
+  // SQLite counts its busy timeout in an int of milliseconds: longer would wrap to no wait.
+  if (out.busy_timeout > Millis{std::numeric_limits<int>::max()}) {
+    r.fail(t.get("busy_timeout")->source(),
+           fmt::format("database.busy_timeout: {} is too long", format_duration(out.busy_timeout)),
+           "at most 24d (SQLite's limit); minutes are usual");
+  }
 }
 
 void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)

@@ -69,8 +69,8 @@ std::chrono::milliseconds parse_duration(std::string_view text)
       bad_duration(text, "missing or unknown unit (use ms, s, m, h, d or w)");
     }
     pos += unit->suffix.size();
-    if (number > (std::numeric_limits<std::int64_t>::max() - total) / unit->millis) {
-      bad_duration(text, "it is too long");
+    if (number > (k_max_duration.count() - total) / unit->millis) {
+      bad_duration(text, "it is longer than 100 years");
     }
     total += number * unit->millis;
   }

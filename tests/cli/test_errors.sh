@@ -39,6 +39,11 @@ untouched empty-db
 for option in --older-than --timeout --batch-time --sleep --archive --batch-size --max-delete; do
   expect 64 "$option: an empty value is not allowed" "$HK" "${db[@]}" run --task all "$option" ""; untouched "empty $option"
 done
+# Durations stay inside 64-bit milliseconds, and within what each consumer can hold.
+expect 64 "invalid duration '10000w': it is longer than 100 years" "$HK" "${db[@]}" run --task all --older-than 10000w; untouched long-older-than
+expect 64 "it is longer than 100 years" "$HK" cron next '@every 9223372036854775807ms'
+conf '[database]' 'busy_timeout = "25d"'
+expect 78 "bad.toml:2:16: database.busy_timeout: 25d is too long" "$HK" "${db[@]}" -c bad.toml run --task all; untouched busy-wrap
 expect 64 "--config: an empty value is not allowed" "$HK" "${db[@]}" --config "" run --task all; untouched empty-config
 conf '[database]' 'url = ""'
 expect 78 "bad.toml:2:7: database.url is empty" "$HK" -c bad.toml run --task all; untouched empty-url
