@@ -39,6 +39,14 @@ struct RunReport {
 /// This machine's host name, as recorded with runs and locks.
 std::string this_host();
 
+/// Whether a run recorded as running was left so by a process that is gone: one of this host
+/// whose pid no longer lives (another host's runs cannot be told).
+bool run_abandoned(const RunRecord& run);
+
+/// Marks the runs left running by processes that are gone as abandoned (each a task that a
+/// kill or crash ended without its final status); returns how many.
+std::int64_t mark_abandoned(Store& store, const Clock& clock, const Logger& log);
+
 /// Takes the database's purge lock for `what` ("run --task all", "restore"), waiting up to
 /// `wait` (unset: not at all) unless `stop` is requested; throws TempFailError naming the
 /// holder when it stays busy.

@@ -181,6 +181,7 @@ struct RunQuery {
   std::size_t limit = 20;
   std::string task; // empty: all tasks
   std::string job;  // empty: all jobs and manual runs
+  std::string status; // empty: any status
 };
 
 /// A write transaction; destroying it without commit() rolls it back.
@@ -293,7 +294,8 @@ public:
   /// Who holds the lock, without taking it; nothing when it is free.
   virtual std::optional<LockHolder> lock_holder(LockScope scope) = 0;
 
-  /// Appends a run to housekeep_runs (creating the table on first use) and returns its id.
+  /// Appends a run to housekeep_runs (creating the table on first use) and returns its id;
+  /// a run with an id replaces that row instead (a run recorded as running when it started).
   virtual std::int64_t record_run(const RunRecord& run) = 0;
   /// Deletes recorded runs that started before `before`; returns how many went.
   virtual std::int64_t prune_runs(TimePoint before) = 0;

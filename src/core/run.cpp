@@ -7,9 +7,11 @@
 
 #include <fmt/format.h>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <map>
 
@@ -183,6 +185,35 @@ std::string this_host()
   return buffer;
 }
 
+bool run_abandoned(const RunRecord& run)
+{
+  if (run.status != "running" || run.host != this_host() || run.pid <= 0 ||
+      run.pid == static_cast<std::int64_t>(::getpid())) {
+    return false;
+  }
+  return ::kill(static_cast<pid_t>(run.pid), 0) != 0 && errno == ESRCH;
+}
+
+std::int64_t mark_abandoned(Store& store, const Clock& clock, const Logger& log)
+{
+  std::int64_t marked = 0;
+  for (RunRecord run : store.runs(RunQuery{.limit = 1000, .task = "", .job = "", .status = "running"})) {
+    if (!run_abandoned(run)) {
+      continue;
+    }
+    run.status = "abandoned";
+    run.finished_at = clock.now();
+    run.error = fmt::format("process {} on {} ended without finishing the run (killed or crashed); noticed at {}",
+                            run.pid, run.host, format_utc(run.finished_at));
+    store.record_run(run);
+    log.warning("{}: the run started at {} by pid {} was abandoned (its process is gone); marked so in "
+                "housekeep_runs",
+                run.task, format_utc(run.started_at), run.pid);
+    ++marked;
+  }
+  return marked;
+}
+
 bool RunReport::ok() const
 {
   return first_failure() == nullptr;
@@ -235,6 +266,14 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
                store.describe());
   }
 
+  if (record) {
+    try {
+      mark_abandoned(store, clock, log);
+    } catch (const Error& e) {
+      log.warning("could not check housekeep_runs for abandoned runs: {}", e.what());
+    }
+  }
+
   PlannedDeletions planned;
   std::optional<TimePoint> deadline;
   if (request.options.timeout) {
@@ -252,6 +291,22 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
       context.expected_rows = it->second;
     }
     log.debug("{}: started{}", task.name, request.options.dry_run ? " (dry run)" : "");
+    // A row written as the task starts, so that a kill leaves a trace (marked abandoned later).
+    RunRecord run;
+    run.job = request.job;
+    run.task = result.task;
+    run.started_at = started;
+    run.finished_at = started;
+    run.status = "running";
+    run.host = this_host();
+    run.pid = static_cast<std::int64_t>(::getpid());
+    if (record) {
+      try {
+        run.id = store.record_run(run);
+      } catch (const Error& e) {
+        log.warning("could not record the start of '{}': {}", task.name, e.what());
+      }
+    }
     try {
       if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
         throw Stopped(reason, fmt::format("{}: not started: the run {}", task.name,
@@ -300,10 +355,6 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
     }
 
     if (record) {
-      RunRecord run;
-      run.job = request.job;
-      run.task = result.task;
-      run.started_at = started;
       run.finished_at = finished;
       run.status = std::string(task_status_name(result.status));
       for (const auto& [table, rows] : result.deleted) {
@@ -312,9 +363,6 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
       run.kept = result.kept;
       run.error = result.error;
       run.output = result.output;
-      run.host = this_host();
-      run.pid = static_cast<std::int64_t>(::getpid());
-      run.dry_run = request.options.dry_run;
       try {
         store.record_run(run);
       } catch (const Error& e) {

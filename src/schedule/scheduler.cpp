@@ -1,6 +1,7 @@
 #include "housekeep/scheduler.hpp"
 
 #include "housekeep/duration.hpp"
+#include "housekeep/run.hpp"
 #include "housekeep/task.hpp"
 
 #include <fmt/format.h>
@@ -102,7 +103,14 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
     static_cast<ResolvedJob&>(plan) = resolve_job(job, config);
 
     if (store != nullptr) {
-      const auto runs = invocations(config, store->runs(RunQuery{.limit = 200, .task = "", .job = job.name}));
+      auto rows = store->runs(RunQuery{.limit = 200, .task = "", .job = job.name});
+      for (auto& row : rows) {
+        if (run_abandoned(row)) {
+          row.status = "abandoned"; // not marked yet: no run has started since it was killed
+          row.error = fmt::format("process {} ended without finishing the run (killed or crashed)", row.pid);
+        }
+      }
+      const auto runs = invocations(config, rows);
       if (!runs.empty()) {
         plan.last_run = runs.front();
       }
@@ -143,7 +151,8 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
       plan.health = JobHealth::disabled;
     } else if (!plan.last_run) {
       plan.health = JobHealth::never_run;
-    } else if (plan.last_run->status == "failed" || plan.last_run->status == "refused") {
+    } else if (plan.last_run->status == "failed" || plan.last_run->status == "refused" ||
+               plan.last_run->status == "abandoned") {
       plan.health = JobHealth::failed;
       plan.health_reason = fmt::format("last run at {} {}: {}", format_utc(plan.last_run->started_at),
                                        plan.last_run->status, plan.last_run->error);

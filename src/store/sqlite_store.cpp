@@ -735,8 +735,11 @@ public:
     try {
       ensure_runs_table();
       SQLite::Statement insert(
-        m_db, "INSERT INTO housekeep_runs (job, task, started_at, finished_at, status, deleted, "
-              "error, host, pid, dry_run, output, kept) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        m_db, run.id == 0 ? "INSERT INTO housekeep_runs (job, task, started_at, finished_at, status, deleted, "
+                            "error, host, pid, dry_run, output, kept) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                          : "UPDATE housekeep_runs SET job = ?, task = ?, started_at = ?, finished_at = ?, "
+                            "status = ?, deleted = ?, error = ?, host = ?, pid = ?, dry_run = ?, output = ?, "
+                            "kept = ? WHERE id = ?");
       insert.bind(1, run.job);
       insert.bind(2, run.task);
       insert.bind(3, format_utc(run.started_at));
@@ -766,6 +769,11 @@ public:
         }
         insert.bind(12, kept.dump());
       }
+      if (run.id != 0) {
+        insert.bind(13, static_cast<int64_t>(run.id));
+        insert.exec();
+        return run.id;
+      }
       insert.exec();
       return m_db.getLastInsertRowid();
     } catch (const SQLite::Exception& e) {
@@ -788,11 +796,12 @@ public:
       std::string sql = fmt::format("SELECT id, job, task, started_at, finished_at, status, deleted, error, "
                                     "host, pid, dry_run, {}, {} FROM housekeep_runs",
                                     has("output") ? "output" : "NULL", has("kept") ? "kept" : "NULL");
-      sql += " WHERE (? = '' OR task = ?) AND (? = '' OR job = ?)";
+      sql += " WHERE (? = '' OR task = ?) AND (? = '' OR job = ?) AND (? = '' OR status = ?)";
       sql += " ORDER BY started_at DESC, id DESC LIMIT ?";
       SQLite::Statement statement(m_db, sql);
       int index = 1;
-      for (const std::string* value : {&query.task, &query.task, &query.job, &query.job}) {
+      for (const std::string* value :
+           {&query.task, &query.task, &query.job, &query.job, &query.status, &query.status}) {
         statement.bind(index++, *value);
       }
       statement.bind(index, static_cast<int64_t>(query.limit));

@@ -32,8 +32,10 @@ for round in 1 2 3; do
   sleep "0.$((2 + 2 * round))"
   kill -KILL "$pid"
   wait "$pid" 2>/dev/null
-  users_done=$(q app.db "SELECT count(*) FROM housekeep_runs WHERE task = 'users'" 2>/dev/null)
+  users_done=$(q app.db "SELECT count(*) FROM housekeep_runs WHERE task = 'users' AND status NOT IN ('running', 'abandoned')" 2>/dev/null)
   check "round $round: the run was killed mid-purge, before its last task" [ "${users_done:-0}" = 0 ]
+  check "round $round: the killed task left a trace: a row still 'running' with its pid" \
+    [ "$(q app.db "SELECT count(*) FROM housekeep_runs WHERE status = 'running' AND pid = $pid")" = 1 ]
   check "round $round: integrity_check ok" [ "$(q app.db "PRAGMA integrity_check")" = ok ]
   check "round $round: no message lost its conversation" [ "$(q app.db "ATTACH 'original.db' AS o;
     SELECT count(*) FROM messages m WHERE m.conversation_id NOT IN (SELECT id FROM conversations)
@@ -51,8 +53,18 @@ check "the first kill came after some rows went" \
   [ "$(q app.db "ATTACH 'original.db' AS o; SELECT (SELECT count(*) FROM messages) < (SELECT count(*) FROM o.messages)")" = 1 ]
 check "archives are private (mode 600)" [ -z "$(find arc -type f ! -perm 600)" ]
 
-# The dead run's lock is no obstacle; this run finishes the job.
-expect 0 "" "$HK" --db app.db run --task all --archive arc
+# A row left running by a dead process fails the health check until a run marks it.
+printf '[jobs.nightly]\ntask = "all"\nschedule = "0 2 * * *"\n' >jobs.toml
+q app.db "UPDATE housekeep_runs SET job = 'nightly' WHERE id = (SELECT max(id) FROM housekeep_runs)"
+expect 1 "job 'nightly' is failed: last run at" "$HK" -c jobs.toml --db app.db scheduler-info --check
+check "--check names the dead process" grep -q "ended without finishing the run" err
+
+# The dead run's lock is no obstacle; this run finishes the job, and marks the killed runs.
+expect 0 "was abandoned (its process is gone)" "$HK" --db app.db run --task all --archive arc
+check "every killed run is marked abandoned" [ "$(q app.db "SELECT count(*) FROM housekeep_runs WHERE status = 'running'")" = 0 ]
+check "three abandoned runs, one per kill" [ "$(q app.db "SELECT count(*) FROM housekeep_runs WHERE status = 'abandoned'")" = 3 ]
+expect 0 "" "$HK" --db app.db --json history --limit 100
+check "history shows them, with why" jq -e '[.runs[] | select(.status == "abandoned" and (.error | test("killed or crashed")))] | length == 3' out
 expect 0 "" "$HK" --db app.db --json run --task conversations --task messages --task users --dry-run
 check "nothing is left for the policy" [ "$(jq '[.tasks[].deleted[]] | add' out)" = 0 ]
 check "foreign_key_check is clean" [ -z "$(q app.db "PRAGMA foreign_key_check")" ]
