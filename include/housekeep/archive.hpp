@@ -61,6 +61,9 @@ public:
 
 private:
   struct Open;
+  /// Throws the IoError of a failed write to `open`, after taking back what was not synced:
+  /// a file with nothing durable is removed, another is cut back to its last synced row.
+  [[noreturn]] void fail(Open& open, int err);
   Open& file_for(std::string_view task, const std::string& table, const std::string& key_column,
                  int depth);
 

@@ -16,8 +16,11 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
+#include <limits>
 #include <cstring>
 #include <fstream>
+#include <functional>
 
 namespace housekeep {
 
@@ -25,7 +28,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Rows inserted per write transaction by restore.
+// Rows inserted per statement batch by restore (all of them in one write transaction).
 constexpr std::size_t k_restore_batch = 1000;
 // Bytes buffered per archive file before they are written out.
 constexpr std::size_t k_write_buffer = 64 * 1024;
@@ -142,6 +145,12 @@ Json to_json(const Value& value)
         return Json{{"$blob", base64_encode(v.bytes)}};
       } else if constexpr (std::is_same_v<T, std::string>) {
         return valid_utf8(v) ? Json(v) : Json{{"$text", base64_encode(v)}};
+      } else if constexpr (std::is_same_v<T, double>) {
+        // JSON has no infinities: tagged, like BLOBs, so that they come back as they were.
+        if (!std::isfinite(v)) {
+          return Json{{"$real", std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"}};
+        }
+        return v;
       } else {
         return v;
       }
@@ -164,6 +173,14 @@ std::optional<Value> from_json(const Json& json)
   case Json::value_t::number_float: return Value{json.get<double>()};
   case Json::value_t::string: return Value{json.get<std::string>()};
   case Json::value_t::object:
+    if (json.size() == 1 && json.begin().key() == "$real" && json.begin().value().is_string()) {
+      const auto text = json.begin().value().get<std::string>();
+      if (text == "inf" || text == "-inf" || text == "nan") {
+        const double inf = std::numeric_limits<double>::infinity();
+        return Value{text == "nan" ? std::numeric_limits<double>::quiet_NaN() : text == "inf" ? inf : -inf};
+      }
+      return std::nullopt;
+    }
     if (json.size() == 1 && json.begin().value().is_string()) {
       const auto bytes = base64_decode(json.begin().value().get<std::string>());
       if (bytes && json.begin().key() == "$blob") {
@@ -185,13 +202,6 @@ std::optional<Value> from_json(const Json& json)
                 "another --archive directory");
 }
 
-void write_or_throw(int fd, std::string_view data, const std::string& path)
-{
-  if (const int err = write_all(fd, data); err != 0) {
-    write_failed(path, err);
-  }
-}
-
 } // namespace
 
 struct ArchiveWriter::Open {
@@ -199,7 +209,34 @@ struct ArchiveWriter::Open {
   int fd = -1;
   std::string buffer;
   bool dirty = false;
+  off_t written = 0; // bytes written to the file
+  off_t synced = 0;  // of which made durable (whole rows, before their batch was deleted)
+  std::int64_t synced_rows = 0;
 };
+
+void ArchiveWriter::fail(Open& open, int err)
+{
+  const std::string path = open.file.path;
+  const std::string task = open.file.task;
+  if (open.synced == 0) {
+    ::close(open.fd);
+    ::unlink(path.c_str());
+    m_files.erase(std::find_if(m_files.begin(), m_files.end(),
+                               [&](const std::unique_ptr<Open>& o) { return o.get() == &open; }));
+  } else {
+    if (::ftruncate(open.fd, open.synced) != 0) {
+      // The rows past the last sync belong to a batch that rolled back; restore skips a
+      // cut-short last line, and the next append would follow it: nothing better to do.
+    }
+    open.written = open.synced;
+    open.buffer.clear();
+    open.dirty = false;
+    open.file.rows = open.synced_rows;
+  }
+  throw IoError(fmt::format("{}: cannot write archive '{}': {}", task, path, std::strerror(err)),
+                "the batch was rolled back and nothing more was deleted; free space or choose another "
+                "--archive directory");
+}
 
 ArchiveWriter::ArchiveWriter(std::string directory, std::string database, TimePoint started)
   : m_directory(std::move(directory)), m_database(std::move(database)), m_stamp(format_utc_stamp(started))
@@ -275,23 +312,32 @@ void ArchiveWriter::append(std::string_view task, const std::string& table, cons
   open.dirty = true;
   ++open.file.rows;
   if (open.buffer.size() >= k_write_buffer) {
-    write_or_throw(open.fd, open.buffer, open.file.path);
+    if (const int err = write_all(open.fd, open.buffer); err != 0) {
+      fail(open, err);
+    }
+    open.written += static_cast<off_t>(open.buffer.size());
     open.buffer.clear();
   }
 }
 
 void ArchiveWriter::sync()
 {
-  for (const auto& open : m_files) {
-    if (!open->dirty) {
+  for (std::size_t i = 0; i < m_files.size(); ++i) {
+    Open& open = *m_files[i];
+    if (!open.dirty) {
       continue;
     }
-    write_or_throw(open->fd, open->buffer, open->file.path);
-    open->buffer.clear();
-    if (::fsync(open->fd) != 0) {
-      write_failed(open->file.path, errno);
+    if (const int err = write_all(open.fd, open.buffer); err != 0) {
+      fail(open, err);
     }
-    open->dirty = false;
+    open.written += static_cast<off_t>(open.buffer.size());
+    open.buffer.clear();
+    if (::fsync(open.fd) != 0) {
+      fail(open, errno);
+    }
+    open.dirty = false;
+    open.synced = open.written;
+    open.synced_rows = open.file.rows;
   }
   if (m_new_file) {
     // A new file's directory entry must reach the disk too, or a crash could lose the file.
@@ -399,6 +445,59 @@ std::vector<ArchiveFile> plan_restore(Store& store, const Config& config,
   return files;
 }
 
+namespace {
+
+// Hands each row of an archive (after its header) to `each`, with its columns; throws
+// DataError naming the file and line of the first bad one. A cut-short last line is skipped
+// (a run stopped while writing it, before its batch was deleted), with a notice if `log`.
+void for_each_row(const ArchiveFile& file, const Logger* log,
+                  const std::function<void(std::vector<std::string>&, std::vector<Value>&)>& each)
+{
+  std::ifstream in;
+  read_header(file.path, in);
+  std::string line;
+  std::size_t line_number = 1;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (line.empty()) {
+      continue;
+    }
+    const Json row = Json::parse(line, nullptr, false);
+    if (row.is_discarded() || !row.is_object()) {
+      if (in.peek() == std::char_traits<char>::eof()) {
+        if (log != nullptr) {
+          log->notice("archive '{}': line {} is incomplete and was skipped (a run stopped while "
+                      "writing it; its batch was not deleted)",
+                      file.path, line_number);
+        }
+        return;
+      }
+      throw DataError(fmt::format("archive '{}', line {}: not a JSON object", file.path, line_number),
+                      "nothing was restored");
+    }
+    std::vector<std::string> columns;
+    std::vector<Value> values;
+    for (const auto& [name, json] : row.items()) {
+      const auto value = from_json(json);
+      if (!value) {
+        throw DataError(fmt::format("archive '{}', line {}: column '{}' holds a value restore cannot read",
+                                    file.path, line_number, name),
+                        "nothing was restored");
+      }
+      columns.push_back(name);
+      values.push_back(*value);
+    }
+    if (std::find(columns.begin(), columns.end(), file.key_column) == columns.end()) {
+      throw DataError(fmt::format("archive '{}', line {}: the row has no key column '{}'", file.path,
+                                  line_number, file.key_column),
+                      "nothing was restored");
+    }
+    each(columns, values);
+  }
+}
+
+} // namespace
+
 RestoreReport restore_archives(Store& store, const Config& config,
                                const std::vector<std::string>& paths, bool dry_run,
                                const Logger& log)
@@ -407,79 +506,60 @@ RestoreReport restore_archives(Store& store, const Config& config,
   report.dry_run = dry_run;
   for (auto& planned : plan_restore(store, config, paths)) {
     report.files.push_back({std::move(planned), 0, 0});
-    RestoredFile& done = report.files.back();
+  }
+  // Every line of every file is read and checked before anything is written.
+  for (auto& done : report.files) {
+    std::vector<std::string> seen;
+    for_each_row(done.file, &log, [&](std::vector<std::string>& columns, std::vector<Value>&) {
+      if (columns != seen) {
+        check_columns(store, done.file, columns);
+        seen = columns;
+      }
+    });
+  }
+  // Then all of them in one write transaction: a failure (a unique value taken meanwhile, a
+  // parent missing) leaves nothing restored.
+  std::unique_ptr<Transaction> transaction = dry_run ? nullptr : store.begin_write();
+  for (auto& done : report.files) {
     ArchiveFile& file = done.file;
-    std::ifstream in;
-    read_header(file.path, in);
-    std::string line;
-    std::size_t line_number = 1;
+    file.rows = 0;
     std::vector<std::string> columns;
     std::vector<std::vector<Value>> rows;
     auto flush = [&] {
       if (rows.empty()) {
         return;
       }
-      check_columns(store, file, columns);
       std::int64_t inserted = 0;
       if (dry_run) {
+        const auto key = std::find(columns.begin(), columns.end(), file.key_column) - columns.begin();
         for (const auto& row : rows) {
-          const auto key = std::find(columns.begin(), columns.end(), file.key_column) - columns.begin();
           RowSet existing{file.table, {KeyIn{file.key_column, {row[static_cast<std::size_t>(key)]}}}};
           inserted += store.count(existing) == 0 ? 1 : 0;
         }
       } else {
-        auto transaction = store.begin_write();
         inserted = store.insert_missing(file.table, file.key_column, columns, rows);
-        transaction->commit();
       }
       done.restored += inserted;
       done.skipped += static_cast<std::int64_t>(rows.size()) - inserted;
       file.rows += static_cast<std::int64_t>(rows.size());
       rows.clear();
     };
-    while (std::getline(in, line)) {
-      ++line_number;
-      if (line.empty()) {
-        continue;
-      }
-      const Json row = Json::parse(line, nullptr, false);
-      if (row.is_discarded() || !row.is_object()) {
-        // A crash while appending can leave the last line cut short; everything before it
-        // was written (and flushed) before its batch was deleted.
-        if (in.peek() == std::char_traits<char>::eof()) {
-          log.notice("archive '{}': line {} is incomplete and was skipped (a run stopped while "
-                     "writing it; its batch was not deleted)",
-                     file.path, line_number);
-          break;
-        }
-        throw DataError(fmt::format("archive '{}', line {}: not a JSON object", file.path, line_number));
-      }
-      std::vector<std::string> row_columns;
-      std::vector<Value> values;
-      for (const auto& [name, json] : row.items()) {
-        const auto value = from_json(json);
-        if (!value) {
-          throw DataError(fmt::format("archive '{}', line {}: column '{}' holds a value restore "
-                                      "cannot read",
-                                      file.path, line_number, name));
-        }
-        row_columns.push_back(name);
-        values.push_back(*value);
-      }
-      if (std::find(row_columns.begin(), row_columns.end(), file.key_column) == row_columns.end()) {
-        throw DataError(fmt::format("archive '{}', line {}: the row has no key column '{}'", file.path,
-                                    line_number, file.key_column));
-      }
+    for_each_row(file, nullptr, [&](std::vector<std::string>& row_columns, std::vector<Value>& values) {
       if (row_columns != columns || rows.size() >= k_restore_batch) {
         flush();
         columns = std::move(row_columns);
       }
       rows.push_back(std::move(values));
-    }
+    });
     flush();
-    log.info("{} '{}': {} rows, {} {}, {} already there", dry_run ? "would restore" : "restored",
-             file.path, with_thousands(file.rows), with_thousands(done.restored),
-             dry_run ? "would go back" : "put back", with_thousands(done.skipped));
+  }
+  if (transaction) {
+    transaction->commit();
+  }
+  for (const auto& done : report.files) {
+    log.info("{} '{}': {} rows, {} {}, {} already there", dry_run ? "would restore" : "restored", done.file.path,
+             with_thousands(done.file.rows), with_thousands(done.restored), dry_run ? "would go back" : "put back",
+             with_thousands(done.skipped));
   }
   return report;
 }

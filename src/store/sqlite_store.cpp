@@ -19,14 +19,29 @@ namespace housekeep {
 
 namespace {
 
+// One name, quoted whatever it holds: an embedded '"' is doubled, a '.' is part of the name.
+// Column names read from the database or an archive are quoted this way.
+std::string quote_name(std::string_view name)
+{
+  std::string out = "\"";
+  for (const char c : name) {
+    out += c;
+    if (c == '"') {
+      out += '"';
+    }
+  }
+  return out + "\"";
+}
+
+// A validated identifier from the configuration, where a '.' separates a schema from the
+// name (`main.conversations`); quoting keeps reserved words working.
 std::string quote(std::string_view identifier)
 {
-  // Identifiers come only from validated configuration; quoting keeps reserved words working.
   const auto dot = identifier.find('.');
-  if (dot != std::string_view::npos) {
-    return fmt::format("\"{}\".\"{}\"", identifier.substr(0, dot), identifier.substr(dot + 1));
+  if (dot != std::string_view::npos && is_safe_identifier(identifier)) {
+    return quote_name(identifier.substr(0, dot)) + "." + quote_name(identifier.substr(dot + 1));
   }
-  return fmt::format("\"{}\"", identifier);
+  return quote_name(identifier);
 }
 
 // Maps a SQLite failure to the exit statuses of SPEC §3.
@@ -55,6 +70,8 @@ std::string quote(std::string_view identifier)
   case SQLITE_CANTOPEN:
     throw NotFoundError(what);
   case SQLITE_ERROR:
+  case SQLITE_MISMATCH:  // a value of the wrong type for its column (an integer beyond 64 bits)
+  case SQLITE_CONSTRAINT:
     throw DataError(what);
   default:
     throw TaskError(what);
@@ -473,12 +490,12 @@ public:
     const auto key_index = static_cast<std::size_t>(key - columns.begin());
     std::vector<std::string> quoted;
     for (const auto& column : columns) {
-      quoted.push_back(quote(column));
+      quoted.push_back(quote_name(column));
     }
     const std::string sql = fmt::format(
       "INSERT INTO {0} ({1}) SELECT {2} WHERE NOT EXISTS (SELECT 1 FROM {0} WHERE {3} = ?)",
       quote(table), fmt::join(quoted, ", "), fmt::join(std::vector<std::string>(columns.size(), "?"), ", "),
-      quote(key_column));
+      quote_name(key_column));
     std::int64_t inserted = 0;
     try {
       SQLite::Statement statement(m_db, sql);
@@ -492,9 +509,13 @@ public:
       }
     } catch (const SQLite::Exception& e) {
       if ((e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT) {
+        const bool parent = e.getExtendedErrorCode() == SQLITE_CONSTRAINT_FOREIGNKEY;
         throw DataError(fmt::format("database '{}': restoring into '{}' would break a constraint: {}",
                                     m_path, table, e.what()),
-                        "restore the parent tables' archives too (restore takes them all at once)");
+                        parent ? "restore the parent tables' archives too (restore takes them all at once); "
+                                 "nothing was restored"
+                               : "a row already there holds the same unique value under another key (added "
+                                 "since the purge?); resolve it and restore again; nothing was restored");
       }
       rethrow(e, m_path, fmt::format("cannot insert into '{}'", table));
     }
