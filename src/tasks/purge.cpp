@@ -123,14 +123,17 @@ std::vector<OutsideReference> outside_references(const std::vector<ForeignKey>& 
   return out;
 }
 
-// "3 rows of 'users' are still referenced by auth_user_groups.user_id"
+// "3 rows of 'users' still referenced by auth_user_groups.user_id", or for a reference
+// further down the cascade "2 rows of 'conversations' whose rows of 'messages' are still
+// referenced by attachments.message_id".
 std::string kept_phrase(const KeptRows& kept)
 {
-  return fmt::format("{} {} of '{}' {} still referenced by {}", with_thousands(kept.rows),
-                     kept.rows == 1 ? "row" : "rows", kept.table,
-                     kept.through.empty() ? std::string(kept.rows == 1 ? "is" : "are")
-                                          : fmt::format("lead to rows of '{}'", kept.through),
-                     kept.referenced_by);
+  const std::string rows = fmt::format("{} {} of '{}'", with_thousands(kept.rows), kept.rows == 1 ? "row" : "rows",
+                                       kept.table);
+  if (kept.through.empty()) {
+    return fmt::format("{} still referenced by {}", rows, kept.referenced_by);
+  }
+  return fmt::format("{} whose rows of '{}' are still referenced by {}", rows, kept.through, kept.referenced_by);
 }
 
 // One line per reference that kept rows.

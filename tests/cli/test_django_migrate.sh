@@ -79,10 +79,10 @@ in_groups=$(q django.db "SELECT count(*) FROM auth_user u WHERE $old_inactive AN
 gone_users=$(( $(q django.db 'SELECT count(*) FROM auth_user') - $(q expected.db 'SELECT count(*) FROM auth_user') ))
 check "the data keeps some users ($kept) and deletes some ($gone_users)" [ "$kept" -ge 3 ] && [ "$gone_users" -ge 3 ]
 
-expect 0 "users: would keep $in_groups rows of 'auth_user' are still referenced by auth_user_groups.user_id" \
+expect 0 "users: would keep $in_groups rows of 'auth_user' still referenced by auth_user_groups.user_id" \
   "$HK" -c django.toml --json run --task all --dry-run
 cp out dry.json
-expect 0 "users: kept $in_groups rows of 'auth_user' are still referenced by auth_user_groups.user_id; add that table to the cascade" \
+expect 0 "users: kept $in_groups rows of 'auth_user' still referenced by auth_user_groups.user_id; add that table to the cascade" \
   "$HK" -c django.toml --json run --task all
 check "the run succeeds" jq -e '.ok' out
 check "every row the plain SQL deletes, and no other" [ "$(data_digest django.db)" = "$(data_digest expected.db)" ]
@@ -103,6 +103,6 @@ q strict.db "UPDATE auth_user SET is_active = 0 WHERE id IN (SELECT user_id FROM
 strict=$(data_digest strict.db)
 sed 's/^\[tasks.users\]$/[tasks.users]\nreferenced = "fail"/' django.toml > strict.toml
 expect 65 "(referenced = \"fail\")" "$HK" -c strict.toml --db strict.db run --task users
-check "the refusal names the reference" grep -q "rows of 'auth_user' are still referenced by auth_user_groups.user_id" err
+check "the refusal names the reference" grep -q "rows of 'auth_user' still referenced by auth_user_groups.user_id" err
 check "nothing deleted under referenced = fail" [ "$(data_digest strict.db)" = "$strict" ]
 finish

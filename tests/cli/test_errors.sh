@@ -87,7 +87,7 @@ expect 65 "table 'conversation' does not exist" "$HK" "${db[@]}" -c bad.toml run
 conf '[tasks.users]' 'active_column = "active"'
 expect 65 "column 'active' does not exist in table 'users'" "$HK" "${db[@]}" -c bad.toml run --task users; unchanged 24
 conf '[tasks.conversations]' 'children = []' 'referenced = "fail"'
-expect 65 "rows of 'conversations' are still referenced by messages.conversation_id (referenced = \"fail\")" "$HK" "${db[@]}" -c bad.toml run --task conversations; unchanged 25
+expect 65 "rows of 'conversations' still referenced by messages.conversation_id (referenced = \"fail\")" "$HK" "${db[@]}" -c bad.toml run --task conversations; unchanged 25
 conf '[tasks.messages]' 'parent = "users"'
 expect 78 "tasks.messages: parent is 'users.id', but the schema declares 'messages.conversation_id' REFERENCES 'conversations.id'" "$HK" "${db[@]}" -c bad.toml run --task messages; unchanged 25b
 

@@ -360,7 +360,7 @@ TEST_CASE("schema problems stop the task before anything is deleted", "[purge]")
   expect_data_error("[tasks.conversations]\ntime_column = \"created\"\n", "conversations",
                     "column 'created' does not exist in table 'conversations'");
   expect_data_error("[tasks.conversations]\nchildren = []\nreferenced = \"fail\"\n", "conversations",
-                    "rows of 'conversations' are still referenced by messages.conversation_id");
+                    "rows of 'conversations' still referenced by messages.conversation_id");
   expect_data_error("[tasks.conversations]\nchildren = [ { table = \"messages\", foreign_key = \"conv\" } ]\n",
                     "conversations", "column 'conv' does not exist in table 'messages'");
   expect_data_error("[tasks.messages]\nparent = \"threads\"\n", "messages", "table 'threads' does not exist");
