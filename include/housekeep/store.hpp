@@ -349,6 +349,10 @@ DatabaseUrl parse_database_url(std::string_view text);
 /// Opens the store for the URL with the backend its scheme names.
 std::unique_ptr<Store> open_store(const DatabaseUrl& url, const OpenOptions& options);
 
+/// Whether two table names name one table: equal, or one is the other with a schema
+/// (`main.conversations` and `conversations`; the schema's own declarations name no schema).
+bool same_table(std::string_view a, std::string_view b);
+
 /// The foreign keys of the schema that reference `table`.
 std::vector<ForeignKey> references_to(Store& store, std::string_view table);
 

@@ -68,11 +68,22 @@ std::string describe_value(const Value& value)
     value);
 }
 
+bool same_table(std::string_view a, std::string_view b)
+{
+  const auto dot_a = a.find('.');
+  const auto dot_b = b.find('.');
+  if ((dot_a == std::string_view::npos) == (dot_b == std::string_view::npos)) {
+    return a == b;
+  }
+  return (dot_a == std::string_view::npos ? a : a.substr(dot_a + 1)) ==
+         (dot_b == std::string_view::npos ? b : b.substr(dot_b + 1));
+}
+
 std::vector<ForeignKey> references_to(Store& store, std::string_view table)
 {
   std::vector<ForeignKey> found;
   for (auto& key : store.foreign_keys()) {
-    if (key.parent_table == table) {
+    if (same_table(key.parent_table, table)) {
       found.push_back(std::move(key));
     }
   }

@@ -32,7 +32,7 @@ std::vector<Edge> cascade_edges(const Config& config)
   auto add = [&](const std::string& parent, const std::vector<ChildConfig>& children) {
     for (const auto& child : children) {
       const bool seen = std::any_of(edges.begin(), edges.end(), [&](const Edge& e) {
-        return *e.parent == parent && e.child->table == child.table &&
+        return same_table(*e.parent, parent) && same_table(e.child->table, child.table) &&
                e.child->foreign_key == child.foreign_key;
       });
       if (!seen) {
@@ -53,7 +53,7 @@ std::vector<Cascade> cascade_of(const std::vector<Edge>& edges, const std::strin
 {
   std::vector<Cascade> out;
   for (const auto& edge : edges) {
-    if (*edge.parent == table) {
+    if (same_table(*edge.parent, table)) {
       out.push_back({edge.child->table, edge.child->foreign_key, edge.child->id_column,
                      cascade_of(edges, edge.child->table)});
     }
@@ -106,9 +106,9 @@ std::vector<OutsideReference> outside_references(const std::vector<ForeignKey>& 
   std::vector<OutsideReference> out;
   for (const auto& key : keys) {
     const bool followed = std::any_of(children.begin(), children.end(), [&](const Cascade& c) {
-      return c.table == key.child_table && c.foreign_key == key.column;
+      return same_table(c.table, key.child_table) && c.foreign_key == key.column;
     });
-    if (key.parent_table == table && !followed) {
+    if (same_table(key.parent_table, table) && !followed) {
       out.push_back({key, ReferencedBy{key.parent_column, std::make_shared<RowSet>(RowSet{key.child_table, {}}),
                                        key.column}});
     }
@@ -150,7 +150,7 @@ KeptRows kept_entry(const std::string& table, const OutsideReference& reference)
 {
   const ForeignKey& key = reference.key;
   return KeptRows{table, fmt::format("{}.{}", key.child_table, key.column),
-                  key.parent_table == table ? std::string() : key.parent_table, 0};
+                  same_table(key.parent_table, table) ? std::string() : key.parent_table, 0};
 }
 
 // An orphan policy's parent must be the one the schema declares for its column: rows that
@@ -159,8 +159,8 @@ void check_declared_parent(const std::vector<ForeignKey>& keys, const std::strin
                            std::string_view what)
 {
   for (const auto& key : keys) {
-    if (key.child_table == table && key.column == orphan.column &&
-        (key.parent_table != orphan.parent_table || key.parent_column != orphan.parent_key)) {
+    if (same_table(key.child_table, table) && key.column == orphan.column &&
+        (!same_table(key.parent_table, orphan.parent_table) || key.parent_column != orphan.parent_key)) {
       throw ConfigError(fmt::format("{}: parent is '{}.{}', but the schema declares '{}.{}' REFERENCES '{}.{}'",
                                     what, orphan.parent_table, orphan.parent_key, table, key.column,
                                     key.parent_table, key.parent_column),
@@ -349,7 +349,7 @@ void count_in_walk(TaskContext& context, const Walk& walk, TaskResult& result)
                        RowSet counted = *set.rows;
                        if (planned != nullptr) {
                          for (const auto& earlier : planned->entries) {
-                           if (earlier.rows->table == counted.table &&
+                           if (same_table(earlier.rows->table, counted.table) &&
                                earlier.key_column == set.key_column) {
                              counted.where.emplace_back(NotAmong{set.key_column, correlated(*earlier.rows)});
                            }
@@ -735,7 +735,7 @@ bool would_empty(Store& store, const std::string& table, const PlannedDeletions&
   std::vector<const PlannedDeletions::Entry*> entries;
   bool keyed = true;
   for (const auto& entry : planned.entries) {
-    if (entry.rows->table == table) {
+    if (same_table(entry.rows->table, table)) {
       entries.push_back(&entry);
       keyed = keyed && std::find(columns->begin(), columns->end(), entry.key_column) != columns->end();
     }
@@ -861,7 +861,7 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     selection->where.emplace_back(std::move(unreferenced));
     context.log.debug("{}: rows of '{}' referenced by {}.{}{} stay", what, policy.table, reference.key.child_table,
                       reference.key.column,
-                      reference.key.parent_table == policy.table ? "" : " through '" + reference.key.parent_table + "'");
+                      same_table(reference.key.parent_table, policy.table) ? "" : " through '" + reference.key.parent_table + "'");
   }
 
   // A keyset walk: each stretch continues after the last row of the one before, in the order

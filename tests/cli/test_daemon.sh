@@ -56,6 +56,9 @@ start_daemon tick.log --config tick.toml --db app.db
 check "the daemon fires within 5 s" wait_for 5 sh -c "[ \"\$(sqlite3 app.db \"SELECT count(*) FROM housekeep_runs WHERE job = 'tick'\" 2>/dev/null)\" -ge 3 ]"
 expect 75 "another daemon already runs for database" "$HK" --config tick.toml --db app.db daemon
 check "the second daemon names the first" grep -q "pid $daemon_pid on " err
+mkdir -p via && ln -sf ../app.db via/link.db
+expect 75 "another daemon already runs for database" "$HK" --config tick.toml --db via/link.db daemon
+check "one daemon per database through a symbolic link too" grep -q "pid $daemon_pid on " err
 expect 0 "" "$HK" --config tick.toml --db app.db --json scheduler-info
 check "scheduler-info shows the running daemon" jq -e --argjson pid "$daemon_pid" '.daemon.running and .daemon.pid == $pid' out
 stop_daemon

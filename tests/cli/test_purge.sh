@@ -93,4 +93,14 @@ check "at the limit the run goes ahead" [ "$(q guard.db "SELECT count(*) FROM ho
 expect 0 "" "$HK" --db guard.db run --task conversations --older-than 1s --allow-empty
 check "--allow-empty empties the table" [ "$(q guard.db "SELECT count(*) FROM conversations")" = 0 ]
 expect 64 "--max-delete 0 must be at least 1" "$HK" --db guard.db run --task all --max-delete 0
+# A schema-qualified table is the same table to every task: `main.conversations` for one task
+# and `conversations` in another's cascade purge exactly what the plain names purge.
+"$HK" --db plain.db demo --rows 3000 -q
+cp plain.db qualified.db
+printf '[tasks.conversations]\ntable = "main.conversations"\n' >qualified.toml
+expect 0 "" "$HK" --db plain.db --json run --task all
+plain_counts=$(jq -c '[.tasks[0:3][].deleted | to_entries[] | .value]' out)
+expect 0 "" "$HK" -c qualified.toml --db qualified.db --json run --task all
+check "the same rows went: $plain_counts" [ "$(jq -c '[.tasks[0:3][].deleted | to_entries[] | .value]' out)" = "$plain_counts" ]
+check "the same database afterwards" [ "$(data_digest qualified.db)" = "$(data_digest plain.db)" ]
 finish
