@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 
 namespace housekeep {
 
@@ -398,29 +399,14 @@ public:
   BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns,
                       std::size_t limit) override
   {
-    std::vector<std::string> quoted;
-    for (const auto& column : columns) {
-      quoted.push_back("t0." + quote(column));
-    }
-    SqlBuilder q;
-    q.sql = fmt::format("SELECT {} FROM {} AS t0", fmt::join(quoted, ", "), quote(rows.table));
-    q.rowset_where(rows, "t0");
-    q.sql += fmt::format(" ORDER BY {} LIMIT ?", fmt::join(quoted, ", "));
-    q.binds.emplace_back(static_cast<std::int64_t>(limit));
     BatchEnd end;
-    try {
-      SQLite::Statement statement(m_db, q.sql);
-      q.bind_all(statement);
-      end.last.resize(columns.size());
-      while (statement.executeStep()) {
-        ++end.rows;
-        for (std::size_t i = 0; i < columns.size(); ++i) {
-          end.last[i] = read_value(statement.getColumn(static_cast<int>(i)));
-        }
+    end.last.resize(columns.size());
+    for_each_ordered(rows, columns, limit, [&](SQLite::Statement& statement) {
+      ++end.rows;
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        end.last[i] = read_value(statement.getColumn(static_cast<int>(i)));
       }
-    } catch (const SQLite::Exception& e) {
-      rethrow(e, m_path, fmt::format("cannot read '{}'", rows.table));
-    }
+    });
     if (end.rows == 0) {
       end.last.clear();
     }
@@ -430,28 +416,13 @@ public:
   std::vector<std::vector<Value>> read_ordered(const RowSet& rows, const std::vector<std::string>& columns,
                                                std::size_t limit) override
   {
-    std::vector<std::string> quoted;
-    for (const auto& column : columns) {
-      quoted.push_back("t0." + quote(column));
-    }
-    SqlBuilder q;
-    q.sql = fmt::format("SELECT {} FROM {} AS t0", fmt::join(quoted, ", "), quote(rows.table));
-    q.rowset_where(rows, "t0");
-    q.sql += fmt::format(" ORDER BY {} LIMIT ?", fmt::join(quoted, ", "));
-    q.binds.emplace_back(static_cast<std::int64_t>(limit));
     std::vector<std::vector<Value>> out;
-    try {
-      SQLite::Statement statement(m_db, q.sql);
-      q.bind_all(statement);
-      while (statement.executeStep()) {
-        auto& row = out.emplace_back(columns.size());
-        for (std::size_t i = 0; i < columns.size(); ++i) {
-          row[i] = read_value(statement.getColumn(static_cast<int>(i)));
-        }
+    for_each_ordered(rows, columns, limit, [&](SQLite::Statement& statement) {
+      auto& row = out.emplace_back(columns.size());
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        row[i] = read_value(statement.getColumn(static_cast<int>(i)));
       }
-    } catch (const SQLite::Exception& e) {
-      rethrow(e, m_path, fmt::format("cannot read '{}'", rows.table));
-    }
+    });
     return out;
   }
 
@@ -959,6 +930,31 @@ private:
       keys.push_back(info.getColumn(0).getString());
     }
     return keys.size() == 1 ? keys.front() : std::string("rowid");
+  }
+
+  // Steps through the set's first `limit` rows in the order of `columns`, reading only those
+  // columns, one row at a time.
+  void for_each_ordered(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit,
+                        const std::function<void(SQLite::Statement&)>& each)
+  {
+    std::vector<std::string> quoted;
+    for (const auto& column : columns) {
+      quoted.push_back("t0." + quote(column));
+    }
+    SqlBuilder q;
+    q.sql = fmt::format("SELECT {} FROM {} AS t0", fmt::join(quoted, ", "), quote(rows.table));
+    q.rowset_where(rows, "t0");
+    q.sql += fmt::format(" ORDER BY {} LIMIT ?", fmt::join(quoted, ", "));
+    q.binds.emplace_back(static_cast<std::int64_t>(limit));
+    try {
+      SQLite::Statement statement(m_db, q.sql);
+      q.bind_all(statement);
+      while (statement.executeStep()) {
+        each(statement);
+      }
+    } catch (const SQLite::Exception& e) {
+      rethrow(e, m_path, fmt::format("cannot read '{}'", rows.table));
+    }
   }
 
   void ensure_runs_table()
