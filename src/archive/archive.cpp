@@ -504,7 +504,19 @@ RestoreReport restore_archives(Store& store, const Config& config,
 {
   RestoreReport report;
   report.dry_run = dry_run;
-  for (auto& planned : plan_restore(store, config, paths)) {
+  // An empty archive file is what a run leaves when it stops between creating the file and
+  // writing its header: it holds no rows, and `restore DIR/*` must not refuse the others
+  // for it. (Any other file must be an archive.)
+  std::vector<std::string> files;
+  for (const auto& path : paths) {
+    struct stat st {};
+    if (path.ends_with(".jsonl") && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+      log.notice("archive '{}' is empty (a run stopped before writing to it); skipped", path);
+      continue;
+    }
+    files.push_back(path);
+  }
+  for (auto& planned : plan_restore(store, config, files)) {
     report.files.push_back({std::move(planned), 0, 0});
   }
   // Every line of every file is read and checked before anything is written.

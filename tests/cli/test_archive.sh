@@ -66,9 +66,8 @@ if [ "$(id -u)" = 0 ] && mkdir full && mount -t tmpfs -o size=256k tmpfs full 2>
   check "no empty archive file is left" [ -z "$(find full -type f -empty)" ]
   cp full/*.jsonl . 2>/dev/null
   umount full
-  if ls ./*-*.jsonl >/dev/null 2>&1; then
-    expect 0 "" "$HK" --db app.db restore ./*-*.jsonl
-  fi
+  : >conversations-conversations-20200101T000000Z.jsonl # as a run killed before its header leaves
+  expect 0 "is empty (a run stopped before writing to it); skipped" "$HK" --db app.db restore ./*-*.jsonl
 else
   echo "skipped the full-disk case: needs root to mount a small tmpfs"
 fi
