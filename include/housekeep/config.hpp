@@ -87,6 +87,7 @@ struct UsersConfig {
 /// [tasks.stats]: counts, and the size of the "recent" window.
 struct StatsConfig {
   Millis recent{std::chrono::hours(24)};
+  std::string recent_text = "24h"; // as written: the stats keys name the window so (SPEC §8)
 };
 
 /// [jobs.NAME]: a task on a schedule.

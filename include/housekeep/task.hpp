@@ -82,6 +82,7 @@ struct TaskResult {
   std::string error;
   std::string hint;
   std::string output; // an exec task's last output lines
+  std::string reason; // why a skipped task did not run
 
   /// Adds `rows` to the count of `table`, keeping first-seen order.
   void add_deleted(const std::string& table, std::int64_t rows);

@@ -488,6 +488,9 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
   if (const auto* t = r.table(tasks, "stats", "tasks")) {
     r.check_keys(*t, "tasks.stats", {"recent"});
     r.duration(*t, "recent", "tasks.stats", out.stats.recent);
+    if (const toml::node* recent = t->get("recent"); recent != nullptr && recent->is_string()) {
+      out.stats.recent_text = recent->as_string()->get();
+    }
   }
 }
 
@@ -738,7 +741,7 @@ std::string config_to_toml(const Config& c)
                      toml_string(u.table), toml_string(u.id_column), toml_string(u.time_column),
                      toml_string(time_format_name(u.time_format)), toml_string(u.active_column),
                      dur(u.older_than), children_toml(u.children), referenced_toml(u.referenced));
-  out += fmt::format("[tasks.stats]\nrecent = {}\n", dur(c.stats.recent));
+  out += fmt::format("[tasks.stats]\nrecent = {}\n", toml_string(c.stats.recent_text));
   for (const auto& t : c.custom_tasks) {
     out += fmt::format("\n[tasks.{}]\nkind = {}\n", t.name, toml_string(t.kind));
     if (t.kind == "expired") {

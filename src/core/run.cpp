@@ -347,6 +347,8 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
       }
       log.info("{}: {}{} in {}{}", task.name, verb, summary_line(result),
                humanize_duration(result.duration), batches);
+    } else if (result.status == TaskStatus::skipped) {
+      log.info("{}: skipped: {}", task.name, result.reason); // not a failure: cron mails nothing
     } else {
       log.error("{}", result.error);
       if (!result.hint.empty()) {
@@ -361,7 +363,7 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
         run.deleted[table] = rows;
       }
       run.kept = result.kept;
-      run.error = result.error;
+      run.error = result.status == TaskStatus::skipped ? result.reason : result.error;
       run.output = result.output;
       try {
         store.record_run(run);

@@ -75,7 +75,9 @@ nlohmann::ordered_json run_report_json(const RunReport& report)
     if (!task.output.empty()) {
       t["output"] = task.output;
     }
-    if (task.status != TaskStatus::ok) {
+    if (task.status == TaskStatus::skipped) {
+      t["reason"] = task.reason;
+    } else if (task.status != TaskStatus::ok) {
       t["error"] = error_json(task.code, task.error, task.hint)["error"];
     }
     tasks.push_back(std::move(t));

@@ -85,7 +85,7 @@ void run_stats(TaskContext& context, TaskResult& result)
                   "tasks.conversations");
   require_columns(store, config.messages.table, {config.messages.time_column}, "tasks.messages");
 
-  const std::string window = format_duration(config.stats.recent);
+  const std::string window = config.stats.recent_text; // as configured, never rewritten
   const auto& users = config.users;
   const auto& conversations = config.conversations;
   const auto& messages = config.messages;
@@ -130,8 +130,8 @@ void run_exec(TaskContext& context, TaskResult& result)
     }
   }
   if (!missing.empty()) {
-    context.log.notice("{}: skipped: {} not set (only_if_env)", c.name, fmt::join(missing, ", "));
     result.status = TaskStatus::skipped;
+    result.reason = fmt::format("{} not set (only_if_env)", fmt::join(missing, ", "));
     return;
   }
   const std::vector<std::string> argv =

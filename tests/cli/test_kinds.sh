@@ -66,7 +66,12 @@ check "all runs the configured list, in its order" [ "$(jq -c '[.tasks[].task]' 
 
 # exec
 expect 0 "only_if_env" "$HK" --db app.db -c kinds.toml run --task upload
-check "exec: skipped without its variables" grep -q "skipped: BUCKET not set" err
+check "exec: skipped without its variables" grep -q "upload: skipped: BUCKET not set (only_if_env)" err
+check "exec: a skip is no error" [ "$(grep -c "error" err)" = 0 ]
+expect 0 "" "$HK" --db app.db -c kinds.toml --quiet run --task upload
+check "exec: a skip prints nothing under --quiet" [ ! -s err ]
+expect 0 "" "$HK" --db app.db -c kinds.toml --json run --task upload
+check "exec: a skip's JSON has its reason and no error" jq -e '.ok and .tasks[0].status == "skipped" and (.tasks[0].reason | test("BUCKET")) and (.tasks[0] | has("error") | not)' out
 check "exec: skipped is recorded" [ "$(q app.db "SELECT status FROM housekeep_runs WHERE task = 'upload' ORDER BY id DESC LIMIT 1")" = skipped ]
 BUCKET=nightly SECRET=hunter2 "$HK" --db app.db -c kinds.toml --json run --task upload >out 2>err
 check "exec: runs when its variables are set" [ "$(jq -r '.tasks[0].status' out)" = ok ]

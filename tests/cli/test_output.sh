@@ -6,12 +6,16 @@
 "$HK" --db app.db demo --rows 3000 -q
 expect 0 "" "$HK" --db app.db -v --json run --task stats
 check "stdout is exactly one JSON document, even with -v" jq -e '.ok' out
-check "stats keys of SPEC §8" jq -e '.tasks[0].stats | has("total_users") and has("active_users") and has("total_conversations") and has("total_messages") and has("recent_conversations_1d") and has("recent_messages_1d")' out
+check "stats keys of SPEC §8" jq -e '.tasks[0].stats | has("total_users") and has("active_users") and has("total_conversations") and has("total_messages") and has("recent_conversations_24h") and has("recent_messages_24h")' out
 check "stats counts match sqlite3" [ "$(jq '.tasks[0].stats.total_messages' out)" = "$(q app.db 'SELECT count(*) FROM messages')" ]
 check "active users match sqlite3" [ "$(jq '.tasks[0].stats.active_users' out)" = "$(q app.db 'SELECT count(*) FROM users WHERE is_active')" ]
 check "recent messages match sqlite3 (within the run's bounds)" \
-  [ "$(jq '.tasks[0].stats.recent_messages_1d' out)" -ge "$(q app.db "SELECT count(*) FROM messages WHERE created_at >= datetime('now', '-1 day', '+1 minute')")" ]
+  [ "$(jq '.tasks[0].stats.recent_messages_24h' out)" -ge "$(q app.db "SELECT count(*) FROM messages WHERE created_at >= datetime('now', '-1 day', '+1 minute')")" ]
 check "-v logs on stderr" grep -q "stats: " err
+# The window as configured, never rewritten ("7d", not "1w").
+printf '[tasks.stats]\nrecent = "7d"\n' >week.toml
+expect 0 "" "$HK" --db app.db -c week.toml --json run --task stats
+check "stats keys name the window as configured" jq -e '.tasks[0].stats | has("recent_messages_7d") and has("recent_conversations_7d")' out
 
 expect 0 "" "$HK" --db app.db --log-format json run --task all --dry-run
 check "json log lines" sh -c "jq -e -s 'length > 0 and all(.[]; has(\"time\") and has(\"level\") and has(\"message\"))' $WORK/err"
