@@ -38,6 +38,7 @@ struct RunArgs {
   bool allow_empty = false;
   bool wait_given = false;
   bool batch_size_given = false;
+  bool force = false;
 };
 
 int run(const Globals& globals, const RunArgs& args)
@@ -101,7 +102,16 @@ int run(const Globals& globals, const RunArgs& args)
                                      : fmt::format("did you mean '{}'?", guess));
     }
     if (!job->enabled) {
-      session.log.notice("job '{}' is disabled in the configuration; running it as asked", job->name);
+      if (!args.force) {
+        throw UsageError(fmt::format("job '{}' is disabled (enabled = false in {})", job->name,
+                                     session.config.source),
+                         "pass --force to run it anyway; a crontab line or timer still calling it is stale");
+      }
+      session.log.notice("job '{}' is disabled in the configuration; running it as asked (--force)", job->name);
+    }
+    if (args.allow_empty) {
+      throw UsageError("--allow-empty cannot be used with --job: a scheduled run never empties a table",
+                       fmt::format("run the task itself: housekeep run --task {} --allow-empty", job->task));
     }
     request.job = job->name;
     request.tasks = resolve_tasks(session.config, {job->task});
@@ -202,7 +212,9 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
                   "After the run, send its counts and timings as statsd packets over UDP")
     ->type_name("HOST:PORT");
   sub->add_flag("--allow-empty", args->allow_empty,
-                "Allow a run that deletes every row of a non-empty table (refused by default)");
+                "Allow a run that deletes every row of a non-empty table (refused by default; not "
+                "with --job)");
+  sub->add_flag("--force", args->force, "With --job: run the job even though it is disabled");
   sub->callback([&action, &globals, args, wait, batch_size, max_delete] {
     args->max_delete_given = max_delete->count() > 0;
     args->wait_given = wait->count() > 0;

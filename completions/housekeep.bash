@@ -69,7 +69,7 @@ _housekeep()
   local opts=""
   case $cmd in
     "") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")); return ;;
-    run) opts="--task --job --dry-run --older-than --batch-size --batch-time --sleep --wait --timeout --max-delete --archive --allow-empty --metrics-file --statsd --help" ;;
+    run) opts="--task --job --dry-run --older-than --batch-size --batch-time --sleep --wait --timeout --max-delete --archive --allow-empty --force --metrics-file --statsd --help" ;;
     scheduler-info) opts="--format --count --check --help" ;;
     daemon) opts="--once --metrics-file --statsd --help" ;;
     history) opts="--limit --task --job --help" ;;

@@ -46,6 +46,7 @@ complete -c housekeep -n '__fish_seen_subcommand_from run' -l timeout -x -d 'Sto
 complete -c housekeep -n '__fish_seen_subcommand_from run' -l max-delete -x -d 'Refuse above this many rows'
 complete -c housekeep -n '__fish_seen_subcommand_from run' -l archive -x -a '(__fish_complete_directories)' -d 'Archive deleted rows here'
 complete -c housekeep -n '__fish_seen_subcommand_from run' -l allow-empty -d 'Allow emptying a table'
+complete -c housekeep -n '__fish_seen_subcommand_from run' -l force -d 'With --job, run a disabled job'
 complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info' -s f -l format -x -a 'table json crontab systemd' -d 'Output format'
 complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info cron' -s n -l count -x -d 'How many'
 complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info' -l check -d 'Health check'

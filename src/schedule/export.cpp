@@ -93,8 +93,12 @@ std::string export_crontab(const std::vector<JobPlan>& plans, const ExportTarget
       out += fmt::format("CRON_TZ={}\n", tz);
       zone = tz;
     }
-    out += fmt::format("{}{} {}\n", plan.job.enabled ? "" : "# disabled: ", *fields,
-                       command_line(plan, target, true));
+    // cron turns an unescaped '%' of the command into a newline.
+    std::string command = command_line(plan, target, true);
+    for (std::size_t at = command.find('%'); at != std::string::npos; at = command.find('%', at + 2)) {
+      command.insert(at, "\\");
+    }
+    out += fmt::format("{}{} {}\n", plan.job.enabled ? "" : "# disabled (enabled = false): ", *fields, command);
   }
   return out;
 }
@@ -108,6 +112,10 @@ std::string export_systemd(const std::vector<JobPlan>& plans, const ExportTarget
     if (!out.empty()) {
       out += "\n";
     }
+    if (!plan.job.enabled) {
+      out += fmt::format("# {}: job {} is disabled (enabled = false): no units exported\n", unit, plan.job.name);
+      continue;
+    }
     out += fmt::format("# {}.service\n", unit);
     out += fmt::format("[Unit]\nDescription=housekeep job {} (task {})\nDocumentation=man:housekeep(1)\n\n",
                        plan.job.name, plan.job.task);
@@ -116,7 +124,12 @@ std::string export_systemd(const std::vector<JobPlan>& plans, const ExportTarget
       out += "# the database URL holds a secret: provide HOUSEKEEP_DATABASE_URL, e.g.\n"
              "# EnvironmentFile=/etc/housekeep/environment\n";
     }
-    out += fmt::format("ExecStart={}\n", command_line(plan, target, false));
+    // systemd expands '%' specifiers in ExecStart=; '%%' is a literal '%'.
+    std::string command = command_line(plan, target, false);
+    for (std::size_t at = command.find('%'); at != std::string::npos; at = command.find('%', at + 2)) {
+      command.insert(at, "%");
+    }
+    out += fmt::format("ExecStart={}\n", command);
     out += "\n";
     out += fmt::format("# {}.timer\n", unit);
     out += fmt::format("[Unit]\nDescription=Timer for housekeep job {}\nDocumentation=man:housekeep(1)\n\n",

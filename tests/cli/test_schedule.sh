@@ -141,14 +141,14 @@ expect 0 "" "${HKC[@]}" scheduler-info --format crontab
 check "crontab: zone per job" grep -q '^CRON_TZ=Europe/Berlin$' out
 check "crontab: nightly line" grep -qE "^0 2 \* \* \* .*/housekeep --config $WORK/hk.toml --db $WORK/app.db run --job nightly --quiet$" out
 check "crontab: @every 6h as a clock-anchored step" grep -qE '^0 \*/6 \* \* \* .* run --job statistics --quiet$' out
-check "crontab: disabled job commented out" grep -qE '^# disabled: 15 4 \* \* \* ' out
+check "crontab: disabled job commented out" grep -qE '^# disabled \(enabled = false\): 15 4 \* \* \* ' out
 check "crontab: every active line has 5 fields and a command" \
   sh -c "grep -vE '^(#|CRON_TZ=|$)' $WORK/out | awk 'NF < 6 { exit 1 }'"
 
 expect 0 "" "${HKC[@]}" scheduler-info --format systemd
 mkdir -p units
 awk '/^# housekeep-.*\.(service|timer)$/ { f = "units/" $2; next } f { print > f }' out
-check "systemd: a service and a timer per job" [ "$(ls units | wc -l)" -eq 8 ]
+check "systemd: a service and a timer per enabled job (the disabled one has none)" [ "$(ls units | wc -l)" -eq 6 ]
 check "systemd: the timer fires in the job's zone" grep -q '^OnCalendar=\*-\*-\* 02:00:00 Europe/Berlin$' units/housekeep-nightly.timer
 check "systemd: the service runs the job" grep -qE "^ExecStart=.*/housekeep --config $WORK/hk.toml --db $WORK/app.db run --job nightly$" units/housekeep-nightly.service
 if command -v systemd-analyze >/dev/null 2>&1; then
@@ -208,4 +208,18 @@ check "the odd days of January 2026" [ "$("$HK" cron next '0 0 */2 * *' --from 2
   "2026-01-03T00:00:00+00:00 2026-01-05T00:00:00+00:00 2026-01-07T00:00:00+00:00 " ]
 check "odd Mondays only" [ "$("$HK" cron next '0 0 */2 * mon' --from 2026-01-01T00:00:00 --count 3 | tr '\n' ' ')" = \
   "2026-01-05T00:00:00+00:00 2026-01-19T00:00:00+00:00 2026-02-09T00:00:00+00:00 " ]
+# Disabled jobs never run on a schedule: left out of the systemd export, commented in the
+# crontab; `run --job` of one needs --force; '%' escaped for cron ('\%') and systemd ('%%').
+printf '[jobs.off]\ntask = "stats"\nschedule = "0 2 * * *"\nenabled = false\n\n[jobs.on]\ntask = "stats"\nschedule = "0 3 * * *"\n' >'per%cent.toml'
+expect 0 "" "$HK" -c 'per%cent.toml' --db days.db scheduler-info --format crontab
+check "a disabled job's crontab line is commented" grep -q '^# disabled (enabled = false): 0 2 \* \* \* .* run --job off' out
+check "'%' is escaped in crontab lines" grep -q '^0 3 \* \* \* .*per\\%cent.toml .*run --job on' out
+expect 0 "" "$HK" -c 'per%cent.toml' --db days.db scheduler-info --format systemd
+check "a disabled job has no units" [ "$(grep -c '^# housekeep-off\.\(service\|timer\)' out)" = 0 ]
+check "'%' is doubled in ExecStart=" grep -q '^ExecStart=.*per%%cent.toml .*run --job on$' out
+mkdir -p pct && awk '/^# housekeep-.*\.(service|timer)$/ { f = "pct/" $2; next } f { print > f }' out
+check "systemd-analyze verify accepts the units with '%%'" systemd-analyze verify --man=no pct/*.timer pct/*.service
+expect 64 "job 'off' is disabled (enabled = false in per%cent.toml)" "$HK" -c 'per%cent.toml' --db days.db run --job off
+expect 0 "running it as asked (--force)" "$HK" -c 'per%cent.toml' --db days.db run --job off --force
+expect 64 "--allow-empty cannot be used with --job" "$HK" -c 'per%cent.toml' --db days.db run --job on --allow-empty
 finish

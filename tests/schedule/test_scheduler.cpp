@@ -159,7 +159,7 @@ TEST_CASE("export: crontab lines with their zone and the job's command", "[sched
                                   "'/etc/housekeep/my conf.toml' --db /var/lib/app.db run --job nightly --quiet\n"));
   CHECK_THAT(out, Catch::Contains("CRON_TZ=UTC\n0 */6 * * * /usr/bin/housekeep"));
   CHECK_THAT(out, Catch::Contains("'@every 7m' has no crontab equivalent"));
-  CHECK_THAT(out, Catch::Contains("# disabled: 30 4 * * 1-5 "));
+  CHECK_THAT(out, Catch::Contains("# disabled (enabled = false): 30 4 * * 1-5 "));
   CHECK_THAT(out, !Catch::Contains("run --job odd"));
 }
 
