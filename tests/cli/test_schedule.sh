@@ -222,4 +222,14 @@ check "systemd-analyze verify accepts the units with '%%'" systemd-analyze verif
 expect 64 "job 'off' is disabled (enabled = false in per%cent.toml)" "$HK" -c 'per%cent.toml' --db days.db run --job off
 expect 0 "running it as asked (--force)" "$HK" -c 'per%cent.toml' --db days.db run --job off --force
 expect 64 "--allow-empty cannot be used with --job" "$HK" -c 'per%cent.toml' --db days.db run --job on --allow-empty
+# The largest interval accepted (100 years) neither overflows nor spins; one more day is refused.
+printf '[jobs.huge]\ntask = "stats"\nschedule = "@every 36600d"\n' >huge.toml
+expect 0 "" timeout 10 "$HK" -c huge.toml --db days.db scheduler-info --count 3 --format json
+check "three firings a century apart, going forward" jq -e '[.jobs[] | select(.name == "huge") | .next[]] as $n | ($n | length) == 3 and $n == ($n | sort)' out
+expect 0 "" timeout 10 "$HK" cron next '@every 36600d' --count 3
+check "cron next goes forward" [ "$(sort out)" = "$(cat out)" ]
+expect 0 "" timeout 10 "$HK" -c huge.toml --db days.db daemon --once
+check "the daemon did not run the job" [ "$(q days.db "SELECT count(*) FROM housekeep_runs WHERE job = 'huge'")" = 0 ]
+printf '[jobs.huge]\ntask = "stats"\nschedule = "@every 36601d"\n' >huge.toml
+expect 78 "longer than 100 years" "$HK" -c huge.toml --db days.db config check
 finish
