@@ -263,6 +263,37 @@ TEST_CASE("daemon: catch-up after downtime", "[daemon]")
   }
 }
 
+TEST_CASE("daemon: a clock a year ahead, then corrected, runs the job at its next real slot", "[daemon]")
+{
+  const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
+  Harness h(t0, t0 + days(5));
+  Config config;
+  config.jobs = {test::job("nightly", "stats", "0 2 * * *", "UTC")};
+  // An hour in, the clock jumps a year ahead (the missed slots are past their grace, and the
+  // job is next due in 2027); a minute later it is corrected back.
+  h.waiter.at(t0 + hours(1), {Wake::clock_changed, [&] { h.clock.set(t0 + days(365) + hours(1)); }});
+  h.waiter.at(t0 + hours(1) + minutes(1), {Wake::clock_changed, [&] { h.clock.set(t0 + hours(1) + minutes(1)); }});
+  REQUIRE(h.run(config) == 0);
+  const auto fired = h.fired("nightly", "stats");
+  INFO(fmt::format("{}", fmt::join(fired, ", ")));
+  CHECK(fired == std::vector<std::string>{"2026-06-16T02:00:00.000Z", "2026-06-17T02:00:00.000Z",
+                                                     "2026-06-18T02:00:00.000Z", "2026-06-19T02:00:00.000Z",
+                                                     "2026-06-20T02:00:00.000Z"});
+  CHECK(h.log.text().find("was the clock ahead?") != std::string::npos);
+}
+
+TEST_CASE("daemon: a clock set back by less than a period does not run the job twice", "[daemon]")
+{
+  const TimePoint t0 = parse_utc("2026-06-15T01:00:00Z");
+  Harness h(t0, t0 + hours(20));
+  Config config;
+  config.jobs = {test::job("nightly", "stats", "0 2 * * *", "UTC")};
+  // The 02:00 run is done at 02:30, when the clock is set back an hour.
+  h.waiter.at(t0 + minutes(90), {Wake::clock_changed, [&] { h.clock.set(t0 + minutes(30)); }});
+  REQUIRE(h.run(config) == 0);
+  CHECK(h.fired("nightly", "stats") == std::vector<std::string>{"2026-06-15T02:00:00.000Z"});
+}
+
 TEST_CASE("daemon: a forward jump of the wall clock is one catch-up, not hundreds of runs", "[daemon]")
 {
   const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
