@@ -127,7 +127,10 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
     // a year is one step).
     TimePoint t = now;
     if (const Millis every = plan.schedule.every(); plan.schedule.cron() == nullptr) {
-      if (const JobState* state = plan.recorded(states)) {
+      // A recorded time more than a period past the next slot was set while the clock was
+      // ahead; the daemon distrusts it the same way.
+      const JobState* state = plan.recorded(states);
+      if (state != nullptr && *state->next_fire <= now + 2 * every) {
         t = *state->next_fire - every;
       } else if (plan.last_run) {
         t = plan.last_run->started_at;
