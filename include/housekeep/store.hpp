@@ -239,6 +239,9 @@ public:
   virtual std::string describe() const = 0;
   /// True when the connection cannot write (file permissions, read-only mode).
   virtual bool read_only() const = 0;
+  /// True when the name the store was opened by no longer names the database it has open (a
+  /// SQLite file deleted, or deleted and created anew): open the store again.
+  virtual bool replaced() const = 0;
 
   /// The column names of `table`, or nothing when the table does not exist.
   virtual std::optional<std::vector<std::string>> columns(std::string_view table) = 0;

@@ -432,6 +432,13 @@ private:
       std::string status;
       try {
         const WatchdogDuringRun watchdog(m_env.notifier, m_env.notifier.watchdog_interval());
+        if (m_store->replaced()) {
+          // The application deleted the file and created it anew: purging the old one, which
+          // nothing reads any more, would report "ok" while the live data grows.
+          m_env.log.notice("database '{}' was replaced since the daemon opened it; opening it again",
+                           m_store->describe());
+          m_store = m_env.open_store();
+        }
         const RunReport report = run_tasks(*m_store, m_config, request, m_env.clock, m_env.log);
         if (m_env.reporter != nullptr) {
           m_env.reporter->finished(m_config, j.job.name, report);

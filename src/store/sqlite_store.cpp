@@ -303,9 +303,18 @@ public:
     } catch (const SQLite::Exception& e) {
       rethrow(e, m_path, "cannot read the schema");
     }
+    if (::stat(m_path.c_str(), &m_identity) != 0) {
+      m_identity = {};
+    }
   }
 
   std::string describe() const override { return m_url.redacted(); }
+
+  bool replaced() const override
+  {
+    struct stat now {};
+    return ::stat(m_path.c_str(), &now) != 0 || now.st_dev != m_identity.st_dev || now.st_ino != m_identity.st_ino;
+  }
 
   bool read_only() const override { return sqlite3_db_readonly(m_db.getHandle(), "main") == 1; }
 
@@ -851,6 +860,7 @@ public:
 
 private:
   DatabaseUrl m_url;
+  struct stat m_identity {}; // the file's device and inode when opened
 
   // Beside the database file itself, whatever path named it: through a symbolic link or a
   // relative path, two runs on one database must meet at one lock.

@@ -73,6 +73,16 @@ check "log: fired and finished lines" sh -c "grep -q 'tick: fired (task stats, d
 expect 0 "" "$HK" --config tick.toml --db app.db --json scheduler-info
 check "scheduler-info: daemon not running after stop" jq -e '.daemon.running == false and .daemon.status == "stopped"' out
 
+# --- a database replaced under the daemon is opened again, not purged in its old file ---
+"$HK" --db swap.db demo --rows 300 -q
+start_daemon swap.log --config tick.toml --db swap.db
+check "the daemon fires on the first file" wait_for 5 sh -c "[ \"\$(sqlite3 swap.db \"SELECT count(*) FROM housekeep_runs WHERE job = 'tick'\" 2>/dev/null)\" -ge 1 ]"
+rm swap.db
+"$HK" --db swap.db demo --rows 300 -q
+check "the new file is purged on the next firings" wait_for 5 sh -c "[ \"\$(sqlite3 swap.db \"SELECT count(*) FROM housekeep_runs WHERE job = 'tick'\" 2>/dev/null)\" -ge 1 ]"
+check "the daemon said it opened the database again" grep -q "was replaced since the daemon opened it; opening it again" swap.log
+stop_daemon
+
 # --- SIGTERM during a long purge ---
 "$HK" --db big.db demo --rows 20000 -q
 # The demo holds orphaned messages on purpose; the purge must not add any.
