@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <optional>
 
 namespace housekeep::cli {
 
@@ -56,6 +57,26 @@ nlohmann::ordered_json run_json(const std::optional<JobRun>& run, const date::ti
 // A heartbeat older than this (three missed refreshes) suggests a stuck daemon.
 constexpr Millis k_stale_heartbeat = std::chrono::minutes(15);
 
+// What is wrong with the database's daemon, if anything: one that died without a clean stop
+// (its last heartbeat is not "stopped" and nobody holds its lock), or one whose heartbeat went
+// stale while it holds the lock (stuck).
+std::string daemon_problem(const DaemonStatus& status, TimePoint now)
+{
+  if (!status.beat) {
+    return {};
+  }
+  if (!status.holder && status.beat->status != "stopped") {
+    return fmt::format("the daemon (pid {} on {}) ended without a clean stop; its last heartbeat was at {} ({})",
+                       status.beat->pid, status.beat->host, format_utc(status.beat->heartbeat_at),
+                       status.beat->status);
+  }
+  if (status.holder && now - status.beat->heartbeat_at > k_stale_heartbeat) {
+    return fmt::format("the daemon (pid {} on {}) has not refreshed its heartbeat since {}: it may be stuck",
+                       status.holder->pid, status.holder->host, format_utc(status.beat->heartbeat_at));
+  }
+  return {};
+}
+
 nlohmann::ordered_json daemon_json(const DaemonStatus& status, TimePoint now)
 {
   nlohmann::ordered_json out{{"running", status.holder.has_value()}};
@@ -68,6 +89,9 @@ nlohmann::ordered_json daemon_json(const DaemonStatus& status, TimePoint now)
     out["heartbeat_at"] = format_utc(status.beat->heartbeat_at);
     out["status"] = status.beat->status;
     out["stale"] = status.holder.has_value() && now - status.beat->heartbeat_at > k_stale_heartbeat;
+  }
+  if (const std::string problem = daemon_problem(status, now); !problem.empty()) {
+    out["problem"] = problem;
   }
   return out;
 }
@@ -108,11 +132,22 @@ int info(const Globals& globals, const InfoArgs& args)
   const auto store = session.open(AccessMode::read_only);
   const auto plans = plan_jobs(session.config, now, args.count, store.get());
   const DaemonStatus daemon = daemon_status(*store);
+  const std::string daemon_trouble = daemon_problem(daemon, now);
   const JobPlan* unhealthy = nullptr;
   for (const auto& plan : plans) {
     if (plan.health == JobHealth::failed || plan.health == JobHealth::late) {
       unhealthy = unhealthy != nullptr ? unhealthy : &plan;
     }
+  }
+  // The check's verdict: the daemon's trouble first, then the first unhealthy job.
+  std::optional<TaskError> failed_check;
+  if (args.check && !daemon_trouble.empty()) {
+    failed_check.emplace(daemon_trouble, "start it again (systemctl restart housekeep, or your supervisor); "
+                                         "'housekeep history' shows what ran");
+  } else if (args.check && unhealthy != nullptr) {
+    failed_check.emplace(fmt::format("job '{}' is {}: {}", unhealthy->job.name, job_health_name(unhealthy->health),
+                                     unhealthy->health_reason),
+                         fmt::format("see 'housekeep history --job {}' for its runs and errors", unhealthy->job.name));
   }
 
   if (format == "json") {
@@ -133,12 +168,19 @@ int info(const Globals& globals, const InfoArgs& args)
                       {"health", std::string(job_health_name(plan.health))},
                       {"health_reason", plan.health_reason}});
     }
-    print_stdout(nlohmann::ordered_json{{"ok", !(args.check && unhealthy != nullptr)},
-                                        {"database", store->describe()},
-                                        {"daemon", daemon_json(daemon, now)},
-                                        {"jobs", std::move(jobs)}}
-                   .dump(2) +
-                 "\n");
+    nlohmann::ordered_json doc{{"ok", !failed_check},
+                               {"database", store->describe()},
+                               {"daemon", daemon_json(daemon, now)},
+                               {"jobs", std::move(jobs)}};
+    if (failed_check) {
+      // One document on stdout: the status, with the check's error in it.
+      doc["error"] = error_json(failed_check->code(), failed_check->what(), failed_check->hint())["error"];
+      print_stdout(doc.dump(2) + "\n");
+      session.log.error("{}", failed_check->what());
+      session.log.hint(failed_check->hint());
+      return static_cast<int>(failed_check->code());
+    }
+    print_stdout(doc.dump(2) + "\n");
   } else if (!globals.quiet) {
     std::vector<std::vector<std::string>> rows{
       {"JOB", "TASK", "SCHEDULE", "ZONE", "NEXT RUN", "LAST RUN", "HEALTH"}};
@@ -158,10 +200,8 @@ int info(const Globals& globals, const InfoArgs& args)
     }
     print_stdout(daemon_line(daemon, now) + "\n" + format_columns(rows, {}));
   }
-  if (args.check && unhealthy != nullptr) {
-    throw TaskError(fmt::format("job '{}' is {}: {}", unhealthy->job.name,
-                                job_health_name(unhealthy->health), unhealthy->health_reason),
-                    fmt::format("see 'housekeep history --job {}' for its runs and errors", unhealthy->job.name));
+  if (failed_check) {
+    throw *failed_check;
   }
   return 0;
 }

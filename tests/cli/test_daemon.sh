@@ -82,6 +82,16 @@ rm swap.db
 check "the new file is purged on the next firings" wait_for 5 sh -c "[ \"\$(sqlite3 swap.db \"SELECT count(*) FROM housekeep_runs WHERE job = 'tick'\" 2>/dev/null)\" -ge 1 ]"
 check "the daemon said it opened the database again" grep -q "was replaced since the daemon opened it; opening it again" swap.log
 stop_daemon
+expect 0 "" "$HK" --config tick.toml --db swap.db scheduler-info --check
+
+# --- --check sees a daemon that died without a clean stop ---
+start_daemon swap.log --config tick.toml --db swap.db
+check "the daemon fires" wait_for 5 sh -c "[ \"\$(sqlite3 swap.db \"SELECT count(*) FROM housekeep_runs WHERE job = 'tick'\" 2>/dev/null)\" -ge 3 ]"
+kill -KILL "$daemon_pid"; wait "$daemon_pid" 2>/dev/null
+expect 1 "ended without a clean stop; its last heartbeat was at" "$HK" --config tick.toml --db swap.db scheduler-info --check
+expect 1 "" "$HK" --config tick.toml --db swap.db --json scheduler-info --check
+check "--json: not ok, with the daemon's problem" jq -e '.ok == false and (.daemon.problem | test("without a clean stop"))' out
+check "--json: one document on stdout, with the error in it" jq -e -s 'length == 1 and .[0].error.code == 1' out
 
 # --- SIGTERM during a long purge ---
 "$HK" --db big.db demo --rows 20000 -q
