@@ -112,6 +112,11 @@ int main(int argc, char** argv)
   }
 
   refuse_empty_values(app);
+  // A usage error stops parsing before --json would be read: look for it first, so that
+  // `--json` always gets its JSON document.
+  for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i) {
+    globals.json = globals.json || std::string_view(argv[i]) == "--json";
+  }
 
   try {
     check_command_name(argc, argv);

@@ -28,6 +28,11 @@ expect 64 "invalid duration '30'" "$HK" "${db[@]}" run --task all --older-than 3
 expect 64 "invalid duration '5x'" "$HK" "${db[@]}" run --task all --older-than 5x; untouched 4
 expect 64 "--frobnicate" "$HK" "${db[@]}" run --task all --frobnicate; untouched 5
 expect 64 "unknown command 'frob'" "$HK" "${db[@]}" frob; untouched 6
+# --json always gets its document, usage errors included.
+expect 64 "unknown command 'frob'" "$HK" --json frob
+check "--json: an unknown command's error document" jq -e '.ok == false and .error.code == 64' out
+expect 64 "--task: 1 required NAME missing" "$HK" "${db[@]}" --json run --task
+check "--json: a missing value's error document" jq -e '.ok == false and .error.kind == "usage"' out
 
 # An empty value is an error, never "not given": `--db "$DB"` with DB unset must not fall back
 # to $DATABASE_URL (another database), nor --config "" to the built-in policy.
