@@ -61,8 +61,8 @@ public:
 
 private:
   struct Open;
-  /// Throws the IoError of a failed write to `open`, after taking back what was not synced:
-  /// a file with nothing durable is removed, another is cut back to its last synced row.
+  /// Throws the IoError of a failed write to `open`, after taking back what its task has not
+  /// synced: a file with nothing durable is removed, another is cut back to its last sync.
   [[noreturn]] void fail(Open& open, int err);
   Open& file_for(std::string_view task, const std::string& table, const std::string& key_column,
                  int depth);

@@ -218,20 +218,29 @@ void ArchiveWriter::fail(Open& open, int err)
 {
   const std::string path = open.file.path;
   const std::string task = open.file.task;
-  if (open.synced == 0) {
-    ::close(open.fd);
-    ::unlink(path.c_str());
-    m_files.erase(std::find_if(m_files.begin(), m_files.end(),
-                               [&](const std::unique_ptr<Open>& o) { return o.get() == &open; }));
-  } else {
-    if (::ftruncate(open.fd, open.synced) != 0) {
-      // The rows past the last sync belong to a batch that rolled back; restore skips a
-      // cut-short last line, and the next append would follow it: nothing better to do.
+  // The batch rolls back, so every file of the task goes back to its last sync: the rows
+  // after it were never deleted, and left buffered they would fail again in a later task's
+  // sync, reported as that task's error.
+  for (auto it = m_files.begin(); it != m_files.end();) {
+    Open& o = **it;
+    if (o.file.task != task) {
+      ++it;
+      continue;
     }
-    open.written = open.synced;
-    open.buffer.clear();
-    open.dirty = false;
-    open.file.rows = open.synced_rows;
+    if (o.synced == 0) {
+      ::close(o.fd);
+      ::unlink(o.file.path.c_str());
+      it = m_files.erase(it);
+      continue;
+    }
+    if (o.written > o.synced && ::ftruncate(o.fd, o.synced) != 0) {
+      // Restore skips a cut-short last line; nothing better to do on a full disk.
+    }
+    o.written = o.synced;
+    o.buffer.clear();
+    o.dirty = false;
+    o.file.rows = o.synced_rows;
+    ++it;
   }
   throw IoError(fmt::format("{}: cannot write archive '{}': {}", task, path, std::strerror(err)),
                 "the batch was rolled back and nothing more was deleted; free space or choose another "
