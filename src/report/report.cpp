@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -167,6 +168,12 @@ addrinfo* resolve_statsd(const std::string& target)
     host = host.substr(1, host.size() - 2);
   }
   const std::string port = target.substr(colon + 1);
+  int number = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (ec != std::errc{} || end != port.data() + port.size() || number < 1 || number > 65535) {
+    throw UsageError(fmt::format("--statsd '{}': port '{}' is not a number from 1 to 65535", target, port),
+                     "for example: --statsd 127.0.0.1:8125");
+  }
   addrinfo hints{};
   hints.ai_socktype = SOCK_DGRAM;
   addrinfo* found = nullptr;

@@ -254,8 +254,8 @@ TimePoint parse_time_in_zone(std::string_view text, const date::time_zone* zone)
   const bool colon = suffix.size() == 6 && suffix[3] == ':';
   if ((suffix.size() != 5 && !colon) || (suffix[0] != '+' && suffix[0] != '-') ||
       !parse_digits(suffix, 1, 2, offset_hours) ||
-      !parse_digits(suffix, colon ? 4 : 3, 2, offset_minutes)) {
-    return bad();
+      !parse_digits(suffix, colon ? 4 : 3, 2, offset_minutes) || offset_hours > 23 || offset_minutes > 59) {
+    return bad(); // real offsets lie within -12:00 and +14:00; ISO-8601 allows up to 23:59
   }
   const seconds offset = hours(offset_hours) + minutes(offset_minutes);
   return TimePoint{sys_seconds{local.time_since_epoch()} - (suffix[0] == '-' ? -offset : offset)};

@@ -28,6 +28,9 @@ expect 64 "invalid duration '30'" "$HK" "${db[@]}" run --task all --older-than 3
 expect 64 "invalid duration '5x'" "$HK" "${db[@]}" run --task all --older-than 5x; untouched 4
 expect 64 "--frobnicate" "$HK" "${db[@]}" run --task all --frobnicate; untouched 5
 expect 64 "unknown command 'frob'" "$HK" "${db[@]}" frob; untouched 6
+# Values out of range are usage errors, not silently accepted.
+expect 64 "invalid time '2026-01-01T00:00:00+25:00'" "$HK" cron next '0 2 * * *' --from 2026-01-01T00:00:00+25:00
+expect 64 "port '99999' is not a number from 1 to 65535" "$HK" "${db[@]}" run --task stats --statsd localhost:99999; untouched statsd-port
 # --json always gets its document, usage errors included.
 expect 64 "unknown command 'frob'" "$HK" --json frob
 check "--json: an unknown command's error document" jq -e '.ok == false and .error.code == 64' out
