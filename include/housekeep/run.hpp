@@ -29,6 +29,7 @@ struct RunReport {
   TimePoint finished_at;
   std::vector<TaskResult> tasks;
   std::vector<ArchiveFile> archives; // files written by --archive
+  std::string history_error; // why a task's run could not be recorded in housekeep_runs, if so
 
   /// True when every task ended ok (or skipped).
   bool ok() const;

@@ -305,6 +305,7 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
         run.id = store.record_run(run);
       } catch (const Error& e) {
         log.warning("could not record the start of '{}': {}", task.name, e.what());
+        report.history_error = e.what();
       }
     }
     try {
@@ -370,6 +371,7 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
       } catch (const Error& e) {
         // The task's own outcome stands; a history failure is reported, not turned into one.
         log.warning("could not record the run of '{}': {}", task.name, e.what());
+        report.history_error = e.what();
       }
     }
     report.tasks.push_back(std::move(result));

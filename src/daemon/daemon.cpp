@@ -450,6 +450,12 @@ private:
             break;
           }
         }
+        if (status == "ok" && !report.history_error.empty()) {
+          // A firing nobody can see afterwards is not a success: --check and history read it.
+          m_env.log.error("{}: the run could not be recorded in housekeep_runs: {}", j.job.name,
+                          report.history_error);
+          status = "failed";
+        }
       } catch (const TempFailError& e) {
         // The purge lock stayed busy (a manual run), or a stop came while waiting for it.
         m_env.log.warning("{}: skipped: {}", j.job.name, e.what());

@@ -84,6 +84,16 @@ check "the daemon said it opened the database again" grep -q "was replaced since
 stop_daemon
 expect 0 "" "$HK" --config tick.toml --db swap.db scheduler-info --check
 
+# --- a firing whose history cannot be written is a failed firing, not "finished ok" ---
+"$HK" --db nohist.db demo --rows 100 -q
+"$HK" --db nohist.db run --task stats -q
+q nohist.db "CREATE TRIGGER no_history BEFORE INSERT ON housekeep_runs BEGIN SELECT RAISE(ABORT, 'history refused'); END"
+start_daemon nohist.log --config tick.toml --db nohist.db
+check "the firing is reported failed" wait_for 5 grep -q "tick: finished failed" nohist.log
+check "with the history error named" grep -q "tick: the run could not be recorded in housekeep_runs: .*history refused" nohist.log
+check "never 'finished ok'" [ "$(grep -c "tick: finished ok" nohist.log)" = 0 ]
+stop_daemon
+
 # --- --check sees a daemon that died without a clean stop ---
 start_daemon swap.log --config tick.toml --db swap.db
 check "the daemon fires" wait_for 5 sh -c "[ \"\$(sqlite3 swap.db \"SELECT count(*) FROM housekeep_runs WHERE job = 'tick'\" 2>/dev/null)\" -ge 3 ]"
