@@ -242,18 +242,10 @@ private:
       }
       JobRuntime j = make_runtime(job, now);
       if (const JobState* state = j.recorded(states)) {
-        TimePoint natural;
-        const TimePoint trusted = trusted_until(j, now, natural);
         j.next = *state->next_fire;
         j.last_fire = state->last_fire;
         j.last_status = state->last_status;
-        if (j.next > trusted) {
-          m_env.log.notice("{}: housekeep_jobs says it is due at {}, beyond its next slot {} (was the clock "
-                           "ahead?); due at {}",
-                           job.name, format_in_zone(j.next, j.zone), format_in_zone(natural, j.zone),
-                           format_in_zone(natural, j.zone));
-          j.next = natural;
-        }
+        distrust_future(j, now);
       }
       m_env.log.debug("{}: task {}, '{}' in {}, next due {}", job.name, job.task, job.schedule, j.zone_name,
                       format_in_zone(j.next, j.zone));
@@ -339,36 +331,29 @@ private:
     }
   }
 
-  // The latest next-due time to trust at `now`: the schedule's own next slot plus one
-  // period. A clock set back by less than a period keeps the job waiting for its slot, so
-  // nothing runs twice; a later one was set while the clock was far ahead, and trusted it
-  // would keep the job from running for as long as the clock was wrong.
-  TimePoint trusted_until(const JobRuntime& j, TimePoint now, TimePoint& natural) const
+  // A next-due time more than one period beyond the schedule's own next slot was set while
+  // the clock was far ahead: trusted, it would keep the job from running for as long as the
+  // clock was wrong, so the job is due at its next real slot. A clock set back by less than a
+  // period keeps the job waiting for its slot, so nothing runs twice. Returns whether it moved.
+  bool distrust_future(JobRuntime& j, TimePoint now)
   {
-    natural = make_runtime(j.job, now).next;
-    return slot_after(j, natural, natural);
-  }
-
-  // A next-due time more than a period beyond the schedule's next slot is distrusted: the
-  // job is due again at its next real slot.
-  void distrust_future(JobRuntime& j, TimePoint now)
-  {
-    TimePoint natural;
-    if (j.next <= trusted_until(j, now, natural)) {
-      return;
+    const TimePoint natural = make_runtime(j.job, now).next;
+    if (j.next <= slot_after(j, natural, natural)) {
+      return false;
     }
-    m_env.log.notice("{}: its next run was due at {}, beyond its next slot {} (was the clock ahead?); due at "
-                     "{} now",
-                     j.job.name, format_in_zone(j.next, j.zone), format_in_zone(natural, j.zone),
-                     format_in_zone(natural, j.zone));
+    m_env.log.notice("{}: its next run was due at {}, more than a period beyond its next slot (was the clock "
+                     "ahead?); due at {} now",
+                     j.job.name, format_in_zone(j.next, j.zone), format_in_zone(natural, j.zone));
     j.next = natural;
-    save_state(j, now);
+    return true;
   }
 
   void handle_due(JobRuntime& j)
   {
     const TimePoint now = m_env.clock.now();
-    distrust_future(j, now);
+    if (distrust_future(j, now)) {
+      save_state(j, now);
+    }
     if (j.next > now) {
       return;
     }

@@ -46,6 +46,19 @@ std::optional<std::string> interval_as_cron(Millis every)
   return std::nullopt;
 }
 
+// Every '%' of `text` preceded by `escape`.
+std::string escape_percent(const std::string& text, char escape)
+{
+  std::string out;
+  for (const char c : text) {
+    if (c == '%') {
+      out += escape;
+    }
+    out += c;
+  }
+  return out;
+}
+
 } // namespace
 
 std::string shell_quote(const std::string& word)
@@ -94,10 +107,7 @@ std::string export_crontab(const std::vector<JobPlan>& plans, const ExportTarget
       zone = tz;
     }
     // cron turns an unescaped '%' of the command into a newline.
-    std::string command = command_line(plan, target, true);
-    for (std::size_t at = command.find('%'); at != std::string::npos; at = command.find('%', at + 2)) {
-      command.insert(at, "\\");
-    }
+    const std::string command = escape_percent(command_line(plan, target, true), '\\');
     out += fmt::format("{}{} {}\n", plan.job.enabled ? "" : "# disabled (enabled = false): ", *fields, command);
   }
   return out;
@@ -125,11 +135,7 @@ std::string export_systemd(const std::vector<JobPlan>& plans, const ExportTarget
              "# EnvironmentFile=/etc/housekeep/environment\n";
     }
     // systemd expands '%' specifiers in ExecStart=; '%%' is a literal '%'.
-    std::string command = command_line(plan, target, false);
-    for (std::size_t at = command.find('%'); at != std::string::npos; at = command.find('%', at + 2)) {
-      command.insert(at, "%");
-    }
-    out += fmt::format("ExecStart={}\n", command);
+    out += fmt::format("ExecStart={}\n", escape_percent(command_line(plan, target, false), '%'));
     out += "\n";
     out += fmt::format("# {}.timer\n", unit);
     out += fmt::format("[Unit]\nDescription=Timer for housekeep job {}\nDocumentation=man:housekeep(1)\n\n",
