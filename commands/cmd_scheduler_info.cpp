@@ -132,23 +132,31 @@ int info(const Globals& globals, const InfoArgs& args)
   const auto store = session.open(AccessMode::read_only);
   const auto plans = plan_jobs(session.config, now, args.count, store.get());
   const DaemonStatus daemon = daemon_status(*store);
-  const std::string daemon_trouble = daemon_problem(daemon, now);
-  const JobPlan* unhealthy = nullptr;
-  for (const auto& plan : plans) {
-    if (plan.health == JobHealth::failed || plan.health == JobHealth::late) {
-      unhealthy = unhealthy != nullptr ? unhealthy : &plan;
+  // The check's verdict: one problem per line, the daemon's first, then each unhealthy job's.
+  std::vector<std::string> problems;
+  std::string hint;
+  if (args.check) {
+    if (std::string trouble = daemon_problem(daemon, now); !trouble.empty()) {
+      problems.push_back(std::move(trouble));
+      hint = "start it again (systemctl restart housekeep, or your supervisor); 'housekeep history' shows what ran";
+    }
+    for (const auto& plan : plans) {
+      if (plan.unhealthy()) {
+        problems.push_back(fmt::format("job '{}' is {}: {}", plan.job.name, job_health_name(plan.health),
+                                       plan.health_reason));
+        if (hint.empty()) {
+          hint = fmt::format("see 'housekeep history --job {}' for its runs and errors", plan.job.name);
+        }
+      }
     }
   }
-  // The check's verdict: the daemon's trouble first, then the first unhealthy job.
-  std::optional<TaskError> failed_check;
-  if (args.check && !daemon_trouble.empty()) {
-    failed_check.emplace(daemon_trouble, "start it again (systemctl restart housekeep, or your supervisor); "
-                                         "'housekeep history' shows what ran");
-  } else if (args.check && unhealthy != nullptr) {
-    failed_check.emplace(fmt::format("job '{}' is {}: {}", unhealthy->job.name, job_health_name(unhealthy->health),
-                                     unhealthy->health_reason),
-                         fmt::format("see 'housekeep history --job {}' for its runs and errors", unhealthy->job.name));
-  }
+  const auto report_problems = [&] {
+    for (const auto& problem : problems) {
+      session.log.error("{}", problem);
+    }
+    session.log.hint(hint);
+    return static_cast<int>(ExitCode::task_failed);
+  };
 
   if (format == "json") {
     nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
@@ -166,44 +174,47 @@ int info(const Globals& globals, const InfoArgs& args)
                       {"last_run", run_json(plan.last_run, plan.zone)},
                       {"last_success", run_json(plan.last_success, plan.zone)},
                       {"health", std::string(job_health_name(plan.health))},
-                      {"health_reason", plan.health_reason}});
+                      {"health_reason", plan.health_reason},
+                      {"first_due", plan.first_due ? nlohmann::ordered_json(format_in_zone(*plan.first_due, plan.zone))
+                                                   : nlohmann::ordered_json(nullptr)},
+                      {"missed", {{"count", plan.missed},
+                                  {"latest", plan.last_missed ? nlohmann::ordered_json(format_in_zone(
+                                                                  *plan.last_missed, plan.zone))
+                                                              : nlohmann::ordered_json(nullptr)}}}});
     }
-    nlohmann::ordered_json doc{{"ok", !failed_check},
+    nlohmann::ordered_json doc{{"ok", problems.empty()},
                                {"database", store->describe()},
                                {"daemon", daemon_json(daemon, now)},
                                {"jobs", std::move(jobs)}};
-    if (failed_check) {
-      // One document on stdout: the status, with the check's error in it.
-      doc["error"] = error_json(failed_check->code(), failed_check->what(), failed_check->hint())["error"];
-      print_stdout(doc.dump(2) + "\n");
-      session.log.error("{}", failed_check->what());
-      session.log.hint(failed_check->hint());
-      return static_cast<int>(failed_check->code());
+    if (!problems.empty()) {
+      // One document on stdout: the status, with the check's problems in it.
+      doc["problems"] = problems;
+      doc["error"] = error_json(ExitCode::task_failed, problems.front(), hint)["error"];
     }
     print_stdout(doc.dump(2) + "\n");
   } else if (!globals.quiet) {
     std::vector<std::vector<std::string>> rows{
-      {"JOB", "TASK", "SCHEDULE", "ZONE", "NEXT RUN", "LAST RUN", "HEALTH"}};
+      {"JOB", "TASK", "SCHEDULE", "ZONE", "NEXT RUN", "LAST RUN", "MISSED", "HEALTH"}};
     for (const auto& plan : plans) {
       const std::string last = plan.last_run ? fmt::format("{} {}", format_in_zone(plan.last_run->started_at, plan.zone),
                                                            plan.last_run->status)
                                              : "-";
+      const std::string missed = plan.last_missed ? fmt::format("{} (latest {})", plan.missed,
+                                                                format_in_zone(*plan.last_missed, plan.zone))
+                                                  : "-";
       for (std::size_t i = 0; i < std::max<std::size_t>(1, plan.next.size()); ++i) {
         const std::string next = i < plan.next.size() ? format_in_zone(plan.next[i], plan.zone) : "-";
         if (i == 0) {
-          rows.push_back({plan.job.name, plan.job.task, plan.schedule.text(), plan.zone_name, next, last,
+          rows.push_back({plan.job.name, plan.job.task, plan.schedule.text(), plan.zone_name, next, last, missed,
                           std::string(job_health_name(plan.health))});
         } else {
-          rows.push_back({"", "", "", "", next, "", ""});
+          rows.push_back({"", "", "", "", next, "", "", ""});
         }
       }
     }
     print_stdout(daemon_line(daemon, now) + "\n" + format_columns(rows, {}));
   }
-  if (failed_check) {
-    throw *failed_check;
-  }
-  return 0;
+  return problems.empty() ? 0 : report_problems();
 }
 
 } // namespace
@@ -216,7 +227,7 @@ void register_scheduler_info(CLI::App& app, const Globals& globals, Action& acti
                       "export them as crontab lines or systemd units");
   sub->footer("Examples:\n"
               "  housekeep scheduler-info --count 3\n"
-              "  housekeep scheduler-info --check        # exit 1 if a job's last run failed or is late\n"
+              "  housekeep scheduler-info --check        # exit 1 if a job failed, missed or is late\n"
               "  housekeep scheduler-info --format crontab | crontab -");
   sub->add_option("-f,--format", args->format, "table, json, crontab or systemd")
     ->type_name("FORMAT")
@@ -225,8 +236,9 @@ void register_scheduler_info(CLI::App& app, const Globals& globals, Action& acti
     ->type_name("N")
     ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
   sub->add_flag("--check", args->check,
-                "Health check: exit 1 naming the job if an enabled job's last run failed, or no "
-                "success came within its period plus misfire_grace");
+                "Health check: exit 1 with one line per problem: a daemon that died or is stuck, a "
+                "job whose last run failed, whose last slot was missed, or with no success within its "
+                "period plus misfire_grace");
   sub->callback([&action, &globals, args] {
     action = [&globals, args] { return info(globals, *args); };
   });

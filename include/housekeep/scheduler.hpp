@@ -22,9 +22,9 @@ struct JobRun {
 };
 
 /// How a job stands, as scheduler-info --check judges it.
-enum class JobHealth { ok, never_run, failed, late, disabled };
+enum class JobHealth { ok, never_run, failed, late, missed, disabled };
 
-/// The word for a health ("ok", "never-run", "failed", "late", "disabled").
+/// The word for a health ("ok", "never-run", "failed", "late", "missed", "disabled").
 std::string_view job_health_name(JobHealth health);
 
 /// A configured job with its schedule parsed and its zone and grace resolved against the
@@ -50,7 +50,17 @@ struct JobPlan : ResolvedJob {
   std::optional<JobRun> last_run;
   std::optional<JobRun> last_success;
   JobHealth health = JobHealth::ok;
-  std::string health_reason; // for failed and late: what is wrong
+  std::string health_reason; // for failed, late and missed: what is wrong
+  // From the daemon's record of the job (housekeep_jobs), when one keeps it:
+  std::optional<TimePoint> first_due;   // the first slot it waited for under this schedule
+  std::int64_t missed = 0;              // slots it did not run (downtime, catch_up, overlap)
+  std::optional<TimePoint> last_missed; // the newest of them
+
+  /// Whether scheduler-info --check fails on this job.
+  bool unhealthy() const
+  {
+    return health == JobHealth::failed || health == JobHealth::late || health == JobHealth::missed;
+  }
 };
 
 /// Whether a daemon holds the database, and its last sign of life.
@@ -63,12 +73,17 @@ struct DaemonStatus {
 DaemonStatus daemon_status(Store& store);
 
 /// Resolves every job of the configuration at `now` with `count` upcoming times each, reading
-/// the last runs from `store` (may be null: no history). A job is failed when its last run
-/// failed or was refused by a guard (skipped, interrupted, timed-out and transient runs are
-/// not failures), late when the first firing after its last success lies more than misfire_grace in
-/// the past, never-run when nothing of it is recorded (not counted as unhealthy: there is
-/// nothing to measure from yet). An `@every` job a daemon keeps continues from the next
-/// firing recorded in housekeep_jobs.
+/// the last runs from `store` (may be null: no history). A job is
+///  - failed when its last run failed, was refused by a guard or was abandoned by a process
+///    that died (skipped, interrupted, timed-out and transient runs are not failures);
+///  - missed when the daemon let the newest slot that came due pass unrun (down past
+///    misfire_grace, catch_up = "skip", or the job still running), and no success came since;
+///  - late when the first firing after its last success lies more than misfire_grace in the
+///    past, or, never run at all, when the second slot after the daemon first waited for it
+///    lies more than misfire_grace in the past;
+///  - never-run when nothing of it is recorded yet and no daemon waits for it long enough to
+///    tell (not unhealthy: there is nothing to measure from).
+/// An `@every` job a daemon keeps continues from the next firing recorded in housekeep_jobs.
 std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t count, Store* store);
 
 } // namespace housekeep

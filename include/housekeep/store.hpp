@@ -217,7 +217,10 @@ struct JobState {
   std::optional<TimePoint> last_fire;  // the slot of the last firing (run or skipped)
   std::optional<TimePoint> next_fire;  // the slot the daemon waits for; after downtime, the
                                        // first one it missed
-  std::string last_status;             // of the last firing: ok, failed, skipped, ...
+  std::string last_status;             // of the last firing: ok, failed, skipped, missed, ...
+  std::optional<TimePoint> first_due;  // the first slot waited for under this schedule
+  std::int64_t missed = 0;             // slots not run under this schedule (downtime, overlap)
+  std::optional<TimePoint> last_missed; // the newest of them
   TimePoint updated_at;
 };
 

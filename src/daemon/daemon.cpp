@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -31,10 +32,30 @@ constexpr std::int64_t k_max_counted = 100000;
 // Missed firings logged one by one before the rest are summed up.
 constexpr std::int64_t k_logged_slots = 5;
 
+// Slots of a job in a stretch of time: how many, and the newest.
+struct Slots {
+  std::int64_t count = 0;
+  TimePoint newest;
+  bool capped = false;
+};
+
 struct JobRuntime : ResolvedJob {
   TimePoint next;                     // the slot waited for
   std::optional<TimePoint> last_fire; // the slot of the last firing
   std::string last_status;
+  TimePoint first_due;                  // the first slot waited for under this schedule
+  std::int64_t missed = 0;              // slots not run under this schedule
+  std::optional<TimePoint> last_missed; // the newest of them
+
+  // Counts `slots` as missed.
+  void miss(const Slots& slots)
+  {
+    if (slots.count > 0) {
+      constexpr auto most = std::numeric_limits<std::int64_t>::max();
+      missed = missed > most - slots.count ? most : missed + slots.count;
+      last_missed = std::max(last_missed.value_or(slots.newest), slots.newest);
+    }
+  }
 };
 
 // The first slot of the job strictly after `t`. For intervals the grid is anchored at `anchor`
@@ -50,13 +71,6 @@ TimePoint slot_after(const JobRuntime& j, TimePoint anchor, TimePoint t)
   }
   return next_fire(j.schedule, j.zone, t).value_or(TimePoint::max());
 }
-
-// The slots in [from, until], `from` being a slot: how many, and the newest.
-struct Slots {
-  std::int64_t count = 0;
-  TimePoint newest;
-  bool capped = false;
-};
 
 Slots slots_between(const JobRuntime& j, TimePoint from, TimePoint until)
 {
@@ -221,6 +235,7 @@ private:
     JobRuntime j;
     static_cast<ResolvedJob&>(j) = resolve_job(job, m_config);
     j.next = j.schedule.cron() == nullptr ? now + j.schedule.every() : slot_after(j, now, now);
+    j.first_due = j.next;
     return j;
   }
 
@@ -245,6 +260,9 @@ private:
         j.next = *state->next_fire;
         j.last_fire = state->last_fire;
         j.last_status = state->last_status;
+        j.first_due = state->first_due.value_or(j.next);
+        j.missed = state->missed;
+        j.last_missed = state->last_missed;
         distrust_future(j, now);
       }
       m_env.log.debug("{}: task {}, '{}' in {}, next due {}", job.name, job.task, job.schedule, j.zone_name,
@@ -282,6 +300,9 @@ private:
         j.next = kept->next;
         j.last_fire = kept->last_fire;
         j.last_status = kept->last_status;
+        j.first_due = kept->first_due;
+        j.missed = kept->missed;
+        j.last_missed = kept->last_missed;
       }
       save_state(j, now);
       m_jobs.push_back(std::move(j));
@@ -299,6 +320,9 @@ private:
     state.last_fire = j.last_fire;
     state.next_fire = j.next == TimePoint::max() ? std::nullopt : std::optional<TimePoint>(j.next);
     state.last_status = j.last_status;
+    state.first_due = j.first_due;
+    state.missed = j.missed;
+    state.last_missed = j.last_missed;
     state.updated_at = now;
     try {
       m_store->save_job_state(state);
@@ -366,7 +390,11 @@ private:
       const bool within_grace = late <= j.misfire_grace;
       const bool once = j.job.catch_up == "once";
       fire = (once && within_grace) || late <= k_on_time;
-      const Slots older{due.count - (fire ? 1 : 0), due.newest, due.capped};
+      Slots older{due.count - (fire ? 1 : 0), due.newest, due.capped};
+      if (fire && older.count > 0) {
+        older.newest = slots_between(j, first, due.newest - Millis(1)).newest;
+      }
+      j.miss(older);
       if (older.count > 0) {
         log_missed(j, first, older,
                    fire     ? "coalesced into the run now"
@@ -390,6 +418,7 @@ private:
     const TimePoint following = slot_after(j, due.newest, due.newest);
     if (following <= after) {
       const Slots overlapped = slots_between(j, following, after);
+      j.miss(overlapped);
       m_env.log.warning("{}: skipped {} firing{} due from {} while it was still running", j.job.name,
                         count_text(overlapped), overlapped.count == 1 ? "" : "s", format_in_zone(following, j.zone));
     }

@@ -86,6 +86,7 @@ std::string_view job_health_name(JobHealth health)
   case JobHealth::never_run: return "never-run";
   case JobHealth::failed: return "failed";
   case JobHealth::late: return "late";
+  case JobHealth::missed: return "missed";
   case JobHealth::disabled: return "disabled";
   }
   return "ok";
@@ -125,11 +126,16 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
     // @every counts from the daemon's recorded next firing, else from the last run, else from
     // now. Periods that passed unrun are skipped arithmetically (an '@every 1s' job idle for
     // a year is one step).
+    const JobState* state = plan.recorded(states);
+    if (state != nullptr) {
+      plan.first_due = state->first_due;
+      plan.missed = state->missed;
+      plan.last_missed = state->last_missed;
+    }
     TimePoint t = now;
     if (const Millis every = plan.schedule.every(); plan.schedule.cron() == nullptr) {
       // A recorded time more than a period past the next slot was set while the clock was
       // ahead; the daemon distrusts it the same way.
-      const JobState* state = plan.recorded(states);
       if (state != nullptr && *state->next_fire <= now + 2 * every) {
         t = *state->next_fire - every;
       } else if (plan.last_run) {
@@ -150,15 +156,32 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
       t = *next;
     }
 
+    const bool failed = plan.last_run && (plan.last_run->status == "failed" || plan.last_run->status == "refused" ||
+                                          plan.last_run->status == "abandoned");
     if (!job.enabled) {
       plan.health = JobHealth::disabled;
-    } else if (!plan.last_run) {
-      plan.health = JobHealth::never_run;
-    } else if (plan.last_run->status == "failed" || plan.last_run->status == "refused" ||
-               plan.last_run->status == "abandoned") {
+    } else if (failed) {
       plan.health = JobHealth::failed;
       plan.health_reason = fmt::format("last run at {} {}: {}", format_utc(plan.last_run->started_at),
                                        plan.last_run->status, plan.last_run->error);
+    } else if (state != nullptr && state->last_status == "missed" && plan.last_missed &&
+               (!plan.last_success || plan.last_success->started_at < *plan.last_missed)) {
+      plan.health = JobHealth::missed;
+      plan.health_reason = fmt::format("the daemon did not run its last slot, due {}, and no run succeeded since "
+                                       "({} slot{} missed under this schedule; the daemon's log says why)",
+                                       format_in_zone(*plan.last_missed, plan.zone), plan.missed,
+                                       plan.missed == 1 ? "" : "s");
+    } else if (!plan.last_run) {
+      plan.health = JobHealth::never_run;
+      // A daemon has waited for it: one period plus the grace after its first slot, a run
+      // should have been recorded.
+      const auto second = plan.first_due ? next_fire(plan.schedule, plan.zone, *plan.first_due) : std::nullopt;
+      if (second && *second + plan.misfire_grace < now) {
+        plan.health = JobHealth::late;
+        plan.health_reason = fmt::format("never run; first due at {}, and again at {} (misfire_grace {})",
+                                         format_in_zone(*plan.first_due, plan.zone),
+                                         format_in_zone(*second, plan.zone), format_duration(plan.misfire_grace));
+      }
     } else {
       // Skipped, interrupted, timed-out or transient runs are not failures, but neither are
       // they successes: the job is late once a firing passes its grace without one.

@@ -649,8 +649,13 @@ public:
       if (!m_db.tableExists("housekeep_jobs")) {
         return out;
       }
-      SQLite::Statement statement(m_db, "SELECT job, schedule, timezone, last_fire, next_fire, last_status, "
-                                        "updated_at FROM housekeep_jobs ORDER BY job");
+      // Tables written by older versions lack the later columns: they read as never set.
+      const auto existing = columns("housekeep_jobs").value_or(std::vector<std::string>{});
+      const bool counts = std::find(existing.begin(), existing.end(), "missed") != existing.end();
+      SQLite::Statement statement(
+        m_db, fmt::format("SELECT job, schedule, timezone, last_fire, next_fire, last_status, updated_at{} "
+                          "FROM housekeep_jobs ORDER BY job",
+                          counts ? ", first_due, missed, last_missed" : ""));
       while (statement.executeStep()) {
         JobState state;
         state.job = statement.getColumn(0).getString();
@@ -660,6 +665,11 @@ public:
         state.next_fire = optional_time(statement.getColumn(4));
         state.last_status = statement.getColumn(5).getString();
         state.updated_at = parse_utc(statement.getColumn(6).getString());
+        if (counts) {
+          state.first_due = optional_time(statement.getColumn(7));
+          state.missed = statement.getColumn(8).getInt64();
+          state.last_missed = optional_time(statement.getColumn(9));
+        }
         out.push_back(std::move(state));
       }
     } catch (const SQLite::Exception& e) {
@@ -673,9 +683,19 @@ public:
     try {
       m_db.exec("CREATE TABLE IF NOT EXISTS housekeep_jobs (job TEXT PRIMARY KEY, schedule TEXT NOT NULL, "
                 "timezone TEXT NOT NULL, last_fire TEXT, next_fire TEXT, last_status TEXT NOT NULL "
-                "DEFAULT '', updated_at TEXT NOT NULL)");
+                "DEFAULT '', updated_at TEXT NOT NULL, first_due TEXT, missed INTEGER NOT NULL DEFAULT 0, "
+                "last_missed TEXT)");
+      // Added after the first release of the table: older tables get the columns on first write.
+      const auto existing = columns("housekeep_jobs").value_or(std::vector<std::string>{});
+      for (const char* column : {"first_due TEXT", "missed INTEGER NOT NULL DEFAULT 0", "last_missed TEXT"}) {
+        const std::string_view name = std::string_view(column).substr(0, std::string_view(column).find(' '));
+        if (std::find(existing.begin(), existing.end(), name) == existing.end()) {
+          m_db.exec(fmt::format("ALTER TABLE housekeep_jobs ADD COLUMN {}", column));
+        }
+      }
       SQLite::Statement upsert(m_db, "INSERT OR REPLACE INTO housekeep_jobs (job, schedule, timezone, "
-                                     "last_fire, next_fire, last_status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                                     "last_fire, next_fire, last_status, updated_at, first_due, missed, "
+                                     "last_missed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
       upsert.bind(1, state.job);
       upsert.bind(2, state.schedule);
       upsert.bind(3, state.timezone);
@@ -683,6 +703,9 @@ public:
       bind_time(upsert, 5, state.next_fire);
       upsert.bind(6, state.last_status);
       upsert.bind(7, format_utc(state.updated_at));
+      bind_time(upsert, 8, state.first_due);
+      upsert.bind(9, state.missed);
+      bind_time(upsert, 10, state.last_missed);
       upsert.exec();
     } catch (const SQLite::Exception& e) {
       rethrow(e, m_path, "cannot record the job in housekeep_jobs");

@@ -102,6 +102,22 @@ expect 1 "ended without a clean stop; its last heartbeat was at" "$HK" --config 
 expect 1 "" "$HK" --config tick.toml --db swap.db --json scheduler-info --check
 check "--json: not ok, with the daemon's problem" jq -e '.ok == false and (.daemon.problem | test("without a clean stop"))' out
 check "--json: one document on stdout, with the error in it" jq -e -s 'length == 1 and .[0].error.code == 1' out
+# Two problems at once: the dead daemon and a job whose last run failed, one line each.
+cat >two.toml <<'EOF'
+[jobs.tick]
+task = "stats"
+schedule = "* * * * * *"
+
+[jobs.nightly]
+task = "stats"
+schedule = "0 2 * * *"
+EOF
+sqlite3 swap.db "INSERT INTO housekeep_runs (job, task, started_at, finished_at, status, error, host, pid) VALUES ('nightly', 'stats', '2026-01-01T02:00:00.000Z', '2026-01-01T02:00:01.000Z', 'failed', 'disk I/O error', 'h', 1)"
+"$HK" --config two.toml --db swap.db --json scheduler-info --check >out 2>err
+check "two problems: exit 1" [ $? -eq 1 ]
+check "two problems: one error line each" [ "$(grep -c '^housekeep: error: ' err)" -eq 2 ]
+check "two problems: the failed job named" grep -q "^housekeep: error: job 'nightly' is failed: .*disk I/O error" err
+check "two problems: both in the JSON document" jq -e '(.problems | length) == 2 and .ok == false' out
 
 # --- SIGTERM during a long purge ---
 "$HK" --db big.db demo --rows 20000 -q

@@ -3,6 +3,7 @@
 #include "housekeep/daemon.hpp"
 #include "housekeep/error.hpp"
 #include "housekeep/schedule.hpp"
+#include "housekeep/scheduler.hpp"
 
 #include "support/temp_db.hpp"
 
@@ -29,6 +30,8 @@ public:
   };
   /// Events must be added in time order.
   void at(TimePoint t, Event event) { m_events.emplace_back(t, std::move(event)); }
+  /// Moves the end of the run (for a second life of the daemon).
+  void end_at(TimePoint end) { m_end = end; }
   int waits = 0;
 
   Wake wait_until(TimePoint deadline) override
@@ -236,6 +239,12 @@ TEST_CASE("daemon: catch-up after downtime", "[daemon]")
     CHECK_THAT(h.log.text(), Catch::Contains("catching up 3 missed firings with one run now"));
     CHECK(test::Sql(h.path).integer("SELECT count(*) FROM housekeep_jobs WHERE job = 'nightly' AND next_fire = "
                                     "'2026-06-19T02:00:00.000Z'") == 1);
+    // The two older nights count as missed, but the job ran: healthy.
+    const auto store = open_store(parse_database_url(h.path), OpenOptions{});
+    const auto plan = plan_jobs(config, h.clock.now(), 1, store.get()).at(0);
+    CHECK(plan.missed == 2);
+    CHECK(plan.last_missed == parse_utc("2026-06-17T02:00:00Z"));
+    CHECK(plan.health == JobHealth::ok);
   }
   SECTION("once: beyond grace nothing runs, every missed slot is logged")
   {
@@ -249,6 +258,22 @@ TEST_CASE("daemon: catch-up after downtime", "[daemon]")
     CHECK_THAT(log, Catch::Contains("missed the firing due 2026-06-17T02:00:00+00:00 (newest is more than "
                                     "misfire_grace 1h ago)"));
     CHECK_THAT(log, Catch::Contains("missed the firing due 2026-06-18T02:00:00+00:00"));
+    // scheduler-info --check sees it: every firing of the last period was missed.
+    const auto store = open_store(parse_database_url(h.path), OpenOptions{});
+    const auto plan = plan_jobs(config, h.clock.now(), 1, store.get()).at(0);
+    CHECK(plan.missed == 3);
+    CHECK(plan.last_missed == parse_utc("2026-06-18T02:00:00Z"));
+    CHECK(plan.health == JobHealth::missed);
+    CHECK(plan.unhealthy());
+    CHECK_THAT(plan.health_reason, Catch::Contains("did not run its last slot, due 2026-06-18T02:00:00+00:00"));
+    // Next night it runs again, and is healthy.
+    h.stop.clear();
+    h.waiter.end_at(parse_utc("2026-06-19T03:00:00Z"));
+    REQUIRE(h.run(config) == 0);
+    CHECK(h.fired("nightly", "stats") == std::vector<std::string>{"2026-06-19T02:00:00.000Z"});
+    const auto after = plan_jobs(config, h.clock.now(), 1, store.get()).at(0);
+    CHECK(after.health == JobHealth::ok);
+    CHECK(after.missed == 3);
   }
   SECTION("skip: missed firings do not run even within grace")
   {
@@ -260,6 +285,8 @@ TEST_CASE("daemon: catch-up after downtime", "[daemon]")
     REQUIRE(h.run(config, true) == 0);
     CHECK(h.fired("nightly", "stats").empty());
     CHECK_THAT(h.log.text(), Catch::Contains("(catch_up is skip)"));
+    const auto store = open_store(parse_database_url(h.path), OpenOptions{});
+    CHECK(plan_jobs(config, h.clock.now(), 1, store.get()).at(0).health == JobHealth::missed);
   }
 }
 

@@ -131,6 +131,35 @@ TEST_CASE("plan: health from the recorded runs", "[scheduler]")
   CHECK(find(plans, "off").health == JobHealth::disabled);
 }
 
+TEST_CASE("plan: a job a daemon waited for but never ran turns late after a period and the grace", "[scheduler]")
+{
+  History h;
+  Config config = config_with({test::job("nightly", "stats", "0 2 * * *", "UTC")});
+  config.jobs[0].misfire_grace = hours(1);
+  JobState state;
+  state.job = "nightly";
+  state.schedule = "0 2 * * *";
+  state.timezone = "UTC";
+  state.first_due = parse_utc("2026-06-15T02:00:00Z");
+  state.next_fire = parse_utc("2026-06-17T02:00:00Z");
+  state.last_status = "interrupted";
+  state.updated_at = parse_utc("2026-06-16T02:00:00Z");
+  h.store->save_job_state(state);
+
+  // Second slot 06-16 02:00 plus the hour of grace: still within it at 02:59.
+  const auto within = plan_jobs(config, parse_utc("2026-06-16T02:59:00Z"), 1, h.store.get()).at(0);
+  CHECK(within.health == JobHealth::never_run);
+  CHECK_FALSE(within.unhealthy());
+  const auto past = plan_jobs(config, parse_utc("2026-06-16T03:01:00Z"), 1, h.store.get()).at(0);
+  CHECK(past.health == JobHealth::late);
+  CHECK(past.unhealthy());
+  CHECK_THAT(past.health_reason, Catch::Contains("never run; first due at 2026-06-15T02:00:00+00:00"));
+  // Without a daemon's record there is nothing to measure from: never-run, not unhealthy.
+  History bare;
+  CHECK(plan_jobs(config, parse_utc("2027-01-01T00:00:00Z"), 1, bare.store.get()).at(0).health ==
+        JobHealth::never_run);
+}
+
 TEST_CASE("plan: one invocation's tasks count together", "[scheduler]")
 {
   History h;
