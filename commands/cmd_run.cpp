@@ -110,8 +110,11 @@ int run(const Globals& globals, const RunArgs& args)
       session.log.notice("job '{}' is disabled in the configuration; running it as asked (--force)", job->name);
     }
     if (args.allow_empty) {
-      throw UsageError("--allow-empty cannot be used with --job: a scheduled run never empties a table",
-                       fmt::format("run the task itself: housekeep run --task {} --allow-empty", job->task));
+      throw UsageError("--allow-empty cannot be used with --job: a scheduled run's permission to empty a table "
+                       "belongs in the configuration",
+                       fmt::format("set allow_empty = true in [jobs.{}] (or in the task's section), or run the task "
+                                   "itself: housekeep run --task {} --allow-empty",
+                                   job->name, job->task));
     }
     request.job = job->name;
     request.tasks = resolve_tasks(session.config, {job->task});

@@ -57,6 +57,7 @@ struct ConversationsConfig {
   Millis older_than{std::chrono::hours(24 * 30)};
   std::vector<ChildConfig> children{{"messages", "conversation_id", "id"}};
   OnReferenced referenced = OnReferenced::keep;
+  bool allow_empty = false; // the policy may take every row of the table (waives the guard)
 };
 
 /// [tasks.messages]: rows whose parent reference is NULL or dangling.
@@ -70,6 +71,7 @@ struct MessagesConfig {
   TimeFormat time_format = TimeFormat::auto_detect;
   std::vector<ChildConfig> children;
   OnReferenced referenced = OnReferenced::keep;
+  bool allow_empty = false; // the policy may take every row of the table (waives the guard)
 };
 
 /// [tasks.users]: never-activated accounts older than `older_than`, and what they own.
@@ -82,6 +84,7 @@ struct UsersConfig {
   Millis older_than{std::chrono::hours(24 * 7)};
   std::vector<ChildConfig> children{{"conversations", "user_id", "id"}};
   OnReferenced referenced = OnReferenced::keep;
+  bool allow_empty = false; // the policy may take every row of the table (waives the guard)
 };
 
 /// [tasks.stats]: counts, and the size of the "recent" window.
@@ -103,6 +106,7 @@ struct JobConfig {
   std::int64_t retries = 3;       // retries of a transient failure (busy, unreachable)
   std::optional<std::string> on_failure; // unset: defaults.on_failure
   std::optional<std::string> on_success; // unset: defaults.on_success
+  bool allow_empty = false;  // its runs may take every row of a table (waives the guard)
 };
 
 /// A task defined in the configuration, [tasks.NAME] with a `kind`; a section named after a
@@ -118,6 +122,7 @@ struct CustomTask {
   TimeFormat time_format = TimeFormat::auto_detect;
   std::vector<ChildConfig> children;
   OnReferenced referenced = OnReferenced::keep;
+  bool allow_empty = false; // the policy may take every row of the table (waives the guard)
 
   // exec: a command run with a timeout.
   std::vector<std::string> command;      // argv; with shell = true, one shell command line

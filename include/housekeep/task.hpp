@@ -171,6 +171,7 @@ struct TaskDef {
   bool writes = false; // deletes rows (needs write access and the purge lock unless dry-run)
   TaskFn run = nullptr;
   const CustomTask* custom = nullptr; // the settings of a configured task, in the Config
+  bool allow_empty = false; // its policy may take every row of a table (allow_empty = true)
 };
 
 /// The function of kind "files" (src/tasks/files.cpp).

@@ -348,7 +348,7 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
     }
     if (task.kind == "expired") {
       r.check_keys(*t, section, {"kind", "table", "id_column", "expires_column", "time_format", "children",
-                                      "referenced"});
+                                      "referenced", "allow_empty"});
       r.identifier(*t, "table", section, task.table);
       if (task.table.empty()) {
         r.fail(t->source(), fmt::format("[{}] needs a 'table'", section));
@@ -358,6 +358,7 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
       r.time_format(*t, section, task.time_format);
       r.children(*t, section, task.children);
       r.referenced(*t, section, task.referenced);
+      r.boolean(*t, "allow_empty", section, task.allow_empty);
     } else if (task.kind == "vacuum") {
       r.check_keys(*t, section, {"kind", "mode"});
       r.string(*t, "mode", section, task.mode);
@@ -447,7 +448,7 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
     constexpr std::string_view s = "tasks.conversations";
     auto& c = out.conversations;
     r.check_keys(*t, s, {"table", "id_column", "time_column", "time_format", "older_than", "children",
-                         "referenced"});
+                         "referenced", "allow_empty"});
     r.identifier(*t, "table", s, c.table);
     r.identifier(*t, "id_column", s, c.id_column);
     r.identifier(*t, "time_column", s, c.time_column);
@@ -455,12 +456,13 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
     r.duration(*t, "older_than", s, c.older_than);
     r.children(*t, s, c.children);
     r.referenced(*t, s, c.referenced);
+    r.boolean(*t, "allow_empty", s, c.allow_empty);
   }
   if (const auto* t = r.table(tasks, "messages", "tasks")) {
     constexpr std::string_view s = "tasks.messages";
     auto& c = out.messages;
     r.check_keys(*t, s, {"table", "id_column", "foreign_key", "parent", "parent_id_column",
-                         "time_column", "time_format", "children", "referenced"});
+                         "time_column", "time_format", "children", "referenced", "allow_empty"});
     r.identifier(*t, "table", s, c.table);
     r.identifier(*t, "id_column", s, c.id_column);
     r.identifier(*t, "foreign_key", s, c.foreign_key);
@@ -470,12 +472,13 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
     r.time_format(*t, s, c.time_format);
     r.children(*t, s, c.children);
     r.referenced(*t, s, c.referenced);
+    r.boolean(*t, "allow_empty", s, c.allow_empty);
   }
   if (const auto* t = r.table(tasks, "users", "tasks")) {
     constexpr std::string_view s = "tasks.users";
     auto& c = out.users;
     r.check_keys(*t, s, {"table", "id_column", "time_column", "time_format", "active_column",
-                         "older_than", "children", "referenced"});
+                         "older_than", "children", "referenced", "allow_empty"});
     r.identifier(*t, "table", s, c.table);
     r.identifier(*t, "id_column", s, c.id_column);
     r.identifier(*t, "time_column", s, c.time_column);
@@ -484,6 +487,7 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
     r.duration(*t, "older_than", s, c.older_than);
     r.children(*t, s, c.children);
     r.referenced(*t, s, c.referenced);
+    r.boolean(*t, "allow_empty", s, c.allow_empty);
   }
   if (const auto* t = r.table(tasks, "stats", "tasks")) {
     r.check_keys(*t, "tasks.stats", {"recent"});
@@ -508,7 +512,7 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
     }
     r.check_keys(*t, section,
                  {"task", "schedule", "timezone", "misfire_grace", "catch_up", "enabled", "timeout", "retries",
-                  "on_failure", "on_success"});
+                  "on_failure", "on_success", "allow_empty"});
     const bool plain_name = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
     });
@@ -550,6 +554,7 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
     r.boolean(*t, "enabled", section, job.enabled);
     r.optional_duration(*t, "timeout", section, job.timeout);
     r.integer(*t, "retries", section, job.retries, 0, 100);
+    r.boolean(*t, "allow_empty", section, job.allow_empty);
     std::string hook;
     if (r.string(*t, "on_failure", section, hook)) {
       job.on_failure = hook;
@@ -724,32 +729,33 @@ std::string config_to_toml(const Config& c)
   out += fmt::format("[tasks]\nall = [ {} ]\n\n", fmt::join(all, ", "));
   const auto& cv = c.conversations;
   out += fmt::format("[tasks.conversations]\ntable = {}\nid_column = {}\ntime_column = {}\n"
-                     "time_format = {}\nolder_than = {}\nchildren = {}\nreferenced = {}\n\n",
+                     "time_format = {}\nolder_than = {}\nchildren = {}\nreferenced = {}\nallow_empty = {}\n\n",
                      toml_string(cv.table), toml_string(cv.id_column), toml_string(cv.time_column),
                      toml_string(time_format_name(cv.time_format)), dur(cv.older_than),
-                     children_toml(cv.children), referenced_toml(cv.referenced));
+                     children_toml(cv.children), referenced_toml(cv.referenced), cv.allow_empty);
   const auto& m = c.messages;
   out += fmt::format("[tasks.messages]\ntable = {}\nid_column = {}\nforeign_key = {}\nparent = {}\n"
-                     "parent_id_column = {}\ntime_column = {}\ntime_format = {}\nchildren = {}\nreferenced = {}\n\n",
+                     "parent_id_column = {}\ntime_column = {}\ntime_format = {}\nchildren = {}\nreferenced = {}\n"
+                     "allow_empty = {}\n\n",
                      toml_string(m.table), toml_string(m.id_column), toml_string(m.foreign_key),
                      toml_string(m.parent), toml_string(m.parent_id_column),
                      toml_string(m.time_column), toml_string(time_format_name(m.time_format)),
-                     children_toml(m.children), referenced_toml(m.referenced));
+                     children_toml(m.children), referenced_toml(m.referenced), m.allow_empty);
   const auto& u = c.users;
   out += fmt::format("[tasks.users]\ntable = {}\nid_column = {}\ntime_column = {}\ntime_format = {}\n"
-                     "active_column = {}\nolder_than = {}\nchildren = {}\nreferenced = {}\n\n",
+                     "active_column = {}\nolder_than = {}\nchildren = {}\nreferenced = {}\nallow_empty = {}\n\n",
                      toml_string(u.table), toml_string(u.id_column), toml_string(u.time_column),
                      toml_string(time_format_name(u.time_format)), toml_string(u.active_column),
-                     dur(u.older_than), children_toml(u.children), referenced_toml(u.referenced));
+                     dur(u.older_than), children_toml(u.children), referenced_toml(u.referenced), u.allow_empty);
   out += fmt::format("[tasks.stats]\nrecent = {}\n", toml_string(c.stats.recent_text));
   for (const auto& t : c.custom_tasks) {
     out += fmt::format("\n[tasks.{}]\nkind = {}\n", t.name, toml_string(t.kind));
     if (t.kind == "expired") {
       out += fmt::format("table = {}\nid_column = {}\nexpires_column = {}\ntime_format = {}\nchildren = {}\n"
-                         "referenced = {}\n",
+                         "referenced = {}\nallow_empty = {}\n",
                          toml_string(t.table), toml_string(t.id_column), toml_string(t.expires_column),
                          toml_string(time_format_name(t.time_format)), children_toml(t.children),
-                         referenced_toml(t.referenced));
+                         referenced_toml(t.referenced), t.allow_empty);
     } else if (t.kind == "vacuum") {
       out += fmt::format("mode = {}\n", toml_string(t.mode));
     } else if (t.kind == "backup") {
@@ -782,8 +788,8 @@ std::string config_to_toml(const Config& c)
     if (job.timeout) {
       out += fmt::format("timeout = {}\n", dur(*job.timeout));
     }
-    out += fmt::format("catch_up = {}\nretries = {}\nenabled = {}\n", toml_string(job.catch_up), job.retries,
-                       job.enabled);
+    out += fmt::format("catch_up = {}\nretries = {}\nenabled = {}\nallow_empty = {}\n", toml_string(job.catch_up),
+                       job.retries, job.enabled, job.allow_empty);
     if (job.on_failure) {
       out += fmt::format("on_failure = {}\n", toml_string(*job.on_failure));
     }

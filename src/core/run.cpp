@@ -124,6 +124,7 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
   RunOptions counting = request.options;
   counting.dry_run = true;
   TaskResult totals; // rows per table over every task, in first-seen order
+  std::map<std::string, bool> guarded; // tables some task without allow_empty deletes from
   for (const TaskDef& task : request.tasks) {
     if (!task.writes) {
       continue;
@@ -138,6 +139,7 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
     }
     for (const auto& [table, rows] : result.deleted) {
       totals.add_deleted(table, rows);
+      guarded[table] = guarded[table] || !task.allow_empty;
     }
     if (planned.count) {
       expected[std::string(task.name)] += result.total_deleted();
@@ -158,17 +160,23 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
                        "check the policy with --dry-run; raise --max-delete (or defaults.max_delete) if "
                        "this is intended");
   }
-  if (request.options.allow_empty) {
+  const auto job = std::find_if(config.jobs.begin(), config.jobs.end(),
+                                [&](const JobConfig& j) { return !request.job.empty() && j.name == request.job; });
+  if (request.options.allow_empty || (job != config.jobs.end() && job->allow_empty)) {
     return expected;
   }
   for (const auto& deleted : totals.deleted) { // every table, counted or not
     const std::string& table = deleted.first;
-    if (would_empty(store, table, planned)) {
+    if (guarded[table] && would_empty(store, table, planned)) {
       throw RefusedError(fmt::format("refused: this run would delete every row of '{}' ({} rows); nothing "
                                      "was deleted",
                                      table, with_thousands(store.count(RowSet{table, {}}))),
-                         "check older_than and time_format with --dry-run; pass --allow-empty if emptying "
-                         "the table is intended");
+                         request.job.empty()
+                           ? "check older_than and time_format with --dry-run; pass --allow-empty if emptying "
+                             "the table is intended"
+                           : fmt::format("check older_than and time_format with --dry-run; set allow_empty = true "
+                                         "in [jobs.{}] (or in the task's section) if emptying the table is intended",
+                                         request.job));
     }
   }
   return expected;

@@ -196,16 +196,20 @@ struct Builtin {
   std::string_view summary;
   bool writes;
   TaskFn run;
+  bool (*allow_empty)(const Config& config);
 };
+
+constexpr auto k_never_empties = [](const Config&) { return false; };
 
 constexpr std::array<Builtin, 4> k_builtins{{
   {"conversations", "delete conversations older than older_than (30d), with their messages", true,
-   &run_conversations},
-  {"messages", "delete messages whose conversation is NULL or missing", true, &run_messages},
+   &run_conversations, [](const Config& c) { return c.conversations.allow_empty; }},
+  {"messages", "delete messages whose conversation is NULL or missing", true, &run_messages,
+   [](const Config& c) { return c.messages.allow_empty; }},
   {"users", "delete never-activated users older than older_than (7d), with what they own", true,
-   &run_users},
+   &run_users, [](const Config& c) { return c.users.allow_empty; }},
   {"stats", "count users (total, active), conversations and messages, and the recent ones", false,
-   &run_stats},
+   &run_stats, k_never_empties},
 }};
 
 struct Kind {
@@ -275,12 +279,13 @@ std::vector<TaskDef> task_table(const Config& config)
 {
   std::vector<TaskDef> table;
   for (const auto& b : k_builtins) {
-    table.push_back({std::string(b.name), std::string(b.summary), b.writes, b.run, nullptr});
+    table.push_back({std::string(b.name), std::string(b.summary), b.writes, b.run, nullptr, b.allow_empty(config)});
   }
   for (const auto& custom : config.custom_tasks) {
     for (const auto& k : k_kinds) {
       if (k.kind == custom.kind) {
-        table.push_back({custom.name, fmt::format("{} ({})", k.summary, k.kind), k.writes, k.run, &custom});
+        table.push_back(
+          {custom.name, fmt::format("{} ({})", k.summary, k.kind), k.writes, k.run, &custom, custom.allow_empty});
       }
     }
   }

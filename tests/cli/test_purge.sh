@@ -93,6 +93,33 @@ check "at the limit the run goes ahead" [ "$(q guard.db "SELECT count(*) FROM ho
 expect 0 "" "$HK" --db guard.db run --task conversations --older-than 1s --allow-empty
 check "--allow-empty empties the table" [ "$(q guard.db "SELECT count(*) FROM conversations")" = 0 ]
 expect 64 "--max-delete 0 must be at least 1" "$HK" --db guard.db run --task all --max-delete 0
+# allow_empty in the file: a job, or a task, whose policy legitimately drains a table.
+"$HK" --db drain.db demo --rows 600 -q
+cat >drain.toml <<'EOF'
+[tasks.conversations]
+older_than = "1s"
+
+[jobs.drain]
+task = "conversations"
+schedule = "0 4 * * *"
+
+[jobs.drain_ok]
+task = "conversations"
+schedule = "0 4 * * *"
+allow_empty = true
+EOF
+sum=$(digest drain.db)
+expect 3 "would delete every row of 'conversations'" "$HK" --config drain.toml --db drain.db run --job drain
+check "job without allow_empty: nothing written" [ "$(digest drain.db)" = "$sum" ]
+check "job without allow_empty: the hint names the job's key" grep -q "set allow_empty = true in \[jobs.drain\]" err
+expect 0 "" "$HK" --config drain.toml --db drain.db run --job drain_ok
+check "job with allow_empty drains the table" [ "$(q drain.db "SELECT count(*) FROM conversations")" = 0 ]
+"$HK" --db drain2.db demo --rows 600 -q
+printf '[tasks.conversations]\nolder_than = "1s"\nallow_empty = true\n' >drain2.toml
+expect 0 "" "$HK" --config drain2.toml --db drain2.db run --task conversations
+check "task with allow_empty drains the table" [ "$(q drain2.db "SELECT count(*) FROM conversations")" = 0 ]
+expect 0 "" "$HK" --config drain2.toml config show
+check "config show lists allow_empty" grep -q "^allow_empty = true" out
 # A schema-qualified table is the same table to every task: `main.conversations` for one task
 # and `conversations` in another's cascade purge exactly what the plain names purge.
 "$HK" --db plain.db demo --rows 3000 -q

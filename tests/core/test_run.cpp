@@ -171,8 +171,46 @@ TEST_CASE("guards refuse before the first delete: max_delete, and emptying a tab
 
   // --allow-empty lets a policy take the last rows.
   CHECK_THROWS_AS(run_tasks(*store, Config{}, emptying, clock, log.logger()), RefusedError);
-  emptying.options.allow_empty = true;
-  CHECK(run_tasks(*store, Config{}, emptying, clock, log.logger()).ok());
+  // allow_empty on the task: every table it deletes from may empty, unless another task of
+  // the run (messages, here) deletes from the same table without allowing it.
+  Config allowing;
+  allowing.conversations.allow_empty = true;
+  RunRequest both;
+  both.tasks = resolve_tasks(allowing, {"conversations", "messages"});
+  both.options = wide;
+  try {
+    run_tasks(*store, allowing, both, clock, log.logger());
+    FAIL("not refused");
+  } catch (const RefusedError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("would delete every row of 'messages'"));
+  }
+  CHECK(sql.integer("SELECT count(*) FROM conversations") == 1);
+  RunRequest alone;
+  alone.tasks = resolve_tasks(allowing, {"conversations"});
+  alone.options = wide;
+  CHECK(run_tasks(*store, allowing, alone, clock, log.logger()).ok());
+  CHECK(sql.integer("SELECT count(*) FROM conversations") == 0);
+}
+
+TEST_CASE("allow_empty on a job waives the emptying guard for its runs only", "[run][guard]")
+{
+  Db db;
+  test::Sql sql(db.path);
+  auto store = db.open();
+  const test::FakeClock clock(test::test_now());
+  test::CapturedLog log;
+  Config config;
+  config.conversations.older_than = minutes(1);
+  config.jobs = {test::job("drain", "conversations", "0 4 * * *")};
+  RunRequest request;
+  request.tasks = resolve_tasks(config, {"conversations"});
+  request.job = "drain";
+  CHECK_THROWS_AS(run_tasks(*store, config, request, clock, log.logger()), RefusedError);
+  config.jobs[0].allow_empty = true;
+  request.job = "";
+  CHECK_THROWS_AS(run_tasks(*store, config, request, clock, log.logger()), RefusedError); // a manual run
+  request.job = "drain";
+  CHECK(run_tasks(*store, config, request, clock, log.logger()).ok());
   CHECK(sql.integer("SELECT count(*) FROM conversations") == 0);
 }
 
