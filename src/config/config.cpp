@@ -268,6 +268,14 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
     r.fail(t.get("url")->source(), "database.url is empty",
            "name the database (sqlite:///path/app.db), or remove the key to use the default");
   }
+  if (!out.url.empty()) {
+    // A wrong scheme or parameter is a mistake in this file: say where.
+    try {
+      parse_database_url(out.url);
+    } catch (const UsageError& e) {
+      r.fail(t.get("url")->source(), fmt::format("database.url: {}", e.what()), e.hint());
+    }
+  }
   r.duration(t, "busy_timeout", "database", out.busy_timeout);
   // SQLite counts its busy timeout in an int of milliseconds: longer would wrap to no wait.
   if (out.busy_timeout > Millis{std::numeric_limits<int>::max()}) {

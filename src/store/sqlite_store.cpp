@@ -46,10 +46,39 @@ std::string quote(std::string_view identifier)
 }
 
 // Maps a SQLite failure to the exit statuses of SPEC §3.
+// A non-empty journal beside the database: a rollback journal a crashed writer left (SQLite
+// must roll it back before anyone reads the file), or the write-ahead log of a database in
+// WAL mode (whose -shm index every reader writes). Empty when there is none.
+std::string journal_beside(const std::string& path)
+{
+  for (const char* suffix : {"-journal", "-wal"}) {
+    struct stat info {};
+    const std::string journal = path + suffix;
+    if (::stat(journal.c_str(), &info) == 0 && info.st_size > 0) {
+      return journal;
+    }
+  }
+  return {};
+}
+
 [[noreturn]] void rethrow(const SQLite::Exception& e, const std::string& path, std::string_view doing)
 {
   const int primary = e.getErrorCode() & 0xff;
   const std::string what = fmt::format("database '{}': {}: {}", path, doing, e.what());
+  if (primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY) {
+    // The file is there (open checks it first): what this user cannot open or write is the
+    // journal beside it. "Not found" would send the operator looking for the wrong thing.
+    if (const std::string journal = journal_beside(path); !journal.empty()) {
+      const bool wal = journal.ends_with("-wal");
+      throw PermissionError(
+        fmt::format("database '{}': {}: {} '{}' cannot be {} by this user ({})", path, doing,
+                    wal ? "its write-ahead log" : "the journal", journal,
+                    wal ? "opened (with its -shm index)" : "rolled back, left by an interrupted write", e.what()),
+        wal ? "readers of a WAL database need write access to its -wal and -shm files and their directory"
+            : "run housekeep once as the database's owner (or open it with sqlite3), which rolls it back; the "
+              "journal and its directory must be writable");
+    }
+  }
   switch (primary) {
   case SQLITE_BUSY:
   case SQLITE_LOCKED:
@@ -936,14 +965,9 @@ private:
       throw PermissionError(fmt::format("cannot open database '{}': permission denied", path),
                             "the database file must be readable by this user");
     }
-    bool read_only = options.mode == AccessMode::read_only;
-    if (auto mode = url.params.find("mode"); mode != url.params.end()) {
-      if (mode->second == "ro") {
-        read_only = true;
-      } else if (mode->second != "rw") {
-        throw UsageError(fmt::format("database URL '{}': mode must be 'ro' or 'rw'", url.redacted()));
-      }
-    }
+    check_sqlite_url(url);
+    const auto mode = url.params.find("mode");
+    const bool read_only = options.mode == AccessMode::read_only || (mode != url.params.end() && mode->second == "ro");
     const int flags = read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE;
     try {
       return SQLite::Database(path, flags, static_cast<int>(options.busy_timeout.count()));
@@ -1035,6 +1059,20 @@ private:
 };
 
 } // namespace
+
+void check_sqlite_url(const DatabaseUrl& url)
+{
+  for (const auto& [name, value] : url.params) {
+    if (name != "mode") {
+      throw UsageError(fmt::format("database URL '{}': unknown parameter '{}'", url.redacted(), name),
+                       "a SQLite URL takes only ?mode=ro or ?mode=rw");
+    }
+    if (value != "ro" && value != "rw") {
+      throw UsageError(fmt::format("database URL '{}': mode must be 'ro' or 'rw', not '{}'", url.redacted(), value),
+                       "?mode=ro opens the database read-only (dry runs, stats); ?mode=rw is the default");
+    }
+  }
+}
 
 std::unique_ptr<Store> open_sqlite_store(const DatabaseUrl& url, const OpenOptions& options)
 {

@@ -8,4 +8,7 @@ namespace housekeep {
 /// Opens an existing SQLite database file; never creates one.
 std::unique_ptr<Store> open_sqlite_store(const DatabaseUrl& url, const OpenOptions& options);
 
+/// Checks the parameters of a SQLite URL (`?mode=ro|rw`); throws UsageError naming a wrong one.
+void check_sqlite_url(const DatabaseUrl& url);
+
 } // namespace housekeep

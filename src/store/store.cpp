@@ -17,18 +17,20 @@ namespace housekeep {
 namespace {
 
 using OpenFn = std::unique_ptr<Store> (*)(const DatabaseUrl&, const OpenOptions&);
+using CheckFn = void (*)(const DatabaseUrl&);
 
 struct Backend {
   std::string_view scheme;
-  OpenFn open; // nullptr: known scheme, not built in yet
+  OpenFn open;   // nullptr: known scheme, not built in yet
+  CheckFn check; // validates the URL's parameters; nullptr: none checked
 };
 
 // The one table of store backends.
 constexpr std::array<Backend, 4> k_backends{{
-  {"sqlite", &open_sqlite_store},
-  {"file", &open_sqlite_store},
-  {"postgresql", nullptr},
-  {"postgres", nullptr},
+  {"sqlite", &open_sqlite_store, &check_sqlite_url},
+  {"file", &open_sqlite_store, &check_sqlite_url},
+  {"postgresql", nullptr, nullptr},
+  {"postgres", nullptr, nullptr},
 }};
 
 bool is_ident_part(std::string_view part)
@@ -188,6 +190,9 @@ DatabaseUrl parse_database_url(std::string_view text)
     if (backend.scheme == url.scheme) {
       if (url.path.empty()) {
         throw UsageError(fmt::format("database URL '{}' names no database", url.redacted()));
+      }
+      if (backend.check != nullptr) {
+        backend.check(url);
       }
       return url;
     }

@@ -55,6 +55,14 @@ expect 78 "bad.toml:2:16: database.busy_timeout: 25d is too long" "$HK" "${db[@]
 expect 64 "--config: an empty value is not allowed" "$HK" "${db[@]}" --config "" run --task all; untouched empty-config
 conf '[database]' 'url = ""'
 expect 78 "bad.toml:2:7: database.url is empty" "$HK" -c bad.toml run --task all; untouched empty-url
+conf '[database]' 'url = "sqlite://app.db?mode=bogus"'
+expect 78 "bad.toml:2:7: database.url: database URL 'sqlite://app.db?mode=bogus': mode must be 'ro' or 'rw'" "$HK" -c bad.toml config check
+expect 78 "bad.toml:2:7" "$HK" -c bad.toml run --task all; untouched url-mode
+conf '[database]' 'url = "sqlite://app.db?cache=shared"'
+expect 78 "bad.toml:2:7: database.url: database URL 'sqlite://app.db?cache=shared': unknown parameter 'cache'" "$HK" -c bad.toml config check
+conf '[database]' 'url = "mysql://db/app"'
+expect 78 "bad.toml:2:7: database.url: unsupported database URL scheme 'mysql'" "$HK" -c bad.toml run --task all; untouched url-scheme
+expect 64 "mode must be 'ro' or 'rw', not 'bogus'" "$HK" --db "sqlite://app.db?mode=bogus" run --task all; untouched url-mode-flag
 expect 64 "subcommand" "$HK" "${db[@]}"; untouched 7
 expect 64 "--batch-size 0 is out of range 1-10000" "$HK" "${db[@]}" run --task all --batch-size 0; untouched 8
 expect 64 "--batch-size 2000000 is out of range" "$HK" "${db[@]}" run --task all --batch-size 2000000; untouched 9

@@ -41,4 +41,29 @@ if [ "$(id -u)" -eq 0 ]; then
   chmod 0644 app.db
   expect 77 "cannot read configuration 'secret.toml': permission denied" "${as_user[@]}" "$HK" --db app.db -c secret.toml run --task stats
 fi
+
+# A hot journal (a writer killed mid-transaction) this user cannot roll back: the file
+# exists, so it is a permission error naming the journal, not "not found".
+if [ "$(id -u)" -eq 0 ]; then
+  mkdir hot && "$HK" --db hot/app.db demo --rows 200 -q
+  python3 - <<'EOF'
+import os, signal, sqlite3
+if os.fork() == 0:
+    db = sqlite3.connect("hot/app.db", isolation_level=None)
+    db.execute("PRAGMA cache_size = 1")  # spill the change into the file before commit
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("DELETE FROM messages")
+    db.execute("UPDATE conversations SET title = title || 'x'")
+    os.kill(os.getpid(), signal.SIGKILL)
+os.wait()
+EOF
+  check "a hot journal was left" [ -s hot/app.db-journal ]
+  chown 65534:65534 hot hot/app.db
+  journal=$(digest hot/app.db-journal)
+  expect 77 "the journal 'hot/app.db-journal' cannot be rolled back" "${as_user[@]}" "$HK" --db hot/app.db run --task stats
+  expect 77 "cannot be rolled back" "${as_user[@]}" "$HK" --db hot/app.db run --task all --dry-run
+  check "hot journal: untouched" [ "$(digest hot/app.db-journal)" = "$journal" ]
+  expect 0 "" "$HK" --db hot/app.db run --task stats
+  check "its owner rolls it back" [ "$(q hot/app.db "SELECT count(*) FROM messages")" -gt 0 ]
+fi
 finish
