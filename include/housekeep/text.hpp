@@ -15,4 +15,12 @@ std::string closest_match(std::string_view word, std::span<const std::string_vie
 /// "1234567" -> "1,234,567".
 std::string with_thousands(std::int64_t number);
 
+/// Words longer than this (in bytes) are cut by one_line().
+inline constexpr std::size_t k_longest_word = 256;
+
+/// A message made safe to print as one line, whatever values it echoes: control characters
+/// written as escapes (\n, \t, \r, \xNN), and any word (a run without spaces) longer than
+/// k_longest_word cut at a character boundary, with "…" and its full length.
+std::string one_line(std::string_view message);
+
 } // namespace housekeep

@@ -1,5 +1,7 @@
 #include "housekeep/text.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <numeric>
 #include <vector>
@@ -55,6 +57,50 @@ std::string with_thousands(std::int64_t number)
     out += digits[i];
   }
   return negative ? "-" + out : out;
+}
+
+std::string one_line(std::string_view message)
+{
+  std::string out;
+  out.reserve(std::min(message.size(), std::size_t{4096}));
+  std::size_t pos = 0;
+  while (pos < message.size()) {
+    std::size_t end = pos;
+    while (end < message.size() && message[end] != ' ') {
+      ++end;
+    }
+    std::string_view word = message.substr(pos, end - pos);
+    const std::size_t full = word.size();
+    if (full > k_longest_word) {
+      std::size_t cut = k_longest_word - 56;
+      while (cut > 0 && (static_cast<unsigned char>(word[cut]) & 0xC0) == 0x80) {
+        --cut; // not inside a UTF-8 sequence
+      }
+      word = word.substr(0, cut);
+    }
+    for (const char c : word) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (u < 0x20 || u == 0x7f) {
+        out += fmt::format("\\x{:02x}", u);
+      } else {
+        out += c;
+      }
+    }
+    if (full > k_longest_word) {
+      out += fmt::format("…[{} bytes]", with_thousands(static_cast<std::int64_t>(full)));
+    }
+    if (end < message.size()) {
+      out += ' ';
+    }
+    pos = end + 1;
+  }
+  return out;
 }
 
 } // namespace housekeep

@@ -1,6 +1,7 @@
 #include "housekeep/log.hpp"
 
 #include "housekeep/clock.hpp"
+#include "housekeep/text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -51,6 +52,10 @@ void Logger::write(LogLevel level, std::string_view message, bool is_hint) const
   if (!enabled(level)) {
     return;
   }
+  // One event, one line: a newline in an echoed path or expression must not split it, and a
+  // megabyte-long value must not bury it.
+  const std::string safe = one_line(message);
+  message = safe;
   std::string line;
   if (m_format == LogFormat::json) {
     // Log timestamps are output, not logic: the one place the wall clock is read directly.

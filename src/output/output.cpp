@@ -31,9 +31,9 @@ nlohmann::ordered_json error_json(ExitCode code, const std::string& message, con
 {
   nlohmann::ordered_json error{{"code", static_cast<int>(code)},
                        {"kind", std::string(exit_code_kind(code))},
-                       {"message", message}};
+                       {"message", one_line(message)}};
   if (!hint.empty()) {
-    error["hint"] = hint;
+    error["hint"] = one_line(hint);
   }
   return nlohmann::ordered_json{{"ok", false}, {"error", error}};
 }

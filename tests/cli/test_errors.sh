@@ -63,6 +63,17 @@ expect 78 "bad.toml:2:7: database.url: database URL 'sqlite://app.db?cache=share
 conf '[database]' 'url = "mysql://db/app"'
 expect 78 "bad.toml:2:7: database.url: unsupported database URL scheme 'mysql'" "$HK" -c bad.toml run --task all; untouched url-scheme
 expect 64 "mode must be 'ro' or 'rw', not 'bogus'" "$HK" --db "sqlite://app.db?mode=bogus" run --task all; untouched url-mode-flag
+# Echoed values never split the error line nor bury it: control characters escaped, long
+# values cut. (expect checks the one error line.)
+expect 66 "cannot open database 'a\\nb.db'" "$HK" --db "$(printf 'a\nb.db')" run --task all
+expect 64 "invalid cron expression '0 0\\n* * *'" "$HK" cron next "$(printf '0 0\n* * *')"
+long=$(head -c 102400 /dev/zero | tr '\0' x)  # 100 KiB: one argument may hold at most 128 KiB
+expect 64 "…[102,402 bytes]" "$HK" "${db[@]}" --json run --task "$long"; untouched long-task
+check "a 100 KiB value: the error line is short" [ "$(wc -c <err)" -lt 1000 ]
+check "a 100 KiB value: cut in the JSON error too" jq -e '(.error.message | length) < 400' out
+printf '[tasks.users]\ntable = "%s"\n' "$(head -c 1048576 /dev/zero | tr '\0' x)" >bad.toml
+expect 65 "does not exist" "$HK" "${db[@]}" -c bad.toml run --task users; unchanged long-identifier
+check "a 1 MiB identifier: the error line is short" [ "$(wc -c <err)" -lt 1000 ]
 expect 64 "subcommand" "$HK" "${db[@]}"; untouched 7
 expect 64 "--batch-size 0 is out of range 1-10000" "$HK" "${db[@]}" run --task all --batch-size 0; untouched 8
 expect 64 "--batch-size 2000000 is out of range" "$HK" "${db[@]}" run --task all --batch-size 2000000; untouched 9
