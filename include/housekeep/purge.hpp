@@ -45,10 +45,10 @@ struct PurgePolicy {
 /// recursively (the configuration guarantees there is no cycle).
 std::vector<Cascade> cascade_from(const Config& config, const std::string& table);
 
-/// Throws DataError unless `table` exists with every one of `columns`; `what` names the
-/// configuration section for the message.
+/// Throws DataError unless `table` exists with every one of `columns`; `what` begins the
+/// message (the task), `section` names where the table is configured (default: `what`).
 void require_columns(Store& store, const std::string& table, const std::vector<std::string>& columns,
-                     std::string_view what);
+                     std::string_view what, std::string_view section = {});
 
 /// Counts the rows of the set by stretches of `key_column`, each sized so that its read is
 /// short: in SQLite's rollback-journal mode one long read keeps every writer from committing.

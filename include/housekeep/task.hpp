@@ -172,6 +172,7 @@ struct TaskDef {
   TaskFn run = nullptr;
   const CustomTask* custom = nullptr; // the settings of a configured task, in the Config
   bool allow_empty = false; // its policy may take every row of a table (allow_empty = true)
+  std::vector<std::string> tables; // the tables of the database it works on, as configured
 };
 
 /// The function of kind "files" (src/tasks/files.cpp).

@@ -105,6 +105,40 @@ void check_not_damaged(Store& store, const std::vector<std::string>& tables, con
   }
 }
 
+// A database that has none of the tables the run's tasks work on, and no history of
+// housekeep, is the wrong database (an empty file, another application's, /dev/null): one
+// error before anything is written, not one per task and a housekeep_runs table created in a
+// file that was never housekeep's to change. Where housekeep has run before, each task
+// reports its own missing table and the failure is recorded as usual.
+void check_right_database(Store& store, const std::vector<TaskDef>& tasks)
+{
+  std::vector<std::pair<std::string, const TaskDef*>> wanted; // each table, with its first task
+  for (const TaskDef& task : tasks) {
+    for (const auto& table : task.tables) {
+      if (std::none_of(wanted.begin(), wanted.end(), [&](const auto& w) { return w.first == table; })) {
+        wanted.emplace_back(table, &task);
+      }
+    }
+  }
+  if (wanted.empty() || store.columns("housekeep_runs") ||
+      std::any_of(wanted.begin(), wanted.end(), [&](const auto& w) { return store.columns(w.first).has_value(); })) {
+    return;
+  }
+  if (wanted.size() == 1) {
+    // One table: the task's own message, with its did-you-mean.
+    require_columns(store, wanted.front().first, {}, fmt::format("tasks.{}", wanted.front().second->name));
+  }
+  std::vector<std::string> names;
+  for (const auto& w : wanted) {
+    names.push_back(w.first);
+  }
+  throw DataError(fmt::format("database '{}' has none of the tables this run works on ({}): is it the right "
+                              "database?",
+                              store.describe(), fmt::join(names, ", ")),
+                  "check --db (or HOUSEKEEP_DATABASE_URL, database.url) and the table names under [tasks.*]; "
+                  "nothing was written");
+}
+
 // The guards of a real run, checked before its first delete: plans what every writing task
 // would delete (as a dry run does, cascades included), then refuses a total above
 // max_delete, or a table that would lose every one of its rows. Counting the rows to delete
@@ -252,6 +286,7 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
                                       store.describe()),
                           "check the file's permissions, or use --dry-run to see what would go");
   }
+  check_right_database(store, request.tasks);
   std::unique_ptr<ArchiveWriter> archive;
   if (!request.archive_dir.empty()) {
     if (writes) {

@@ -780,13 +780,16 @@ std::vector<Cascade> cascade_from(const Config& config, const std::string& table
 }
 
 void require_columns(Store& store, const std::string& table, const std::vector<std::string>& columns,
-                     std::string_view what)
+                     std::string_view what, std::string_view section)
 {
+  if (section.empty()) {
+    section = what;
+  }
   const auto existing = store.columns(table);
   if (!existing) {
     throw DataError(fmt::format("{}: table '{}' does not exist in database '{}'", what, table,
                                 store.describe()),
-                    fmt::format("check the table names under [{}] in the configuration", what));
+                    fmt::format("check the table names under [{}] in the configuration", section));
   }
   for (const auto& column : columns) {
     if (std::find(existing->begin(), existing->end(), column) == existing->end()) {
@@ -795,7 +798,7 @@ void require_columns(Store& store, const std::string& table, const std::vector<s
       throw DataError(
         fmt::format("{}: column '{}' does not exist in table '{}'", what, column, table),
         guess.empty() ? fmt::format("columns of '{}': {}", table, fmt::join(*existing, ", "))
-                      : fmt::format("did you mean '{}'? (check [{}] in the configuration)", guess, what));
+                      : fmt::format("did you mean '{}'? (check [{}] in the configuration)", guess, section));
     }
   }
 }

@@ -80,10 +80,10 @@ void run_stats(TaskContext& context, TaskResult& result)
 {
   const Config& config = context.config;
   Store& store = context.store;
-  require_columns(store, config.users.table, {config.users.active_column}, "tasks.users");
-  require_columns(store, config.conversations.table, {config.conversations.time_column},
+  require_columns(store, config.users.table, {config.users.active_column}, "stats", "tasks.users");
+  require_columns(store, config.conversations.table, {config.conversations.time_column}, "stats",
                   "tasks.conversations");
-  require_columns(store, config.messages.table, {config.messages.time_column}, "tasks.messages");
+  require_columns(store, config.messages.table, {config.messages.time_column}, "stats", "tasks.messages");
 
   const std::string window = config.stats.recent_text; // as configured, never rewritten
   const auto& users = config.users;
@@ -197,19 +197,26 @@ struct Builtin {
   bool writes;
   TaskFn run;
   bool (*allow_empty)(const Config& config);
+  std::vector<std::string> (*tables)(const Config& config);
 };
 
 constexpr auto k_never_empties = [](const Config&) { return false; };
 
 constexpr std::array<Builtin, 4> k_builtins{{
   {"conversations", "delete conversations older than older_than (30d), with their messages", true,
-   &run_conversations, [](const Config& c) { return c.conversations.allow_empty; }},
+   &run_conversations, [](const Config& c) { return c.conversations.allow_empty; },
+   [](const Config& c) { return std::vector<std::string>{c.conversations.table}; }},
   {"messages", "delete messages whose conversation is NULL or missing", true, &run_messages,
-   [](const Config& c) { return c.messages.allow_empty; }},
+   [](const Config& c) { return c.messages.allow_empty; },
+   [](const Config& c) { return std::vector<std::string>{c.messages.table}; }},
   {"users", "delete never-activated users older than older_than (7d), with what they own", true,
-   &run_users, [](const Config& c) { return c.users.allow_empty; }},
+   &run_users, [](const Config& c) { return c.users.allow_empty; },
+   [](const Config& c) { return std::vector<std::string>{c.users.table}; }},
   {"stats", "count users (total, active), conversations and messages, and the recent ones", false,
-   &run_stats, k_never_empties},
+   &run_stats, k_never_empties,
+   [](const Config& c) {
+     return std::vector<std::string>{c.users.table, c.conversations.table, c.messages.table};
+   }},
 }};
 
 struct Kind {
@@ -279,13 +286,17 @@ std::vector<TaskDef> task_table(const Config& config)
 {
   std::vector<TaskDef> table;
   for (const auto& b : k_builtins) {
-    table.push_back({std::string(b.name), std::string(b.summary), b.writes, b.run, nullptr, b.allow_empty(config)});
+    table.push_back({std::string(b.name), std::string(b.summary), b.writes, b.run, nullptr, b.allow_empty(config),
+                     b.tables(config)});
   }
   for (const auto& custom : config.custom_tasks) {
     for (const auto& k : k_kinds) {
       if (k.kind == custom.kind) {
-        table.push_back(
-          {custom.name, fmt::format("{} ({})", k.summary, k.kind), k.writes, k.run, &custom, custom.allow_empty});
+        // Of the configured kinds, only `expired` works on a table of the database.
+        table.push_back({custom.name, fmt::format("{} ({})", k.summary, k.kind), k.writes, k.run, &custom,
+                         custom.allow_empty,
+                         custom.kind == "expired" ? std::vector<std::string>{custom.table}
+                                                  : std::vector<std::string>{}});
       }
     }
   }

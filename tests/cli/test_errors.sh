@@ -63,6 +63,21 @@ expect 78 "bad.toml:2:7: database.url: database URL 'sqlite://app.db?cache=share
 conf '[database]' 'url = "mysql://db/app"'
 expect 78 "bad.toml:2:7: database.url: unsupported database URL scheme 'mysql'" "$HK" -c bad.toml run --task all; untouched url-scheme
 expect 64 "mode must be 'ro' or 'rw', not 'bogus'" "$HK" --db "sqlite://app.db?mode=bogus" run --task all; untouched url-mode-flag
+# A database of the wrong kind: one error, and the file is left as it was (a 0-byte file
+# never becomes a SQLite database).
+: >empty.db
+expect 65 "database 'empty.db' has none of the tables this run works on (conversations, messages, users)" "$HK" --db empty.db run --task all
+check "empty file: still 0 bytes" [ ! -s empty.db ]
+sqlite3 foreign.db "CREATE TABLE invoices (id INTEGER PRIMARY KEY)"
+foreign=$(digest foreign.db)
+expect 65 "is it the right database?" "$HK" --db foreign.db --json run --task all
+check "foreign schema: one error in the JSON document" jq -e '.ok == false and .error.code == 65' out
+check "foreign schema: file untouched" [ "$(digest foreign.db)" = "$foreign" ]
+expect 65 "database '/dev/null' has none of the tables" "$HK" --db /dev/null run --task all
+# One table missing: the task that needs it names itself, and the section to check.
+sqlite3 foreign.db "CREATE TABLE users (id INTEGER PRIMARY KEY, is_active INTEGER, date_joined TEXT)"
+expect 65 "stats: table 'conversations' does not exist" "$HK" --db foreign.db run --task stats
+check "the hint names the section" grep -qF "hint: check the table names under [tasks.conversations]" err
 # Echoed values never split the error line nor bury it: control characters escaped, long
 # values cut. (expect checks the one error line.)
 expect 66 "cannot open database 'a\\nb.db'" "$HK" --db "$(printf 'a\nb.db')" run --task all

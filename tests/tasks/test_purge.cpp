@@ -73,7 +73,7 @@ RunReport run(Store& store, const Config& config, const std::vector<std::string>
   test::FakeClock clock(test::test_now());
   test::CapturedLog log;
   RunRequest request;
-  request.tasks = resolve_tasks(test::default_config(), tasks);
+  request.tasks = resolve_tasks(config, tasks);
   request.options = options;
   return run_tasks(store, config, request, clock, log.logger());
 }
@@ -355,6 +355,18 @@ TEST_CASE("schema problems stop the task before anything is deleted", "[purge]")
     CHECK(db.sql.integer("SELECT count(*) FROM messages") == 1500);
     CHECK(db.sql.integer("SELECT count(*) FROM conversations") == 300);
   };
+  // The run's only table missing, in a database without housekeep's history: the whole run
+  // stops before writing anything, not even history (it may not be housekeep's database).
+  try {
+    run(*store, parse_config("[tasks.conversations]\ntable = \"conversation\"\n", "c.toml"), {"conversations"});
+    FAIL("no exception");
+  } catch (const DataError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("tasks.conversations: table 'conversation' does not exist"));
+    CHECK_THAT(e.hint(), Catch::Contains("[tasks.conversations]"));
+  }
+  CHECK(db.sql.integer("SELECT count(*) FROM sqlite_master WHERE name = 'housekeep_runs'") == 0);
+  // Once housekeep has run here, the task reports it and the failure is recorded.
+  REQUIRE(run(*store, Config{}, {"stats"}).ok());
   expect_data_error("[tasks.conversations]\ntable = \"conversation\"\n", "conversations",
                     "table 'conversation' does not exist");
   expect_data_error("[tasks.conversations]\ntime_column = \"created\"\n", "conversations",
