@@ -50,4 +50,19 @@ std::int64_t check_old_side(Store& store, std::string_view table, std::string_vi
                             std::string_view key_column, const TimeEncoding& encoding, TimePoint cutoff,
                             std::string_view what);
 
+/// What `stats` counts of one time column.
+struct RecentCount {
+  std::int64_t recent = 0;      // rows whose time lies in [since, now + 1 day]
+  std::int64_t unparseable = 0; // rows on the recent side whose value is no plausible time
+  std::string first_problem;    // the first of them, or why the column could not be read
+};
+
+/// Counts the rows of `table` whose `column` lies at or after `since`, never failing on bad
+/// values: when every sampled value is a plausible time, one count by the index; otherwise
+/// the recent side (in the layout of the column's lowest values) is read in stretches and
+/// each value that is not a plausible time counts as unparseable.
+RecentCount count_recent(Store& store, std::string_view table, std::string_view column,
+                         std::string_view key_column, TimeFormat configured, TimePoint since, TimePoint now,
+                         std::string_view what);
+
 } // namespace housekeep

@@ -64,18 +64,6 @@ void run_users(TaskContext& context, TaskResult& result)
   purge(context, policy, result);
 }
 
-std::int64_t count_recent(TaskContext& context, const std::string& table, const std::string& column,
-                          TimeFormat format, std::string_view what)
-{
-  const auto encoding =
-    detect_time_encoding(context.store, table, column, format, context.now, what);
-  if (!encoding) {
-    return 0;
-  }
-  const Value since = encoding->encode(context.now - context.config.stats.recent);
-  return context.store.count(RowSet{table, {AtOrAfter{column, since}}});
-}
-
 void run_stats(TaskContext& context, TaskResult& result)
 {
   const Config& config = context.config;
@@ -89,16 +77,28 @@ void run_stats(TaskContext& context, TaskResult& result)
   const auto& users = config.users;
   const auto& conversations = config.conversations;
   const auto& messages = config.messages;
+  // A bad time value never fails the figures: it is counted as unparseable, and named once.
+  const TimePoint since = context.now - config.stats.recent;
+  const RecentCount recent_conversations =
+    count_recent(store, conversations.table, conversations.time_column, conversations.id_column,
+                 conversations.time_format, since, context.now, "tasks.conversations");
+  const RecentCount recent_messages = count_recent(store, messages.table, messages.time_column, messages.id_column,
+                                                   messages.time_format, since, context.now, "tasks.messages");
+  for (const RecentCount* count : {&recent_conversations, &recent_messages}) {
+    if (!count->first_problem.empty()) {
+      context.log.warning("stats: {} value{} that {} no plausible time, counted as unparseable; the first: {}",
+                          with_thousands(count->unparseable), count->unparseable == 1 ? "" : "s",
+                          count->unparseable == 1 ? "is" : "are", count->first_problem);
+    }
+  }
   result.stats = {
     {"total_users", count_in_stretches(store, RowSet{users.table, {}}, users.id_column)},
     {"active_users", count_in_stretches(store, RowSet{users.table, {IsTrue{users.active_column}}}, users.id_column)},
     {"total_conversations", count_in_stretches(store, RowSet{conversations.table, {}}, conversations.id_column)},
     {"total_messages", count_in_stretches(store, RowSet{messages.table, {}}, messages.id_column)},
-    {"recent_conversations_" + window,
-     count_recent(context, conversations.table, conversations.time_column, conversations.time_format,
-                  "tasks.conversations")},
-    {"recent_messages_" + window,
-     count_recent(context, messages.table, messages.time_column, messages.time_format, "tasks.messages")},
+    {"recent_conversations_" + window, recent_conversations.recent},
+    {"recent_messages_" + window, recent_messages.recent},
+    {"unparseable_times", recent_conversations.unparseable + recent_messages.unparseable},
   };
 }
 

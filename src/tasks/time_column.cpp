@@ -279,59 +279,57 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
   return encoding;
 }
 
-std::int64_t check_old_side(Store& store, std::string_view table, std::string_view column,
-                            std::string_view key_column, const TimeEncoding& encoding, TimePoint cutoff,
-                            std::string_view what)
+namespace {
+
+// One value of a column read in `encoding`: the instant, or why it is not one.
+struct ReadValue {
+  std::optional<TimePoint> instant;
+  std::string problem; // "which is not an ISO-8601 UTC timestamp", ... when not
+};
+
+ReadValue read_value(const Value& value, const TimeEncoding& encoding)
 {
-  // Stretches of this many rows: each read is a few milliseconds, so the application's
-  // writers are never held up for long between them.
-  constexpr std::size_t k_stretch = 4000;
+  if (encoding.format == TimeFormat::iso8601) {
+    const auto* text = std::get_if<std::string>(&value);
+    const auto parsed = text != nullptr ? parse_iso(*text) : std::nullopt;
+    if (!parsed) {
+      return {std::nullopt, "which is not an ISO-8601 UTC timestamp"};
+    }
+    if (!same_layout(parsed->layout, encoding)) {
+      return {std::nullopt, fmt::format("which mixes timestamp layouts: it is not {} like the rest", encoding.describe())};
+    }
+    return {parsed->instant, {}};
+  }
+  try {
+    return {decode_time(value, encoding), {}};
+  } catch (const DataError& e) {
+    return {std::nullopt, e.what()};
+  }
+}
+
+const TimePoint k_earliest{date::sys_days{date::year{1990} / 1 / 1}};
+
+// Stretches of this many rows: each read is a few milliseconds, so the application's writers
+// are never held up for long between them.
+constexpr std::size_t k_stretch = 4000;
+
+// Calls `each(value, key)` for every row of `rows` in the order of `column` then `key_column`,
+// read in stretches; returns how many rows it read.
+template <typename Each>
+std::int64_t walk_values(Store& store, const RowSet& rows, std::string_view column, std::string_view key_column,
+                         Each&& each)
+{
   const std::vector<std::string> order{std::string(column), std::string(key_column)};
-  const Value bound = encoding.encode(cutoff);
-  const TimePoint earliest{date::sys_days{date::year{1990} / 1 / 1}};
-  const std::string subject = fmt::format("{}: column '{}.{}'", what, table, column);
-  const std::string hint = fmt::format("fix the row (or set time_format in [{}]); nothing was deleted", what);
   std::vector<Value> after;
   std::int64_t read = 0;
   while (true) {
-    RowSet rows{std::string(table), {Before{std::string(column), bound}}};
+    RowSet stretch_rows = rows;
     if (!after.empty()) {
-      rows.where.emplace_back(Within{order, after, {}});
+      stretch_rows.where.emplace_back(Within{order, after, {}});
     }
-    const auto stretch = store.read_ordered(rows, order, k_stretch);
+    const auto stretch = store.read_ordered(stretch_rows, order, k_stretch);
     for (const auto& row : stretch) {
-      const Value& value = row[0];
-      const auto at = [&] {
-        return fmt::format("{} (at {} = {})", describe_value(value), key_column, describe_value(row[1]));
-      };
-      TimePoint t;
-      if (encoding.format == TimeFormat::iso8601) {
-        const auto* text = std::get_if<std::string>(&value);
-        const auto parsed = text != nullptr ? parse_iso(*text) : std::nullopt;
-        if (!parsed) {
-          throw DataError(fmt::format("{} holds {}, which is not an ISO-8601 UTC timestamp", subject, at()), hint);
-        }
-        if (!same_layout(parsed->layout, encoding)) {
-          throw DataError(fmt::format("{} mixes timestamp layouts: {} is not {} like the rest", subject, at(),
-                                      encoding.describe()),
-                          hint);
-        }
-        t = parsed->instant;
-      } else {
-        try {
-          t = decode_time(value, encoding);
-        } catch (const DataError& e) {
-          throw DataError(fmt::format("{} holds {}: {}", subject, at(), e.what()), hint);
-        }
-      }
-      if (t < earliest) {
-        throw DataError(fmt::format("{} holds an implausible time {}: before 1990", subject, at()), hint);
-      }
-      if (t >= cutoff) {
-        throw DataError(fmt::format("{} holds {}, which sorts before the cutoff {} but is not older", subject, at(),
-                                    describe_value(bound)),
-                        hint);
-      }
+      each(row[0], row[1]);
     }
     read += static_cast<std::int64_t>(stretch.size());
     if (stretch.size() < k_stretch) {
@@ -339,6 +337,99 @@ std::int64_t check_old_side(Store& store, std::string_view table, std::string_vi
     }
     after = stretch.back();
   }
+}
+
+// The layout of the column's lowest values that read as times, ignoring the rest: what a
+// column with a few bad values is mostly written in.
+std::optional<TimeEncoding> low_side_encoding(Store& store, std::string_view table, std::string_view column,
+                                              TimeFormat configured)
+{
+  for (const Value& v : store.sample(table, column, k_sample_size, false)) {
+    if (const auto number = as_number(v); number && configured != TimeFormat::iso8601) {
+      TimeEncoding encoding;
+      encoding.format = configured != TimeFormat::auto_detect ? configured
+                        : *number >= k_millis_threshold        ? TimeFormat::unix_millis
+                                                               : TimeFormat::unix_seconds;
+      return encoding;
+    }
+    const auto* text = std::get_if<std::string>(&v);
+    if (const auto parsed = text != nullptr ? parse_iso(*text) : std::nullopt;
+        parsed && (configured == TimeFormat::auto_detect || configured == TimeFormat::iso8601)) {
+      TimeEncoding encoding = parsed->layout;
+      encoding.format = TimeFormat::iso8601;
+      return encoding;
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::int64_t check_old_side(Store& store, std::string_view table, std::string_view column,
+                            std::string_view key_column, const TimeEncoding& encoding, TimePoint cutoff,
+                            std::string_view what)
+{
+  const Value bound = encoding.encode(cutoff);
+  const std::string subject = fmt::format("{}: column '{}.{}'", what, table, column);
+  const std::string hint = fmt::format("fix the row (or set time_format in [{}]); nothing was deleted", what);
+  const RowSet old_side{std::string(table), {Before{std::string(column), bound}}};
+  return walk_values(store, old_side, column, key_column, [&](const Value& value, const Value& key) {
+    const std::string at = fmt::format("{} (at {} = {})", describe_value(value), key_column, describe_value(key));
+    const ReadValue read = read_value(value, encoding);
+    if (!read.instant) {
+      throw DataError(fmt::format("{} holds {}, {}", subject, at, read.problem), hint);
+    }
+    if (*read.instant < k_earliest) {
+      throw DataError(fmt::format("{} holds an implausible time {}: before 1990", subject, at), hint);
+    }
+    if (*read.instant >= cutoff) {
+      throw DataError(fmt::format("{} holds {}, which sorts before the cutoff {} but is not older", subject, at,
+                                  describe_value(bound)),
+                      hint);
+    }
+  });
+}
+
+RecentCount count_recent(Store& store, std::string_view table, std::string_view column,
+                         std::string_view key_column, TimeFormat configured, TimePoint since, TimePoint now,
+                         std::string_view what)
+{
+  RecentCount out;
+  std::optional<TimeEncoding> encoding;
+  try {
+    encoding = detect_time_encoding(store, table, column, configured, now, what);
+    if (!encoding) {
+      return out;
+    }
+    // Every sampled value is plausible: one count by the index.
+    out.recent = store.count(RowSet{std::string(table), {AtOrAfter{std::string(column), encoding->encode(since)}}});
+    return out;
+  } catch (const DataError& e) {
+    out.first_problem = e.what();
+  }
+  // Some values are not plausible times: read the recent side value by value, counting what
+  // reads as a time in the window and what does not. Values in another layout sort by their
+  // text, so those sorting below the window are not seen.
+  encoding = low_side_encoding(store, table, column, configured);
+  if (!encoding) {
+    out.unparseable = store.count(RowSet{std::string(table), {}}); // none of the lowest values reads as a time
+    return out;
+  }
+  const TimePoint latest = now + std::chrono::hours(24);
+  const RowSet recent_side{std::string(table), {AtOrAfter{std::string(column), encoding->encode(since)}}};
+  walk_values(store, recent_side, column, key_column, [&](const Value& value, const Value& key) {
+    const ReadValue read = read_value(value, *encoding);
+    if (read.instant && *read.instant >= since && *read.instant <= latest) {
+      ++out.recent;
+      return;
+    }
+    if (out.unparseable++ == 0) {
+      out.first_problem = fmt::format("{}: column '{}.{}' holds {} (at {} = {}), {}", what, table, column,
+                                      describe_value(value), key_column, describe_value(key),
+                                      read.instant ? std::string("more than a day in the future") : read.problem);
+    }
+  });
+  return out;
 }
 
 } // namespace housekeep

@@ -751,3 +751,41 @@ TEST_CASE("restore refuses what is not an archive, and an archive directory must
   CHECK_THROWS_AS(run_tasks(*store, Config{}, request, clock, log.logger()), CantCreateError);
   CHECK(test::file_bytes(db.path) == before);
 }
+
+TEST_CASE("stats never fails on a bad time value: it counts it as unparseable", "[stats]")
+{
+  Classic db;
+  auto store = db.open();
+  const std::string since = test::sql_time(db.now - hours(24));
+  const auto stat = [](const TaskResult& task, const std::string& key) {
+    for (const auto& [name, value] : task.stats) {
+      if (name == key) {
+        return value;
+      }
+    }
+    FAIL("no stat " << key);
+    return std::int64_t{-1};
+  };
+  // Clean data: the recent counts match plain SQL, nothing unparseable.
+  const std::int64_t recent = db.sql.integer("SELECT count(*) FROM messages WHERE created_at >= '" + since + "'");
+  REQUIRE(recent > 0);
+  auto report = run(*store, Config{}, {"stats"});
+  REQUIRE(report.ok());
+  CHECK(stat(report.tasks[0], "recent_messages_24h") == recent);
+  CHECK(stat(report.tasks[0], "unparseable_times") == 0);
+
+  // A row dated in 2099, one that is not a time, and one in another layout on the recent side.
+  db.sql.exec("INSERT INTO messages VALUES (5001, 1, 'user', 'hi', '2099-01-01 00:00:00', NULL);"
+              "INSERT INTO messages VALUES (5002, 1, 'user', 'hi', 'garbage', NULL);"
+              "INSERT INTO messages VALUES (5003, 1, 'user', 'hi', '" + test::sql_time(db.now) + "Z', NULL);");
+  test::CapturedLog log;
+  test::FakeClock clock(db.now);
+  RunRequest request;
+  request.tasks = resolve_tasks(Config{}, {"stats"});
+  report = run_tasks(*store, Config{}, request, clock, log.logger());
+  REQUIRE(report.ok());
+  CHECK(stat(report.tasks[0], "recent_messages_24h") == recent);
+  CHECK(stat(report.tasks[0], "unparseable_times") == 3);
+  CHECK_THAT(log.text(), Catch::Contains("warning: stats: 3 values that are no plausible time, counted as unparseable; "
+                                         "the first: tasks.messages: column 'messages.created_at' holds"));
+}
