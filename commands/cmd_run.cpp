@@ -137,6 +137,12 @@ int run(const Globals& globals, const RunArgs& args)
       ::isatty(STDERR_FILENO) == 1) {
     request.progress = &progress;
   }
+  // One report per run where one person reads both streams: when the table goes to the same
+  // terminal as the log, the per-task lines repeat it, so they come with -v only. Cron mail,
+  // the journal and a redirected stdout keep them.
+  if (!globals.json && !globals.quiet && same_terminal(STDOUT_FILENO, STDERR_FILENO)) {
+    request.summary_level = LogLevel::debug;
+  }
   const RunReport report = run_tasks(*store, session.config, request, clock, session.log);
   Reporter reporter(ReportTargets{args.metrics_file, args.statsd}, store->describe(), session.log);
   reporter.finished(session.config, request.job, report);

@@ -5,6 +5,9 @@
 #include <array>
 #include <cstdio>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace housekeep::cli {
 
 namespace {
@@ -55,6 +58,14 @@ std::unique_ptr<Store> Session::open(OpenOptions options) const
 {
   options.busy_timeout = config.database.busy_timeout;
   return open_store(url, options);
+}
+
+bool same_terminal(int a, int b)
+{
+  struct stat first {};
+  struct stat second {};
+  return ::isatty(a) == 1 && ::isatty(b) == 1 && ::fstat(a, &first) == 0 && ::fstat(b, &second) == 0 &&
+         first.st_rdev == second.st_rdev;
 }
 
 void print_stdout(std::string_view text)

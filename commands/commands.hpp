@@ -68,6 +68,9 @@ Session make_session(const Globals& globals);
 /// Writes a result to stdout: JSON documents pretty-printed, text as is.
 void print_stdout(std::string_view text);
 
+/// True when both descriptors are the same terminal (one person reads both streams).
+bool same_terminal(int a, int b);
+
 void register_run(CLI::App& app, const Globals& globals, Action& action);
 void register_history(CLI::App& app, const Globals& globals, Action& action);
 void register_demo(CLI::App& app, const Globals& globals, Action& action);

@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace housekeep {
@@ -13,6 +16,22 @@ enum class LogLevel { error, warning, notice, info, debug };
 
 /// Plain text lines, or one JSON object per line.
 enum class LogFormat { text, json };
+
+/// What a line is about, for machines: with --log-format json each field that is set becomes
+/// a key of the line's object beside time, level and message. Text lines carry the same facts
+/// in their message and ignore these.
+struct LogFields {
+  std::string task;
+  std::string job;
+  std::string table;
+  std::optional<std::int64_t> rows;
+  std::optional<std::int64_t> duration_ms;
+  std::string status;
+  std::optional<int> code;
+
+  /// These fields, with those of `more` that are set taking precedence.
+  LogFields merged(const LogFields& more) const;
+};
 
 /// Writes log lines to a stream (stderr in the program, a temporary file in tests).
 class Logger {
@@ -26,8 +45,12 @@ public:
   /// True when a line of this level would be written.
   bool enabled(LogLevel level) const { return level <= m_threshold; }
 
-  /// Writes one line.
-  void log(LogLevel level, std::string_view message) const;
+  /// A logger writing to the same stream whose every line also carries `fields` (a task's
+  /// name for everything logged while it runs, a job's for a daemon firing).
+  Logger with(const LogFields& fields) const;
+
+  /// Writes one line, with `fields` added to this logger's own.
+  void log(LogLevel level, std::string_view message, const LogFields& fields = {}) const;
 
   /// Writes the "hint: ..." line that follows an error, telling the operator what to do.
   void hint(std::string_view message) const;
@@ -61,8 +84,9 @@ public:
   }
 
 private:
-  void write(LogLevel level, std::string_view message, bool is_hint) const;
+  void write(LogLevel level, std::string_view message, bool is_hint, const LogFields& fields) const;
 
+  LogFields m_fields;
   LogLevel m_threshold;
   LogFormat m_format;
   bool m_journal;

@@ -6,6 +6,7 @@
 #include "housekeep/clock.hpp"
 #include "housekeep/config.hpp"
 #include "housekeep/log.hpp"
+#include "housekeep/process.hpp"
 #include "housekeep/run.hpp"
 
 #include <map>
@@ -41,16 +42,17 @@ bool send_statsd(const std::string& target, const std::vector<std::string>& line
 
 /// The environment a hook runs with, besides PATH, HOME, LANG and TZ: HOUSEKEEP_JOB,
 /// HOUSEKEEP_TASKS, HOUSEKEEP_STATUS, HOUSEKEEP_EXIT_CODE, HOUSEKEEP_ERROR,
-/// HOUSEKEEP_DELETED ("messages=12 conversations=3"), HOUSEKEEP_DELETED_TOTAL,
-/// HOUSEKEEP_DURATION_MS, HOUSEKEEP_DATABASE (password masked).
+/// HOUSEKEEP_DELETED (each table once, over every task: "messages=12 conversations=3"),
+/// HOUSEKEEP_DELETED_TOTAL, HOUSEKEEP_DURATION_MS, HOUSEKEEP_DATABASE (password masked), and
+/// per task HOUSEKEEP_DELETED_<TASK> (its name in capitals) with that task's tables alone.
 std::vector<std::pair<std::string, std::string>> hook_environment(const ReportedRun& run,
                                                                   const std::string& database);
 
-/// Runs `command` with /bin/sh -c in its own process group, with `environment`; kills the
-/// whole group when it outlives `timeout`. Returns its exit status (128 + signal when it
-/// was killed); -1 when it could not start.
-int run_hook(const std::string& command, const std::vector<std::pair<std::string, std::string>>& environment,
-             Millis timeout);
+/// Runs `command` with /bin/sh -c in its own process group, with `environment`, its output
+/// captured (the last 4 KiB); kills the whole group when it outlives `timeout`. The status is
+/// 128 + signal when it was killed, -1 when it could not start.
+ProcessResult run_hook(const std::string& command, const std::vector<std::pair<std::string, std::string>>& environment,
+                       Millis timeout);
 
 /// Where reports go; empty members are off.
 struct ReportTargets {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "housekeep/archive.hpp"
+#include "housekeep/log.hpp"
 #include "housekeep/task.hpp"
 
 #include <optional>
@@ -20,6 +21,7 @@ struct RunRequest {
   const StopFlag* stop = nullptr;  // asks the run to stop after the current batch
   std::string archive_dir;         // write deleted rows here first (--archive); empty: none
   ProgressSink* progress = nullptr; // told how each purge advances, or none
+  LogLevel summary_level = LogLevel::info; // of the line each finished task logs ("conversations: deleted ...")
 };
 
 /// The outcome of a run, as printed by `run` and recorded in housekeep_runs.

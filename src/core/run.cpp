@@ -326,7 +326,9 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
     TaskResult result;
     result.task = std::string(task.name);
     const TimePoint started = clock.now();
-    TaskContext context{store, config, request.options, clock, started, log,
+    // Every line logged while the task runs names it (and the job), in JSON logs.
+    const Logger task_log = log.with({.task = result.task, .job = request.job});
+    TaskContext context{store, config, request.options, clock, started, task_log,
                         request.options.dry_run ? &planned : nullptr, request.stop, deadline,
                         archive.get(), request.progress};
     context.custom = task.custom;
@@ -389,14 +391,24 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
                               with_thousands(result.batches), result.batches == 1 ? "batch" : "batches", humanize_duration(result.slowest_batch),
                               humanize_duration(result.lock_wait));
       }
-      log.info("{}: {}{} in {}{}", task.name, verb, summary_line(result),
-               humanize_duration(result.duration), batches);
+      if (log.enabled(request.summary_level)) {
+        task_log.log(request.summary_level,
+                     fmt::format("{}: {}{} in {}{}", task.name, verb, summary_line(result),
+                                 humanize_duration(result.duration), batches),
+                     {.rows = task.writes ? std::optional(result.total_deleted()) : std::nullopt,
+                      .duration_ms = result.duration.count(),
+                      .status = "ok"});
+      }
     } else if (result.status == TaskStatus::skipped) {
-      log.info("{}: skipped: {}", task.name, result.reason); // not a failure: cron mails nothing
+      // Not a failure: cron mails nothing.
+      task_log.log(LogLevel::info, fmt::format("{}: skipped: {}", task.name, result.reason), {.status = "skipped"});
     } else {
-      log.error("{}", result.error);
+      task_log.log(LogLevel::error, result.error,
+                   {.duration_ms = result.duration.count(),
+                    .status = std::string(task_status_name(result.status)),
+                    .code = static_cast<int>(result.code)});
       if (!result.hint.empty()) {
-        log.hint(result.hint);
+        task_log.hint(result.hint);
       }
     }
 

@@ -438,7 +438,8 @@ private:
     request.stop = &m_env.stop;
     m_env.notifier.status(fmt::format("running {}", j.job.name));
     beat(fmt::format("running {}", j.job.name), m_env.clock.now());
-    m_env.log.info("{}: fired (task {}, due {})", j.job.name, j.job.task, format_in_zone(slot, j.zone));
+    const Logger job_log = m_env.log.with({.job = j.job.name});
+    job_log.info("{}: fired (task {}, due {})", j.job.name, j.job.task, format_in_zone(slot, j.zone));
 
     Millis backoff = m_options.first_retry;
     for (std::int64_t attempt = 0;; ++attempt) {
@@ -453,7 +454,7 @@ private:
                            m_store->describe());
           m_store = m_env.open_store();
         }
-        const RunReport report = run_tasks(*m_store, m_config, request, m_env.clock, m_env.log);
+        const RunReport report = run_tasks(*m_store, m_config, request, m_env.clock, job_log);
         if (m_env.reporter != nullptr) {
           m_env.reporter->finished(m_config, j.job.name, report);
         }
@@ -489,7 +490,8 @@ private:
         backoff = std::min(backoff * 2, Millis(minutes(5)));
         continue;
       }
-      m_env.log.info("{}: finished {} in {}", j.job.name, status, humanize_duration(took));
+      job_log.log(LogLevel::info, fmt::format("{}: finished {} in {}", j.job.name, status, humanize_duration(took)),
+                  {.duration_ms = took.count(), .status = status});
       return status;
     }
   }

@@ -36,18 +36,40 @@ int journal_priority(LogLevel level)
 
 } // namespace
 
-void Logger::log(LogLevel level, std::string_view message) const
+LogFields LogFields::merged(const LogFields& more) const
 {
-  write(level, message, false);
+  LogFields out = *this;
+  for (auto [into, from] : {std::pair{&out.task, &more.task}, std::pair{&out.job, &more.job},
+                            std::pair{&out.table, &more.table}, std::pair{&out.status, &more.status}}) {
+    if (!from->empty()) {
+      *into = *from;
+    }
+  }
+  out.rows = more.rows ? more.rows : rows;
+  out.duration_ms = more.duration_ms ? more.duration_ms : duration_ms;
+  out.code = more.code ? more.code : code;
+  return out;
+}
+
+Logger Logger::with(const LogFields& fields) const
+{
+  Logger out = *this;
+  out.m_fields = m_fields.merged(fields);
+  return out;
+}
+
+void Logger::log(LogLevel level, std::string_view message, const LogFields& fields) const
+{
+  write(level, message, false, fields);
 }
 
 void Logger::hint(std::string_view message) const
 {
   // A hint belongs to the error before it, so it is shown whenever errors are.
-  write(LogLevel::error, message, true);
+  write(LogLevel::error, message, true, {});
 }
 
-void Logger::write(LogLevel level, std::string_view message, bool is_hint) const
+void Logger::write(LogLevel level, std::string_view message, bool is_hint, const LogFields& extra) const
 {
   if (!enabled(level)) {
     return;
@@ -59,10 +81,25 @@ void Logger::write(LogLevel level, std::string_view message, bool is_hint) const
   std::string line;
   if (m_format == LogFormat::json) {
     // Log timestamps are output, not logic: the one place the wall clock is read directly.
-    line = nlohmann::json{{"time", format_utc(SystemClock{}.now())},
-                          {"level", is_hint ? "hint" : level_name(level)},
-                          {"message", message}}
-             .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    nlohmann::ordered_json object{{"time", format_utc(SystemClock{}.now())},
+                                  {"level", is_hint ? "hint" : level_name(level)},
+                                  {"message", message}};
+    const LogFields fields = m_fields.merged(extra);
+    for (const auto& [key, value] : {std::pair{"task", &fields.task}, std::pair{"job", &fields.job},
+                                     std::pair{"table", &fields.table}, std::pair{"status", &fields.status}}) {
+      if (!value->empty()) {
+        object[key] = *value;
+      }
+    }
+    for (const auto& [key, value] : {std::pair{"rows", fields.rows}, std::pair{"duration_ms", fields.duration_ms}}) {
+      if (value) {
+        object[key] = *value;
+      }
+    }
+    if (fields.code) {
+      object["code"] = *fields.code;
+    }
+    line = object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else if (is_hint) {
     line = fmt::format("hint: {}", message);
   } else if (level == LogLevel::info || level == LogLevel::debug) {

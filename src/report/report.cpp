@@ -213,35 +213,56 @@ std::vector<std::pair<std::string, std::string>> hook_environment(const Reported
   const RunReport& report = run.report;
   const TaskResult* failure = first_failure(report);
   std::string tasks;
-  std::string deleted;
+  TableCounts per_table; // each table once, over every task, in first-seen order
+  std::vector<std::pair<std::string, std::string>> per_task;
   std::int64_t total = 0;
+  const auto counts_text = [](const TableCounts& counts) {
+    std::string out;
+    for (const auto& [table, rows] : counts) {
+      out += fmt::format("{}{}={}", out.empty() ? "" : " ", table, rows);
+    }
+    return out;
+  };
   for (const auto& task : report.tasks) {
     tasks += (tasks.empty() ? "" : " ") + task.task;
     for (const auto& [table, rows] : task.deleted) {
-      deleted += fmt::format("{}{}={}", deleted.empty() ? "" : " ", table, rows);
+      const auto seen = std::find_if(per_table.begin(), per_table.end(), [&](const auto& e) { return e.first == table; });
+      if (seen == per_table.end()) {
+        per_table.emplace_back(table, rows);
+      } else {
+        seen->second += rows;
+      }
       total += rows;
     }
+    std::string name = "HOUSEKEEP_DELETED_" + task.task;
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    per_task.emplace_back(std::move(name), counts_text(task.deleted));
   }
-  return {
+  std::vector<std::pair<std::string, std::string>> out{
     {"HOUSEKEEP_JOB", run.job},
     {"HOUSEKEEP_TASKS", tasks},
     {"HOUSEKEEP_STATUS", failure == nullptr ? "ok" : std::string(task_status_name(failure->status))},
     {"HOUSEKEEP_EXIT_CODE", std::to_string(failure == nullptr ? 0 : static_cast<int>(failure->code))},
     {"HOUSEKEEP_ERROR", failure == nullptr ? "" : failure->error},
-    {"HOUSEKEEP_DELETED", deleted},
+    {"HOUSEKEEP_DELETED", counts_text(per_table)},
     {"HOUSEKEEP_DELETED_TOTAL", std::to_string(total)},
     {"HOUSEKEEP_DURATION_MS",
      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(report.finished_at - report.started_at).count())},
     {"HOUSEKEEP_DATABASE", database},
   };
+  out.insert(out.end(), per_task.begin(), per_task.end());
+  return out;
 }
 
-int run_hook(const std::string& command, const std::vector<std::pair<std::string, std::string>>& environment,
-             Millis timeout)
+// The output is captured because, written raw, it would break --log-format json (and,
+// through stdout, --json): Reporter logs each of its lines as a line of its own.
+ProcessResult run_hook(const std::string& command, const std::vector<std::pair<std::string, std::string>>& environment,
+                       Millis timeout)
 {
   auto env = pass_environment({"PATH", "HOME", "LANG", "TZ", "USER", "LOGNAME"});
   env.insert(env.end(), environment.begin(), environment.end());
-  return run_process({"/bin/sh", "-c", command}, env, timeout, false).status;
+  return run_process({"/bin/sh", "-c", command}, env, timeout, true);
 }
 
 void Reporter::finished(const Config& config, const std::string& job, const RunReport& report)
@@ -282,7 +303,18 @@ void Reporter::finished(const Config& config, const std::string& job, const RunR
     return;
   }
   const char* which = ok ? "on_success" : "on_failure";
-  const int status = run_hook(hook, hook_environment(run, m_database), config.defaults.hook_timeout);
+  const ProcessResult result = run_hook(hook, hook_environment(run, m_database), config.defaults.hook_timeout);
+  const Logger hook_log = m_log.with({.job = job});
+  std::size_t start = 0;
+  while (start < result.output_tail.size()) {
+    std::size_t end = result.output_tail.find('\n', start);
+    end = end == std::string::npos ? result.output_tail.size() : end;
+    if (end > start) {
+      hook_log.info("{} hook: {}", which, std::string_view(result.output_tail).substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  const int status = result.status;
   if (status == 0) {
     m_log.debug("{} hook finished", which);
   } else if (status > 128) {

@@ -140,8 +140,10 @@ std::string kept_phrase(const KeptRows& kept)
 void report_kept(const TaskContext& context, const PurgePolicy& policy, const TaskResult& result)
 {
   for (const auto& kept : result.kept) {
-    context.log.info("{}: {} {}; add that table to the cascade to delete them too", policy.name,
-                     context.options.dry_run ? "would keep" : "kept", kept_phrase(kept));
+    context.log.log(LogLevel::info,
+                    fmt::format("{}: {} {}; add that table to the cascade to delete them too", policy.name,
+                                context.options.dry_run ? "would keep" : "kept", kept_phrase(kept)),
+                    {.table = kept.table, .rows = kept.rows});
   }
 }
 
@@ -692,8 +694,12 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
     if (context.progress != nullptr) {
       context.progress->advance(policy.name, done, context.expected_rows);
     }
-    context.log.debug("{}: batch {}: {} rows of '{}', write transaction held {}", what, result.batches,
-                      with_thousands(rows), table, humanize_duration(held));
+    if (context.log.enabled(LogLevel::debug)) {
+      context.log.log(LogLevel::debug,
+                      fmt::format("{}: batch {}: {} rows of '{}', write transaction held {}", what, result.batches,
+                                  with_thousands(rows), table, humanize_duration(held)),
+                      {.table = table, .rows = rows, .duration_ms = held.count()});
+    }
     if (drained) {
       break;
     }

@@ -20,6 +20,31 @@ check "stats keys name the window as configured" jq -e '.tasks[0].stats | has("r
 expect 0 "" "$HK" --db app.db --log-format json run --task all --dry-run
 check "json log lines" sh -c "jq -e -s 'length > 0 and all(.[]; has(\"time\") and has(\"level\") and has(\"message\"))' $WORK/err"
 check "table on stdout" grep -q "WOULD DELETE" out
+# JSON log lines carry what they are about as fields.
+cp app.db fields.db
+expect 0 "" "$HK" --db fields.db --log-format json run --task all --sleep 0
+check "json log: a task's line has task, rows, duration_ms and status" \
+  jq -e -s 'any(.[]; .task == "conversations" and .status == "ok" and (.rows | type) == "number" and (.duration_ms | type) == "number")' err
+check "json log: rows is what the task deleted" \
+  [ "$(jq -s '[.[] | select(.task == "conversations" and .status == "ok")][0].rows' err)" -gt 0 ]
+"$HK" --db fields.db --log-format json -v run --task conversations --older-than 1d --sleep 0 2>err >/dev/null
+check "json log: batch lines name their table and rows" jq -e -s 'any(.[]; .level == "debug" and .table == "messages" and (.rows | type) == "number")' err
+printf '[tasks.messages]\nparent = "nope"\n' >nope.toml
+"$HK" --db fields.db -c nope.toml --log-format json run --task messages 2>err >/dev/null
+check "json log: an error line has its status and code" jq -e -s 'any(.[]; .level == "error" and .task == "messages" and .status == "failed" and .code == 65)' err
+
+# One report per run when stdout and stderr are the same terminal: the table alone, the
+# per-task lines with -v; redirected, the lines stay (cron mail, the journal).
+if command -v script >/dev/null; then
+  cp app.db tty.db
+  script -qec "$HK --db tty.db run --task all --sleep 0" /dev/null >tty.out
+  check "terminal: the table" grep -q "^conversations  ok" tty.out
+  check "terminal: no per-task line repeating it" [ "$(grep -c 'housekeep: conversations: deleted' tty.out)" -eq 0 ]
+  script -qec "$HK --db tty.db -v run --task stats" /dev/null >tty.out
+  check "terminal with -v: the per-task line too" grep -q "housekeep: stats: total_users=" tty.out
+  "$HK" --db tty.db run --task stats >/dev/null 2>err
+  check "stdout redirected: the per-task line stays" grep -q "^housekeep: stats: total_users=" err
+fi
 check "thousands separators" grep -qE "[0-9],[0-9]{3}" out
 
 JOURNAL_STREAM=8:1234 expect 0 "" "$HK" --db app.db run --task stats

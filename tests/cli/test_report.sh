@@ -102,6 +102,22 @@ check "a job's own hook replaces the default: $(cat job.env 2>/dev/null)" grep -
 printf '[defaults]\non_success = "echo hello from the hook"\n' >chatty.toml
 expect 0 "hello from the hook" "$HK" --db hooks.db -c chatty.toml --json run --task stats
 check "a hook's output goes to stderr, never into the JSON on stdout" jq -e .ok out
+check "a hook's output is logged a line at a time" grep -qx "housekeep: on_success hook: hello from the hook" err
+expect 0 "" "$HK" --db hooks.db -c chatty.toml --log-format json run --task stats
+check "a hook's output keeps the JSON log a stream of objects" jq -e -s 'any(.[]; .message == "on_success hook: hello from the hook")' err
+expect 0 "" "$HK" --db hooks.db -c chatty.toml -q run --task stats
+check "with -q a hook's output is not shown" [ ! -s err ]
+
+# HOUSEKEEP_DELETED names each table once; each task has its own variable.
+printf '[defaults]\non_success = "env | grep ^HOUSEKEEP_DELETED | sort > all.env"\n' >all.toml
+cp fresh.db all.db
+expect 0 "" "$HK" --db all.db -c all.toml run --task all
+deleted=$(sed -n 's/^HOUSEKEEP_DELETED=//p' all.env)
+check "HOUSEKEEP_DELETED: no table twice ($deleted)" [ "$(echo "$deleted" | tr ' ' '\n' | cut -d= -f1 | sort | uniq -d)" = "" ]
+check "HOUSEKEEP_DELETED: the messages of every task together" \
+  [ "$(echo "$deleted" | tr ' ' '\n' | sed -n 's/^messages=//p')" = "$(( $(q fresh.db "SELECT count(*) FROM messages") - $(q all.db "SELECT count(*) FROM messages") ))" ]
+check "HOUSEKEEP_DELETED_CONVERSATIONS: that task's tables alone" grep -qE '^HOUSEKEEP_DELETED_CONVERSATIONS=messages=[0-9]+ conversations=[0-9]+$' all.env
+check "HOUSEKEEP_DELETED_USERS too" grep -q '^HOUSEKEEP_DELETED_USERS=' all.env
 
 cat >hung.toml <<'TOML'
 [defaults]
