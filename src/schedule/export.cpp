@@ -142,8 +142,10 @@ std::string export_systemd(const std::vector<JobPlan>& plans, const ExportTarget
                        plan.job.name);
     out += "[Timer]\n";
     if (cron != nullptr) {
+      // The zone resolved now, as for CRON_TZ: systemd's own local zone need not be the one
+      // 'local' means here ($TZ).
       for (const auto& spec : cron->on_calendar()) {
-        out += fmt::format("OnCalendar={}{}\n", spec, plan.zone_name == "local" ? "" : " " + plan.zone_name);
+        out += fmt::format("OnCalendar={} {}\n", spec, plan.zone->name());
       }
       out += "Persistent=true\nAccuracySec=1s\n";
     } else {

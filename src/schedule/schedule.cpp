@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cctype>
 
 namespace housekeep {
@@ -112,12 +113,44 @@ Schedule Schedule::parse(std::string_view text)
   return schedule;
 }
 
+namespace {
+
+// The zone "local" means, as the C library reads it: $TZ when set (":Europe/Berlin",
+// "Europe/Berlin", a path under a zoneinfo directory, or empty for UTC), else the system's
+// zone (/etc/localtime).
+const date::time_zone* local_zone()
+{
+  const char* tz = std::getenv("TZ");
+  if (tz == nullptr) {
+    return date::current_zone();
+  }
+  std::string_view name = tz;
+  if (name.starts_with(':')) {
+    name.remove_prefix(1);
+  }
+  if (name.empty()) {
+    return date::locate_zone("UTC");
+  }
+  if (const auto dir = name.find("zoneinfo/"); name.starts_with('/') && dir != std::string_view::npos) {
+    name.remove_prefix(dir + std::string_view("zoneinfo/").size());
+  }
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("'local' follows TZ, and TZ='{}' names no zone of the time zone database", tz),
+                     "set TZ to an IANA name such as Europe/Berlin (a POSIX rule such as 'CET-1CEST' cannot be "
+                     "followed), or name the zone instead of 'local'");
+  }
+}
+
+} // namespace
+
 const date::time_zone* find_zone(std::string_view name)
 {
+  if (name == "local") {
+    return local_zone();
+  }
   try {
-    if (name == "local") {
-      return date::current_zone();
-    }
     return date::locate_zone(name);
   } catch (const std::exception&) {
     throw UsageError(fmt::format("unknown time zone '{}'", name),

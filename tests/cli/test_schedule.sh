@@ -232,4 +232,15 @@ expect 0 "" timeout 10 "$HK" -c huge.toml --db days.db daemon --once
 check "the daemon did not run the job" [ "$(q days.db "SELECT count(*) FROM housekeep_runs WHERE job = 'huge'")" = 0 ]
 printf '[jobs.huge]\ntask = "stats"\nschedule = "@every 36601d"\n' >huge.toml
 expect 78 "longer than 100 years" "$HK" -c huge.toml --db days.db config check
+# 'local' follows $TZ as the C library does.
+expect 0 "" env TZ=America/New_York "$HK" cron next '0 2 * * *' --tz local --from 2026-12-03T00:00:00Z --count 1
+check "TZ=America/New_York: local is New York" grep -qx "2026-12-03T02:00:00-05:00" out
+expect 0 "" env TZ=:Asia/Tokyo "$HK" cron next '0 2 * * *' --tz local --from 2026-12-03T00:00:00Z --count 1
+check "TZ=:Asia/Tokyo: local is Tokyo" grep -qx "2026-12-04T02:00:00+09:00" out
+expect 0 "" env TZ= "$HK" cron next '0 2 * * *' --tz local --from 2026-12-03T00:00:00Z --count 1
+check "TZ empty: local is UTC" grep -qx "2026-12-03T02:00:00+00:00" out
+expect 64 "TZ='CET-1CEST' names no zone" env TZ=CET-1CEST "$HK" cron next '0 2 * * *' --tz local
+printf '[defaults]\ntimezone = "local"\n' >local.toml
+expect 0 "" env TZ=Europe/Berlin "$HK" -c local.toml scheduler-info --format systemd
+check "a job in local runs in the zone of TZ" grep -q "OnCalendar=.* Europe/Berlin" out
 finish
