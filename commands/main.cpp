@@ -75,6 +75,25 @@ void refuse_empty_values(CLI::App& app)
   }
 }
 
+// "Exit status: 0 ok, 1 task failed, ...", from the code's own table, wrapped.
+std::string exit_status_text()
+{
+  std::string out = "Exit status:";
+  std::size_t line = out.size();
+  for (std::size_t i = 0; i < k_exit_codes.size(); ++i) {
+    const ExitCode code = k_exit_codes[i];
+    const std::string item = fmt::format(" {} {}{}", static_cast<int>(code), exit_code_summary(code),
+                                         i + 1 == k_exit_codes.size() ? "." : ",");
+    if (line + item.size() > 88) {
+      out += "\n";
+      line = 0;
+    }
+    out += line == 0 ? item.substr(1) : item;
+    line += line == 0 ? item.size() - 1 : item.size();
+  }
+  return out;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -88,10 +107,7 @@ int main(int argc, char** argv)
   app.set_version_flag("--version", "housekeep " HOUSEKEEP_VERSION);
   app.fallthrough();
   app.require_subcommand(1);
-  app.footer("Run 'housekeep COMMAND --help' for a command's options.\n"
-             "Exit status: 0 ok, 1 task failed, 3 refused by a guard, 64 usage, 65 data,\n"
-             "66 not found, 69 unavailable, 70 internal, 73/74 output or I/O, 75 busy (retry),\n"
-             "77 permission, 78 configuration.");
+  app.footer("Run 'housekeep COMMAND --help' for a command's options.\n" + exit_status_text());
   app.add_option("-c,--config", globals.config_path,
                  "Configuration file (default: $HOUSEKEEP_CONFIG, ./housekeep.toml, "
                  "/etc/housekeep/housekeep.toml)")

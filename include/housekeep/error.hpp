@@ -3,6 +3,7 @@
 // run_task(), and once in main().
 #pragma once
 
+#include <array>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,8 +27,19 @@ enum class ExitCode : int {
   config = 78,
 };
 
+/// Every exit status housekeep ends with, in order: the table `--help` prints and the README
+/// and man page are tested against.
+inline constexpr std::array k_exit_codes{
+  ExitCode::ok,          ExitCode::task_failed, ExitCode::refused,     ExitCode::usage, ExitCode::data,
+  ExitCode::no_input,    ExitCode::unavailable, ExitCode::internal,    ExitCode::cant_create,
+  ExitCode::io,          ExitCode::temp_fail,   ExitCode::no_permission, ExitCode::config,
+};
+
 /// A short lowercase word naming the exit code's kind, as used in JSON error documents.
 std::string_view exit_code_kind(ExitCode code);
+
+/// A few words on the exit code, for --help ("refused by a guard").
+std::string_view exit_code_summary(ExitCode code);
 
 /// Base of every error housekeep reports: a one-line message, an exit code, an optional hint.
 class Error : public std::runtime_error {

@@ -22,4 +22,24 @@ std::string_view exit_code_kind(ExitCode code)
   return "internal";
 }
 
+std::string_view exit_code_summary(ExitCode code)
+{
+  switch (code) {
+  case ExitCode::ok: return "ok";
+  case ExitCode::task_failed: return "task failed";
+  case ExitCode::refused: return "refused by a guard";
+  case ExitCode::usage: return "usage";
+  case ExitCode::data: return "data";
+  case ExitCode::no_input: return "not found";
+  case ExitCode::unavailable: return "unavailable";
+  case ExitCode::internal: return "internal";
+  case ExitCode::cant_create: return "cannot create output";
+  case ExitCode::io: return "I/O";
+  case ExitCode::temp_fail: return "busy (retry)";
+  case ExitCode::no_permission: return "permission";
+  case ExitCode::config: return "configuration";
+  }
+  return "internal";
+}
+
 } // namespace housekeep
