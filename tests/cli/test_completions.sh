@@ -80,6 +80,30 @@ if grep -q nightly_purge <<<"$offered"; then fail "bash: jobs of another configu
 if command -v zsh >/dev/null; then
   check "zsh: _housekeep parses" zsh -n "$SRC/completions/_housekeep"
   check "zsh: _housekeep loads through compinit" zsh -f -c "fpath=($SRC/completions \$fpath); autoload -Uz compinit; compinit -u -d $WORK/zcompdump; autoload -Uz _housekeep; (( \${+functions[_housekeep]} )) || exit 1; [[ \${_comps[housekeep]} == _housekeep ]]"
+  # A real interactive zsh on a pseudo-terminal: type the line, press TAB, read back what the
+  # line became.
+  cat >zdrive.zsh <<'ZSH'
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PS1='%% '; fpath=($SRC/completions \$fpath); autoload -Uz compinit; compinit -u -d $WORK/zcd; PATH=$BIN:\$PATH; cd $WORK"
+zpty -w -n z "$LINE"$'\t'
+local all= chunk
+for i in {1..30}; do
+  sleep 0.2
+  while zpty -r -t z chunk; do all+=$chunk; done
+  [[ $all == *"$WANT"* ]] && break
+done
+print -r -- "$all"
+zpty -d z
+ZSH
+  # zcomp LINE WANT: the completed line holds WANT.
+  zcomp() {
+    SRC=$SRC WORK=$WORK BIN=$(dirname "$HK") LINE=$1 WANT=$2 zsh -f zdrive.zsh 2>/dev/null | tail -1 | grep -qF -- "$2"
+  }
+  check "zsh: --job from the configuration" zcomp 'housekeep -c jobs.toml run --job nightly_p' 'run --job nightly_purge'
+  check "zsh: history --job too" zcomp 'housekeep --config jobs.toml history --job hourly' 'history --job hourly_stats'
+  check "zsh: --task with the configuration's own tasks" zcomp 'housekeep -c jobs.toml run --task old_' 'run --task old_sessions'
+  check "zsh: --task built in" zcomp 'housekeep run --task conv' 'run --task conversations'
 else
   echo "note: zsh not installed; its completion was not loaded"
 fi
