@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installation: `cmake --install` lays out the expected tree; `cpack -G DEB` builds a
-# package whose dependencies come from the binary's libraries, listing the binary, man
-# pages, completions and units; as root, the package installs, runs, and removes cleanly.
+# package whose dependencies come from the binary's libraries, listing the binary (stripped),
+# gzipped man pages, completions and units, that lintian passes without errors; as root, the
+# package installs (creating the housekeep system user its units run as), runs, and removes
+# cleanly.
 # The packaged examples agree with what scheduler-info exports for the built-in jobs.
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.sh"
@@ -9,8 +11,8 @@ BUILD=$(cd "$(dirname "$HK")/.." && pwd)
 
 expected=(
   bin/housekeep
-  share/man/man1/housekeep.1
-  share/man/man5/housekeep.toml.5
+  share/man/man1/housekeep.1.gz
+  share/man/man5/housekeep.toml.5.gz
   share/bash-completion/completions/housekeep
   share/zsh/vendor-completions/_housekeep
   share/fish/vendor_completions.d/housekeep.fish
@@ -18,6 +20,8 @@ expected=(
   lib/systemd/system/housekeep-run@.service
   lib/systemd/system/housekeep-run@.timer
   share/doc/housekeep/README.md
+  share/doc/housekeep/copyright
+  share/doc/housekeep/changelog.gz
   share/doc/housekeep/examples/housekeep
   share/doc/housekeep/examples/cronjob.yaml
 )
@@ -34,17 +38,35 @@ dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./||' >contents.txt
 for path in "${expected[@]}"; do
   check "dpkg -c lists usr/$path" grep -qxF "usr/$path" contents.txt
 done
+check "the man pages are gzip files" sh -c "gzip -t '$WORK/root/share/man/man1/housekeep.1.gz' '$WORK/root/share/man/man5/housekeep.toml.5.gz'"
+check "the changelog's version is the binary's" [ "$(gzip -dc "$WORK/root/share/doc/housekeep/changelog.gz" | sed -n '1s/^housekeep (\(.*\)).*/\1/p')" = "$("$HK" --version | awk '{print $2}')" ]
+dpkg-deb -x "$deb" unpacked
+check "the packaged binary is stripped" sh -c "file unpacked/usr/bin/housekeep | grep -q ', stripped'"
+check "the description has no ';' line (a CMake list)" sh -c "! dpkg-deb -f '$deb' Description | grep -q '^ ;'"
+check "postinst creates the system user" sh -c "dpkg-deb -e '$deb' control && grep -q 'adduser --system --group' control/postinst"
+if command -v lintian >/dev/null; then
+  lintian --tag-display-limit 0 "$deb" >lintian.txt 2>&1
+  check "lintian: no errors: $(grep '^E:' lintian.txt | tr '\n' ' ')" sh -c "! grep -q '^E:' lintian.txt"
+  check "lintian: no warnings: $(grep '^W:' lintian.txt | tr '\n' ' ')" sh -c "! grep -q '^W:' lintian.txt"
+else
+  echo "note: lintian not installed; the package was not checked"
+fi
 depends=$(dpkg-deb -f "$deb" Depends)
 for library in libsqlite3 libfmt libsystemd libtomlplusplus; do
   check "Depends names $library (from shlibdeps): $depends" grep -q "$library" <<<"$depends"
 done
 
 if [ "$(id -u)" -eq 0 ] && ! dpkg -s housekeep >/dev/null 2>&1; then
+  had_user=$(getent passwd housekeep >/dev/null && echo yes || echo no)
   expect 0 "" dpkg -i "$deb"
   check "the installed package runs from /usr/bin" /usr/bin/housekeep --version
+  check "the housekeep system user exists" sh -c "getent passwd housekeep | awk -F: '\$3 < 1000 {found=1} END {exit !found}'"
   check "man finds the installed page" sh -c "MANPAGER=cat man -w housekeep | grep -q /usr/share/man/man1/housekeep.1"
   expect 0 "" dpkg -r housekeep
   check "dpkg -r removed the binary" [ ! -e /usr/bin/housekeep ]
+  if [ "$had_user" = no ]; then
+    deluser --system --quiet housekeep >/dev/null 2>&1 || userdel housekeep 2>/dev/null
+  fi
 else
   echo "note: not root (or housekeep already installed): dpkg -i not tried"
 fi
