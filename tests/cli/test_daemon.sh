@@ -119,6 +119,46 @@ check "two problems: one error line each" [ "$(grep -c '^housekeep: error: ' err
 check "two problems: the failed job named" grep -q "^housekeep: error: job 'nightly' is failed: .*disk I/O error" err
 check "two problems: both in the JSON document" jq -e '(.problems | length) == 2 and .ok == false' out
 
+# --- --check's other blind spots, one at a time on a fresh database ---
+cat >night.toml <<'EOF'
+[jobs.nightly]
+task = "stats"
+schedule = "0 2 * * *"
+timezone = "UTC"
+EOF
+ago() { date -u -d "$1" +%Y-%m-%dT%H:%M:%S.000Z; }
+# A stuck daemon: it holds the lock, but its heartbeat is an hour old.
+"$HK" --db stuck.db demo --rows 100 -q
+start_daemon stuck.log --config night.toml --db stuck.db
+check "the daemon starts" wait_for 5 sh -c "[ \"\$(sqlite3 stuck.db 'SELECT count(*) FROM housekeep_daemon' 2>/dev/null)\" = 1 ]"
+kill -STOP "$daemon_pid"
+q stuck.db "UPDATE housekeep_daemon SET heartbeat_at = '$(ago '1 hour ago')'"
+expect 1 "has not refreshed its heartbeat since" "$HK" --config night.toml --db stuck.db scheduler-info --check
+kill -CONT "$daemon_pid"
+stop_daemon
+# A run left 'running' by a process that is gone.
+"$HK" --db left.db demo --rows 100 -q
+sh -c 'exit 0' & dead=$!; wait "$dead"
+"$HK" --config night.toml --db left.db run --job nightly -q
+q left.db "INSERT INTO housekeep_runs (job, task, started_at, finished_at, status, host, pid) VALUES ('nightly', 'stats', '$(ago '1 second')', '$(ago '1 second')', 'running', '$(hostname)', $dead)"
+expect 1 "job 'nightly' is failed: last run at" "$HK" --config night.toml --db left.db scheduler-info --check
+check "the check names the dead process" grep -q "process $dead ended without finishing the run" err
+# A job whose last slot the daemon missed (recorded in housekeep_jobs), nothing since.
+"$HK" --db missed.db demo --rows 100 -q
+"$HK" --config night.toml --db missed.db run --job nightly -q
+q missed.db "UPDATE housekeep_runs SET started_at = '$(ago '3 days ago')', finished_at = '$(ago '3 days ago')'"
+q missed.db "CREATE TABLE housekeep_jobs (job TEXT PRIMARY KEY, schedule TEXT NOT NULL, timezone TEXT NOT NULL, last_fire TEXT, next_fire TEXT, last_status TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL, first_due TEXT, missed INTEGER NOT NULL DEFAULT 0, last_missed TEXT)"
+q missed.db "INSERT INTO housekeep_jobs VALUES ('nightly', '0 2 * * *', 'UTC', '$(date -u +%Y-%m-%dT02:00:00.000Z)', '$(date -u -d tomorrow +%Y-%m-%dT02:00:00.000Z)', 'missed', '$(ago now)', '$(ago '4 days ago')', 2, '$(date -u +%Y-%m-%dT02:00:00.000Z)')"
+expect 1 "job 'nightly' is " "$HK" --config night.toml --db missed.db scheduler-info --check
+check "missed: named as missed (or late when past its grace)" grep -qE "is (missed|late):" err
+expect 0 "" "$HK" --config night.toml --db missed.db --json scheduler-info
+check "scheduler-info shows the missed slots" jq -e '.jobs[0].missed.count == 2 and (.jobs[0].missed.latest | test("T02:00:00"))' out
+# A job a daemon has waited for since four days ago, never run.
+"$HK" --db never.db demo --rows 100 -q
+q never.db "CREATE TABLE housekeep_jobs (job TEXT PRIMARY KEY, schedule TEXT NOT NULL, timezone TEXT NOT NULL, last_fire TEXT, next_fire TEXT, last_status TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL, first_due TEXT, missed INTEGER NOT NULL DEFAULT 0, last_missed TEXT)"
+q never.db "INSERT INTO housekeep_jobs VALUES ('nightly', '0 2 * * *', 'UTC', NULL, '$(date -u -d tomorrow +%Y-%m-%dT02:00:00.000Z)', '', '$(ago now)', '$(date -u -d '4 days ago' +%Y-%m-%dT02:00:00.000Z)', 0, NULL)"
+expect 1 "job 'nightly' is late: never run; first due at" "$HK" --config night.toml --db never.db scheduler-info --check
+
 # --- SIGTERM during a long purge ---
 "$HK" --db big.db demo --rows 20000 -q
 # The demo holds orphaned messages on purpose; the purge must not add any.
