@@ -1,0 +1,42 @@
+// The status of a database's schedule: its daemon, its jobs with their next runs, last runs,
+// missed slots and health, and what `scheduler-info --check` fails on. Built by one function
+// for every reader: scheduler-info's table and JSON, and the daemon's status endpoint.
+#pragma once
+
+#include "housekeep/clock.hpp"
+#include "housekeep/config.hpp"
+#include "housekeep/scheduler.hpp"
+#include "housekeep/store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace housekeep {
+
+/// A daemon heartbeat older than this (three missed refreshes) means a stuck daemon.
+inline constexpr Millis k_stale_heartbeat = std::chrono::minutes(15);
+
+struct ScheduleStatus {
+  std::string database;   // described, password masked
+  TimePoint now;          // when the status was taken
+  DaemonStatus daemon;
+  std::vector<JobPlan> jobs;
+  /// What is wrong, one line each: the daemon's trouble first, then each unhealthy job's.
+  std::vector<std::string> problems;
+  /// What to do about the first problem.
+  std::string hint;
+};
+
+/// Reads the schedule's status from `store` at `now`, with `count` upcoming runs per job.
+ScheduleStatus schedule_status(const Config& config, Store& store, TimePoint now, std::size_t count);
+
+/// The status as `scheduler-info --format json` prints it: {"ok", "database", "daemon",
+/// "jobs", and with problems "problems" and "error"}.
+nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status);
+
+/// The status as `scheduler-info` prints it: the daemon's line, then a table of the jobs.
+std::string schedule_status_table(const ScheduleStatus& status);
+
+} // namespace housekeep
