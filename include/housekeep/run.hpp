@@ -57,12 +57,21 @@ std::unique_ptr<Lock> acquire_purge_lock(Store& store, const std::string& what,
                                          std::optional<Millis> wait, const StopFlag* stop,
                                          const Clock& clock, const Logger& log);
 
-/// Runs the tasks in order. A failing task is reported and the next one still runs: one
+/// The status of a task (or of a firing) that ended with an error of this exit code: refused
+/// for a guard, transient for a busy or unreachable database (worth retrying), else failed.
+/// One mapping for `run` and the daemon.
+TaskStatus status_for(ExitCode code);
+
+/// Runs the tasks in order, in three parts (src/core/run.cpp): what is checked and taken
+/// before the first task (read-only database, the right database, archive, purge lock,
+/// guards); each task, its errors turned into its status by status_for(); and its record in
+/// housekeep_runs around it. A failing task is reported and the next one still runs: one
 /// misconfigured table must not stop the others. A stop request or the timeout
 /// (options.timeout, counted from the start of the run) ends the current task after its
-/// current batch and marks it and the tasks not yet started interrupted or timed-out. Throws only for what stops the whole run
-/// before any task starts (read-only database for a real run: PermissionError; purge lock
-/// held: TempFailError naming the holder).
+/// current batch and marks it and the tasks not yet started interrupted or timed-out. Throws
+/// only for what stops the whole run before any task starts (read-only database for a real
+/// run: PermissionError; the wrong database, or damage: DataError; purge lock held:
+/// TempFailError naming the holder; a guard: RefusedError).
 RunReport run_tasks(Store& store, const Config& config, const RunRequest& request,
                     const Clock& clock, const Logger& log);
 

@@ -271,13 +271,34 @@ const TaskResult* RunReport::first_failure() const
   return nullptr;
 }
 
-RunReport run_tasks(Store& store, const Config& config, const RunRequest& request,
-                    const Clock& clock, const Logger& log)
+TaskStatus status_for(ExitCode code)
 {
-  RunReport report;
-  report.dry_run = request.options.dry_run;
-  report.started_at = clock.now();
+  switch (code) {
+  case ExitCode::refused: return TaskStatus::refused;
+  case ExitCode::temp_fail:
+  case ExitCode::unavailable: return TaskStatus::transient;
+  default: return TaskStatus::failed;
+  }
+}
 
+namespace {
+
+// What a run holds from its start to its end: the purge lock, the archive, what the guards
+// expect each task to delete, whether it is recorded, and when it must stop.
+struct RunSetup {
+  std::unique_ptr<Lock> lock;
+  std::unique_ptr<ArchiveWriter> archive;
+  std::map<std::string, std::int64_t> expected;
+  bool record = false;
+  std::optional<TimePoint> deadline;
+};
+
+// The first part of a run: everything checked or taken before the first task starts. Throws
+// when the run cannot start (nothing is recorded then).
+RunSetup prepare_run(Store& store, const Config& config, const RunRequest& request, TimePoint started,
+                     const Clock& clock, const Logger& log)
+{
+  RunSetup setup;
   const bool writes = !request.options.dry_run &&
                       std::any_of(request.tasks.begin(), request.tasks.end(),
                                   [](const TaskDef& task) { return task.writes; });
@@ -287,152 +308,190 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
                           "check the file's permissions, or use --dry-run to see what would go");
   }
   check_right_database(store, request.tasks);
-  std::unique_ptr<ArchiveWriter> archive;
   if (!request.archive_dir.empty()) {
     if (writes) {
-      archive = std::make_unique<ArchiveWriter>(request.archive_dir, store.describe(), report.started_at);
+      setup.archive = std::make_unique<ArchiveWriter>(request.archive_dir, store.describe(), started);
     } else {
       log.notice("--archive: nothing is deleted by this run, so nothing is archived");
     }
   }
-
-  std::unique_ptr<Lock> lock;
-  std::map<std::string, std::int64_t> expected;
   if (writes) {
-    lock = acquire_purge_lock(store, fmt::format("run --task {}", task_list(request)),
-                              request.lock_wait, request.stop, clock, log);
-    expected = check_guards(store, config, request, clock, log);
+    setup.lock = acquire_purge_lock(store, fmt::format("run --task {}", task_list(request)), request.lock_wait,
+                                    request.stop, clock, log);
+    setup.expected = check_guards(store, config, request, clock, log);
   }
-  const bool record = !request.options.dry_run && !store.read_only();
+  setup.record = !request.options.dry_run && !store.read_only();
   if (!request.options.dry_run && store.read_only()) {
-    log.notice("database '{}' is read-only; this run is not recorded in housekeep_runs",
-               store.describe());
+    log.notice("database '{}' is read-only; this run is not recorded in housekeep_runs", store.describe());
   }
-
-  if (record) {
+  if (setup.record) {
     try {
       mark_abandoned(store, clock, log);
     } catch (const Error& e) {
       log.warning("could not check housekeep_runs for abandoned runs: {}", e.what());
     }
   }
-
-  PlannedDeletions planned;
-  std::optional<TimePoint> deadline;
   if (request.options.timeout) {
-    deadline = report.started_at + *request.options.timeout;
+    setup.deadline = started + *request.options.timeout;
   }
-  for (const TaskDef& task : request.tasks) {
-    TaskResult result;
-    result.task = std::string(task.name);
-    const TimePoint started = clock.now();
-    // Every line logged while the task runs names it (and the job), in JSON logs.
-    const Logger task_log = log.with({.task = result.task, .job = request.job});
-    TaskContext context{store, config, request.options, clock, started, task_log,
-                        request.options.dry_run ? &planned : nullptr, request.stop, deadline,
-                        archive.get(), request.progress};
-    context.custom = task.custom;
-    if (const auto it = expected.find(result.task); it != expected.end()) {
-      context.expected_rows = it->second;
+  return setup;
+}
+
+// The line a finished task logs: what it did, or why it did not.
+void log_outcome(const TaskDef& task, const TaskResult& result, const RunRequest& request, const Logger& task_log)
+{
+  if (result.status == TaskStatus::ok) {
+    if (!task_log.enabled(request.summary_level)) {
+      return;
     }
-    log.debug("{}: started{}", task.name, request.options.dry_run ? " (dry run)" : "");
-    // A row written as the task starts, so that a kill leaves a trace (marked abandoned later).
-    RunRecord run;
-    run.job = request.job;
-    run.task = result.task;
-    run.started_at = started;
-    run.finished_at = started;
-    run.status = "running";
-    run.host = this_host();
-    run.pid = static_cast<std::int64_t>(::getpid());
-    if (record) {
-      try {
-        run.id = store.record_run(run);
-      } catch (const Error& e) {
-        log.warning("could not record the start of '{}': {}", task.name, e.what());
-        report.history_error = e.what();
-      }
+    const char* verb = !task.writes ? "" : request.options.dry_run ? "would delete " : "deleted ";
+    std::string batches;
+    if (task.writes && !request.options.dry_run && result.batches > 0) {
+      batches = fmt::format(" ({} {}, slowest {}, {} waiting for the write lock)", with_thousands(result.batches),
+                            result.batches == 1 ? "batch" : "batches", humanize_duration(result.slowest_batch),
+                            humanize_duration(result.lock_wait));
+    }
+    task_log.log(request.summary_level,
+                 fmt::format("{}: {}{} in {}{}", task.name, verb, summary_line(result),
+                             humanize_duration(result.duration), batches),
+                 {.rows = task.writes ? std::optional(result.total_deleted()) : std::nullopt,
+                  .duration_ms = result.duration.count(),
+                  .status = "ok"});
+  } else if (result.status == TaskStatus::skipped) {
+    // Not a failure: cron mails nothing.
+    task_log.log(LogLevel::info, fmt::format("{}: skipped: {}", task.name, result.reason), {.status = "skipped"});
+  } else {
+    task_log.log(LogLevel::error, result.error,
+                 {.duration_ms = result.duration.count(),
+                  .status = std::string(task_status_name(result.status)),
+                  .code = static_cast<int>(result.code)});
+    if (!result.hint.empty()) {
+      task_log.hint(result.hint);
+    }
+  }
+}
+
+// The second part: one task, its errors turned into its status; never throws.
+TaskResult run_task(const TaskDef& task, Store& store, const Config& config, const RunRequest& request,
+                    RunSetup& setup, PlannedDeletions& planned, TimePoint started, const Clock& clock,
+                    const Logger& task_log)
+{
+  TaskResult result;
+  result.task = std::string(task.name);
+  TaskContext context{store, config, request.options, clock, started, task_log,
+                      request.options.dry_run ? &planned : nullptr, request.stop, setup.deadline,
+                      setup.archive.get(), request.progress};
+  context.custom = task.custom;
+  if (const auto it = setup.expected.find(result.task); it != setup.expected.end()) {
+    context.expected_rows = it->second;
+  }
+  task_log.debug("{}: started{}", task.name, request.options.dry_run ? " (dry run)" : "");
+  try {
+    if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
+      throw Stopped(reason, fmt::format("{}: not started: the run {}", task.name,
+                                        reason == StopReason::timed_out ? "timed out" : "was interrupted"));
+    }
+    task.run(context, result);
+  } catch (const Stopped& e) {
+    result.status = e.reason() == StopReason::timed_out ? TaskStatus::timed_out : TaskStatus::interrupted;
+    result.code = e.code();
+    result.error = e.what();
+    result.hint = e.hint();
+  } catch (const Error& e) {
+    result.status = status_for(e.code());
+    result.code = e.code();
+    result.error = e.what();
+    result.hint = e.hint();
+  } catch (const std::exception& e) {
+    result.status = TaskStatus::failed;
+    result.code = ExitCode::internal;
+    result.error = fmt::format("internal error in task '{}': {}", task.name, e.what());
+    result.hint = "this is a bug in housekeep; please report it with the command line used";
+  }
+  result.duration = clock.now() - started;
+  if (request.progress != nullptr) {
+    request.progress->finish(task.name);
+  }
+  log_outcome(task, result, request, task_log);
+  return result;
+}
+
+// The third part, around each task: a row written as it starts, so that a kill leaves a trace
+// (marked abandoned later), completed when it ends. A history that cannot be written is
+// reported in the run's report, never turned into the task's failure.
+class TaskRecord {
+public:
+  TaskRecord(Store& store, const RunRequest& request, const std::string& task, TimePoint started, bool record,
+             RunReport& report, const Logger& log)
+    : m_store(store), m_record(record), m_report(report), m_log(log)
+  {
+    m_run.job = request.job;
+    m_run.task = task;
+    m_run.started_at = started;
+    m_run.finished_at = started;
+    m_run.status = "running";
+    m_run.host = this_host();
+    m_run.pid = static_cast<std::int64_t>(::getpid());
+    write("start of");
+  }
+
+  void finish(const TaskResult& result)
+  {
+    m_run.finished_at = m_run.started_at + result.duration;
+    m_run.status = std::string(task_status_name(result.status));
+    for (const auto& [table, rows] : result.deleted) {
+      m_run.deleted[table] = rows;
+    }
+    m_run.kept = result.kept;
+    m_run.error = result.status == TaskStatus::skipped ? result.reason : result.error;
+    m_run.output = result.output;
+    write("run of");
+  }
+
+private:
+  void write(std::string_view what)
+  {
+    if (!m_record) {
+      return;
     }
     try {
-      if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
-        throw Stopped(reason, fmt::format("{}: not started: the run {}", task.name,
-                                          reason == StopReason::timed_out ? "timed out" : "was interrupted"));
-      }
-      task.run(context, result);
-    } catch (const Stopped& e) {
-      result.status = e.reason() == StopReason::timed_out ? TaskStatus::timed_out : TaskStatus::interrupted;
-      result.code = e.code();
-      result.error = e.what();
-      result.hint = e.hint();
+      const std::int64_t id = m_store.record_run(m_run);
+      m_run.id = m_run.id == 0 ? id : m_run.id;
     } catch (const Error& e) {
-      result.status = e.code() == ExitCode::refused                                        ? TaskStatus::refused
-                      : e.code() == ExitCode::temp_fail || e.code() == ExitCode::unavailable ? TaskStatus::transient
-                                                                                             : TaskStatus::failed;
-      result.code = e.code();
-      result.error = e.what();
-      result.hint = e.hint();
-    } catch (const std::exception& e) {
-      result.status = TaskStatus::failed;
-      result.code = ExitCode::internal;
-      result.error = fmt::format("internal error in task '{}': {}", task.name, e.what());
-      result.hint = "this is a bug in housekeep; please report it with the command line used";
+      m_log.warning("could not record the {} '{}': {}", what, m_run.task, e.what());
+      m_report.history_error = e.what();
     }
-    const TimePoint finished = clock.now();
-    result.duration = finished - started;
-    if (request.progress != nullptr) {
-      request.progress->finish(task.name);
-    }
+  }
 
-    if (result.status == TaskStatus::ok) {
-      const char* verb = !task.writes ? "" : request.options.dry_run ? "would delete " : "deleted ";
-      std::string batches;
-      if (task.writes && !request.options.dry_run && result.batches > 0) {
-        batches = fmt::format(" ({} {}, slowest {}, {} waiting for the write lock)",
-                              with_thousands(result.batches), result.batches == 1 ? "batch" : "batches", humanize_duration(result.slowest_batch),
-                              humanize_duration(result.lock_wait));
-      }
-      if (log.enabled(request.summary_level)) {
-        task_log.log(request.summary_level,
-                     fmt::format("{}: {}{} in {}{}", task.name, verb, summary_line(result),
-                                 humanize_duration(result.duration), batches),
-                     {.rows = task.writes ? std::optional(result.total_deleted()) : std::nullopt,
-                      .duration_ms = result.duration.count(),
-                      .status = "ok"});
-      }
-    } else if (result.status == TaskStatus::skipped) {
-      // Not a failure: cron mails nothing.
-      task_log.log(LogLevel::info, fmt::format("{}: skipped: {}", task.name, result.reason), {.status = "skipped"});
-    } else {
-      task_log.log(LogLevel::error, result.error,
-                   {.duration_ms = result.duration.count(),
-                    .status = std::string(task_status_name(result.status)),
-                    .code = static_cast<int>(result.code)});
-      if (!result.hint.empty()) {
-        task_log.hint(result.hint);
-      }
-    }
+  Store& m_store;
+  bool m_record;
+  RunReport& m_report;
+  const Logger& m_log;
+  RunRecord m_run;
+};
 
-    if (record) {
-      run.finished_at = finished;
-      run.status = std::string(task_status_name(result.status));
-      for (const auto& [table, rows] : result.deleted) {
-        run.deleted[table] = rows;
-      }
-      run.kept = result.kept;
-      run.error = result.status == TaskStatus::skipped ? result.reason : result.error;
-      run.output = result.output;
-      try {
-        store.record_run(run);
-      } catch (const Error& e) {
-        // The task's own outcome stands; a history failure is reported, not turned into one.
-        log.warning("could not record the run of '{}': {}", task.name, e.what());
-        report.history_error = e.what();
-      }
-    }
+} // namespace
+
+RunReport run_tasks(Store& store, const Config& config, const RunRequest& request,
+                    const Clock& clock, const Logger& log)
+{
+  RunReport report;
+  report.dry_run = request.options.dry_run;
+  report.started_at = clock.now();
+  RunSetup setup = prepare_run(store, config, request, report.started_at, clock, log);
+
+  PlannedDeletions planned;
+  for (const TaskDef& task : request.tasks) {
+    // Every line logged while the task runs names it (and the job), in JSON logs.
+    const Logger task_log = log.with({.task = task.name, .job = request.job});
+    const TimePoint started = clock.now();
+    TaskRecord record(store, request, task.name, started, setup.record, report, log);
+    TaskResult result = run_task(task, store, config, request, setup, planned, started, clock, task_log);
+    record.finish(result);
     report.tasks.push_back(std::move(result));
   }
 
-  if (record) {
+  if (setup.record) {
     try {
       const auto pruned = store.prune_runs(clock.now() - config.defaults.history_keep);
       if (pruned > 0) {
@@ -443,8 +502,8 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
       log.warning("could not prune housekeep_runs: {}", e.what());
     }
   }
-  if (archive) {
-    report.archives = archive->files();
+  if (setup.archive) {
+    report.archives = setup.archive->files();
   }
   report.finished_at = clock.now();
   return report;

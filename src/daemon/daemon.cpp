@@ -478,7 +478,7 @@ private:
         return "skipped";
       } catch (const Error& e) {
         m_env.log.error("{}: {}", j.job.name, e.what());
-        status = e.code() == ExitCode::unavailable ? "transient" : "failed";
+        status = std::string(task_status_name(status_for(e.code())));
       }
       const Millis took = m_env.clock.now() - started;
       if (status == "transient" && attempt < j.job.retries && !m_env.stop.requested()) {
