@@ -43,8 +43,7 @@ int main(int argc, char** argv)
     {"*/10 * * * * *", "UTC"},
   };
   const TimePoint start = parse_utc("2026-01-01T00:00:00Z");
-  fmt::print("{:<24} {:<18} {:>12} {:>12} {:>10}\n", "EXPRESSION", "ZONE", "MEAN us/call", "MAX us/call",
-             "CALLS");
+  fmt::print("{:<24} {:<18} {:>12} {:>12} {:>10}\n", "EXPRESSION", "ZONE", "MEAN us/call", "MAX us/call", "CALLS");
   double worst_mean = 0;
   double worst_max = 0;
   for (const auto& c : cases) {
@@ -68,8 +67,8 @@ int main(int argc, char** argv)
         return 1;
       }
     }
-    const double mean_us = std::chrono::duration<double, std::micro>(Stopwatch::now() - begin).count() /
-                           static_cast<double>(calls);
+    const double mean_us =
+      std::chrono::duration<double, std::micro>(Stopwatch::now() - begin).count() / static_cast<double>(calls);
     worst_mean = std::max(worst_mean, mean_us);
     worst_max = std::max(worst_max, max_us);
     fmt::print("{:<24} {:<18} {:>12.2f} {:>12.1f} {:>10}\n", c.expression, c.zone, mean_us, max_us, calls);

@@ -37,8 +37,8 @@ std::vector<TimePoint> upcoming(const Schedule& schedule, const date::time_zone*
   while (out.size() < count) {
     const auto next = next_fire(schedule, zone, t);
     if (!next) {
-      throw UsageError(fmt::format("'{}' does not fire within 30 years of {}", schedule.text(),
-                                   format_in_zone(from, zone)));
+      throw UsageError(
+        fmt::format("'{}' does not fire within 30 years of {}", schedule.text(), format_in_zone(from, zone)));
     }
     out.push_back(*next);
     t = *next;
@@ -88,21 +88,18 @@ int explain(const Globals& globals, const CronArgs& args)
   const Resolved r = resolve(args);
   const CronExpr* cron = r.schedule.cron();
   const std::string description =
-    cron != nullptr ? cron->describe()
-                    : fmt::format("Every {}, counted from the previous run (or from the start)",
-                                  format_duration(r.schedule.every()));
+    cron != nullptr
+      ? cron->describe()
+      : fmt::format("Every {}, counted from the previous run (or from the start)", format_duration(r.schedule.every()));
   const auto times = upcoming(r.schedule, r.zone, r.from, args.count);
   std::vector<DstNote> notes;
   if (cron != nullptr) {
     notes = dst_preview(*cron, r.zone, args.tz, r.from, r.from + date::days{366});
   }
   if (globals.json) {
-    nlohmann::ordered_json doc{{"ok", true},
-                               {"expression", r.schedule.text()},
-                               {"description", description},
-                               {"timezone", args.tz},
-                               {"next", nlohmann::ordered_json::array()},
-                               {"dst", nlohmann::ordered_json::array()}};
+    nlohmann::ordered_json doc{
+      {"ok", true},          {"expression", r.schedule.text()},         {"description", description},
+      {"timezone", args.tz}, {"next", nlohmann::ordered_json::array()}, {"dst", nlohmann::ordered_json::array()}};
     for (const TimePoint t : times) {
       doc["next"].push_back(format_in_zone(t, r.zone));
     }
@@ -132,12 +129,13 @@ int explain(const Globals& globals, const CronArgs& args)
 
 void add_common(CLI::App* sub, CronArgs& args)
 {
-  sub->add_option("EXPR", args.expression,
-                  "Cron expression (5 or 6 fields), a macro such as @daily, or @every DURATION")
+  sub
+    ->add_option("EXPR", args.expression, "Cron expression (5 or 6 fields), a macro such as @daily, or @every DURATION")
     ->required();
   sub->add_option("--tz", args.tz, "IANA time zone, or 'local' (default UTC)")->type_name("ZONE");
-  sub->add_option("--from", args.from,
-                  "Start after this time: ISO-8601 with offset, or wall time in --tz (default: now)")
+  sub
+    ->add_option("--from", args.from,
+                 "Start after this time: ISO-8601 with offset, or wall time in --tz (default: now)")
     ->type_name("TIME");
 }
 
@@ -148,21 +146,20 @@ void register_cron(CLI::App& app, const Globals& globals, Action& action)
   CLI::App* sub = app.add_subcommand("cron", "Check a cron expression: next fire times, or in words");
   sub->require_subcommand(1);
   auto next_args = std::make_shared<CronArgs>();
-  CLI::App* next_cmd = sub->add_subcommand(
-    "next", "Print the next fire times, one ISO-8601 time with its UTC offset per line");
+  CLI::App* next_cmd =
+    sub->add_subcommand("next", "Print the next fire times, one ISO-8601 time with its UTC offset per line");
   add_common(next_cmd, *next_args);
   next_cmd->add_option("-n,--count", next_args->count, "How many times (default 5)")
     ->type_name("N")
     ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
   next_cmd->footer("Example:\n  housekeep cron next '30 2 * * *' --tz America/New_York --from 2027-03-13");
-  next_cmd->callback([&action, &globals, next_args] {
-    action = [&globals, next_args] { return next(globals, *next_args); };
-  });
+  next_cmd->callback(
+    [&action, &globals, next_args] { action = [&globals, next_args] { return next(globals, *next_args); }; });
 
   auto explain_args = std::make_shared<CronArgs>();
-  CLI::App* explain_cmd = sub->add_subcommand(
-    "explain", "Say the expression in words, show the next times and the daylight-saving changes "
-               "of the coming year that affect it");
+  CLI::App* explain_cmd =
+    sub->add_subcommand("explain", "Say the expression in words, show the next times and the daylight-saving changes "
+                                   "of the coming year that affect it");
   add_common(explain_cmd, *explain_args);
   explain_cmd->callback([&action, &globals, explain_args] {
     action = [&globals, explain_args] { return explain(globals, *explain_args); };

@@ -52,15 +52,14 @@ void register_daemon(CLI::App& app, const Globals& globals, Action& action)
               "  housekeep --config /etc/housekeep/housekeep.toml daemon\n"
               "  housekeep daemon --once     # run what is due or owed now, then exit");
   sub->add_flag("--once", args->once, "Run whatever is due or owed by catch-up now, then exit");
-  sub->add_option("--metrics-file", args->metrics_file,
-                  "After each firing, replace PATH (atomically) with every job's latest metrics in "
-                  "Prometheus text format")
+  sub
+    ->add_option("--metrics-file", args->metrics_file,
+                 "After each firing, replace PATH (atomically) with every job's latest metrics in "
+                 "Prometheus text format")
     ->type_name("PATH");
   sub->add_option("--statsd", args->statsd, "After each firing, send its counts and timings as statsd packets")
     ->type_name("HOST:PORT");
-  sub->callback([&action, &globals, args] {
-    action = [&globals, args] { return daemon(globals, *args); };
-  });
+  sub->callback([&action, &globals, args] { action = [&globals, args] { return daemon(globals, *args); }; });
 }
 
 } // namespace housekeep::cli

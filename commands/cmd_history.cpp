@@ -48,9 +48,7 @@ void register_history(CLI::App& app, const Globals& globals, Action& action)
     ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
   sub->add_option("-t,--task", args->task, "Only runs of this task")->type_name("NAME");
   sub->add_option("--job", args->job, "Only runs fired for this configured job")->type_name("NAME");
-  sub->callback([&action, &globals, args] {
-    action = [&globals, args] { return history(globals, *args); };
-  });
+  sub->callback([&action, &globals, args] { action = [&globals, args] { return history(globals, *args); }; });
 }
 
 } // namespace housekeep::cli

@@ -22,13 +22,12 @@ int restore(const Globals& globals, const RestoreArgs& args)
   const Session session = make_session(globals);
   // Rows go back exactly as they were, orphans included (the messages task deletes exactly
   // those), so this connection does not enforce foreign keys; parents still go first.
-  const auto store = session.open(OpenOptions{
-    .mode = args.dry_run ? AccessMode::read_only : AccessMode::read_write, .enforce_foreign_keys = false});
+  const auto store = session.open(
+    OpenOptions{.mode = args.dry_run ? AccessMode::read_only : AccessMode::read_write, .enforce_foreign_keys = false});
   std::unique_ptr<Lock> lock;
   if (!args.dry_run) {
     if (store->read_only()) {
-      throw PermissionError(fmt::format("database '{}' is read-only; restore needs write access",
-                                        store->describe()),
+      throw PermissionError(fmt::format("database '{}' is read-only; restore needs write access", store->describe()),
                             "check the file's permissions, or use --dry-run to see what would go back");
     }
     lock = acquire_purge_lock(*store, "restore", std::nullopt, nullptr, SystemClock{}, session.log);
@@ -57,9 +56,7 @@ void register_restore(CLI::App& app, const Globals& globals, Action& action)
     ->required()
     ->type_name("ARCHIVE...");
   sub->add_flag("-n,--dry-run", args->dry_run, "Count what would go back and change nothing");
-  sub->callback([&action, &globals, args] {
-    action = [&globals, args] { return restore(globals, *args); };
-  });
+  sub->callback([&action, &globals, args] { action = [&globals, args] { return restore(globals, *args); }; });
 }
 
 } // namespace housekeep::cli

@@ -57,8 +57,7 @@ int run(const Globals& globals, const RunArgs& args)
   }
   if (args.batch_size_given) {
     if (args.batch_size < 1 || args.batch_size > k_max_batch_size) {
-      throw UsageError(fmt::format("--batch-size {} is out of range 1-{}", args.batch_size,
-                                   k_max_batch_size));
+      throw UsageError(fmt::format("--batch-size {} is out of range 1-{}", args.batch_size, k_max_batch_size));
     }
     request.options.batch_size = args.batch_size;
   }
@@ -103,8 +102,7 @@ int run(const Globals& globals, const RunArgs& args)
     }
     if (!job->enabled) {
       if (!args.force) {
-        throw UsageError(fmt::format("job '{}' is disabled (enabled = false in {})", job->name,
-                                     session.config.source),
+        throw UsageError(fmt::format("job '{}' is disabled (enabled = false in {})", job->name, session.config.source),
                          "pass --force to run it anyway; a crontab line or timer still calling it is stale");
       }
       session.log.notice("job '{}' is disabled in the configuration; running it as asked (--force)", job->name);
@@ -133,8 +131,7 @@ int run(const Globals& globals, const RunArgs& args)
   // A live progress line only where someone watches: a terminal, without --quiet (and
   // without -v, whose per-batch lines would tear it).
   TerminalProgress progress(stderr, clock);
-  if (!globals.quiet && globals.verbose == 0 && globals.log_format == "text" &&
-      ::isatty(STDERR_FILENO) == 1) {
+  if (!globals.quiet && globals.verbose == 0 && globals.log_format == "text" && ::isatty(STDERR_FILENO) == 1) {
     request.progress = &progress;
   }
   // One report per run where one person reads both streams: when the table goes to the same
@@ -163,62 +160,65 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
 {
   auto args = std::make_shared<RunArgs>();
   CLI::App* sub = app.add_subcommand("run", "Run tasks once, now, and print what they did");
-  sub->footer(
-    "Tasks always run in the order conversations, messages, users, stats; 'all' is all four.\n"
-    "A failing task does not stop the next one; the exit status is that of the first failure.\n"
-    "SIGTERM or SIGINT stops after the current batch (recorded as interrupted, exit 75).\n\n"
-    "Examples:\n"
-    "  housekeep run --task all --dry-run     # what would go, per table; writes nothing\n"
-    "  housekeep run --task all --quiet       # for crontab: silent unless something fails\n"
-    "  housekeep run --task stats --json | jq -e .ok");
-  sub->add_option("-t,--task", args->tasks,
-                  "Task to run: conversations, messages, users, stats or all (repeatable)")
+  sub->footer("Tasks always run in the order conversations, messages, users, stats; 'all' is all four.\n"
+              "A failing task does not stop the next one; the exit status is that of the first failure.\n"
+              "SIGTERM or SIGINT stops after the current batch (recorded as interrupted, exit 75).\n\n"
+              "Examples:\n"
+              "  housekeep run --task all --dry-run     # what would go, per table; writes nothing\n"
+              "  housekeep run --task all --quiet       # for crontab: silent unless something fails\n"
+              "  housekeep run --task stats --json | jq -e .ok");
+  sub->add_option("-t,--task", args->tasks, "Task to run: conversations, messages, users, stats or all (repeatable)")
     ->type_name("NAME");
-  sub->add_option("--job", args->job,
-                  "Run a configured job's task now, recorded under the job's name (as crontab "
-                  "lines and systemd units from scheduler-info do)")
+  sub
+    ->add_option("--job", args->job,
+                 "Run a configured job's task now, recorded under the job's name (as crontab "
+                 "lines and systemd units from scheduler-info do)")
     ->type_name("NAME");
-  sub->add_flag("-n,--dry-run", args->dry_run,
-                "Report what would be deleted, per table, and change nothing");
-  sub->add_option("--older-than", args->older_than,
-                  "Override the retention of conversations/users (e.g. 30d, 12h)")
+  sub->add_flag("-n,--dry-run", args->dry_run, "Report what would be deleted, per table, and change nothing");
+  sub->add_option("--older-than", args->older_than, "Override the retention of conversations/users (e.g. 30d, 12h)")
     ->type_name("DURATION");
   CLI::Option* batch_size =
-    sub->add_option("--batch-size", args->batch_size,
-                    "Most rows of the walked table per write transaction (default: defaults.batch_size, 50000)")
+    sub
+      ->add_option("--batch-size", args->batch_size,
+                   "Most rows of the walked table per write transaction (default: defaults.batch_size, 50000)")
       ->type_name("N");
-  sub->add_option("--batch-time", args->batch_time,
-                  "Size batches (up to --batch-size rows) so that each write transaction holds "
-                  "the lock about DURATION; 0 makes every batch --batch-size rows (default: "
-                  "defaults.batch_time, 50ms)")
+  sub
+    ->add_option("--batch-time", args->batch_time,
+                 "Size batches (up to --batch-size rows) so that each write transaction holds "
+                 "the lock about DURATION; 0 makes every batch --batch-size rows (default: "
+                 "defaults.batch_time, 50ms)")
     ->type_name("DURATION");
-  sub->add_option("--sleep", args->sleep, "Pause between batches, for the application's writers (default: defaults.sleep, 25ms)")
+  sub
+    ->add_option("--sleep", args->sleep,
+                 "Pause between batches, for the application's writers (default: defaults.sleep, 25ms)")
     ->type_name("DURATION");
-  CLI::Option* wait =
-    sub->add_option("--wait", args->wait,
-                    "If another run holds the purge lock, wait for it (up to DURATION, or without "
-                    "limit) instead of exiting 75")
-      ->expected(0, 1)
-      ->type_name("[=DURATION]");
-  sub->add_option("--timeout", args->timeout,
-                  "Stop after the batch during which DURATION has passed (status timed-out, exit "
-                  "75); the next run continues")
+  CLI::Option* wait = sub
+                        ->add_option("--wait", args->wait,
+                                     "If another run holds the purge lock, wait for it (up to DURATION, or without "
+                                     "limit) instead of exiting 75")
+                        ->expected(0, 1)
+                        ->type_name("[=DURATION]");
+  sub
+    ->add_option("--timeout", args->timeout,
+                 "Stop after the batch during which DURATION has passed (status timed-out, exit "
+                 "75); the next run continues")
     ->type_name("DURATION");
-  CLI::Option* max_delete =
-    sub->add_option("--max-delete", args->max_delete,
-                    "Refuse (exit 3, nothing deleted) if the run would delete more rows than N, "
-                    "cascades included (default: defaults.max_delete, 0 = no limit)")
-      ->type_name("N");
-  sub->add_option("--archive", args->archive,
-                  "Before each batch commits, append its rows (every column) to JSON Lines files "
-                  "in DIR, flushed to disk, mode 0600; 'housekeep restore' puts them back")
+  CLI::Option* max_delete = sub
+                              ->add_option("--max-delete", args->max_delete,
+                                           "Refuse (exit 3, nothing deleted) if the run would delete more rows than N, "
+                                           "cascades included (default: defaults.max_delete, 0 = no limit)")
+                              ->type_name("N");
+  sub
+    ->add_option("--archive", args->archive,
+                 "Before each batch commits, append its rows (every column) to JSON Lines files "
+                 "in DIR, flushed to disk, mode 0600; 'housekeep restore' puts them back")
     ->type_name("DIR");
-  sub->add_option("--metrics-file", args->metrics_file,
-                  "After the run, replace PATH (atomically) with its metrics in Prometheus text "
-                  "format, for node_exporter's textfile collector")
+  sub
+    ->add_option("--metrics-file", args->metrics_file,
+                 "After the run, replace PATH (atomically) with its metrics in Prometheus text "
+                 "format, for node_exporter's textfile collector")
     ->type_name("PATH");
-  sub->add_option("--statsd", args->statsd,
-                  "After the run, send its counts and timings as statsd packets over UDP")
+  sub->add_option("--statsd", args->statsd, "After the run, send its counts and timings as statsd packets over UDP")
     ->type_name("HOST:PORT");
   sub->add_flag("--allow-empty", args->allow_empty,
                 "Allow a run that deletes every row of a non-empty table (refused by default; not "

@@ -32,11 +32,10 @@ ExportTarget export_target(const Session& session)
     target.config_path = std::filesystem::absolute(session.config.source, ignored).string();
   }
   if (session.url.redacted() == session.url.text) {
-    const bool relative = (session.url.scheme == "sqlite" || session.url.scheme == "file") &&
-                          !session.url.path.starts_with("/");
+    const bool relative =
+      (session.url.scheme == "sqlite" || session.url.scheme == "file") && !session.url.path.starts_with("/");
     // cron and systemd start in another directory: a relative path must become absolute.
-    target.database = relative ? std::filesystem::absolute(session.url.path, ignored).string()
-                               : session.url.text;
+    target.database = relative ? std::filesystem::absolute(session.url.path, ignored).string() : session.url.text;
   }
   return target;
 }
@@ -75,9 +74,9 @@ int info(const Globals& globals, const InfoArgs& args)
 void register_scheduler_info(CLI::App& app, const Globals& globals, Action& action)
 {
   auto args = std::make_shared<InfoArgs>();
-  CLI::App* sub = app.add_subcommand(
-    "scheduler-info", "List the configured jobs: schedule, next runs, last run and health; or "
-                      "export them as crontab lines or systemd units");
+  CLI::App* sub =
+    app.add_subcommand("scheduler-info", "List the configured jobs: schedule, next runs, last run and health; or "
+                                         "export them as crontab lines or systemd units");
   sub->footer("Examples:\n"
               "  housekeep scheduler-info --count 3\n"
               "  housekeep scheduler-info --check        # exit 1 if a job failed, missed or is late\n"
@@ -92,9 +91,7 @@ void register_scheduler_info(CLI::App& app, const Globals& globals, Action& acti
                 "Health check: exit 1 with one line per problem: a daemon that died or is stuck, a "
                 "job whose last run failed, whose last slot was missed, or with no success within its "
                 "period plus misfire_grace");
-  sub->callback([&action, &globals, args] {
-    action = [&globals, args] { return info(globals, *args); };
-  });
+  sub->callback([&action, &globals, args] { action = [&globals, args] { return info(globals, *args); }; });
 }
 
 } // namespace housekeep::cli

@@ -9,16 +9,15 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <string_view>
 #include <vector>
-#include <exception>
 
 namespace {
 
 using namespace housekeep;
 
-int report(const cli::Globals& globals, ExitCode code, const std::string& message,
-           const std::string& hint)
+int report(const cli::Globals& globals, ExitCode code, const std::string& message, const std::string& hint)
 {
   const Logger log = cli::make_logger(globals);
   log.error("{}", message);
@@ -52,9 +51,9 @@ void check_command_name(int argc, char** argv)
       names.push_back(command.name);
     }
     const std::string guess = closest_match(arg, names);
-    throw UsageError(fmt::format("unknown command '{}'", arg),
-                     guess.empty() ? fmt::format("commands: {}", fmt::join(names, ", "))
-                                   : fmt::format("did you mean '{}'?", guess));
+    throw UsageError(fmt::format("unknown command '{}'", arg), guess.empty()
+                                                                 ? fmt::format("commands: {}", fmt::join(names, ", "))
+                                                                 : fmt::format("did you mean '{}'?", guess));
   }
 }
 
@@ -63,7 +62,9 @@ void check_command_name(int argc, char** argv)
 void refuse_empty_values(CLI::App& app)
 {
   static const CLI::Validator non_empty(
-    [](std::string& value) { return value.empty() ? std::string("an empty value is not allowed (is a shell variable unset?)") : std::string(); },
+    [](std::string& value) {
+      return value.empty() ? std::string("an empty value is not allowed (is a shell variable unset?)") : std::string();
+    },
     "", "non-empty");
   for (CLI::Option* option : app.get_options()) {
     if (option->get_expected_min() > 0) {
@@ -108,13 +109,15 @@ int main(int argc, char** argv)
   app.fallthrough();
   app.require_subcommand(1);
   app.footer("Run 'housekeep COMMAND --help' for a command's options.\n" + exit_status_text());
-  app.add_option("-c,--config", globals.config_path,
-                 "Configuration file (default: $HOUSEKEEP_CONFIG, ./housekeep.toml, "
-                 "/etc/housekeep/housekeep.toml)")
+  app
+    .add_option("-c,--config", globals.config_path,
+                "Configuration file (default: $HOUSEKEEP_CONFIG, ./housekeep.toml, "
+                "/etc/housekeep/housekeep.toml)")
     ->type_name("FILE");
-  app.add_option("-d,--db", globals.db,
-                 "Database URL or file (default: $HOUSEKEEP_DATABASE_URL, $DATABASE_URL, "
-                 "database.url, ./housekeep.db)")
+  app
+    .add_option("-d,--db", globals.db,
+                "Database URL or file (default: $HOUSEKEEP_DATABASE_URL, $DATABASE_URL, "
+                "database.url, ./housekeep.db)")
     ->type_name("URL");
   app.add_flag("--json", globals.json, "Print results (and errors) as one JSON document on stdout");
   app.add_option("--log-format", globals.log_format, "Log lines on stderr as text or json")

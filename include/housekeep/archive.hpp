@@ -50,8 +50,8 @@ public:
   ArchiveWriter& operator=(const ArchiveWriter&) = delete;
 
   /// Appends one row of `table`, deleted by `task`, creating its file on first use.
-  void append(std::string_view task, const std::string& table, const std::string& key_column,
-              int depth, const std::vector<std::string>& columns, const std::vector<Value>& values);
+  void append(std::string_view task, const std::string& table, const std::string& key_column, int depth,
+              const std::vector<std::string>& columns, const std::vector<Value>& values);
   /// Writes what is buffered and fsyncs every file (and, after a new file, the directory).
   /// Throws IoError (74) when the disk refuses; the caller then rolls its batch back.
   void sync();
@@ -64,8 +64,7 @@ private:
   /// Throws the IoError of a failed write to `open`, after taking back what its task has not
   /// synced: a file with nothing durable is removed, another is cut back to its last sync.
   [[noreturn]] void fail(Open& open, int err);
-  Open& file_for(std::string_view task, const std::string& table, const std::string& key_column,
-                 int depth);
+  Open& file_for(std::string_view task, const std::string& table, const std::string& key_column, int depth);
 
   std::string m_directory;
   std::string m_database;
@@ -90,14 +89,12 @@ struct RestoreReport {
 /// Reads the archive files' headers (NotFoundError 66, PermissionError 77, DataError 65 for
 /// a file that is not a housekeep archive) and returns them in restore order: parents before
 /// children, by the configured cascades and the schema's foreign keys, then by depth.
-std::vector<ArchiveFile> plan_restore(Store& store, const Config& config,
-                                      const std::vector<std::string>& paths);
+std::vector<ArchiveFile> plan_restore(Store& store, const Config& config, const std::vector<std::string>& paths);
 
 /// Puts the rows of the archive files back, parents before children, in batches of one
 /// write transaction each; a row whose key is already in its table is skipped. With
 /// `dry_run`, counts what would go back and writes nothing.
-RestoreReport restore_archives(Store& store, const Config& config,
-                               const std::vector<std::string>& paths, bool dry_run,
+RestoreReport restore_archives(Store& store, const Config& config, const std::vector<std::string>& paths, bool dry_run,
                                const Logger& log);
 
 } // namespace housekeep

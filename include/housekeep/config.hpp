@@ -43,8 +43,8 @@ struct DefaultsConfig {
   Millis misfire_grace{std::chrono::hours(1)};
   Millis history_keep{std::chrono::hours(24 * 90)};
   std::int64_t max_delete = 0; // refuse a run that would delete more rows; 0: no limit
-  std::string on_failure;       // shell command run after a run that did not end ok
-  std::string on_success;       // shell command run after a run that ended ok
+  std::string on_failure;      // shell command run after a run that did not end ok
+  std::string on_success;      // shell command run after a run that ended ok
   Millis hook_timeout{std::chrono::seconds(30)};
 };
 
@@ -100,13 +100,13 @@ struct JobConfig {
   std::string schedule;
   std::string timezone; // empty: defaults.timezone
   std::optional<Millis> misfire_grace;
-  std::string catch_up = "once";  // after downtime: "once" (coalesce) or "skip"
+  std::string catch_up = "once"; // after downtime: "once" (coalesce) or "skip"
   bool enabled = true;
-  std::optional<Millis> timeout;  // stop a run after the batch during which this passed
-  std::int64_t retries = 3;       // retries of a transient failure (busy, unreachable)
+  std::optional<Millis> timeout;         // stop a run after the batch during which this passed
+  std::int64_t retries = 3;              // retries of a transient failure (busy, unreachable)
   std::optional<std::string> on_failure; // unset: defaults.on_failure
   std::optional<std::string> on_success; // unset: defaults.on_success
-  bool allow_empty = false;  // its runs may take every row of a table (waives the guard)
+  bool allow_empty = false;              // its runs may take every row of a table (waives the guard)
 };
 
 /// A task defined in the configuration, [tasks.NAME] with a `kind`; a section named after a
@@ -125,15 +125,15 @@ struct CustomTask {
   bool allow_empty = false; // the policy may take every row of the table (waives the guard)
 
   // exec: a command run with a timeout.
-  std::vector<std::string> command;      // argv; with shell = true, one shell command line
+  std::vector<std::string> command; // argv; with shell = true, one shell command line
   bool shell = false;
   Millis timeout{std::chrono::minutes(10)};
-  std::vector<std::string> env;          // variables passed through (besides PATH, HOME, LANG, TZ)
-  std::vector<std::string> only_if_env;  // skipped (exit 0, a notice) unless all of these are set
+  std::vector<std::string> env;         // variables passed through (besides PATH, HOME, LANG, TZ)
+  std::vector<std::string> only_if_env; // skipped (exit 0, a notice) unless all of these are set
 
   // files: regular files under `directory` older than `older_than`, matching `glob`.
-  std::string directory;                 // absolute, not "/"
-  std::string glob;                      // on the file name; empty: every file
+  std::string directory; // absolute, not "/"
+  std::string glob;      // on the file name; empty: every file
   Millis older_than{0};
 
   // backup: a copy of the database into `directory` (as for files), then retention.

@@ -24,7 +24,7 @@ namespace housekeep {
 class CronError : public Error {
 public:
   explicit CronError(const std::string& message, std::string hint = {})
-    : Error(ExitCode::usage, message, std::move(hint))
+      : Error(ExitCode::usage, message, std::move(hint))
   {
   }
 };
@@ -39,12 +39,11 @@ public:
   const std::string& text() const { return m_text; }
 
   /// True when the local wall time given by the fields matches (second-level).
-  bool matches(int year, unsigned month, unsigned day, unsigned weekday, unsigned hour,
-               unsigned minute, unsigned second) const;
+  bool matches(int year, unsigned month, unsigned day, unsigned weekday, unsigned hour, unsigned minute,
+               unsigned second) const;
 
   /// The smallest local time in [from, until) whose fields match, jumping field by field.
-  std::optional<date::local_seconds> first_match(date::local_seconds from,
-                                                 date::local_seconds until) const;
+  std::optional<date::local_seconds> first_match(date::local_seconds from, date::local_seconds until) const;
 
   /// True when the hour field allows every hour: such expressions follow real time across
   /// daylight-saving changes (nothing in a gap, twice in a repeated hour).
@@ -74,11 +73,11 @@ private:
   std::uint64_t m_seconds = 1; // bit n: second n
   std::uint64_t m_minutes = 0;
   std::uint32_t m_hours = 0;
-  std::uint32_t m_days = 0;     // bits 1-31
-  std::uint16_t m_months = 0;   // bits 1-12
-  std::uint8_t m_weekdays = 0;  // bits 0-6, Sunday = 0
-  bool m_days_restricted = false;    // the day-of-month field does not start with '*'
-  bool m_weekdays_restricted = false; // the day-of-week field does not start with '*' 
+  std::uint32_t m_days = 0;           // bits 1-31
+  std::uint16_t m_months = 0;         // bits 1-12
+  std::uint8_t m_weekdays = 0;        // bits 0-6, Sunday = 0
+  bool m_days_restricted = false;     // the day-of-month field does not start with '*'
+  bool m_weekdays_restricted = false; // the day-of-week field does not start with '*'
   bool m_has_seconds = false;
   std::string m_field_text[6]; // second, minute, hour, day-of-month, month, day-of-week
 };

@@ -64,9 +64,9 @@ struct DaemonEnv {
 };
 
 struct DaemonOptions {
-  bool once = false;                             // run what is due or owed now, then exit
-  Millis heartbeat{std::chrono::minutes(5)};     // how often housekeep_daemon is refreshed
-  Millis first_retry{std::chrono::seconds(1)};   // backoff of transient failures, doubling
+  bool once = false;                              // run what is due or owed now, then exit
+  Millis heartbeat{std::chrono::minutes(5)};      // how often housekeep_daemon is refreshed
+  Millis first_retry{std::chrono::seconds(1)};    // backoff of transient failures, doubling
   Millis max_lock_wait{std::chrono::minutes(10)}; // bound on waiting for the purge lock
 };
 

@@ -30,9 +30,9 @@ enum class ExitCode : int {
 /// Every exit status housekeep ends with, in order: the table `--help` prints and the README
 /// and man page are tested against.
 inline constexpr std::array k_exit_codes{
-  ExitCode::ok,          ExitCode::task_failed, ExitCode::refused,     ExitCode::usage, ExitCode::data,
-  ExitCode::no_input,    ExitCode::unavailable, ExitCode::internal,    ExitCode::cant_create,
-  ExitCode::io,          ExitCode::temp_fail,   ExitCode::no_permission, ExitCode::config,
+  ExitCode::ok,        ExitCode::task_failed,   ExitCode::refused,  ExitCode::usage,       ExitCode::data,
+  ExitCode::no_input,  ExitCode::unavailable,   ExitCode::internal, ExitCode::cant_create, ExitCode::io,
+  ExitCode::temp_fail, ExitCode::no_permission, ExitCode::config,
 };
 
 /// A short lowercase word naming the exit code's kind, as used in JSON error documents.
@@ -45,7 +45,7 @@ std::string_view exit_code_summary(ExitCode code);
 class Error : public std::runtime_error {
 public:
   Error(ExitCode code, const std::string& message, std::string hint = {})
-    : std::runtime_error(message), m_code(code), m_hint(std::move(hint))
+      : std::runtime_error(message), m_code(code), m_hint(std::move(hint))
   {
   }
 
@@ -59,13 +59,12 @@ private:
   std::string m_hint;
 };
 
-#define HOUSEKEEP_DEFINE_ERROR(Name, Code)                                                        \
-  class Name : public Error {                                                                    \
-  public:                                                                                        \
-    explicit Name(const std::string& message, std::string hint = {})                             \
-      : Error(ExitCode::Code, message, std::move(hint))                                          \
-    {                                                                                            \
-    }                                                                                            \
+#define HOUSEKEEP_DEFINE_ERROR(Name, Code)                                                                             \
+  class Name : public Error {                                                                                          \
+  public:                                                                                                              \
+    explicit Name(const std::string& message, std::string hint = {}) : Error(ExitCode::Code, message, std::move(hint)) \
+    {                                                                                                                  \
+    }                                                                                                                  \
   }
 
 /// A task failed while running; its open batch was rolled back.

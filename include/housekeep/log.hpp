@@ -38,7 +38,7 @@ class Logger {
 public:
   /// Lines above `threshold` are dropped; `journal` adds journald's "<N>" priority prefixes.
   Logger(LogLevel threshold, LogFormat format, bool journal, std::FILE* out = stderr)
-    : m_threshold(threshold), m_format(format), m_journal(journal), m_out(out)
+      : m_threshold(threshold), m_format(format), m_journal(journal), m_out(out)
   {
   }
 

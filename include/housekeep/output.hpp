@@ -35,7 +35,6 @@ nlohmann::ordered_json restore_json(const RestoreReport& report);
 std::string restore_table(const RestoreReport& report);
 
 /// Lays out rows as columns separated by two spaces; `right` marks right-aligned columns.
-std::string format_columns(const std::vector<std::vector<std::string>>& rows,
-                           const std::vector<bool>& right);
+std::string format_columns(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right);
 
 } // namespace housekeep

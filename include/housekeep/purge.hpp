@@ -29,8 +29,8 @@ struct AgeLimit {
 /// Which rows a task deletes: rows of `table` matching `where` (and `age`, if set), with
 /// their descendants.
 struct PurgePolicy {
-  std::string task;     // for messages: "tasks.<name>"
-  std::string name;     // the task's name, for archive files
+  std::string task; // for messages: "tasks.<name>"
+  std::string name; // the task's name, for archive files
   std::string table;
   std::string id_column;
   std::optional<AgeLimit> age;

@@ -45,8 +45,7 @@ bool send_statsd(const std::string& target, const std::vector<std::string>& line
 /// HOUSEKEEP_DELETED (each table once, over every task: "messages=12 conversations=3"),
 /// HOUSEKEEP_DELETED_TOTAL, HOUSEKEEP_DURATION_MS, HOUSEKEEP_DATABASE (password masked), and
 /// per task HOUSEKEEP_DELETED_<TASK> (its name in capitals) with that task's tables alone.
-std::vector<std::pair<std::string, std::string>> hook_environment(const ReportedRun& run,
-                                                                  const std::string& database);
+std::vector<std::pair<std::string, std::string>> hook_environment(const ReportedRun& run, const std::string& database);
 
 /// Runs `command` with /bin/sh -c in its own process group, with `environment`, its output
 /// captured (the last 4 KiB); kills the whole group when it outlives `timeout`. The status is
@@ -64,7 +63,7 @@ struct ReportTargets {
 class Reporter {
 public:
   Reporter(ReportTargets targets, std::string database, const Logger& log)
-    : m_targets(std::move(targets)), m_database(std::move(database)), m_log(log)
+      : m_targets(std::move(targets)), m_database(std::move(database)), m_log(log)
   {
   }
 

@@ -14,13 +14,13 @@ namespace housekeep {
 
 /// What to run and how.
 struct RunRequest {
-  std::vector<TaskDef> tasks;      // from resolve_tasks(), pointing into the run's Config
+  std::vector<TaskDef> tasks; // from resolve_tasks(), pointing into the run's Config
   RunOptions options;
-  std::string job;                 // the job that fired, or empty for a manual run
-  std::optional<Millis> lock_wait; // wait this long for the purge lock; unset: do not wait
-  const StopFlag* stop = nullptr;  // asks the run to stop after the current batch
-  std::string archive_dir;         // write deleted rows here first (--archive); empty: none
-  ProgressSink* progress = nullptr; // told how each purge advances, or none
+  std::string job;                         // the job that fired, or empty for a manual run
+  std::optional<Millis> lock_wait;         // wait this long for the purge lock; unset: do not wait
+  const StopFlag* stop = nullptr;          // asks the run to stop after the current batch
+  std::string archive_dir;                 // write deleted rows here first (--archive); empty: none
+  ProgressSink* progress = nullptr;        // told how each purge advances, or none
   LogLevel summary_level = LogLevel::info; // of the line each finished task logs ("conversations: deleted ...")
 };
 
@@ -31,7 +31,7 @@ struct RunReport {
   TimePoint finished_at;
   std::vector<TaskResult> tasks;
   std::vector<ArchiveFile> archives; // files written by --archive
-  std::string history_error; // why a task's run could not be recorded in housekeep_runs, if so
+  std::string history_error;         // why a task's run could not be recorded in housekeep_runs, if so
 
   /// True when every task ended ok (or skipped).
   bool ok() const;
@@ -53,9 +53,8 @@ std::int64_t mark_abandoned(Store& store, const Clock& clock, const Logger& log)
 /// Takes the database's purge lock for `what` ("run --task all", "restore"), waiting up to
 /// `wait` (unset: not at all) unless `stop` is requested; throws TempFailError naming the
 /// holder when it stays busy.
-std::unique_ptr<Lock> acquire_purge_lock(Store& store, const std::string& what,
-                                         std::optional<Millis> wait, const StopFlag* stop,
-                                         const Clock& clock, const Logger& log);
+std::unique_ptr<Lock> acquire_purge_lock(Store& store, const std::string& what, std::optional<Millis> wait,
+                                         const StopFlag* stop, const Clock& clock, const Logger& log);
 
 /// The status of a task (or of a firing) that ended with an error of this exit code: refused
 /// for a guard, transient for a busy or unreachable database (worth retrying), else failed.
@@ -72,7 +71,7 @@ TaskStatus status_for(ExitCode code);
 /// only for what stops the whole run before any task starts (read-only database for a real
 /// run: PermissionError; the wrong database, or damage: DataError; purge lock held:
 /// TempFailError naming the holder; a guard: RefusedError).
-RunReport run_tasks(Store& store, const Config& config, const RunRequest& request,
-                    const Clock& clock, const Logger& log);
+RunReport run_tasks(Store& store, const Config& config, const RunRequest& request, const Clock& clock,
+                    const Logger& log);
 
 } // namespace housekeep

@@ -47,19 +47,18 @@ const date::time_zone* find_zone(std::string_view name);
 /// The first fire time strictly after `after`. For `@every`, `after` is the last fire (or
 /// the start) and the answer is `after` plus the interval. Nothing when a calendar
 /// expression does not fire within 30 years.
-std::optional<TimePoint> next_fire(const Schedule& schedule, const date::time_zone* zone,
-                                   TimePoint after);
+std::optional<TimePoint> next_fire(const Schedule& schedule, const date::time_zone* zone, TimePoint after);
 
 /// One daylight-saving change that affects an expression.
 struct DstNote {
-  TimePoint at;      // the instant of the change
-  std::string text;  // "2027-03-14: 02:30 does not exist in America/New_York; fires at 03:00 EDT"
+  TimePoint at;     // the instant of the change
+  std::string text; // "2027-03-14: 02:30 does not exist in America/New_York; fires at 03:00 EDT"
 };
 
 /// The daylight-saving changes in [from, until) during which the expression would fire, and
 /// what happens to those firings.
-std::vector<DstNote> dst_preview(const CronExpr& cron, const date::time_zone* zone,
-                                 std::string_view zone_name, TimePoint from, TimePoint until);
+std::vector<DstNote> dst_preview(const CronExpr& cron, const date::time_zone* zone, std::string_view zone_name,
+                                 TimePoint from, TimePoint until);
 
 /// An instant in ISO-8601 with its UTC offset in `zone`, seconds always shown, UTC written
 /// "+00:00": "2026-03-08T03:00:00-04:00".

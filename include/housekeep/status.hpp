@@ -19,8 +19,8 @@ namespace housekeep {
 inline constexpr Millis k_stale_heartbeat = std::chrono::minutes(15);
 
 struct ScheduleStatus {
-  std::string database;   // described, password masked
-  TimePoint now;          // when the status was taken
+  std::string database; // described, password masked
+  TimePoint now;        // when the status was taken
   DaemonStatus daemon;
   std::vector<JobPlan> jobs;
   /// What is wrong, one line each: the daemon's trouble first, then each unhealthy job's.

@@ -104,8 +104,8 @@ struct Within {
 };
 
 /// One condition of a row set; all conditions of a set must hold.
-using Condition = std::variant<Before, AtOrAfter, IsFalse, IsTrue, Orphan, KeyIn, ChildOf, NotAmong,
-                               ReferencedBy, Within>;
+using Condition =
+  std::variant<Before, AtOrAfter, IsFalse, IsTrue, Orphan, KeyIn, ChildOf, NotAmong, ReferencedBy, Within>;
 
 /// The rows of `table` that satisfy every condition in `where` (all rows when it is empty).
 struct RowSet {
@@ -129,8 +129,7 @@ struct KeySpan {
 };
 
 /// Receives one row: the column names, and the values in the same order.
-using RowVisitor =
-  std::function<void(const std::vector<std::string>& columns, const std::vector<Value>& values)>;
+using RowVisitor = std::function<void(const std::vector<std::string>& columns, const std::vector<Value>& values)>;
 
 /// A foreign key declared in the schema: `child_table.column` references
 /// `parent_table.parent_column` (the parent's primary key when the declaration names none).
@@ -179,8 +178,8 @@ struct RunRecord {
 /// Which runs history() returns, newest first.
 struct RunQuery {
   std::size_t limit = 20;
-  std::string task; // empty: all tasks
-  std::string job;  // empty: all jobs and manual runs
+  std::string task;   // empty: all tasks
+  std::string job;    // empty: all jobs and manual runs
   std::string status; // empty: any status
 };
 
@@ -214,12 +213,12 @@ struct JobState {
   std::string job;
   std::string schedule;
   std::string timezone;
-  std::optional<TimePoint> last_fire;  // the slot of the last firing (run or skipped)
-  std::optional<TimePoint> next_fire;  // the slot the daemon waits for; after downtime, the
-                                       // first one it missed
-  std::string last_status;             // of the last firing: ok, failed, skipped, missed, ...
-  std::optional<TimePoint> first_due;  // the first slot waited for under this schedule
-  std::int64_t missed = 0;             // slots not run under this schedule (downtime, overlap)
+  std::optional<TimePoint> last_fire;   // the slot of the last firing (run or skipped)
+  std::optional<TimePoint> next_fire;   // the slot the daemon waits for; after downtime, the
+                                        // first one it missed
+  std::string last_status;              // of the last firing: ok, failed, skipped, missed, ...
+  std::optional<TimePoint> first_due;   // the first slot waited for under this schedule
+  std::int64_t missed = 0;              // slots not run under this schedule (downtime, overlap)
   std::optional<TimePoint> last_missed; // the newest of them
   TimePoint updated_at;
 };
@@ -256,12 +255,11 @@ public:
   /// Number of rows in the set, with the lowest and highest value of `column` among them.
   virtual KeySpan key_span(const RowSet& rows, const std::string& column) = 0;
   /// Up to `limit` non-NULL values of `column`, lowest first (or highest first).
-  virtual std::vector<Value> sample(std::string_view table, std::string_view column,
-                                    std::size_t limit, bool highest_first) = 0;
+  virtual std::vector<Value> sample(std::string_view table, std::string_view column, std::size_t limit,
+                                    bool highest_first) = 0;
   /// The next batch of a keyset walk over the set: its first `limit` rows in the order of
   /// `columns` (the last of which must be unique). Reads only those columns, one row at a time.
-  virtual BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns,
-                              std::size_t limit) = 0;
+  virtual BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit) = 0;
   /// The values of `columns` of the set's first `limit` rows in the order of `columns`.
   virtual std::vector<std::vector<Value>> read_ordered(const RowSet& rows, const std::vector<std::string>& columns,
                                                        std::size_t limit) = 0;
@@ -320,8 +318,8 @@ public:
 
 /// How a store is opened.
 enum class AccessMode {
-  read_only,   // never writes, whatever the file allows
-  read_write,  // writes when the file allows it; read_only() tells
+  read_only,  // never writes, whatever the file allows
+  read_write, // writes when the file allows it; read_only() tells
 };
 
 /// Options for opening a store.

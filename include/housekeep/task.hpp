@@ -17,8 +17,8 @@
 #include "housekeep/store.hpp"
 
 #include <chrono>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,9 +46,9 @@ struct RunOptions {
   std::optional<std::int64_t> batch_size;
   std::optional<Millis> batch_time; // size batches to hold the write lock about this long
   std::optional<Millis> sleep;
-  std::optional<Millis> timeout; // stop after the batch during which this much time passed
+  std::optional<Millis> timeout;          // stop after the batch during which this much time passed
   std::optional<std::int64_t> max_delete; // refuse (3) before deleting if more rows would go
-  bool allow_empty = false;      // allow a run that deletes every row of a non-empty table
+  bool allow_empty = false;               // allow a run that deletes every row of a non-empty table
 };
 
 /// How a task run ended.
@@ -118,12 +118,12 @@ struct TaskContext {
   const Clock& clock;
   TimePoint now;
   const Logger& log;
-  PlannedDeletions* planned; // set on dry runs only
-  const StopFlag* stop = nullptr;    // a signal's request to stop, or none
-  std::optional<TimePoint> deadline; // the run's timeout, or none
-  ArchiveWriter* archive = nullptr;  // where deleted rows go first (--archive), or none
-  ProgressSink* progress = nullptr;  // told how the purge advances, or none
-  std::int64_t expected_rows = 0;    // what the guards counted for this task; 0: unknown
+  PlannedDeletions* planned;          // set on dry runs only
+  const StopFlag* stop = nullptr;     // a signal's request to stop, or none
+  std::optional<TimePoint> deadline;  // the run's timeout, or none
+  ArchiveWriter* archive = nullptr;   // where deleted rows go first (--archive), or none
+  ProgressSink* progress = nullptr;   // told how the purge advances, or none
+  std::int64_t expected_rows = 0;     // what the guards counted for this task; 0: unknown
   const CustomTask* custom = nullptr; // a configured task's settings, or none
 
   /// Whether to stop now, between batches, and why.
@@ -150,10 +150,10 @@ public:
 class Stopped : public Error {
 public:
   explicit Stopped(StopReason reason, std::string message)
-    : Error(ExitCode::temp_fail, std::move(message),
-            reason == StopReason::timed_out ? "the next run continues where this one stopped"
-                                            : "run again to finish; nothing is left half-deleted"),
-      m_reason(reason)
+      : Error(ExitCode::temp_fail, std::move(message),
+              reason == StopReason::timed_out ? "the next run continues where this one stopped"
+                                              : "run again to finish; nothing is left half-deleted"),
+        m_reason(reason)
   {
   }
   StopReason reason() const { return m_reason; }
@@ -171,8 +171,8 @@ struct TaskDef {
   bool writes = false; // deletes rows (needs write access and the purge lock unless dry-run)
   TaskFn run = nullptr;
   const CustomTask* custom = nullptr; // the settings of a configured task, in the Config
-  bool allow_empty = false; // its policy may take every row of a table (allow_empty = true)
-  std::vector<std::string> tables; // the tables of the database it works on, as configured
+  bool allow_empty = false;           // its policy may take every row of a table (allow_empty = true)
+  std::vector<std::string> tables;    // the tables of the database it works on, as configured
 };
 
 /// The function of kind "files" (src/tasks/files.cpp).

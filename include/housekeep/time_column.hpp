@@ -35,9 +35,8 @@ TimePoint decode_time(const Value& value, const TimeEncoding& encoding);
 /// unparseable layouts, non-UTC offsets, values before 1990 or more than a day in the future,
 /// and numbers whose size only makes sense in the other unix unit. `future` is how far
 /// ahead of `now` a value may lie (expiry columns look years ahead).
-std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view table,
-                                                 std::string_view column, TimeFormat configured,
-                                                 TimePoint now, std::string_view what,
+std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view table, std::string_view column,
+                                                 TimeFormat configured, TimePoint now, std::string_view what,
                                                  Millis future = std::chrono::hours(24));
 
 /// Checks every value of `table.column` that sorts before `cutoff` (what a purge with that
@@ -46,9 +45,8 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
 /// where there is one. Each must be in `encoding`'s layout, plausible, and truly before the
 /// cutoff. Throws DataError naming the first offending key and value. Returns how many
 /// values it read.
-std::int64_t check_old_side(Store& store, std::string_view table, std::string_view column,
-                            std::string_view key_column, const TimeEncoding& encoding, TimePoint cutoff,
-                            std::string_view what);
+std::int64_t check_old_side(Store& store, std::string_view table, std::string_view column, std::string_view key_column,
+                            const TimeEncoding& encoding, TimePoint cutoff, std::string_view what);
 
 /// What `stats` counts of one time column.
 struct RecentCount {
@@ -61,8 +59,7 @@ struct RecentCount {
 /// values: when every sampled value is a plausible time, one count by the index; otherwise
 /// the recent side (in the layout of the column's lowest values) is read in stretches and
 /// each value that is not a plausible time counts as unparseable.
-RecentCount count_recent(Store& store, std::string_view table, std::string_view column,
-                         std::string_view key_column, TimeFormat configured, TimePoint since, TimePoint now,
-                         std::string_view what);
+RecentCount count_recent(Store& store, std::string_view table, std::string_view column, std::string_view key_column,
+                         TimeFormat configured, TimePoint since, TimePoint now, std::string_view what);
 
 } // namespace housekeep

@@ -17,10 +17,10 @@
 #include <array>
 #include <cerrno>
 #include <cmath>
-#include <limits>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <limits>
 
 namespace housekeep {
 
@@ -33,8 +33,7 @@ constexpr std::size_t k_restore_batch = 1000;
 // Bytes buffered per archive file before they are written out.
 constexpr std::size_t k_write_buffer = 64 * 1024;
 
-constexpr std::string_view k_base64 =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view k_base64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string base64_encode(std::string_view bytes)
 {
@@ -248,7 +247,7 @@ void ArchiveWriter::fail(Open& open, int err)
 }
 
 ArchiveWriter::ArchiveWriter(std::string directory, std::string database, TimePoint started)
-  : m_directory(std::move(directory)), m_database(std::move(database)), m_stamp(format_utc_stamp(started))
+    : m_directory(std::move(directory)), m_database(std::move(database)), m_stamp(format_utc_stamp(started))
 {
   struct stat st {};
   if (::stat(m_directory.c_str(), &st) != 0) {
@@ -297,8 +296,12 @@ ArchiveWriter::Open& ArchiveWriter::file_for(std::string_view task, const std::s
                             "check the --archive directory; nothing more was deleted");
     }
   }
-  Json header{{"housekeep_archive", 1},   {"task", open->file.task}, {"table", table},
-              {"key", key_column},        {"depth", depth},          {"database", m_database},
+  Json header{{"housekeep_archive", 1},
+              {"task", open->file.task},
+              {"table", table},
+              {"key", key_column},
+              {"depth", depth},
+              {"database", m_database},
               {"created_at", format_utc(SystemClock{}.now())}};
   open->buffer = header.dump() + "\n";
   open->dirty = true;
@@ -307,9 +310,8 @@ ArchiveWriter::Open& ArchiveWriter::file_for(std::string_view task, const std::s
   return *m_files.back();
 }
 
-void ArchiveWriter::append(std::string_view task, const std::string& table, const std::string& key_column,
-                           int depth, const std::vector<std::string>& columns,
-                           const std::vector<Value>& values)
+void ArchiveWriter::append(std::string_view task, const std::string& table, const std::string& key_column, int depth,
+                           const std::vector<std::string>& columns, const std::vector<Value>& values)
 {
   Open& open = file_for(task, table, key_column, depth);
   Json row = Json::object();
@@ -404,8 +406,7 @@ ArchiveFile read_header(const std::string& path, std::ifstream& in)
 
 // Rank of each table: 0 for tables no other archived table is a parent of, then one more
 // than its highest-ranked parent, by configured cascades and declared foreign keys.
-std::map<std::string, int> parent_ranks(Store& store, const Config& config,
-                                        const std::vector<ArchiveFile>& files)
+std::map<std::string, int> parent_ranks(Store& store, const Config& config, const std::vector<ArchiveFile>& files)
 {
   std::map<std::string, int> rank;
   for (const auto& file : files) {
@@ -437,8 +438,7 @@ void check_columns(Store& store, const ArchiveFile& file, const std::vector<std:
 
 } // namespace
 
-std::vector<ArchiveFile> plan_restore(Store& store, const Config& config,
-                                      const std::vector<std::string>& paths)
+std::vector<ArchiveFile> plan_restore(Store& store, const Config& config, const std::vector<std::string>& paths)
 {
   std::vector<ArchiveFile> files;
   for (const auto& path : paths) {
@@ -489,17 +489,17 @@ void for_each_row(const ArchiveFile& file, const Logger* log,
     for (const auto& [name, json] : row.items()) {
       const auto value = from_json(json);
       if (!value) {
-        throw DataError(fmt::format("archive '{}', line {}: column '{}' holds a value restore cannot read",
-                                    file.path, line_number, name),
+        throw DataError(fmt::format("archive '{}', line {}: column '{}' holds a value restore cannot read", file.path,
+                                    line_number, name),
                         "nothing was restored");
       }
       columns.push_back(name);
       values.push_back(*value);
     }
     if (std::find(columns.begin(), columns.end(), file.key_column) == columns.end()) {
-      throw DataError(fmt::format("archive '{}', line {}: the row has no key column '{}'", file.path,
-                                  line_number, file.key_column),
-                      "nothing was restored");
+      throw DataError(
+        fmt::format("archive '{}', line {}: the row has no key column '{}'", file.path, line_number, file.key_column),
+        "nothing was restored");
     }
     each(columns, values);
   }
@@ -507,8 +507,7 @@ void for_each_row(const ArchiveFile& file, const Logger* log,
 
 } // namespace
 
-RestoreReport restore_archives(Store& store, const Config& config,
-                               const std::vector<std::string>& paths, bool dry_run,
+RestoreReport restore_archives(Store& store, const Config& config, const std::vector<std::string>& paths, bool dry_run,
                                const Logger& log)
 {
   RestoreReport report;

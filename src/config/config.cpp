@@ -15,10 +15,10 @@
 
 #include <algorithm>
 #include <array>
-#include <limits>
 #include <cctype>
 #include <cerrno>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -45,11 +45,9 @@ class Reader {
 public:
   explicit Reader(std::string source) : m_source(std::move(source)) {}
 
-  [[noreturn]] void fail(const toml::source_region& where, const std::string& message,
-                         std::string hint = {}) const
+  [[noreturn]] void fail(const toml::source_region& where, const std::string& message, std::string hint = {}) const
   {
-    throw ConfigError(fmt::format("{}:{}:{}: {}", m_source, where.begin.line, where.begin.column,
-                                  message),
+    throw ConfigError(fmt::format("{}:{}:{}: {}", m_source, where.begin.line, where.begin.column, message),
                       std::move(hint));
   }
 
@@ -68,8 +66,7 @@ public:
     }
   }
 
-  const toml::table* table(const toml::table& parent, std::string_view key,
-                           std::string_view section) const
+  const toml::table* table(const toml::table& parent, std::string_view key, std::string_view section) const
   {
     const toml::node* node = parent.get(key);
     if (node == nullptr) {
@@ -81,8 +78,7 @@ public:
     return node->as_table();
   }
 
-  bool string(const toml::table& t, std::string_view key, std::string_view section,
-              std::string& out) const
+  bool string(const toml::table& t, std::string_view key, std::string_view section, std::string& out) const
   {
     const toml::node* node = t.get(key);
     if (node == nullptr) {
@@ -95,23 +91,20 @@ public:
     return true;
   }
 
-  void identifier(const toml::table& t, std::string_view key, std::string_view section,
-                  std::string& out) const
+  void identifier(const toml::table& t, std::string_view key, std::string_view section, std::string& out) const
   {
     std::string value;
     if (!string(t, key, section, value)) {
       return;
     }
     if (!is_safe_identifier(value)) {
-      fail(t.get(key)->source(),
-           fmt::format("{}.{}: '{}' is not a safe SQL identifier", section, key, value),
+      fail(t.get(key)->source(), fmt::format("{}.{}: '{}' is not a safe SQL identifier", section, key, value),
            "names must match [A-Za-z_][A-Za-z0-9_]* (optionally schema.name)");
     }
     out = std::move(value);
   }
 
-  void duration(const toml::table& t, std::string_view key, std::string_view section,
-                Millis& out) const
+  void duration(const toml::table& t, std::string_view key, std::string_view section, Millis& out) const
   {
     std::string text;
     if (!string(t, key, section, text)) {
@@ -134,8 +127,8 @@ public:
     }
   }
 
-  void integer(const toml::table& t, std::string_view key, std::string_view section,
-               std::int64_t& out, std::int64_t min, std::int64_t max) const
+  void integer(const toml::table& t, std::string_view key, std::string_view section, std::int64_t& out,
+               std::int64_t min, std::int64_t max) const
   {
     const toml::node* node = t.get(key);
     if (node == nullptr) {
@@ -189,15 +182,14 @@ public:
     if (!string(t, "time_format", section, text)) {
       return;
     }
-    for (auto format : {TimeFormat::auto_detect, TimeFormat::iso8601, TimeFormat::unix_seconds,
-                        TimeFormat::unix_millis}) {
+    for (auto format :
+         {TimeFormat::auto_detect, TimeFormat::iso8601, TimeFormat::unix_seconds, TimeFormat::unix_millis}) {
       if (time_format_name(format) == text) {
         out = format;
         return;
       }
     }
-    fail(t.get("time_format")->source(),
-         fmt::format("{}.time_format: unknown format '{}'", section, text),
+    fail(t.get("time_format")->source(), fmt::format("{}.time_format: unknown format '{}'", section, text),
          "use one of: auto, iso8601, unix, unix_ms");
   }
 
@@ -355,8 +347,9 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
                                                         : fmt::format("did you mean '{}'?", guess));
     }
     if (task.kind == "expired") {
-      r.check_keys(*t, section, {"kind", "table", "id_column", "expires_column", "time_format", "children",
-                                      "referenced", "allow_empty"});
+      r.check_keys(
+        *t, section,
+        {"kind", "table", "id_column", "expires_column", "time_format", "children", "referenced", "allow_empty"});
       r.identifier(*t, "table", section, task.table);
       if (task.table.empty()) {
         r.fail(t->source(), fmt::format("[{}] needs a 'table'", section));
@@ -409,8 +402,10 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
       r.boolean(*t, "shell", section, task.shell);
       if (const toml::node* command = t->get("command"); command != nullptr && command->is_string()) {
         if (!task.shell) {
-          r.fail(command->source(), fmt::format("{}.command is one string: it runs through /bin/sh only with "
-                                                "shell = true", section),
+          r.fail(command->source(),
+                 fmt::format("{}.command is one string: it runs through /bin/sh only with "
+                             "shell = true",
+                             section),
                  "set shell = true, or give the program and its arguments as an array");
         }
         task.command = {command->as_string()->get()};
@@ -438,9 +433,9 @@ void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
   if (const toml::node* all = tasks.get("all")) {
     r.strings(tasks, "all", "tasks", out.all);
     for (const auto& name : out.all) {
-      const bool known =
-        std::find(k_builtin_tasks.begin(), k_builtin_tasks.end(), name) != k_builtin_tasks.end() ||
-        std::any_of(out.custom_tasks.begin(), out.custom_tasks.end(), [&](const CustomTask& c) { return c.name == name; });
+      const bool known = std::find(k_builtin_tasks.begin(), k_builtin_tasks.end(), name) != k_builtin_tasks.end() ||
+                         std::any_of(out.custom_tasks.begin(), out.custom_tasks.end(),
+                                     [&](const CustomTask& c) { return c.name == name; });
       if (!known) {
         r.fail(all->source(), fmt::format("tasks.all: unknown task '{}'", name),
                "list built-in tasks and tasks defined under [tasks.NAME]");
@@ -455,8 +450,9 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
   if (const auto* t = r.table(tasks, "conversations", "tasks")) {
     constexpr std::string_view s = "tasks.conversations";
     auto& c = out.conversations;
-    r.check_keys(*t, s, {"table", "id_column", "time_column", "time_format", "older_than", "children",
-                         "referenced", "allow_empty"});
+    r.check_keys(
+      *t, s,
+      {"table", "id_column", "time_column", "time_format", "older_than", "children", "referenced", "allow_empty"});
     r.identifier(*t, "table", s, c.table);
     r.identifier(*t, "id_column", s, c.id_column);
     r.identifier(*t, "time_column", s, c.time_column);
@@ -469,8 +465,9 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
   if (const auto* t = r.table(tasks, "messages", "tasks")) {
     constexpr std::string_view s = "tasks.messages";
     auto& c = out.messages;
-    r.check_keys(*t, s, {"table", "id_column", "foreign_key", "parent", "parent_id_column",
-                         "time_column", "time_format", "children", "referenced", "allow_empty"});
+    r.check_keys(*t, s,
+                 {"table", "id_column", "foreign_key", "parent", "parent_id_column", "time_column", "time_format",
+                  "children", "referenced", "allow_empty"});
     r.identifier(*t, "table", s, c.table);
     r.identifier(*t, "id_column", s, c.id_column);
     r.identifier(*t, "foreign_key", s, c.foreign_key);
@@ -485,8 +482,9 @@ void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
   if (const auto* t = r.table(tasks, "users", "tasks")) {
     constexpr std::string_view s = "tasks.users";
     auto& c = out.users;
-    r.check_keys(*t, s, {"table", "id_column", "time_column", "time_format", "active_column",
-                         "older_than", "children", "referenced", "allow_empty"});
+    r.check_keys(*t, s,
+                 {"table", "id_column", "time_column", "time_format", "active_column", "older_than", "children",
+                  "referenced", "allow_empty"});
     r.identifier(*t, "table", s, c.table);
     r.identifier(*t, "id_column", s, c.id_column);
     r.identifier(*t, "time_column", s, c.time_column);
@@ -555,8 +553,7 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
     r.optional_duration(*t, "misfire_grace", section, job.misfire_grace);
     r.string(*t, "catch_up", section, job.catch_up);
     if (job.catch_up != "once" && job.catch_up != "skip") {
-      r.fail(t->get("catch_up")->source(),
-             fmt::format("{}.catch_up: '{}' is not a policy", section, job.catch_up),
+      r.fail(t->get("catch_up")->source(), fmt::format("{}.catch_up: '{}' is not a policy", section, job.catch_up),
              "use \"once\" or \"skip\"");
     }
     r.boolean(*t, "enabled", section, job.enabled);
@@ -595,9 +592,9 @@ void check_cascade_cycles(const Config& config)
   auto visit = [&](auto&& self, const std::string& table) -> void {
     if (std::find(path.begin(), path.end(), table) != path.end()) {
       path.push_back(table);
-      throw ConfigError(fmt::format("{}: the children of the tasks form a cycle: {}", config.source,
-                                    fmt::join(path, " -> ")),
-                        "a table cannot be its own descendant");
+      throw ConfigError(
+        fmt::format("{}: the children of the tasks form a cycle: {}", config.source, fmt::join(path, " -> ")),
+        "a table cannot be its own descendant");
     }
     if (done.count(table) != 0) {
       return;
@@ -625,8 +622,8 @@ Config parse_config(std::string_view toml_text, const std::string& source)
   try {
     root = toml::parse(toml_text, source);
   } catch (const toml::parse_error& e) {
-    throw ConfigError(fmt::format("{}:{}:{}: invalid TOML: {}", source, e.source().begin.line,
-                                  e.source().begin.column, e.description()),
+    throw ConfigError(fmt::format("{}:{}:{}: invalid TOML: {}", source, e.source().begin.line, e.source().begin.column,
+                                  e.description()),
                       "see housekeep.toml(5) for the file format");
   }
   const Reader r(source);
@@ -701,9 +698,8 @@ std::string children_toml(const std::vector<ChildConfig>& children)
 {
   std::vector<std::string> items;
   for (const auto& child : children) {
-    items.push_back(fmt::format("{{ table = {}, foreign_key = {}, id_column = {} }}",
-                                toml_string(child.table), toml_string(child.foreign_key),
-                                toml_string(child.id_column)));
+    items.push_back(fmt::format("{{ table = {}, foreign_key = {}, id_column = {} }}", toml_string(child.table),
+                                toml_string(child.foreign_key), toml_string(child.id_column)));
   }
   return items.empty() ? "[]" : fmt::format("[ {} ]", fmt::join(items, ", "));
 }
@@ -726,9 +722,9 @@ std::string config_to_toml(const Config& c)
   out += fmt::format("[defaults]\nbatch_size = {}\nbatch_time = {}\nsleep = {}\ntimezone = {}\nmisfire_grace = {}\n"
                      "history_keep = {}\nmax_delete = {}\non_failure = {}\non_success = {}\n"
                      "hook_timeout = {}\n\n",
-                     c.defaults.batch_size, dur(c.defaults.batch_time), dur(c.defaults.sleep), toml_string(c.defaults.timezone),
-                     dur(c.defaults.misfire_grace), dur(c.defaults.history_keep), c.defaults.max_delete,
-                     toml_string(c.defaults.on_failure), toml_string(c.defaults.on_success),
+                     c.defaults.batch_size, dur(c.defaults.batch_time), dur(c.defaults.sleep),
+                     toml_string(c.defaults.timezone), dur(c.defaults.misfire_grace), dur(c.defaults.history_keep),
+                     c.defaults.max_delete, toml_string(c.defaults.on_failure), toml_string(c.defaults.on_success),
                      dur(c.defaults.hook_timeout));
   std::vector<std::string> all;
   for (const auto& name : c.all) {
@@ -739,22 +735,22 @@ std::string config_to_toml(const Config& c)
   out += fmt::format("[tasks.conversations]\ntable = {}\nid_column = {}\ntime_column = {}\n"
                      "time_format = {}\nolder_than = {}\nchildren = {}\nreferenced = {}\nallow_empty = {}\n\n",
                      toml_string(cv.table), toml_string(cv.id_column), toml_string(cv.time_column),
-                     toml_string(time_format_name(cv.time_format)), dur(cv.older_than),
-                     children_toml(cv.children), referenced_toml(cv.referenced), cv.allow_empty);
+                     toml_string(time_format_name(cv.time_format)), dur(cv.older_than), children_toml(cv.children),
+                     referenced_toml(cv.referenced), cv.allow_empty);
   const auto& m = c.messages;
   out += fmt::format("[tasks.messages]\ntable = {}\nid_column = {}\nforeign_key = {}\nparent = {}\n"
                      "parent_id_column = {}\ntime_column = {}\ntime_format = {}\nchildren = {}\nreferenced = {}\n"
                      "allow_empty = {}\n\n",
-                     toml_string(m.table), toml_string(m.id_column), toml_string(m.foreign_key),
-                     toml_string(m.parent), toml_string(m.parent_id_column),
-                     toml_string(m.time_column), toml_string(time_format_name(m.time_format)),
-                     children_toml(m.children), referenced_toml(m.referenced), m.allow_empty);
+                     toml_string(m.table), toml_string(m.id_column), toml_string(m.foreign_key), toml_string(m.parent),
+                     toml_string(m.parent_id_column), toml_string(m.time_column),
+                     toml_string(time_format_name(m.time_format)), children_toml(m.children),
+                     referenced_toml(m.referenced), m.allow_empty);
   const auto& u = c.users;
   out += fmt::format("[tasks.users]\ntable = {}\nid_column = {}\ntime_column = {}\ntime_format = {}\n"
                      "active_column = {}\nolder_than = {}\nchildren = {}\nreferenced = {}\nallow_empty = {}\n\n",
                      toml_string(u.table), toml_string(u.id_column), toml_string(u.time_column),
-                     toml_string(time_format_name(u.time_format)), toml_string(u.active_column),
-                     dur(u.older_than), children_toml(u.children), referenced_toml(u.referenced), u.allow_empty);
+                     toml_string(time_format_name(u.time_format)), toml_string(u.active_column), dur(u.older_than),
+                     children_toml(u.children), referenced_toml(u.referenced), u.allow_empty);
   out += fmt::format("[tasks.stats]\nrecent = {}\n", toml_string(c.stats.recent_text));
   for (const auto& t : c.custom_tasks) {
     out += fmt::format("\n[tasks.{}]\nkind = {}\n", t.name, toml_string(t.kind));
@@ -770,8 +766,8 @@ std::string config_to_toml(const Config& c)
       out += fmt::format("directory = {}\nkeep_days = {}\nkeep_last = {}\n", toml_string(t.directory), t.keep_days,
                          t.keep_last);
     } else if (t.kind == "files") {
-      out += fmt::format("directory = {}\nglob = {}\nolder_than = {}\n", toml_string(t.directory),
-                         toml_string(t.glob), dur(t.older_than));
+      out += fmt::format("directory = {}\nglob = {}\nolder_than = {}\n", toml_string(t.directory), toml_string(t.glob),
+                         dur(t.older_than));
     } else {
       auto list = [](const std::vector<std::string>& items) {
         std::vector<std::string> quoted;

@@ -60,10 +60,9 @@ TimePoint parse_utc(std::string_view text)
   };
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;
   const bool fraction = text.size() == 24;
-  const bool valid = (text.size() == 20 || fraction) && number(0, 4, year) && text[4] == '-' &&
-                     number(5, 2, month) && text[7] == '-' && number(8, 2, day) && text[10] == 'T' &&
-                     number(11, 2, hour) && text[13] == ':' && number(14, 2, minute) &&
-                     text[16] == ':' && number(17, 2, second) &&
+  const bool valid = (text.size() == 20 || fraction) && number(0, 4, year) && text[4] == '-' && number(5, 2, month) &&
+                     text[7] == '-' && number(8, 2, day) && text[10] == 'T' && number(11, 2, hour) && text[13] == ':' &&
+                     number(14, 2, minute) && text[16] == ':' && number(17, 2, second) &&
                      (!fraction || (text[19] == '.' && number(20, 3, millis))) && text.back() == 'Z';
   const date::year_month_day ymd{date::year{year}, date::month{static_cast<unsigned>(month)},
                                  date::day{static_cast<unsigned>(day)}};

@@ -41,8 +41,8 @@ std::vector<std::pair<std::string, std::string>> pass_environment(const std::vec
 }
 
 ProcessResult run_process(const std::vector<std::string>& argv,
-                          const std::vector<std::pair<std::string, std::string>>& environment,
-                          Millis timeout, bool capture, std::size_t tail_bytes)
+                          const std::vector<std::pair<std::string, std::string>>& environment, Millis timeout,
+                          bool capture, std::size_t tail_bytes)
 {
   ProcessResult result;
   if (argv.empty()) {

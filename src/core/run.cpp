@@ -30,9 +30,8 @@ std::string task_list(const RunRequest& request)
 
 } // namespace
 
-std::unique_ptr<Lock> acquire_purge_lock(Store& store, const std::string& what,
-                                         std::optional<Millis> wait, const StopFlag* stop,
-                                         const Clock& clock, const Logger& log)
+std::unique_ptr<Lock> acquire_purge_lock(Store& store, const std::string& what, std::optional<Millis> wait,
+                                         const StopFlag* stop, const Clock& clock, const Logger& log)
 {
   const LockHolder me{static_cast<std::int64_t>(::getpid()), this_host(), what, format_utc(clock.now())};
   const TimePoint deadline = wait ? clock.now() + *wait : clock.now();
@@ -45,18 +44,16 @@ std::unique_ptr<Lock> acquire_purge_lock(Store& store, const std::string& what,
     const LockHolder holder = attempt.holder.value_or(LockHolder{});
     const std::string who =
       holder.pid == 0 ? std::string("another housekeep process")
-                      : fmt::format("pid {} on {} ({}, since {})", holder.pid, holder.host,
-                                    holder.what, holder.since);
+                      : fmt::format("pid {} on {} ({}, since {})", holder.pid, holder.host, holder.what, holder.since);
     if (stop != nullptr && stop->requested()) {
-      throw TempFailError(fmt::format("stopped while waiting for the purge lock of '{}', held by {}",
-                                      store.describe(), who));
+      throw TempFailError(
+        fmt::format("stopped while waiting for the purge lock of '{}', held by {}", store.describe(), who));
     }
     if (clock.now() >= deadline) {
-      throw TempFailError(fmt::format("database '{}' is busy: {} holds the purge lock",
-                                      store.describe(), who),
+      throw TempFailError(fmt::format("database '{}' is busy: {} holds the purge lock", store.describe(), who),
                           wait ? "it did not finish within --wait; try again later"
-                                            : "try again later, or pass --wait[=DURATION] to wait "
-                                              "for it");
+                               : "try again later, or pass --wait[=DURATION] to wait "
+                                 "for it");
     }
     if (!announced) {
       log.notice("waiting for the purge lock held by {}", who);
@@ -93,8 +90,8 @@ void check_not_damaged(Store& store, const std::vector<std::string>& tables, con
     const auto started = std::chrono::steady_clock::now();
     const std::string problem = store.quick_check(table);
     log.debug("quick check of '{}': {} in {}", table, problem,
-              humanize_duration(std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started)));
+              humanize_duration(
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)));
     if (problem != "ok") {
       throw DataError(fmt::format("database '{}' is damaged: table '{}' (or an index of it): {}; nothing was "
                                   "deleted",
@@ -146,9 +143,8 @@ void check_right_database(Store& store, const std::vector<TaskDef>& tasks)
 // stretch's read), so it is done only when a figure needs it: max_delete, or the progress
 // line's estimate. Between planning and the guards, the tables the plan deletes from are
 // checked for damage. Returns the rows each task is expected to delete, when counted.
-std::map<std::string, std::int64_t> check_guards(Store& store, const Config& config,
-                                                 const RunRequest& request, const Clock& clock,
-                                                 const Logger& log)
+std::map<std::string, std::int64_t> check_guards(Store& store, const Config& config, const RunRequest& request,
+                                                 const Clock& clock, const Logger& log)
 {
   std::map<std::string, std::int64_t> expected;
   const std::int64_t max_delete = request.options.max_delete.value_or(config.defaults.max_delete);
@@ -157,7 +153,7 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
   planned.check = false;
   RunOptions counting = request.options;
   counting.dry_run = true;
-  TaskResult totals; // rows per table over every task, in first-seen order
+  TaskResult totals;                   // rows per table over every task, in first-seen order
   std::map<std::string, bool> guarded; // tables some task without allow_empty deletes from
   for (const TaskDef& task : request.tasks) {
     if (!task.writes) {
@@ -299,12 +295,10 @@ RunSetup prepare_run(Store& store, const Config& config, const RunRequest& reque
                      const Clock& clock, const Logger& log)
 {
   RunSetup setup;
-  const bool writes = !request.options.dry_run &&
-                      std::any_of(request.tasks.begin(), request.tasks.end(),
-                                  [](const TaskDef& task) { return task.writes; });
+  const bool writes = !request.options.dry_run && std::any_of(request.tasks.begin(), request.tasks.end(),
+                                                              [](const TaskDef& task) { return task.writes; });
   if (writes && store.read_only()) {
-    throw PermissionError(fmt::format("database '{}' is read-only; a real run needs write access",
-                                      store.describe()),
+    throw PermissionError(fmt::format("database '{}' is read-only; a real run needs write access", store.describe()),
                           "check the file's permissions, or use --dry-run to see what would go");
   }
   check_right_database(store, request.tasks);
@@ -372,15 +366,22 @@ void log_outcome(const TaskDef& task, const TaskResult& result, const RunRequest
 }
 
 // The second part: one task, its errors turned into its status; never throws.
-TaskResult run_task(const TaskDef& task, Store& store, const Config& config, const RunRequest& request,
-                    RunSetup& setup, PlannedDeletions& planned, TimePoint started, const Clock& clock,
-                    const Logger& task_log)
+TaskResult run_task(const TaskDef& task, Store& store, const Config& config, const RunRequest& request, RunSetup& setup,
+                    PlannedDeletions& planned, TimePoint started, const Clock& clock, const Logger& task_log)
 {
   TaskResult result;
   result.task = std::string(task.name);
-  TaskContext context{store, config, request.options, clock, started, task_log,
-                      request.options.dry_run ? &planned : nullptr, request.stop, setup.deadline,
-                      setup.archive.get(), request.progress};
+  TaskContext context{store,
+                      config,
+                      request.options,
+                      clock,
+                      started,
+                      task_log,
+                      request.options.dry_run ? &planned : nullptr,
+                      request.stop,
+                      setup.deadline,
+                      setup.archive.get(),
+                      request.progress};
   context.custom = task.custom;
   if (const auto it = setup.expected.find(result.task); it != setup.expected.end()) {
     context.expected_rows = it->second;
@@ -423,7 +424,7 @@ class TaskRecord {
 public:
   TaskRecord(Store& store, const RunRequest& request, const std::string& task, TimePoint started, bool record,
              RunReport& report, const Logger& log)
-    : m_store(store), m_record(record), m_report(report), m_log(log)
+      : m_store(store), m_record(record), m_report(report), m_log(log)
   {
     m_run.job = request.job;
     m_run.task = task;
@@ -472,8 +473,8 @@ private:
 
 } // namespace
 
-RunReport run_tasks(Store& store, const Config& config, const RunRequest& request,
-                    const Clock& clock, const Logger& log)
+RunReport run_tasks(Store& store, const Config& config, const RunRequest& request, const Clock& clock,
+                    const Logger& log)
 {
   RunReport report;
   report.dry_run = request.options.dry_run;

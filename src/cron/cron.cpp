@@ -42,9 +42,9 @@ constexpr std::array<std::string_view, 12> k_month_names{"jan", "feb", "mar", "a
 constexpr std::array<std::string_view, 7> k_day_names{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 constexpr std::array<std::string_view, 7> k_day_words{"Sunday",   "Monday", "Tuesday", "Wednesday",
                                                       "Thursday", "Friday", "Saturday"};
-constexpr std::array<std::string_view, 12> k_month_words{
-  "January", "February", "March",     "April",   "May",      "June",
-  "July",    "August",   "September", "October", "November", "December"};
+constexpr std::array<std::string_view, 12> k_month_words{"January",   "February", "March",    "April",
+                                                         "May",       "June",     "July",     "August",
+                                                         "September", "October",  "November", "December"};
 
 struct Macro {
   std::string_view name;
@@ -93,9 +93,9 @@ unsigned parse_value(Field field, std::string_view text)
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) {
     field_error(field, fmt::format("'{}' is not a number{}", text,
-                                   field == month_f   ? " or a month name (jan-dec)"
-                                   : field == dow_f   ? " or a day name (sun-sat)"
-                                                      : ""));
+                                   field == month_f ? " or a month name (jan-dec)"
+                                   : field == dow_f ? " or a day name (sun-sat)"
+                                                    : ""));
   }
   if (value < spec.low || value > spec.high) {
     field_error(field, fmt::format("{} is out of range {}-{}", value, spec.low, spec.high));
@@ -109,8 +109,7 @@ std::uint64_t parse_field(Field field, std::string_view text)
   const FieldSpec& spec = k_fields[field];
   for (char c : text) {
     const char upper = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (c == '?' || c == '#' || ((upper == 'L' || upper == 'W') &&
-                                 !(field == month_f || field == dow_f))) {
+    if (c == '?' || c == '#' || ((upper == 'L' || upper == 'W') && !(field == month_f || field == dow_f))) {
       field_error(field, fmt::format("'{}' is not supported (housekeep's cron syntax has no L, W, # "
                                      "or ?)",
                                      text));
@@ -331,11 +330,11 @@ bool CronExpr::day_matches(int year, unsigned month, unsigned day, unsigned week
   return or_days() ? dom || dow : dom && dow;
 }
 
-bool CronExpr::matches(int year, unsigned month, unsigned day, unsigned weekday, unsigned hour,
-                       unsigned minute, unsigned second) const
+bool CronExpr::matches(int year, unsigned month, unsigned day, unsigned weekday, unsigned hour, unsigned minute,
+                       unsigned second) const
 {
-  return bit_set(m_months, month) && day_matches(year, month, day, weekday) &&
-         bit_set(m_hours, hour) && bit_set(m_minutes, minute) && bit_set(m_seconds, second);
+  return bit_set(m_months, month) && day_matches(year, month, day, weekday) && bit_set(m_hours, hour) &&
+         bit_set(m_minutes, minute) && bit_set(m_seconds, second);
 }
 
 std::optional<date::local_seconds> CronExpr::first_match(date::local_seconds from, date::local_seconds until) const
@@ -367,7 +366,8 @@ std::optional<date::local_seconds> CronExpr::first_match(date::local_seconds fro
         // month, or to the next month.
         const int next = next_bit(m_days, day + 1);
         if (next > 0 && static_cast<unsigned>(next) <= days_in_month(year, month)) {
-          t = date::local_seconds{date::local_days{date::year{year} / date::month{month} / date::day{static_cast<unsigned>(next)}}};
+          t = date::local_seconds{
+            date::local_days{date::year{year} / date::month{month} / date::day{static_cast<unsigned>(next)}}};
         } else {
           t = date::local_seconds{date::local_days{(date::year{year} / date::month{month} / 1) + date::months{1}}};
         }
@@ -378,8 +378,7 @@ std::optional<date::local_seconds> CronExpr::first_match(date::local_seconds fro
     }
     if (!bit_set(m_hours, hour)) {
       const int next = next_bit(m_hours, hour + 1);
-      t = next < 0 ? date::local_seconds{day_start + date::days{1}}
-                   : date::local_seconds{day_start} + hours(next);
+      t = next < 0 ? date::local_seconds{day_start + date::days{1}} : date::local_seconds{day_start} + hours(next);
       continue;
     }
     if (!bit_set(m_minutes, minute)) {
@@ -404,23 +403,22 @@ std::optional<std::string> CronExpr::crontab_fields() const
   if (m_seconds != 1) {
     return std::nullopt;
   }
-  return fmt::format("{} {} {} {} {}", m_field_text[minute_f], m_field_text[hour_f],
-                     m_field_text[dom_f], m_field_text[month_f], m_field_text[dow_f]);
+  return fmt::format("{} {} {} {} {}", m_field_text[minute_f], m_field_text[hour_f], m_field_text[dom_f],
+                     m_field_text[month_f], m_field_text[dow_f]);
 }
 
 std::vector<std::string> CronExpr::on_calendar() const
 {
   const std::string time = fmt::format("{}:{}:{}", calendar_list(m_hours, 0, 23, true),
-                                       calendar_list(m_minutes, 0, 59, true),
-                                       calendar_list(m_seconds, 0, 59, true));
+                                       calendar_list(m_minutes, 0, 59, true), calendar_list(m_seconds, 0, 59, true));
   const std::string months = calendar_list(m_months, 1, 12, true);
   std::string weekdays;
   {
     // systemd counts Monday first; cron counts Sunday as 0.
     constexpr std::array<std::string_view, 7> names{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
     std::vector<std::string> parts;
-    const std::string list = calendar_list(
-      ((m_weekdays >> 1) & 0x3F) | (std::uint64_t{(m_weekdays & 1U)} << 6), 0, 6, false);
+    const std::string list =
+      calendar_list(((m_weekdays >> 1) & 0x3F) | (std::uint64_t{(m_weekdays & 1U)} << 6), 0, 6, false);
     std::string_view rest = list == "*" ? std::string_view("0..6") : std::string_view(list);
     while (!rest.empty()) {
       const auto comma = rest.find(',');
@@ -436,8 +434,7 @@ std::vector<std::string> CronExpr::on_calendar() const
   const std::string days = calendar_list(m_days, 1, 31, true);
   if (or_days()) {
     // Several OnCalendar= lines fire on the union of their times.
-    return {fmt::format("{} *-{}-* {}", weekdays, months, time),
-            fmt::format("*-{}-{} {}", months, days, time)};
+    return {fmt::format("{} *-{}-* {}", weekdays, months, time), fmt::format("*-{}-{} {}", months, days, time)};
   }
   // One line: systemd requires the weekday and the date both, as cron does here.
   const bool all_weekdays = (m_weekdays & 0x7F) == 0x7F;
@@ -490,8 +487,7 @@ std::string CronExpr::describe() const
       time += " past every hour";
     }
     if (m_has_seconds && !(secs.size() == 1 && secs[0] == 0)) {
-      time = all_seconds ? "Every second; " + time
-                         : fmt::format("At second {} of: {}", m_field_text[second_f], time);
+      time = all_seconds ? "Every second; " + time : fmt::format("At second {} of: {}", m_field_text[second_f], time);
     }
   }
 
@@ -503,7 +499,11 @@ std::string CronExpr::describe() const
     const auto step = text.starts_with("*/") ? text.substr(2) : std::string();
     if (!step.empty()) {
       const unsigned n = static_cast<unsigned>(std::stoul(step));
-      const char* suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+      const char* suffix = n % 100 >= 11 && n % 100 <= 13 ? "th"
+                           : n % 10 == 1                  ? "st"
+                           : n % 10 == 2                  ? "nd"
+                           : n % 10 == 3                  ? "rd"
+                                                          : "th";
       days.push_back(fmt::format("every {}{} day of the month (from the 1st)", n, suffix));
     } else {
       std::vector<std::string> words;

@@ -134,7 +134,7 @@ private:
 class Daemon {
 public:
   Daemon(Config config, DaemonEnv& env, const DaemonOptions& options)
-    : m_config(std::move(config)), m_env(env), m_options(options)
+      : m_config(std::move(config)), m_env(env), m_options(options)
   {
   }
 
@@ -185,10 +185,9 @@ public:
           earliest = &job;
         }
       }
-      const std::string status = earliest == nullptr
-                                   ? std::string("no enabled jobs; waiting for a signal")
-                                   : fmt::format("waiting for {} at {}", earliest->job.name,
-                                                 format_in_zone(earliest->next, earliest->zone));
+      const std::string status = earliest == nullptr ? std::string("no enabled jobs; waiting for a signal")
+                                                     : fmt::format("waiting for {} at {}", earliest->job.name,
+                                                                   format_in_zone(earliest->next, earliest->zone));
       m_env.notifier.status(status);
       if (now >= next_beat || status != m_beat.status) {
         beat(status, now);
@@ -397,9 +396,9 @@ private:
       j.miss(older);
       if (older.count > 0) {
         log_missed(j, first, older,
-                   fire     ? "coalesced into the run now"
-                   : once   ? fmt::format("newest is more than misfire_grace {} ago", format_duration(j.misfire_grace))
-                            : "catch_up is skip");
+                   fire   ? "coalesced into the run now"
+                   : once ? fmt::format("newest is more than misfire_grace {} ago", format_duration(j.misfire_grace))
+                          : "catch_up is skip");
       }
       if (fire && due.count > 1) {
         m_env.log.notice("{}: catching up {} missed firings with one run now", j.job.name, count_text(due));
@@ -467,8 +466,7 @@ private:
         }
         if (status == "ok" && !report.history_error.empty()) {
           // A firing nobody can see afterwards is not a success: --check and history read it.
-          m_env.log.error("{}: the run could not be recorded in housekeep_runs: {}", j.job.name,
-                          report.history_error);
+          m_env.log.error("{}: the run could not be recorded in housekeep_runs: {}", j.job.name, report.history_error);
           status = "failed";
         }
       } catch (const TempFailError& e) {

@@ -81,9 +81,8 @@ void Logger::write(LogLevel level, std::string_view message, bool is_hint, const
   std::string line;
   if (m_format == LogFormat::json) {
     // Log timestamps are output, not logic: the one place the wall clock is read directly.
-    nlohmann::ordered_json object{{"time", format_utc(SystemClock{}.now())},
-                                  {"level", is_hint ? "hint" : level_name(level)},
-                                  {"message", message}};
+    nlohmann::ordered_json object{
+      {"time", format_utc(SystemClock{}.now())}, {"level", is_hint ? "hint" : level_name(level)}, {"message", message}};
     const LogFields fields = m_fields.merged(extra);
     for (const auto& [key, value] : {std::pair{"task", &fields.task}, std::pair{"job", &fields.job},
                                      std::pair{"table", &fields.table}, std::pair{"status", &fields.status}}) {

@@ -29,9 +29,8 @@ nlohmann::ordered_json ordered_counts(const TableCounts& counts)
 
 nlohmann::ordered_json error_json(ExitCode code, const std::string& message, const std::string& hint)
 {
-  nlohmann::ordered_json error{{"code", static_cast<int>(code)},
-                       {"kind", std::string(exit_code_kind(code))},
-                       {"message", one_line(message)}};
+  nlohmann::ordered_json error{
+    {"code", static_cast<int>(code)}, {"kind", std::string(exit_code_kind(code))}, {"message", one_line(message)}};
   if (!hint.empty()) {
     error["hint"] = one_line(hint);
   }
@@ -59,8 +58,8 @@ nlohmann::ordered_json run_report_json(const RunReport& report)
   nlohmann::ordered_json tasks = nlohmann::ordered_json::array();
   for (const auto& task : report.tasks) {
     nlohmann::ordered_json t{{"task", task.task},
-                     {"status", std::string(task_status_name(task.status))},
-                     {"duration_ms", millis(task.duration)}};
+                             {"status", std::string(task_status_name(task.status))},
+                             {"duration_ms", millis(task.duration)}};
     if (!task.stats.empty()) {
       t["stats"] = ordered_counts(task.stats);
     } else {
@@ -83,11 +82,11 @@ nlohmann::ordered_json run_report_json(const RunReport& report)
     tasks.push_back(std::move(t));
   }
   nlohmann::ordered_json doc{{"ok", report.ok()},
-                     {"dry_run", report.dry_run},
-                     {"started_at", format_utc(report.started_at)},
-                     {"finished_at", format_utc(report.finished_at)},
-                     {"duration_ms", millis(report.finished_at - report.started_at)},
-                     {"tasks", std::move(tasks)}};
+                             {"dry_run", report.dry_run},
+                             {"started_at", format_utc(report.started_at)},
+                             {"finished_at", format_utc(report.finished_at)},
+                             {"duration_ms", millis(report.finished_at - report.started_at)},
+                             {"tasks", std::move(tasks)}};
   if (!report.archives.empty()) {
     nlohmann::ordered_json archives = nlohmann::ordered_json::array();
     for (const auto& file : report.archives) {
@@ -101,8 +100,7 @@ nlohmann::ordered_json run_report_json(const RunReport& report)
   return doc;
 }
 
-std::string format_columns(const std::vector<std::vector<std::string>>& rows,
-                           const std::vector<bool>& right)
+std::string format_columns(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right)
 {
   std::vector<std::size_t> widths;
   for (const auto& row : rows) {
@@ -172,18 +170,19 @@ nlohmann::ordered_json history_json(const std::vector<RunRecord>& runs)
 {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const auto& run : runs) {
-    nlohmann::ordered_json r{{"id", run.id},
-                     {"job", run.job.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(run.job)},
-                     {"task", run.task},
-                     {"started_at", format_utc(run.started_at)},
-                     {"finished_at", format_utc(run.finished_at)},
-                     {"duration_ms", millis(run.finished_at - run.started_at)},
-                     {"status", run.status},
-                     {"deleted", run.deleted},
-                     {"kept", kept_json(run.kept)},
-                     {"host", run.host},
-                     {"pid", run.pid},
-                     {"dry_run", run.dry_run}};
+    nlohmann::ordered_json r{
+      {"id", run.id},
+      {"job", run.job.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(run.job)},
+      {"task", run.task},
+      {"started_at", format_utc(run.started_at)},
+      {"finished_at", format_utc(run.finished_at)},
+      {"duration_ms", millis(run.finished_at - run.started_at)},
+      {"status", run.status},
+      {"deleted", run.deleted},
+      {"kept", kept_json(run.kept)},
+      {"host", run.host},
+      {"pid", run.pid},
+      {"dry_run", run.dry_run}};
     r["error"] = run.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(run.error);
     if (!run.output.empty()) {
       r["output"] = run.output;
@@ -205,9 +204,8 @@ std::string history_table(const std::vector<RunRecord>& runs)
     std::string started = format_utc(run.started_at);
     started = started.substr(0, 19);
     started[10] = ' ';
-    rows.push_back({std::to_string(run.id), started, run.job.empty() ? "-" : run.job, run.task,
-                    run.status, with_thousands(total),
-                    humanize_duration(run.finished_at - run.started_at), run.error});
+    rows.push_back({std::to_string(run.id), started, run.job.empty() ? "-" : run.job, run.task, run.status,
+                    with_thousands(total), humanize_duration(run.finished_at - run.started_at), run.error});
   }
   return format_columns(rows, {true, false, false, false, false, true, true, false});
 }

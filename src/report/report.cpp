@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include <cctype>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -89,11 +89,14 @@ std::string prometheus_text(const std::vector<ReportedRun>& runs)
     out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", families[f].name, families[f].help, families[f].name);
     for (const auto& run : runs) {
       for (const auto& task : run.report.tasks) {
-        const std::string labels =
-          fmt::format("job=\"{}\",task=\"{}\"", label_value(run.job), label_value(task.task));
+        const std::string labels = fmt::format("job=\"{}\",task=\"{}\"", label_value(run.job), label_value(task.task));
         switch (f) {
-        case 0: out += fmt::format("{}{{{}}} {}\n", families[f].name, labels, unix_seconds(run.report.finished_at)); break;
-        case 1: out += fmt::format("{}{{{}}} {}\n", families[f].name, labels, task.status == TaskStatus::ok ? 1 : 0); break;
+        case 0:
+          out += fmt::format("{}{{{}}} {}\n", families[f].name, labels, unix_seconds(run.report.finished_at));
+          break;
+        case 1:
+          out += fmt::format("{}{{{}}} {}\n", families[f].name, labels, task.status == TaskStatus::ok ? 1 : 0);
+          break;
         case 2: out += fmt::format("{}{{{}}} {}\n", families[f].name, labels, static_cast<int>(task.code)); break;
         case 3: out += fmt::format("{}{{{}}} {}\n", families[f].name, labels, seconds_text(task.duration)); break;
         case 4:
@@ -207,8 +210,7 @@ bool send_statsd(const std::string& target, const std::vector<std::string>& line
   return sent;
 }
 
-std::vector<std::pair<std::string, std::string>> hook_environment(const ReportedRun& run,
-                                                                  const std::string& database)
+std::vector<std::pair<std::string, std::string>> hook_environment(const ReportedRun& run, const std::string& database)
 {
   const RunReport& report = run.report;
   const TaskResult* failure = first_failure(report);
@@ -226,7 +228,8 @@ std::vector<std::pair<std::string, std::string>> hook_environment(const Reported
   for (const auto& task : report.tasks) {
     tasks += (tasks.empty() ? "" : " ") + task.task;
     for (const auto& [table, rows] : task.deleted) {
-      const auto seen = std::find_if(per_table.begin(), per_table.end(), [&](const auto& e) { return e.first == table; });
+      const auto seen =
+        std::find_if(per_table.begin(), per_table.end(), [&](const auto& e) { return e.first == table; });
       if (seen == per_table.end()) {
         per_table.emplace_back(table, rows);
       } else {
@@ -248,7 +251,8 @@ std::vector<std::pair<std::string, std::string>> hook_environment(const Reported
     {"HOUSEKEEP_DELETED", counts_text(per_table)},
     {"HOUSEKEEP_DELETED_TOTAL", std::to_string(total)},
     {"HOUSEKEEP_DURATION_MS",
-     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(report.finished_at - report.started_at).count())},
+     std::to_string(
+       std::chrono::duration_cast<std::chrono::milliseconds>(report.finished_at - report.started_at).count())},
     {"HOUSEKEEP_DATABASE", database},
   };
   out.insert(out.end(), per_task.begin(), per_task.end());

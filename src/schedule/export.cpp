@@ -89,11 +89,11 @@ std::string export_crontab(const std::vector<JobPlan>& plans, const ExportTarget
     const std::string what =
       cron != nullptr ? cron->describe() : fmt::format("every {}", format_duration(plan.schedule.every()));
     out += fmt::format("# {}: task {}, {} ({})\n", plan.job.name, plan.job.task, what, plan.zone_name);
-    std::optional<std::string> fields = cron != nullptr ? cron->crontab_fields()
-                                                        : interval_as_cron(plan.schedule.every());
+    std::optional<std::string> fields =
+      cron != nullptr ? cron->crontab_fields() : interval_as_cron(plan.schedule.every());
     if (!fields) {
-      out += fmt::format("# '{}' has no crontab equivalent; use the daemon or the systemd timer\n",
-                         plan.schedule.text());
+      out +=
+        fmt::format("# '{}' has no crontab equivalent; use the daemon or the systemd timer\n", plan.schedule.text());
       continue;
     }
     if (cron == nullptr) {
@@ -138,8 +138,8 @@ std::string export_systemd(const std::vector<JobPlan>& plans, const ExportTarget
     out += fmt::format("ExecStart={}\n", escape_percent(command_line(plan, target, false), '%'));
     out += "\n";
     out += fmt::format("# {}.timer\n", unit);
-    out += fmt::format("[Unit]\nDescription=Timer for housekeep job {}\nDocumentation=man:housekeep(1)\n\n",
-                       plan.job.name);
+    out +=
+      fmt::format("[Unit]\nDescription=Timer for housekeep job {}\nDocumentation=man:housekeep(1)\n\n", plan.job.name);
     out += "[Timer]\n";
     if (cron != nullptr) {
       // The zone resolved now, as for CRON_TZ: systemd's own local zone need not be the one

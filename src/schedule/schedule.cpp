@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cctype>
+#include <cstdlib>
 
 namespace housekeep {
 
@@ -28,8 +28,7 @@ std::string wall(date::local_seconds t, bool with_seconds = false)
   return date::format(with_seconds ? "%H:%M:%S" : "%H:%M", t);
 }
 
-std::optional<sys_seconds> next_cron(const CronExpr& cron, const date::time_zone* zone,
-                                     sys_seconds after)
+std::optional<sys_seconds> next_cron(const CronExpr& cron, const date::time_zone* zone, sys_seconds after)
 {
   const bool real_time = cron.every_hour();
   const sys_seconds limit = after + k_horizon;
@@ -158,8 +157,7 @@ const date::time_zone* find_zone(std::string_view name)
   }
 }
 
-std::optional<TimePoint> next_fire(const Schedule& schedule, const date::time_zone* zone,
-                                   TimePoint after)
+std::optional<TimePoint> next_fire(const Schedule& schedule, const date::time_zone* zone, TimePoint after)
 {
   if (schedule.cron() == nullptr) {
     return after + schedule.every();
@@ -171,8 +169,8 @@ std::optional<TimePoint> next_fire(const Schedule& schedule, const date::time_zo
   return TimePoint{*next};
 }
 
-std::vector<DstNote> dst_preview(const CronExpr& cron, const date::time_zone* zone,
-                                 std::string_view zone_name, TimePoint from, TimePoint until)
+std::vector<DstNote> dst_preview(const CronExpr& cron, const date::time_zone* zone, std::string_view zone_name,
+                                 TimePoint from, TimePoint until)
 {
   std::vector<DstNote> notes;
   sys_seconds t = floor<seconds>(from);
@@ -200,10 +198,9 @@ std::vector<DstNote> dst_preview(const CronExpr& cron, const date::time_zone* zo
     const bool with_seconds = std::any_of(matches.begin(), matches.end(), [](date::local_seconds m) {
       return m.time_since_epoch() % minutes(1) != seconds(0);
     });
-    const std::string when = matches.size() == 1
-                               ? wall(matches.front(), with_seconds)
-                               : fmt::format("{} to {}", wall(matches.front(), with_seconds),
-                                             wall(matches.back(), with_seconds));
+    const std::string when = matches.size() == 1 ? wall(matches.front(), with_seconds)
+                                                 : fmt::format("{} to {}", wall(matches.front(), with_seconds),
+                                                               wall(matches.back(), with_seconds));
     const std::string day = date::format("%F", floor<date::days>(begin));
     std::string text;
     if (gap) {
@@ -211,15 +208,14 @@ std::vector<DstNote> dst_preview(const CronExpr& cron, const date::time_zone* zo
                ? fmt::format("{}: {} does not exist in {}; the expression follows real time, so "
                              "{} skipped",
                              day, when, zone_name, matches.size() == 1 ? "that firing is" : "those firings are")
-               : fmt::format("{}: {} does not exist in {}; fires once at {} {}", day, when,
-                             zone_name, wall(to_local(info.end, next.offset)), next.abbrev);
+               : fmt::format("{}: {} does not exist in {}; fires once at {} {}", day, when, zone_name,
+                             wall(to_local(info.end, next.offset)), next.abbrev);
     } else {
-      text = cron.every_hour()
-               ? fmt::format("{}: {} occurs twice in {}; the expression follows real time, so it "
-                             "fires in both ({}, then {})",
-                             day, when, zone_name, info.abbrev, next.abbrev)
-               : fmt::format("{}: {} occurs twice in {}; fires once, at the first ({} {})", day,
-                             when, zone_name, wall(matches.front(), with_seconds), info.abbrev);
+      text = cron.every_hour() ? fmt::format("{}: {} occurs twice in {}; the expression follows real time, so it "
+                                             "fires in both ({}, then {})",
+                                             day, when, zone_name, info.abbrev, next.abbrev)
+                               : fmt::format("{}: {} occurs twice in {}; fires once, at the first ({} {})", day, when,
+                                             zone_name, wall(matches.front(), with_seconds), info.abbrev);
     }
     notes.push_back({TimePoint{info.end}, std::move(text)});
   }
@@ -245,8 +241,8 @@ TimePoint parse_time_in_zone(std::string_view text, const date::time_zone* zone)
                      "2026-03-08 01:30 (wall time in --tz)");
   };
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (text.size() < 10 || !parse_digits(text, 0, 4, year) || text[4] != '-' ||
-      !parse_digits(text, 5, 2, month) || text[7] != '-' || !parse_digits(text, 8, 2, day)) {
+  if (text.size() < 10 || !parse_digits(text, 0, 4, year) || text[4] != '-' || !parse_digits(text, 5, 2, month) ||
+      text[7] != '-' || !parse_digits(text, 8, 2, day)) {
     return bad();
   }
   std::size_t pos = 10;
@@ -274,10 +270,8 @@ TimePoint parse_time_in_zone(std::string_view text, const date::time_zone* zone)
     const date::local_info info = zone->get_info(local);
     switch (info.result) {
     case date::local_info::unique:
-    case date::local_info::ambiguous:
-      return TimePoint{sys_seconds{local.time_since_epoch()} - info.first.offset};
-    case date::local_info::nonexistent:
-      return TimePoint{info.first.end};
+    case date::local_info::ambiguous: return TimePoint{sys_seconds{local.time_since_epoch()} - info.first.offset};
+    case date::local_info::nonexistent: return TimePoint{info.first.end};
     }
   }
   if (suffix == "Z" || suffix == "z") {
@@ -286,8 +280,8 @@ TimePoint parse_time_in_zone(std::string_view text, const date::time_zone* zone)
   int offset_hours = 0, offset_minutes = 0;
   const bool colon = suffix.size() == 6 && suffix[3] == ':';
   if ((suffix.size() != 5 && !colon) || (suffix[0] != '+' && suffix[0] != '-') ||
-      !parse_digits(suffix, 1, 2, offset_hours) ||
-      !parse_digits(suffix, colon ? 4 : 3, 2, offset_minutes) || offset_hours > 23 || offset_minutes > 59) {
+      !parse_digits(suffix, 1, 2, offset_hours) || !parse_digits(suffix, colon ? 4 : 3, 2, offset_minutes) ||
+      offset_hours > 23 || offset_minutes > 59) {
     return bad(); // real offsets lie within -12:00 and +14:00; ISO-8601 allows up to 23:59
   }
   const seconds offset = hours(offset_hours) + minutes(offset_minutes);

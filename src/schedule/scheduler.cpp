@@ -167,10 +167,10 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
     } else if (state != nullptr && state->last_status == "missed" && plan.last_missed &&
                (!plan.last_success || plan.last_success->started_at < *plan.last_missed)) {
       plan.health = JobHealth::missed;
-      plan.health_reason = fmt::format("the daemon did not run its last slot, due {}, and no run succeeded since "
-                                       "({} slot{} missed under this schedule; the daemon's log says why)",
-                                       format_in_zone(*plan.last_missed, plan.zone), plan.missed,
-                                       plan.missed == 1 ? "" : "s");
+      plan.health_reason =
+        fmt::format("the daemon did not run its last slot, due {}, and no run succeeded since "
+                    "({} slot{} missed under this schedule; the daemon's log says why)",
+                    format_in_zone(*plan.last_missed, plan.zone), plan.missed, plan.missed == 1 ? "" : "s");
     } else if (!plan.last_run) {
       plan.health = JobHealth::never_run;
       // A daemon has waited for it: one period plus the grace after its first slot, a run
@@ -179,8 +179,8 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
       if (second && *second + plan.misfire_grace < now) {
         plan.health = JobHealth::late;
         plan.health_reason = fmt::format("never run; first due at {}, and again at {} (misfire_grace {})",
-                                         format_in_zone(*plan.first_due, plan.zone),
-                                         format_in_zone(*second, plan.zone), format_duration(plan.misfire_grace));
+                                         format_in_zone(*plan.first_due, plan.zone), format_in_zone(*second, plan.zone),
+                                         format_duration(plan.misfire_grace));
       }
     } else {
       // Skipped, interrupted, timed-out or transient runs are not failures, but neither are
@@ -189,10 +189,9 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
       const auto due = next_fire(plan.schedule, plan.zone, since);
       if (due && *due + plan.misfire_grace < now) {
         plan.health = JobHealth::late;
-        plan.health_reason =
-          fmt::format("no successful run since {}; one was due at {} (misfire_grace {})",
-                      format_in_zone(since, plan.zone),
-                      format_in_zone(*due, plan.zone), format_duration(plan.misfire_grace));
+        plan.health_reason = fmt::format("no successful run since {}; one was due at {} (misfire_grace {})",
+                                         format_in_zone(since, plan.zone), format_in_zone(*due, plan.zone),
+                                         format_duration(plan.misfire_grace));
       }
     }
     plans.push_back(std::move(plan));

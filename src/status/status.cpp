@@ -35,8 +35,7 @@ std::string daemon_problem(const DaemonStatus& status, TimePoint now)
   }
   if (!status.holder && status.beat->status != "stopped") {
     return fmt::format("the daemon (pid {} on {}) ended without a clean stop; its last heartbeat was at {} ({})",
-                       status.beat->pid, status.beat->host, format_utc(status.beat->heartbeat_at),
-                       status.beat->status);
+                       status.beat->pid, status.beat->host, format_utc(status.beat->heartbeat_at), status.beat->status);
   }
   if (status.holder && now - status.beat->heartbeat_at > k_stale_heartbeat) {
     return fmt::format("the daemon (pid {} on {}) has not refreshed its heartbeat since {}: it may be stuck",
@@ -96,7 +95,8 @@ ScheduleStatus schedule_status(const Config& config, Store& store, TimePoint now
   status.daemon = daemon_status(store);
   if (std::string trouble = daemon_problem(status.daemon, now); !trouble.empty()) {
     status.problems.push_back(std::move(trouble));
-    status.hint = "start it again (systemctl restart housekeep, or your supervisor); 'housekeep history' shows what ran";
+    status.hint =
+      "start it again (systemctl restart housekeep, or your supervisor); 'housekeep history' shows what ran";
   }
   for (const auto& plan : status.jobs) {
     if (plan.unhealthy()) {
@@ -150,12 +150,11 @@ std::string schedule_status_table(const ScheduleStatus& status)
   std::vector<std::vector<std::string>> rows{
     {"JOB", "TASK", "SCHEDULE", "ZONE", "NEXT RUN", "LAST RUN", "MISSED", "HEALTH"}};
   for (const auto& plan : status.jobs) {
-    const std::string last = plan.last_run ? fmt::format("{} {}", format_in_zone(plan.last_run->started_at, plan.zone),
-                                                         plan.last_run->status)
-                                           : "-";
-    const std::string missed = plan.last_missed ? fmt::format("{} (latest {})", plan.missed,
-                                                              format_in_zone(*plan.last_missed, plan.zone))
-                                                : "-";
+    const std::string last =
+      plan.last_run ? fmt::format("{} {}", format_in_zone(plan.last_run->started_at, plan.zone), plan.last_run->status)
+                    : "-";
+    const std::string missed =
+      plan.last_missed ? fmt::format("{} (latest {})", plan.missed, format_in_zone(*plan.last_missed, plan.zone)) : "-";
     for (std::size_t i = 0; i < std::max<std::size_t>(1, plan.next.size()); ++i) {
       const std::string next = i < plan.next.size() ? format_in_zone(plan.next[i], plan.zone) : "-";
       if (i == 0) {

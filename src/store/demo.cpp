@@ -65,8 +65,7 @@ bool exists(const std::string& path)
 DemoSummary create_demo_database(const DemoOptions& options, TimePoint now)
 {
   if (exists(options.path) && !options.force) {
-    throw CantCreateError(fmt::format("cannot create demo database '{}': the file already exists",
-                                      options.path),
+    throw CantCreateError(fmt::format("cannot create demo database '{}': the file already exists", options.path),
                           "pass --force to replace it, or choose another file with --db");
   }
   const std::string temporary = fmt::format("{}.tmp-{}", options.path, ::getpid());
@@ -117,8 +116,8 @@ DemoSummary create_demo_database(const DemoOptions& options, TimePoint now)
       created = age();
     }
     std::sort(started.begin(), started.end());
-    SQLite::Statement conversation(
-      db, "INSERT INTO conversations (id, user_id, title, created_at) VALUES (?, ?, ?, ?)");
+    SQLite::Statement conversation(db,
+                                   "INSERT INTO conversations (id, user_id, title, created_at) VALUES (?, ?, ?, ?)");
     for (std::int64_t id = 1; id <= summary.conversations; ++id) {
       conversation.bind(1, static_cast<int64_t>(id));
       conversation.bind(2, static_cast<int64_t>(uniform(1, summary.users)));
@@ -143,8 +142,8 @@ DemoSummary create_demo_database(const DemoOptions& options, TimePoint now)
         m.created = age();
       } else {
         m.parent = uniform(1, summary.conversations);
-        m.created = std::min(now, started[static_cast<std::size_t>(m.parent - 1)] +
-                                    std::chrono::seconds(uniform(0, 3 * 3600)));
+        m.created =
+          std::min(now, started[static_cast<std::size_t>(m.parent - 1)] + std::chrono::seconds(uniform(0, 3 * 3600)));
       }
     }
     std::stable_sort(messages.begin(), messages.end(),
@@ -182,8 +181,7 @@ DemoSummary create_demo_database(const DemoOptions& options, TimePoint now)
   if (::rename(temporary.c_str(), options.path.c_str()) != 0) {
     const int err = errno;
     ::unlink(temporary.c_str());
-    throw CantCreateError(fmt::format("cannot create demo database '{}': {}", options.path,
-                                      std::strerror(err)));
+    throw CantCreateError(fmt::format("cannot create demo database '{}': {}", options.path, std::strerror(err)));
   }
   for (const char* suffix : {"-journal", "-wal", "-shm"}) {
     ::unlink((options.path + suffix).c_str());

@@ -86,10 +86,8 @@ LockAttempt try_file_lock(const std::string& path, const LockHolder& me)
   // A clean release empties the file, so a holder still written here died holding the lock.
   held.stale = read_holder(fd);
   const std::string text =
-    nlohmann::json{{"pid", me.pid}, {"host", me.host}, {"what", me.what}, {"since", me.since}}.dump() +
-    "\n";
-  if (::ftruncate(fd, 0) != 0 ||
-      ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    nlohmann::json{{"pid", me.pid}, {"host", me.host}, {"what", me.what}, {"since", me.since}}.dump() + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
     // The lock is held all the same; only the holder's description is missing.
   }
   held.lock = std::make_unique<FileLock>(fd);

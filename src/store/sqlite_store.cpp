@@ -84,27 +84,20 @@ std::string journal_beside(const std::string& path)
   case SQLITE_LOCKED:
     throw TempFailError(what, "another process holds a write lock; retry later or raise "
                               "database.busy_timeout");
-  case SQLITE_NOTADB:
-    throw DataError(fmt::format("database '{}' is not a valid SQLite database ({})", path,
-                                e.what()));
+  case SQLITE_NOTADB: throw DataError(fmt::format("database '{}' is not a valid SQLite database ({})", path, e.what()));
   case SQLITE_CORRUPT:
     throw DataError(fmt::format("database '{}' is damaged: {}: {}", path, doing, e.what()),
                     "restore it from a backup or repair it (sqlite3's .recover)");
   case SQLITE_READONLY:
   case SQLITE_FULL:
-  case SQLITE_IOERR:
-    throw IoError(what);
+  case SQLITE_IOERR: throw IoError(what);
   case SQLITE_PERM:
-  case SQLITE_AUTH:
-    throw PermissionError(what);
-  case SQLITE_CANTOPEN:
-    throw NotFoundError(what);
+  case SQLITE_AUTH: throw PermissionError(what);
+  case SQLITE_CANTOPEN: throw NotFoundError(what);
   case SQLITE_ERROR:
-  case SQLITE_MISMATCH:  // a value of the wrong type for its column (an integer beyond 64 bits)
-  case SQLITE_CONSTRAINT:
-    throw DataError(what);
-  default:
-    throw TaskError(what);
+  case SQLITE_MISMATCH: // a value of the wrong type for its column (an integer beyond 64 bits)
+  case SQLITE_CONSTRAINT: throw DataError(what);
+  default: throw TaskError(what);
   }
 }
 
@@ -210,8 +203,8 @@ private:
       sql += "(" + column + " IS NOT NULL AND " + column + " <> 0)";
     } else if constexpr (std::is_same_v<T, Orphan>) {
       const std::string parent = next_alias();
-      sql += fmt::format("({0} IS NULL OR NOT EXISTS (SELECT 1 FROM {1} AS {2} WHERE {2}.{3} = {0}))",
-                         column, quote(c.parent_table), parent, quote(c.parent_key));
+      sql += fmt::format("({0} IS NULL OR NOT EXISTS (SELECT 1 FROM {1} AS {2} WHERE {2}.{3} = {0}))", column,
+                         quote(c.parent_table), parent, quote(c.parent_key));
     } else if constexpr (std::is_same_v<T, KeyIn>) {
       if (c.keys.empty()) {
         sql += "0";
@@ -226,8 +219,8 @@ private:
     } else if constexpr (std::is_same_v<T, ChildOf>) {
       const std::string parent = next_alias();
       if (c.correlated) {
-        sql += fmt::format("EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}", quote(c.parent->table),
-                           parent, quote(c.parent_key), column);
+        sql += fmt::format("EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}", quote(c.parent->table), parent,
+                           quote(c.parent_key), column);
         for (const auto& inner : c.parent->where) {
           sql += " AND ";
           condition_sql(inner, parent);
@@ -235,8 +228,8 @@ private:
         sql += ")";
         return;
       }
-      sql += fmt::format("{} IN (SELECT {}.{} FROM {} AS {}", column, parent,
-                         quote(c.parent_key), quote(c.parent->table), parent);
+      sql += fmt::format("{} IN (SELECT {}.{} FROM {} AS {}", column, parent, quote(c.parent_key),
+                         quote(c.parent->table), parent);
       rowset_where(*c.parent, parent);
       sql += ")";
     } else if constexpr (std::is_same_v<T, ReferencedBy>) {
@@ -250,8 +243,8 @@ private:
       sql += ")";
     } else if constexpr (std::is_same_v<T, NotAmong>) {
       const std::string other = next_alias();
-      sql += fmt::format("NOT EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}",
-                         quote(c.rows->table), other, quote(c.column), column);
+      sql += fmt::format("NOT EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}", quote(c.rows->table), other,
+                         quote(c.column), column);
       for (const auto& inner : c.rows->where) {
         sql += " AND ";
         condition_sql(inner, other);
@@ -319,7 +312,7 @@ constexpr int k_page_cache_kib = 16 * 1024;
 class SqliteStore final : public Store {
 public:
   SqliteStore(const DatabaseUrl& url, const OpenOptions& options)
-    : m_url(url), m_path(url.path), m_db(open(url, options))
+      : m_url(url), m_path(url.path), m_db(open(url, options))
   {
     try {
       // Reading the schema is the first access that fails on a file that is not a database.
@@ -354,8 +347,7 @@ public:
     if (dot == std::string_view::npos) {
       pragma = fmt::format("PRAGMA table_info({})", quote(table));
     } else {
-      pragma = fmt::format("PRAGMA {}.table_info({})", quote(table.substr(0, dot)),
-                           quote(table.substr(dot + 1)));
+      pragma = fmt::format("PRAGMA {}.table_info({})", quote(table.substr(0, dot)), quote(table.substr(dot + 1)));
     }
     std::vector<std::string> names;
     try {
@@ -407,8 +399,7 @@ public:
   KeySpan key_span(const RowSet& rows, const std::string& column) override
   {
     SqlBuilder q;
-    q.sql = fmt::format("SELECT count(*), min(t0.{0}), max(t0.{0}) FROM {1} AS t0", quote(column),
-                        quote(rows.table));
+    q.sql = fmt::format("SELECT count(*), min(t0.{0}), max(t0.{0}) FROM {1} AS t0", quote(column), quote(rows.table));
     q.rowset_where(rows, "t0");
     KeySpan span;
     try {
@@ -428,14 +419,13 @@ public:
                             bool highest_first) override
   {
     SqlBuilder q;
-    q.sql = fmt::format("SELECT {0} FROM {1} WHERE {0} IS NOT NULL ORDER BY {0} {2} LIMIT ?",
-                        quote(column), quote(table), highest_first ? "DESC" : "ASC");
+    q.sql = fmt::format("SELECT {0} FROM {1} WHERE {0} IS NOT NULL ORDER BY {0} {2} LIMIT ?", quote(column),
+                        quote(table), highest_first ? "DESC" : "ASC");
     q.binds.emplace_back(static_cast<std::int64_t>(limit));
     return query_column(q, table);
   }
 
-  BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns,
-                      std::size_t limit) override
+  BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit) override
   {
     BatchEnd end;
     end.last.resize(columns.size());
@@ -502,9 +492,8 @@ public:
       quoted.push_back(quote_name(column));
     }
     const std::string sql = fmt::format(
-      "INSERT INTO {0} ({1}) SELECT {2} WHERE NOT EXISTS (SELECT 1 FROM {0} WHERE {3} = ?)",
-      quote(table), fmt::join(quoted, ", "), fmt::join(std::vector<std::string>(columns.size(), "?"), ", "),
-      quote_name(key_column));
+      "INSERT INTO {0} ({1}) SELECT {2} WHERE NOT EXISTS (SELECT 1 FROM {0} WHERE {3} = ?)", quote(table),
+      fmt::join(quoted, ", "), fmt::join(std::vector<std::string>(columns.size(), "?"), ", "), quote_name(key_column));
     std::int64_t inserted = 0;
     try {
       SQLite::Statement statement(m_db, sql);
@@ -519,12 +508,12 @@ public:
     } catch (const SQLite::Exception& e) {
       if ((e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT) {
         const bool parent = e.getExtendedErrorCode() == SQLITE_CONSTRAINT_FOREIGNKEY;
-        throw DataError(fmt::format("database '{}': restoring into '{}' would break a constraint: {}",
-                                    m_path, table, e.what()),
-                        parent ? "restore the parent tables' archives too (restore takes them all at once); "
-                                 "nothing was restored"
-                               : "a row already there holds the same unique value under another key (added "
-                                 "since the purge?); resolve it and restore again; nothing was restored");
+        throw DataError(
+          fmt::format("database '{}': restoring into '{}' would break a constraint: {}", m_path, table, e.what()),
+          parent ? "restore the parent tables' archives too (restore takes them all at once); "
+                   "nothing was restored"
+                 : "a row already there holds the same unique value under another key (added "
+                   "since the purge?); resolve it and restore again; nothing was restored");
       }
       rethrow(e, m_path, fmt::format("cannot insert into '{}'", table));
     }
@@ -593,10 +582,10 @@ public:
   {
     try {
       const auto dot = table.find('.');
-      SQLite::Statement check(m_db, dot == std::string::npos
-                                      ? fmt::format("PRAGMA quick_check({})", quote(table))
-                                      : fmt::format("PRAGMA {}.quick_check({})", quote(table.substr(0, dot)),
-                                                    quote(table.substr(dot + 1))));
+      SQLite::Statement check(
+        m_db, dot == std::string::npos
+                ? fmt::format("PRAGMA quick_check({})", quote(table))
+                : fmt::format("PRAGMA {}.quick_check({})", quote(table.substr(0, dot)), quote(table.substr(dot + 1))));
       // One line: the first few problems, without the "*** in database main ***" heading.
       std::vector<std::string> problems;
       while (problems.size() < 3 && check.executeStep()) {
@@ -645,9 +634,9 @@ public:
       return sqlite3_changes64(m_db.getHandle());
     } catch (const SQLite::Exception& e) {
       if ((e.getErrorCode() & 0xff) == SQLITE_CONSTRAINT) {
-        throw TaskError(fmt::format("database '{}': deleting from '{}' would break a constraint: {}",
-                                    m_path, rows.table, e.what()),
-                        "another table references these rows; list it under 'children'");
+        throw TaskError(
+          fmt::format("database '{}': deleting from '{}' would break a constraint: {}", m_path, rows.table, e.what()),
+          "another table references these rows; list it under 'children'");
       }
       rethrow(e, m_path, fmt::format("cannot delete from '{}'", rows.table));
     }
@@ -661,15 +650,9 @@ public:
     return std::make_unique<SqliteTransaction>(m_db, m_path);
   }
 
-  LockAttempt try_lock(const LockHolder& me, LockScope scope) override
-  {
-    return try_file_lock(lock_path(scope), me);
-  }
+  LockAttempt try_lock(const LockHolder& me, LockScope scope) override { return try_file_lock(lock_path(scope), me); }
 
-  std::optional<LockHolder> lock_holder(LockScope scope) override
-  {
-    return file_lock_holder(lock_path(scope));
-  }
+  std::optional<LockHolder> lock_holder(LockScope scope) override { return file_lock_holder(lock_path(scope)); }
 
   std::vector<JobState> job_states() override
   {
@@ -817,8 +800,8 @@ public:
       } else {
         nlohmann::json kept = nlohmann::json::array();
         for (const auto& k : run.kept) {
-          kept.push_back({{"table", k.table}, {"referenced_by", k.referenced_by}, {"through", k.through},
-                          {"rows", k.rows}});
+          kept.push_back(
+            {{"table", k.table}, {"referenced_by", k.referenced_by}, {"through", k.through}, {"rows", k.rows}});
         }
         insert.bind(12, kept.dump());
       }

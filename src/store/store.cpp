@@ -154,8 +154,7 @@ std::string mask_secrets(std::string_view url)
 DatabaseUrl parse_database_url(std::string_view text)
 {
   if (text.empty()) {
-    throw UsageError("the database URL is empty",
-                     "pass --db sqlite:///path/to/app.db or set HOUSEKEEP_DATABASE_URL");
+    throw UsageError("the database URL is empty", "pass --db sqlite:///path/to/app.db or set HOUSEKEEP_DATABASE_URL");
   }
   DatabaseUrl url;
   url.text = std::string(text);
@@ -197,8 +196,7 @@ DatabaseUrl parse_database_url(std::string_view text)
       return url;
     }
   }
-  throw UsageError(fmt::format("unsupported database URL scheme '{}' in '{}'", url.scheme,
-                               url.redacted()),
+  throw UsageError(fmt::format("unsupported database URL scheme '{}' in '{}'", url.scheme, url.redacted()),
                    "use sqlite:///absolute/path.db, sqlite://relative/path.db or a plain file path");
 }
 

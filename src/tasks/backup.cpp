@@ -94,7 +94,8 @@ void run_backup(TaskContext& context, TaskResult& result)
   }
 
   // Retention: only files named like this task's backups; newest first.
-  const std::regex own(fmt::format("^{}-([0-9]{{8}}T[0-9]{{6}}Z)\\.db$", std::regex_replace(base, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)")));
+  const std::regex own(fmt::format("^{}-([0-9]{{8}}T[0-9]{{6}}Z)\\.db$",
+                                   std::regex_replace(base, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)")));
   std::vector<std::pair<std::string, std::string>> backups; // stamp, path
   for (const auto& entry : fs::directory_iterator(c.directory)) {
     std::smatch match;

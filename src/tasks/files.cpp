@@ -27,11 +27,10 @@ void run_files(TaskContext& context, TaskResult& result)
                         "check tasks." + c.name + ".directory; nothing was deleted");
   }
   if (!fs::is_directory(status)) {
-    throw DataError(fmt::format("{}: '{}' is not a directory (a symbolic link is not followed)", c.name,
-                                c.directory));
+    throw DataError(fmt::format("{}: '{}' is not a directory (a symbolic link is not followed)", c.name, c.directory));
   }
-  const auto cutoff = fs::file_time_type::clock::now() -
-                      std::chrono::duration_cast<fs::file_time_type::duration>(c.older_than);
+  const auto cutoff =
+    fs::file_time_type::clock::now() - std::chrono::duration_cast<fs::file_time_type::duration>(c.older_than);
   std::int64_t count = 0;
   std::int64_t bytes = 0;
   std::int64_t failed = 0;
@@ -53,8 +52,7 @@ void run_files(TaskContext& context, TaskResult& result)
       error.clear();
       continue; // directories, symbolic links, sockets, devices: never deleted
     }
-    if (!c.glob.empty() &&
-        ::fnmatch(c.glob.c_str(), entry.path().filename().c_str(), FNM_PERIOD) != 0) {
+    if (!c.glob.empty() && ::fnmatch(c.glob.c_str(), entry.path().filename().c_str(), FNM_PERIOD) != 0) {
       continue;
     }
     const auto modified = entry.last_write_time(error);

@@ -54,8 +54,8 @@ std::vector<Cascade> cascade_of(const std::vector<Edge>& edges, const std::strin
   std::vector<Cascade> out;
   for (const auto& edge : edges) {
     if (same_table(*edge.parent, table)) {
-      out.push_back({edge.child->table, edge.child->foreign_key, edge.child->id_column,
-                     cascade_of(edges, edge.child->table)});
+      out.push_back(
+        {edge.child->table, edge.child->foreign_key, edge.child->id_column, cascade_of(edges, edge.child->table)});
     }
   }
   return out;
@@ -64,8 +64,7 @@ std::vector<Cascade> cascade_of(const std::vector<Edge>& edges, const std::strin
 // The rows of each descendant table, as row sets hanging off `parent`, deepest first, so
 // that deleting them in order never leaves a row whose parent is gone.
 void descendants(const std::shared_ptr<const RowSet>& parent, const std::string& parent_key,
-                 const std::vector<Cascade>& children,
-                 std::vector<std::shared_ptr<const RowSet>>& out)
+                 const std::vector<Cascade>& children, std::vector<std::shared_ptr<const RowSet>>& out)
 {
   for (const auto& child : children) {
     auto rows = std::make_shared<RowSet>();
@@ -100,8 +99,7 @@ struct OutsideReference {
 // The references that the cascade from `table` (keyed by `key_column`) does not follow
 // itself, into `table` and every table below it, as conditions on `table`'s rows.
 std::vector<OutsideReference> outside_references(const std::vector<ForeignKey>& keys, const std::string& table,
-                                                 const std::string& key_column,
-                                                 const std::vector<Cascade>& children)
+                                                 const std::string& key_column, const std::vector<Cascade>& children)
 {
   std::vector<OutsideReference> out;
   for (const auto& key : keys) {
@@ -109,8 +107,8 @@ std::vector<OutsideReference> outside_references(const std::vector<ForeignKey>& 
       return same_table(c.table, key.child_table) && c.foreign_key == key.column;
     });
     if (same_table(key.parent_table, table) && !followed) {
-      out.push_back({key, ReferencedBy{key.parent_column, std::make_shared<RowSet>(RowSet{key.child_table, {}}),
-                                       key.column}});
+      out.push_back(
+        {key, ReferencedBy{key.parent_column, std::make_shared<RowSet>(RowSet{key.child_table, {}}), key.column}});
     }
   }
   for (const auto& child : children) {
@@ -128,8 +126,8 @@ std::vector<OutsideReference> outside_references(const std::vector<ForeignKey>& 
 // referenced by attachments.message_id".
 std::string kept_phrase(const KeptRows& kept)
 {
-  const std::string rows = fmt::format("{} {} of '{}'", with_thousands(kept.rows), kept.rows == 1 ? "row" : "rows",
-                                       kept.table);
+  const std::string rows =
+    fmt::format("{} {} of '{}'", with_thousands(kept.rows), kept.rows == 1 ? "row" : "rows", kept.table);
   if (kept.through.empty()) {
     return fmt::format("{} still referenced by {}", rows, kept.referenced_by);
   }
@@ -163,9 +161,9 @@ void check_declared_parent(const std::vector<ForeignKey>& keys, const std::strin
   for (const auto& key : keys) {
     if (same_table(key.child_table, table) && key.column == orphan.column &&
         (!same_table(key.parent_table, orphan.parent_table) || key.parent_column != orphan.parent_key)) {
-      throw ConfigError(fmt::format("{}: parent is '{}.{}', but the schema declares '{}.{}' REFERENCES '{}.{}'",
-                                    what, orphan.parent_table, orphan.parent_key, table, key.column,
-                                    key.parent_table, key.parent_column),
+      throw ConfigError(fmt::format("{}: parent is '{}.{}', but the schema declares '{}.{}' REFERENCES '{}.{}'", what,
+                                    orphan.parent_table, orphan.parent_key, table, key.column, key.parent_table,
+                                    key.parent_column),
                         fmt::format("set parent = \"{}\" (and parent_id_column = \"{}\") under [{}]; nothing "
                                     "was deleted",
                                     key.parent_table, key.parent_column, what));
@@ -191,8 +189,7 @@ std::vector<KeySet> key_sets(const std::shared_ptr<const RowSet>& root, const st
   std::vector<std::shared_ptr<const RowSet>> tree;
   descendants(root, key_column, children, tree);
   // descendants() appends each child after its own subtree; its key column is its cascade's.
-  std::function<void(const std::vector<Cascade>&, int)> keys = [&](const std::vector<Cascade>& level,
-                                                                   int below) {
+  std::function<void(const std::vector<Cascade>&, int)> keys = [&](const std::vector<Cascade>& level, int below) {
     for (const auto& child : level) {
       keys(child.children, below + 1);
       sets.push_back({tree[sets.size()], child.id_column, below, &child.children});
@@ -229,8 +226,8 @@ Walk policy_walk(const std::shared_ptr<const RowSet>& selection, const PurgePoli
                  std::vector<Condition> range_where, std::vector<std::string> columns,
                  std::shared_ptr<const RowSet> scan)
 {
-  return Walk{selection, std::move(columns), std::move(range_where), policy.id_column, &policy.children, 0, {},
-              std::move(scan)};
+  return Walk{selection, std::move(columns), std::move(range_where), policy.id_column, &policy.children, 0,
+              {},        std::move(scan)};
 }
 
 // The row sets of the whole walk, deepest first, the walked table last.
@@ -288,9 +285,9 @@ constexpr std::chrono::milliseconds k_stretch_time{20};
 // reads (the walk's and those of `each`) would have taken k_stretch_time, by at most half
 // or double: how much a row of the walk costs to count varies with its cascade and with
 // how sparse the set is in its index.
-void for_each_stretch(Store& store, const RowSet& selection, const std::vector<std::string>& walk,
-                      const std::function<bool(const std::vector<Value>&, const std::vector<Value>&,
-                                               std::int64_t)>& each)
+void for_each_stretch(
+  Store& store, const RowSet& selection, const std::vector<std::string>& walk,
+  const std::function<bool(const std::vector<Value>&, const std::vector<Value>&, std::int64_t)>& each)
 {
   std::vector<Value> after;
   std::int64_t size = k_count_stretch;
@@ -351,8 +348,7 @@ void count_in_walk(TaskContext& context, const Walk& walk, TaskResult& result)
                        RowSet counted = *set.rows;
                        if (planned != nullptr) {
                          for (const auto& earlier : planned->entries) {
-                           if (same_table(earlier.rows->table, counted.table) &&
-                               earlier.key_column == set.key_column) {
+                           if (same_table(earlier.rows->table, counted.table) && earlier.key_column == set.key_column) {
                              counted.where.emplace_back(NotAmong{set.key_column, correlated(*earlier.rows)});
                            }
                          }
@@ -420,8 +416,8 @@ struct BatchPlan {
     if (!timed()) {
       return most;
     }
-    const double ratio = static_cast<double>(target.count()) /
-                         static_cast<double>(std::max<std::int64_t>(held.count(), 1));
+    const double ratio =
+      static_cast<double>(target.count()) / static_cast<double>(std::max<std::int64_t>(held.count(), 1));
     const double next = static_cast<double>(size) * std::clamp(ratio, 0.5, 4.0);
     return std::clamp<std::int64_t>(static_cast<std::int64_t>(next), 1, most);
   }
@@ -548,8 +544,7 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::strin
   // configuration names for its children; such a table is never walked on its own.
   for (std::size_t i = 0; i + 1 < sets.size(); ++i) {
     const auto columns = context.store.columns(sets[i].rows->table);
-    spans[i].integer = columns && std::find(columns->begin(), columns->end(), sets[i].key_column) !=
-                                    columns->end();
+    spans[i].integer = columns && std::find(columns->begin(), columns->end(), sets[i].key_column) != columns->end();
   }
   for_each_stretch(context.store, *walk.selection, walk.columns,
                    [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t) {
@@ -581,13 +576,18 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::strin
     rows->where.emplace_back(Within{{set.key_column}, {}, {Value{*span.highest}}});
     context.log.debug("{}: {} rows of '{}' lie in keys {}..{} ({:.0f}% dense): deleting them in key "
                       "order before their parents",
-                      what, with_thousands(span.rows), set.rows->table, *span.lowest,
-                      *span.highest, density * 100.0);
+                      what, with_thousands(span.rows), set.rows->table, *span.lowest, *span.highest, density * 100.0);
     auto scan = std::make_shared<RowSet>();
     scan->table = set.rows->table;
     scan->where.emplace_back(Within{{set.key_column}, {}, {Value{*span.highest}}});
-    sweeps.push_back(Walk{rows, {set.key_column}, range_where, set.key_column, set.children, set.depth,
-                          {Value{*span.lowest - 1}}, std::move(scan)});
+    sweeps.push_back(Walk{rows,
+                          {set.key_column},
+                          range_where,
+                          set.key_column,
+                          set.children,
+                          set.depth,
+                          {Value{*span.lowest - 1}},
+                          std::move(scan)});
   }
   return sweeps;
 }
@@ -595,9 +595,9 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::strin
 // Deletes the walk's rows in batches, one write transaction each, until it is drained.
 // The next stretch of a walk to delete, (after, through].
 struct Chunk {
-  std::int64_t rows = 0;       // of the walk's selection in it
-  std::vector<Value> through;  // empty: nothing is left
-  bool last = false;           // it reaches the end of the walk's range
+  std::int64_t rows = 0;      // of the walk's selection in it
+  std::vector<Value> through; // empty: nothing is left
+  bool last = false;          // it reaches the end of the walk's range
 };
 
 // The stretch after `after` holding the walk's next `ask` rows. A time-sized chunk reads at
@@ -621,8 +621,7 @@ Chunk next_chunk(Store& store, const Walk& walk, const BatchPlan& plan, const st
   }
   // Up to a fence, the fence implies the selection's range (as a stretch's bounds do), and
   // leaving the range out lets the index serve both ends of the read.
-  BatchEnd end = next_in_walk(store, RowSet{walk.selection->table, walk.range_where}, walk.columns, after,
-                              ask, fence);
+  BatchEnd end = next_in_walk(store, RowSet{walk.selection->table, walk.range_where}, walk.columns, after, ask, fence);
   return Chunk{end.rows, end.rows == ask ? std::move(end.last) : std::move(fence), false};
 }
 
@@ -654,10 +653,8 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
       if (chunk.rows > 0) {
         for (const auto& set : stretch_sets(walk, after, chunk.through)) {
           if (context.archive != nullptr) {
-            store.read_rows(*set.rows, [&](const std::vector<std::string>& names,
-                                           const std::vector<Value>& values) {
-              context.archive->append(policy.name, set.rows->table, set.key_column, set.depth,
-                                      names, values);
+            store.read_rows(*set.rows, [&](const std::vector<std::string>& names, const std::vector<Value>& values) {
+              context.archive->append(policy.name, set.rows->table, set.key_column, set.depth, names, values);
             });
           }
           batch_counts.add_deleted(set.rows->table, store.erase(*set.rows));
@@ -793,18 +790,17 @@ void require_columns(Store& store, const std::string& table, const std::vector<s
   }
   const auto existing = store.columns(table);
   if (!existing) {
-    throw DataError(fmt::format("{}: table '{}' does not exist in database '{}'", what, table,
-                                store.describe()),
+    throw DataError(fmt::format("{}: table '{}' does not exist in database '{}'", what, table, store.describe()),
                     fmt::format("check the table names under [{}] in the configuration", section));
   }
   for (const auto& column : columns) {
     if (std::find(existing->begin(), existing->end(), column) == existing->end()) {
       std::vector<std::string_view> names(existing->begin(), existing->end());
       const std::string guess = closest_match(column, names);
-      throw DataError(
-        fmt::format("{}: column '{}' does not exist in table '{}'", what, column, table),
-        guess.empty() ? fmt::format("columns of '{}': {}", table, fmt::join(*existing, ", "))
-                      : fmt::format("did you mean '{}'? (check [{}] in the configuration)", guess, section));
+      throw DataError(fmt::format("{}: column '{}' does not exist in table '{}'", what, column, table),
+                      guess.empty()
+                        ? fmt::format("columns of '{}': {}", table, fmt::join(*existing, ", "))
+                        : fmt::format("did you mean '{}'? (check [{}] in the configuration)", guess, section));
     }
   }
 }
@@ -837,24 +833,24 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   auto scan = std::make_shared<RowSet>(); // the walk's range: the table, before the cutoff
   scan->table = policy.table;
   if (policy.age) {
-    const auto encoding = detect_time_encoding(store, policy.table, policy.age->column,
-                                               policy.age->format, context.now, what, policy.age->future);
+    const auto encoding = detect_time_encoding(store, policy.table, policy.age->column, policy.age->format, context.now,
+                                               what, policy.age->future);
     if (!encoding) {
-      context.log.debug("{}: '{}.{}' holds no timestamps; nothing to delete", what, policy.table,
-                        policy.age->column);
+      context.log.debug("{}: '{}.{}' holds no timestamps; nothing to delete", what, policy.table, policy.age->column);
       result.add_deleted(policy.table, 0);
       return;
     }
     const Value cutoff = encoding->encode(policy.age->cutoff);
-    context.log.debug("{}: '{}.{}' is {}; deleting rows before {}", what, policy.table,
-                      policy.age->column, encoding->describe(), describe_value(cutoff));
+    context.log.debug("{}: '{}.{}' is {}; deleting rows before {}", what, policy.table, policy.age->column,
+                      encoding->describe(), describe_value(cutoff));
     // The ends of the column told its layout; every value the cutoff selects is checked too.
     if (context.planned == nullptr || context.planned->check) {
       const auto checking = Stopwatch::now();
-      const std::int64_t checked = check_old_side(store, policy.table, policy.age->column, policy.id_column,
-                                                  *encoding, policy.age->cutoff, what);
-      context.log.debug("{}: checked {} values before the cutoff in {}", what, with_thousands(checked),
-                        humanize_duration(std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - checking)));
+      const std::int64_t checked =
+        check_old_side(store, policy.table, policy.age->column, policy.id_column, *encoding, policy.age->cutoff, what);
+      context.log.debug(
+        "{}: checked {} values before the cutoff in {}", what, with_thousands(checked),
+        humanize_duration(std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - checking)));
     }
     candidates->where.emplace_back(Before{policy.age->column, cutoff});
     scan->where.emplace_back(Before{policy.age->column, cutoff});
@@ -868,9 +864,10 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     unreferenced.negated = true;
     range_where.emplace_back(unreferenced);
     selection->where.emplace_back(std::move(unreferenced));
-    context.log.debug("{}: rows of '{}' referenced by {}.{}{} stay", what, policy.table, reference.key.child_table,
-                      reference.key.column,
-                      same_table(reference.key.parent_table, policy.table) ? "" : " through '" + reference.key.parent_table + "'");
+    context.log.debug(
+      "{}: rows of '{}' referenced by {}.{}{} stay", what, policy.table, reference.key.child_table,
+      reference.key.column,
+      same_table(reference.key.parent_table, policy.table) ? "" : " through '" + reference.key.parent_table + "'");
   }
 
   // A keyset walk: each stretch continues after the last row of the one before, in the order

@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <array>
+#include <cstdlib>
 #include <tuple>
 
 namespace housekeep {
@@ -27,8 +27,7 @@ void run_conversations(TaskContext& context, TaskResult& result)
   policy.name = "conversations";
   policy.table = c.table;
   policy.id_column = c.id_column;
-  policy.age = AgeLimit{c.time_column, c.time_format,
-                        context.now - context.options.older_than.value_or(c.older_than)};
+  policy.age = AgeLimit{c.time_column, c.time_format, context.now - context.options.older_than.value_or(c.older_than)};
   policy.children = cascade_from(context.config, c.table);
   policy.referenced = c.referenced;
   purge(context, policy, result);
@@ -57,8 +56,7 @@ void run_users(TaskContext& context, TaskResult& result)
   policy.table = c.table;
   policy.id_column = c.id_column;
   policy.where.emplace_back(IsFalse{c.active_column});
-  policy.age = AgeLimit{c.time_column, c.time_format,
-                        context.now - context.options.older_than.value_or(c.older_than)};
+  policy.age = AgeLimit{c.time_column, c.time_format, context.now - context.options.older_than.value_or(c.older_than)};
   policy.children = cascade_from(context.config, c.table);
   policy.referenced = c.referenced;
   purge(context, policy, result);
@@ -158,9 +156,9 @@ void run_exec(TaskContext& context, TaskResult& result)
                               c.command.front(), format_duration(c.timeout)));
   }
   if (ran.status == 127 || ran.status < 0) {
-    throw TaskError(fmt::format("{}: cannot run '{}'{}", c.name, c.command.front(),
-                                last_line.empty() ? "" : ": " + last_line),
-                    "check the command's path and permissions in tasks." + c.name + ".command");
+    throw TaskError(
+      fmt::format("{}: cannot run '{}'{}", c.name, c.command.front(), last_line.empty() ? "" : ": " + last_line),
+      "check the command's path and permissions in tasks." + c.name + ".command");
   }
   if (ran.status != 0) {
     throw TaskError(fmt::format("{}: '{}' exited {}{}", c.name, c.command.front(), ran.status,
@@ -203,17 +201,17 @@ struct Builtin {
 constexpr auto k_never_empties = [](const Config&) { return false; };
 
 constexpr std::array<Builtin, 4> k_builtins{{
-  {"conversations", "delete conversations older than older_than (30d), with their messages", true,
-   &run_conversations, [](const Config& c) { return c.conversations.allow_empty; },
+  {"conversations", "delete conversations older than older_than (30d), with their messages", true, &run_conversations,
+   [](const Config& c) { return c.conversations.allow_empty; },
    [](const Config& c) { return std::vector<std::string>{c.conversations.table}; }},
   {"messages", "delete messages whose conversation is NULL or missing", true, &run_messages,
    [](const Config& c) { return c.messages.allow_empty; },
    [](const Config& c) { return std::vector<std::string>{c.messages.table}; }},
-  {"users", "delete never-activated users older than older_than (7d), with what they own", true,
-   &run_users, [](const Config& c) { return c.users.allow_empty; },
+  {"users", "delete never-activated users older than older_than (7d), with what they own", true, &run_users,
+   [](const Config& c) { return c.users.allow_empty; },
    [](const Config& c) { return std::vector<std::string>{c.users.table}; }},
-  {"stats", "count users (total, active), conversations and messages, and the recent ones", false,
-   &run_stats, k_never_empties,
+  {"stats", "count users (total, active), conversations and messages, and the recent ones", false, &run_stats,
+   k_never_empties,
    [](const Config& c) {
      return std::vector<std::string>{c.users.table, c.conversations.table, c.messages.table};
    }},
@@ -286,17 +284,16 @@ std::vector<TaskDef> task_table(const Config& config)
 {
   std::vector<TaskDef> table;
   for (const auto& b : k_builtins) {
-    table.push_back({std::string(b.name), std::string(b.summary), b.writes, b.run, nullptr, b.allow_empty(config),
-                     b.tables(config)});
+    table.push_back(
+      {std::string(b.name), std::string(b.summary), b.writes, b.run, nullptr, b.allow_empty(config), b.tables(config)});
   }
   for (const auto& custom : config.custom_tasks) {
     for (const auto& k : k_kinds) {
       if (k.kind == custom.kind) {
         // Of the configured kinds, only `expired` works on a table of the database.
-        table.push_back({custom.name, fmt::format("{} ({})", k.summary, k.kind), k.writes, k.run, &custom,
-                         custom.allow_empty,
-                         custom.kind == "expired" ? std::vector<std::string>{custom.table}
-                                                  : std::vector<std::string>{}});
+        table.push_back(
+          {custom.name, fmt::format("{} ({})", k.summary, k.kind), k.writes, k.run, &custom, custom.allow_empty,
+           custom.kind == "expired" ? std::vector<std::string>{custom.table} : std::vector<std::string>{}});
       }
     }
   }

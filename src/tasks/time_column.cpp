@@ -46,8 +46,8 @@ std::optional<ParsedIso> parse_iso(std::string_view text)
   ParsedIso parsed;
   TimeEncoding& layout = parsed.layout;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' || !digits(text, 5, 2, month) ||
-      text[7] != '-' || !digits(text, 8, 2, day)) {
+  if (!digits(text, 0, 4, year) || text.size() < 10 || text[4] != '-' || !digits(text, 5, 2, month) || text[7] != '-' ||
+      !digits(text, 8, 2, day)) {
     return std::nullopt;
   }
   const date::year_month_day ymd{date::year{year}, date::month{static_cast<unsigned>(month)},
@@ -90,23 +90,20 @@ std::optional<ParsedIso> parse_iso(std::string_view text)
     }
   }
   layout.suffix = std::string(text.substr(pos));
-  if (!layout.suffix.empty() && layout.suffix != "Z" && layout.suffix != "+00:00" &&
-      layout.suffix != "+0000") {
+  if (!layout.suffix.empty() && layout.suffix != "Z" && layout.suffix != "+00:00" && layout.suffix != "+0000") {
     return std::nullopt;
   }
   if (hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
   }
-  parsed.instant = TimePoint{date::sys_days{ymd}} + hours(hour) + minutes(minute) + seconds(second) +
-                   fraction;
+  parsed.instant = TimePoint{date::sys_days{ymd}} + hours(hour) + minutes(minute) + seconds(second) + fraction;
   return parsed;
 }
 
 bool same_layout(const TimeEncoding& a, const TimeEncoding& b)
 {
-  return a.date_only == b.date_only && (a.date_only || (a.separator == b.separator &&
-                                                        a.has_seconds == b.has_seconds &&
-                                                        a.suffix == b.suffix));
+  return a.date_only == b.date_only &&
+         (a.date_only || (a.separator == b.separator && a.has_seconds == b.has_seconds && a.suffix == b.suffix));
 }
 
 std::optional<double> as_number(const Value& value)
@@ -127,8 +124,7 @@ Value TimeEncoding::encode(TimePoint t) const
   const auto whole = floor<seconds>(t);
   switch (format) {
   case TimeFormat::unix_seconds: return Value{static_cast<std::int64_t>(whole.time_since_epoch().count())};
-  case TimeFormat::unix_millis:
-    return Value{static_cast<std::int64_t>(t.time_since_epoch().count())};
+  case TimeFormat::unix_millis: return Value{static_cast<std::int64_t>(t.time_since_epoch().count())};
   case TimeFormat::auto_detect:
   case TimeFormat::iso8601: break;
   }
@@ -179,9 +175,9 @@ TimePoint decode_time(const Value& value, const TimeEncoding& encoding)
   return parsed->instant;
 }
 
-std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view table,
-                                                 std::string_view column, TimeFormat configured,
-                                                 TimePoint now, std::string_view what, Millis future)
+std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view table, std::string_view column,
+                                                 TimeFormat configured, TimePoint now, std::string_view what,
+                                                 Millis future)
 {
   // SQLite orders numbers before text, so the two ends of the column show every storage
   // class it holds; the same ends are where unit mix-ups and garbage sort.
@@ -199,8 +195,8 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
   const bool numeric = as_number(values.front()).has_value();
   for (const auto& v : values) {
     if (as_number(v).has_value() != numeric) {
-      throw DataError(fmt::format("{} mixes numbers and text ({} and {})", subject,
-                                  describe_value(values.front()), describe_value(v)),
+      throw DataError(fmt::format("{} mixes numbers and text ({} and {})", subject, describe_value(values.front()),
+                                  describe_value(v)),
                       hint);
     }
   }
@@ -208,9 +204,8 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
   TimeEncoding encoding;
   if (numeric) {
     if (configured == TimeFormat::iso8601) {
-      throw DataError(fmt::format("{} holds numbers ({}) but time_format is iso8601", subject,
-                                  describe_value(values.front())),
-                      hint);
+      throw DataError(
+        fmt::format("{} holds numbers ({}) but time_format is iso8601", subject, describe_value(values.front())), hint);
     }
     const double low = *as_number(values.front());
     const double high = *as_number(highest.front());
@@ -238,8 +233,8 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
     encoding.format = format;
   } else {
     if (configured == TimeFormat::unix_seconds || configured == TimeFormat::unix_millis) {
-      throw DataError(fmt::format("{} holds text ({}) but time_format is {}", subject,
-                                  describe_value(values.front()), time_format_name(configured)),
+      throw DataError(fmt::format("{} holds text ({}) but time_format is {}", subject, describe_value(values.front()),
+                                  time_format_name(configured)),
                       hint);
     }
     std::optional<TimeEncoding> layout;
@@ -247,13 +242,12 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
       const auto* text = std::get_if<std::string>(&v);
       const auto parsed = text != nullptr ? parse_iso(*text) : std::nullopt;
       if (!parsed) {
-        throw DataError(fmt::format("{} holds {}, which is not an ISO-8601 UTC timestamp",
-                                    subject, describe_value(v)),
+        throw DataError(fmt::format("{} holds {}, which is not an ISO-8601 UTC timestamp", subject, describe_value(v)),
                         hint);
       }
       if (layout && !same_layout(*layout, parsed->layout)) {
-        throw DataError(fmt::format("{} mixes timestamp layouts ({} and {})", subject,
-                                    describe_value(values.front()), describe_value(v)),
+        throw DataError(fmt::format("{} mixes timestamp layouts ({} and {})", subject, describe_value(values.front()),
+                                    describe_value(v)),
                         hint);
       }
       layout = parsed->layout;
@@ -267,12 +261,12 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
   for (const auto& v : values) {
     const TimePoint t = decode_time(v, encoding);
     if (t < earliest || t > latest) {
-      throw DataError(fmt::format("{} holds an implausible time {} ({}): {}", subject,
-                                  describe_value(v), encoding.describe(),
-                                  t < earliest                     ? std::string("before 1990")
-                                  : future == std::chrono::hours(24) ? std::string("more than a day in the future")
-                                                                     : fmt::format("more than {} in the future",
-                                                                                   format_duration(future))),
+      throw DataError(fmt::format("{} holds an implausible time {} ({}): {}", subject, describe_value(v),
+                                  encoding.describe(),
+                                  t < earliest ? std::string("before 1990")
+                                  : future == std::chrono::hours(24)
+                                    ? std::string("more than a day in the future")
+                                    : fmt::format("more than {} in the future", format_duration(future))),
                       hint);
     }
   }
@@ -296,7 +290,8 @@ ReadValue read_value(const Value& value, const TimeEncoding& encoding)
       return {std::nullopt, "which is not an ISO-8601 UTC timestamp"};
     }
     if (!same_layout(parsed->layout, encoding)) {
-      return {std::nullopt, fmt::format("which mixes timestamp layouts: it is not {} like the rest", encoding.describe())};
+      return {std::nullopt,
+              fmt::format("which mixes timestamp layouts: it is not {} like the rest", encoding.describe())};
     }
     return {parsed->instant, {}};
   }
@@ -348,8 +343,8 @@ std::optional<TimeEncoding> low_side_encoding(Store& store, std::string_view tab
     if (const auto number = as_number(v); number && configured != TimeFormat::iso8601) {
       TimeEncoding encoding;
       encoding.format = configured != TimeFormat::auto_detect ? configured
-                        : *number >= k_millis_threshold        ? TimeFormat::unix_millis
-                                                               : TimeFormat::unix_seconds;
+                        : *number >= k_millis_threshold       ? TimeFormat::unix_millis
+                                                              : TimeFormat::unix_seconds;
       return encoding;
     }
     const auto* text = std::get_if<std::string>(&v);
@@ -365,9 +360,8 @@ std::optional<TimeEncoding> low_side_encoding(Store& store, std::string_view tab
 
 } // namespace
 
-std::int64_t check_old_side(Store& store, std::string_view table, std::string_view column,
-                            std::string_view key_column, const TimeEncoding& encoding, TimePoint cutoff,
-                            std::string_view what)
+std::int64_t check_old_side(Store& store, std::string_view table, std::string_view column, std::string_view key_column,
+                            const TimeEncoding& encoding, TimePoint cutoff, std::string_view what)
 {
   const Value bound = encoding.encode(cutoff);
   const std::string subject = fmt::format("{}: column '{}.{}'", what, table, column);
@@ -390,9 +384,8 @@ std::int64_t check_old_side(Store& store, std::string_view table, std::string_vi
   });
 }
 
-RecentCount count_recent(Store& store, std::string_view table, std::string_view column,
-                         std::string_view key_column, TimeFormat configured, TimePoint since, TimePoint now,
-                         std::string_view what)
+RecentCount count_recent(Store& store, std::string_view table, std::string_view column, std::string_view key_column,
+                         TimeFormat configured, TimePoint since, TimePoint now, std::string_view what)
 {
   RecentCount out;
   std::optional<TimeEncoding> encoding;

@@ -89,20 +89,20 @@ TEST_CASE("configuration errors name file / line / column and what to do", "[con
           .starts_with("test.toml:2:14: tasks.users.older_than: invalid duration '7 days'"));
   CHECK(config_error("[tasks.users]\ntable = \"users; DROP TABLE users\"\n")
           .starts_with("test.toml:2:9: tasks.users.table: 'users; DROP TABLE users' is not a safe SQL identifier"));
-  CHECK(config_error("[tasks.messages]\nparent = \"a.b.c\"\n").find("not a safe SQL identifier") !=
-        std::string::npos);
+  CHECK(config_error("[tasks.messages]\nparent = \"a.b.c\"\n").find("not a safe SQL identifier") != std::string::npos);
   CHECK(config_error("[database\n").starts_with("test.toml:1:10: invalid TOML:"));
   CHECK(config_error("[jobs.x]\ntask = \"al\"\nschedule = \"* * * * *\"\n") ==
         "test.toml:2:8: jobs.x.task: unknown task 'al' | did you mean 'all'?");
   CHECK(config_error("[jobs.x]\ntask = \"all\"\n").find("needs a 'schedule'") != std::string::npos);
   CHECK(config_error("[jobs.x]\ntask = \"all\"\nschedule = \"@daily\"\ncatch_up = \"all\"\n")
           .find("'all' is not a policy") != std::string::npos);
-  CHECK(config_error("[tasks.conversations]\ntime_format = \"epoch\"\n")
-          .find("unknown format 'epoch'") != std::string::npos);
+  CHECK(config_error("[tasks.conversations]\ntime_format = \"epoch\"\n").find("unknown format 'epoch'") !=
+        std::string::npos);
   CHECK(config_error("[tasks.conversations]\nolder_than = 30\n") ==
         "test.toml:2:14: tasks.conversations.older_than must be a string");
-  CHECK(config_error("[tasks.conversations]\nchildren = [ { table = \"m\" } ]\n")
-          .find("needs 'table' and 'foreign_key'") != std::string::npos);
+  CHECK(
+    config_error("[tasks.conversations]\nchildren = [ { table = \"m\" } ]\n").find("needs 'table' and 'foreign_key'") !=
+    std::string::npos);
   CHECK(config_error("[jobs.nightly]\ntask = \"all\"\nschedule = \"61 2 * * *\"\n") ==
         "test.toml:3:12: jobs.nightly.schedule: minute: 61 is out of range 0-59 | "
         "cron fields are: [second] minute hour day-of-month month day-of-week");

@@ -22,8 +22,7 @@ EnvLookup fake_env(std::map<std::string, std::string> values)
 
 } // namespace
 
-TEST_CASE("database URL: flag > HOUSEKEEP_DATABASE_URL > DATABASE_URL > config > default",
-          "[settings]")
+TEST_CASE("database URL: flag > HOUSEKEEP_DATABASE_URL > DATABASE_URL > config > default", "[settings]")
 {
   Config config;
   const auto none = fake_env({});
@@ -41,6 +40,5 @@ TEST_CASE("config file: flag > HOUSEKEEP_CONFIG and an explicit file must exist"
   CHECK(find_config_file("given.toml", fake_env({{"HOUSEKEEP_CONFIG", "env.toml"}})) == "given.toml");
   CHECK(find_config_file("", fake_env({{"HOUSEKEEP_CONFIG", "env.toml"}})) == "env.toml");
   CHECK_THROWS_AS(load_config("/nonexistent/housekeep.toml", fake_env({})), NotFoundError);
-  CHECK_THROWS_AS(load_config("", fake_env({{"HOUSEKEEP_CONFIG", "/nonexistent/x.toml"}})),
-                  NotFoundError);
+  CHECK_THROWS_AS(load_config("", fake_env({{"HOUSEKEEP_CONFIG", "/nonexistent/x.toml"}})), NotFoundError);
 }

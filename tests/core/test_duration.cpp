@@ -14,10 +14,10 @@ TEST_CASE("parse_duration reads every unit and sums parts", "[duration]")
     milliseconds expected;
   };
   const Row rows[] = {
-    {"90s", seconds(90)},        {"15m", minutes(15)},           {"6h", hours(6)},
-    {"30d", hours(24 * 30)},     {"1w", hours(24 * 7)},          {"1h30m", minutes(90)},
-    {"250ms", milliseconds(250)}, {"0s", milliseconds(0)},       {"1d12h", hours(36)},
-    {"2m5s", seconds(125)},      {"0", milliseconds(0)},
+    {"90s", seconds(90)},         {"15m", minutes(15)},    {"6h", hours(6)},
+    {"30d", hours(24 * 30)},      {"1w", hours(24 * 7)},   {"1h30m", minutes(90)},
+    {"250ms", milliseconds(250)}, {"0s", milliseconds(0)}, {"1d12h", hours(36)},
+    {"2m5s", seconds(125)},       {"0", milliseconds(0)},
   };
   for (const auto& row : rows) {
     INFO(row.text);
@@ -27,8 +27,8 @@ TEST_CASE("parse_duration reads every unit and sums parts", "[duration]")
 
 TEST_CASE("parse_duration refuses malformed text with a usage error", "[duration]")
 {
-  for (const char* text : {"", "30", "00", "d", "30x", "-5m", "1.5h", "5 m", "m5", "99999999999999999999s",
-                           "9999999999999w"}) {
+  for (const char* text :
+       {"", "30", "00", "d", "30x", "-5m", "1.5h", "5 m", "m5", "99999999999999999999s", "9999999999999w"}) {
     INFO(text);
     CHECK_THROWS_AS(parse_duration(text), UsageError);
   }
@@ -36,8 +36,7 @@ TEST_CASE("parse_duration refuses malformed text with a usage error", "[duration
     parse_duration("30x");
     FAIL("no exception");
   } catch (const UsageError& e) {
-    CHECK(std::string(e.what()) ==
-          "invalid duration '30x': missing or unknown unit (use ms, s, m, h, d or w)");
+    CHECK(std::string(e.what()) == "invalid duration '30x': missing or unknown unit (use ms, s, m, h, d or w)");
     CHECK(e.code() == ExitCode::usage);
     CHECK_FALSE(e.hint().empty());
   }

@@ -83,7 +83,8 @@ TEST_CASE("a second run while the purge lock is held exits 75 naming the holder"
 {
   Db db;
   auto holder_store = db.open();
-  LockAttempt held = holder_store->try_lock(LockHolder{31337, "db-host", "run --task all", "2026-06-15T11:59:00.000Z"}, LockScope::purge);
+  LockAttempt held = holder_store->try_lock(LockHolder{31337, "db-host", "run --task all", "2026-06-15T11:59:00.000Z"},
+                                            LockScope::purge);
   REQUIRE(held.lock);
   auto store = db.open();
   test::FakeClock clock(test::test_now());
@@ -285,8 +286,8 @@ TEST_CASE("real runs are recorded in housekeep_runs and dry runs are not", "[run
   CHECK(runs[0].task == "stats");
 
   // A failure is recorded with its message.
-  run_tasks(*store, parse_config("[tasks.users]\ntable = \"members\"\n", "c.toml"), request_for({"users"}),
-            clock, log.logger());
+  run_tasks(*store, parse_config("[tasks.users]\ntable = \"members\"\n", "c.toml"), request_for({"users"}), clock,
+            log.logger());
   const auto failed = store->runs(RunQuery{.limit = 1, .task = "users", .job = ""});
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].status == "failed");

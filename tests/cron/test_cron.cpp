@@ -26,11 +26,11 @@ std::string parse_error(const std::string& text)
 
 TEST_CASE("cron: valid forms parse", "[cron]")
 {
-  for (const char* text :
-       {"* * * * *", "0 2 * * *", "0 3 * * sun", "0 3 * * SUN", "0 3 * * 7", "*/15 * * * *",
-        "1-10/3 * * * *", "5/10 * * * *", "0 0 1,15 * *", "0 0 * jan-mar mon-fri", "0 0 29 2 *",
-        "30 0 2 * * *", "0 0 31 * *", "@yearly", "@annually", "@monthly", "@weekly", "@daily",
-        "@midnight", "@hourly", "  0 2 * * *  ", "0\t2\t*\t*\t*", "0 0 * * 5-7", "0 12 * Dec Fri"}) {
+  for (const char* text : {"* * * * *",     "0 2 * * *",      "0 3 * * sun",  "0 3 * * SUN",   "0 3 * * 7",
+                           "*/15 * * * *",  "1-10/3 * * * *", "5/10 * * * *", "0 0 1,15 * *",  "0 0 * jan-mar mon-fri",
+                           "0 0 29 2 *",    "30 0 2 * * *",   "0 0 31 * *",   "@yearly",       "@annually",
+                           "@monthly",      "@weekly",        "@daily",       "@midnight",     "@hourly",
+                           "  0 2 * * *  ", "0\t2\t*\t*\t*",  "0 0 * * 5-7",  "0 12 * Dec Fri"}) {
     INFO(text);
     CHECK_NOTHROW(CronExpr::parse(text));
   }
@@ -63,7 +63,8 @@ TEST_CASE("cron: every error names the field and the offending text", "[cron]")
     {"* * ? * *", "day-of-month: '?' is not supported (housekeep's cron syntax has no L, W, # or ?)"},
     {"@reboot", "'@reboot' is not supported: housekeep schedules time-based firings only"},
     {"@fortnightly", "unknown macro '@fortnightly'"},
-    {"* * * *", "expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, got 4 in '* * * *'"},
+    {"* * * *",
+     "expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, got 4 in '* * * *'"},
     {"", "expected 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, got 0 in ''"},
     {"0 0 30 2 *", "day-of-month: '30' never occurs in month '2', so the expression never fires"},
     {"0 0 31 4,6 *", "day-of-month: '31' never occurs in month '4,6', so the expression never fires"},

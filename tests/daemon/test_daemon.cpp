@@ -304,8 +304,8 @@ TEST_CASE("daemon: a clock a year ahead, then corrected, runs the job at its nex
   const auto fired = h.fired("nightly", "stats");
   INFO(fmt::format("{}", fmt::join(fired, ", ")));
   CHECK(fired == std::vector<std::string>{"2026-06-16T02:00:00.000Z", "2026-06-17T02:00:00.000Z",
-                                                     "2026-06-18T02:00:00.000Z", "2026-06-19T02:00:00.000Z",
-                                                     "2026-06-20T02:00:00.000Z"});
+                                          "2026-06-18T02:00:00.000Z", "2026-06-19T02:00:00.000Z",
+                                          "2026-06-20T02:00:00.000Z"});
   CHECK(h.log.text().find("was the clock ahead?") != std::string::npos);
 }
 
@@ -414,8 +414,8 @@ TEST_CASE("daemon: only one per database", "[daemon]")
   const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
   Harness h(t0, t0 + hours(1));
   auto other = open_store(parse_database_url(h.path), OpenOptions{});
-  const LockAttempt held = other->try_lock(LockHolder{4242, "db-host", "daemon", "2026-06-15T11:00:00.000Z"},
-                                           LockScope::daemon);
+  const LockAttempt held =
+    other->try_lock(LockHolder{4242, "db-host", "daemon", "2026-06-15T11:00:00.000Z"}, LockScope::daemon);
   REQUIRE(held.lock);
   Config config;
   try {

@@ -54,12 +54,11 @@ TEST_CASE("a failed task makes the document not ok and carries its error", "[out
 TEST_CASE("the run table aligns numbers with thousands separators", "[output]")
 {
   const std::string table = run_report_table(sample_report());
-  CHECK(table ==
-        "TASK           STATUS  TABLE          DELETED   TIME\n"
-        "conversations  ok      messages        12,340  398ms\n"
-        "                       conversations    1,234\n"
-        "stats          ok      total_users         42    0ms\n"
-        "                       active_users        40\n");
+  CHECK(table == "TASK           STATUS  TABLE          DELETED   TIME\n"
+                 "conversations  ok      messages        12,340  398ms\n"
+                 "                       conversations    1,234\n"
+                 "stats          ok      total_users         42    0ms\n"
+                 "                       active_users        40\n");
 }
 
 TEST_CASE("error JSON names code and kind", "[output]")

@@ -20,22 +20,21 @@ TEST_CASE("progress line: rows of the expected total, rate and time left", "[pro
   CHECK(progress_line("users", 12, 10, seconds(1)) == "users: 12 of ~12 rows (100%), 12 rows/s");
 }
 
-TEST_CASE("progress on a terminal: drawn in place, at most 4 times a second, erased at the end",
-          "[progress]")
+TEST_CASE("progress on a terminal: drawn in place, at most 4 times a second, erased at the end", "[progress]")
 {
   std::FILE* out = std::tmpfile();
   REQUIRE(out != nullptr);
   test::FakeClock clock(test::test_now());
   TerminalProgress progress(out, clock);
-  progress.advance("conversations", 100, 1000);  // starts the clock; draws nothing yet
+  progress.advance("conversations", 100, 1000); // starts the clock; draws nothing yet
   clock.sleep_for(milliseconds(100));
-  progress.advance("conversations", 200, 1000);  // too soon
+  progress.advance("conversations", 200, 1000); // too soon
   clock.sleep_for(milliseconds(200));
-  progress.advance("conversations", 300, 1000);  // drawn
+  progress.advance("conversations", 300, 1000); // drawn
   clock.sleep_for(milliseconds(10));
-  progress.advance("conversations", 400, 1000);  // too soon again
+  progress.advance("conversations", 400, 1000); // too soon again
   progress.finish("conversations");
-  progress.advance("messages", 5, 0);  // a short task never draws
+  progress.advance("messages", 5, 0); // a short task never draws
   progress.finish("messages");
   std::rewind(out);
   std::string text;

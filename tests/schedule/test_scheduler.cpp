@@ -29,8 +29,8 @@ struct History {
     create_classic_schema(sql);
     store = open_store(parse_database_url(dir.file("app.db")), OpenOptions{});
   }
-  void add(const std::string& job_name, const std::string& task, const std::string& started,
-           const std::string& status, std::int64_t pid = 100)
+  void add(const std::string& job_name, const std::string& task, const std::string& started, const std::string& status,
+           std::int64_t pid = 100)
   {
     RunRecord r;
     r.job = job_name;
@@ -60,8 +60,9 @@ const JobPlan& find(const std::vector<JobPlan>& plans, const std::string& name)
 
 TEST_CASE("plan: next fire times per job in its own zone", "[scheduler]")
 {
-  Config config = config_with({test::job("nightly", "all", "0 2 * * *", "Europe/Berlin"),
-                               test::job("stats", "stats", "@every 6h"), test::job("weekly", "conversations", "0 3 * * sun")});
+  Config config =
+    config_with({test::job("nightly", "all", "0 2 * * *", "Europe/Berlin"), test::job("stats", "stats", "@every 6h"),
+                 test::job("weekly", "conversations", "0 3 * * sun")});
   const auto plans = plan_jobs(config, parse_utc("2026-06-15T12:00:00Z"), 3, nullptr);
   REQUIRE(plans.size() == 3);
   const auto& nightly = find(plans, "nightly");
@@ -156,8 +157,7 @@ TEST_CASE("plan: a job a daemon waited for but never ran turns late after a peri
   CHECK_THAT(past.health_reason, Catch::Contains("never run; first due at 2026-06-15T02:00:00+00:00"));
   // Without a daemon's record there is nothing to measure from: never-run, not unhealthy.
   History bare;
-  CHECK(plan_jobs(config, parse_utc("2027-01-01T00:00:00Z"), 1, bare.store.get()).at(0).health ==
-        JobHealth::never_run);
+  CHECK(plan_jobs(config, parse_utc("2027-01-01T00:00:00Z"), 1, bare.store.get()).at(0).health == JobHealth::never_run);
 }
 
 TEST_CASE("plan: one invocation's tasks count together", "[scheduler]")
@@ -168,8 +168,8 @@ TEST_CASE("plan: one invocation's tasks count together", "[scheduler]")
   h.add("nightly", "messages", "2026-06-15T02:00:01Z", "ok", 7);
   h.add("nightly", "users", "2026-06-15T02:00:02Z", "failed", 7);
   h.add("nightly", "stats", "2026-06-15T02:00:03Z", "ok", 7);
-  const auto plans =
-    plan_jobs(config_with({test::job("nightly", "all", "0 2 * * *")}), parse_utc("2026-06-15T12:00:00Z"), 1, h.store.get());
+  const auto plans = plan_jobs(config_with({test::job("nightly", "all", "0 2 * * *")}),
+                               parse_utc("2026-06-15T12:00:00Z"), 1, h.store.get());
   REQUIRE(plans[0].last_run);
   CHECK(plans[0].last_run->status == "failed");
   CHECK(plans[0].last_run->started_at == parse_utc("2026-06-15T02:00:00Z"));
@@ -178,8 +178,9 @@ TEST_CASE("plan: one invocation's tasks count together", "[scheduler]")
 
 TEST_CASE("export: crontab lines with their zone and the job's command", "[scheduler][export]")
 {
-  Config config = config_with({test::job("nightly", "all", "0 2 * * *", "Europe/Berlin"), test::job("stats", "stats", "@every 6h"),
-                               test::job("odd", "stats", "@every 7m"), test::job("off", "users", "30 4 * * 1-5")});
+  Config config =
+    config_with({test::job("nightly", "all", "0 2 * * *", "Europe/Berlin"), test::job("stats", "stats", "@every 6h"),
+                 test::job("odd", "stats", "@every 7m"), test::job("off", "users", "30 4 * * 1-5")});
   config.jobs[3].enabled = false;
   const auto plans = plan_jobs(config, test::test_now(), 1, nullptr);
   const std::string out =
@@ -205,9 +206,10 @@ TEST_CASE("export: a secret database URL is left to the environment", "[schedule
 
 TEST_CASE("export: systemd timers carry OnCalendar in the job's zone", "[scheduler][export]")
 {
-  const auto plans = plan_jobs(config_with({test::job("weekly", "conversations", "0 3 * * sun", "America/New_York"),
-                                            test::job("both", "stats", "0 6 1 * mon"), test::job("stats", "stats", "@every 6h")}),
-                               test::test_now(), 1, nullptr);
+  const auto plans =
+    plan_jobs(config_with({test::job("weekly", "conversations", "0 3 * * sun", "America/New_York"),
+                           test::job("both", "stats", "0 6 1 * mon"), test::job("stats", "stats", "@every 6h")}),
+              test::test_now(), 1, nullptr);
   const std::string out = export_systemd(plans, ExportTarget{"/usr/bin/housekeep", "", "/data/app.db"});
   CHECK_THAT(out, Catch::Contains("# housekeep-weekly.service\n[Unit]"));
   CHECK_THAT(out, Catch::Contains("# housekeep-weekly.timer\n[Unit]"));

@@ -62,7 +62,7 @@ TEST_CASE("row sets become the rows an independent query names", "[store]")
   const BatchEnd first = store->next_batch(RowSet{"p", {}}, {"at", "id"}, 3);
   CHECK(first.rows == 3);
   CHECK(first.last == std::vector<Value>{Value{sql.integer("SELECT at FROM p ORDER BY at, id LIMIT 1 OFFSET 2")},
-                                          Value{sql.integer("SELECT id FROM p ORDER BY at, id LIMIT 1 OFFSET 2")}});
+                                         Value{sql.integer("SELECT id FROM p ORDER BY at, id LIMIT 1 OFFSET 2")}});
   const RowSet rest{"p", {Within{{"at", "id"}, first.last, {}}}};
   CHECK(store->count(rest) == sql.integer("SELECT count(*) FROM p") - 3);
   CHECK(store->next_batch(rest, {"at", "id"}, 100).rows == store->count(rest));
@@ -136,7 +136,8 @@ TEST_CASE("the purge lock is exclusive / names its holder / and is released", "[
   sql.exec("CREATE TABLE t (id INTEGER);");
   auto first = open_path(path);
   auto second = open_path(path);
-  LockAttempt held = first->try_lock(LockHolder{4242, "host-a", "run --task all", "2026-06-15T12:00:00.000Z"}, LockScope::purge);
+  LockAttempt held =
+    first->try_lock(LockHolder{4242, "host-a", "run --task all", "2026-06-15T12:00:00.000Z"}, LockScope::purge);
   REQUIRE(held.lock);
   LockAttempt refused = second->try_lock(LockHolder{1, "host-b", "run --task stats", "x"}, LockScope::purge);
   CHECK_FALSE(refused.lock);
@@ -152,7 +153,10 @@ TEST_CASE("history: recorded / listed newest first / filtered / pruned", "[store
 {
   TempDir dir;
   const std::string path = dir.file("t.db");
-  { Sql sql(path); sql.exec("CREATE TABLE t (id INTEGER);"); }
+  {
+    Sql sql(path);
+    sql.exec("CREATE TABLE t (id INTEGER);");
+  }
   auto store = open_path(path);
   CHECK(store->runs(RunQuery{}).empty()); // no table yet: no error
   const TimePoint now = test::test_now();
@@ -181,7 +185,10 @@ TEST_CASE("read-only mode never writes", "[store]")
 {
   TempDir dir;
   const std::string path = dir.file("t.db");
-  { Sql sql(path); sql.exec("CREATE TABLE t (id INTEGER); INSERT INTO t VALUES (1);"); }
+  {
+    Sql sql(path);
+    sql.exec("CREATE TABLE t (id INTEGER); INSERT INTO t VALUES (1);");
+  }
   const std::string before = test::file_bytes(path);
   auto store = open_path(path, AccessMode::read_only);
   CHECK(store->read_only());

@@ -12,14 +12,12 @@ TEST_CASE("database URLs: schemes / relative and absolute paths / redaction", "[
   CHECK(parse_database_url("app.db").scheme == "sqlite");
   CHECK(parse_database_url("app.db").path == "app.db");
   CHECK(parse_database_url("sqlite:///x.db?mode=ro").params.at("mode") == "ro");
-  CHECK(parse_database_url("postgresql://app:secret@db/app").redacted() ==
-        "postgresql://app:****@db/app");
+  CHECK(parse_database_url("postgresql://app:secret@db/app").redacted() == "postgresql://app:****@db/app");
   CHECK(parse_database_url("postgresql://app@db/app").redacted() == "postgresql://app@db/app");
   CHECK_THROWS_AS(parse_database_url("mysql://db/app"), UsageError);
   CHECK_THROWS_AS(parse_database_url(""), UsageError);
   CHECK_THROWS_AS(parse_database_url("sqlite://"), UsageError);
-  CHECK_THROWS_AS(open_store(parse_database_url("postgresql://a:b@localhost/x"), OpenOptions{}),
-                  UsageError);
+  CHECK_THROWS_AS(open_store(parse_database_url("postgresql://a:b@localhost/x"), OpenOptions{}), UsageError);
   try {
     open_store(parse_database_url("postgresql://a:b@localhost/x"), OpenOptions{});
   } catch (const UsageError& e) {

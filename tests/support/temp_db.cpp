@@ -24,10 +24,7 @@ TempDir::~TempDir()
   std::filesystem::remove_all(m_path, ignored);
 }
 
-Sql::Sql(const std::string& path)
-  : m_db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE)
-{
-}
+Sql::Sql(const std::string& path) : m_db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) {}
 
 void Sql::exec(const std::string& sql)
 {
@@ -72,10 +69,7 @@ std::string sql_time(TimePoint t)
   return date::format("%F %T", std::chrono::floor<std::chrono::seconds>(t));
 }
 
-CapturedLog::CapturedLog(LogLevel level)
-  : m_file(std::tmpfile()), m_logger(level, LogFormat::text, false, m_file)
-{
-}
+CapturedLog::CapturedLog(LogLevel level) : m_file(std::tmpfile()), m_logger(level, LogFormat::text, false, m_file) {}
 
 CapturedLog::~CapturedLog()
 {

@@ -43,18 +43,19 @@ struct Classic {
     create_classic_schema(sql);
     SQLite::Transaction transaction(sql.db());
     for (int u = 1; u <= 60; ++u) {
-      sql.exec(fmt::format("INSERT INTO users VALUES ({0}, 'u{0}', 'u{0}@x', {1}, '{2}')", u,
-                           u % 7 == 0 ? 0 : 1, test::sql_time(now - hours(24 * ((u * 13) % 90)) - minutes(u))));
+      sql.exec(fmt::format("INSERT INTO users VALUES ({0}, 'u{0}', 'u{0}@x', {1}, '{2}')", u, u % 7 == 0 ? 0 : 1,
+                           test::sql_time(now - hours(24 * ((u * 13) % 90)) - minutes(u))));
     }
     for (int c = 1; c <= 300; ++c) {
       sql.exec(fmt::format("INSERT INTO conversations VALUES ({}, {}, 't', '{}')", c, (c % 60) + 1,
                            test::sql_time(now - hours(24 * (c % 90)) - minutes(c))));
     }
     for (int m = 1; m <= 1500; ++m) {
-      const std::string parent = m > 1495 ? "NULL" : m > 1490 ? std::to_string(1000 + m)
-                                                              : std::to_string((m % 300) + 1);
-      sql.exec(fmt::format("INSERT INTO messages VALUES ({}, {}, 'user', 'hi', '{}', NULL)", m,
-                           parent, test::sql_time(now - hours(m % 2000))));
+      const std::string parent = m > 1495   ? "NULL"
+                                 : m > 1490 ? std::to_string(1000 + m)
+                                            : std::to_string((m % 300) + 1);
+      sql.exec(fmt::format("INSERT INTO messages VALUES ({}, {}, 'user', 'hi', '{}', NULL)", m, parent,
+                           test::sql_time(now - hours(m % 2000))));
     }
     transaction.commit();
   }
@@ -67,8 +68,7 @@ struct Classic {
   std::string cutoff(hours age) const { return test::sql_time(now - age); }
 };
 
-RunReport run(Store& store, const Config& config, const std::vector<std::string>& tasks,
-              RunOptions options = {})
+RunReport run(Store& store, const Config& config, const std::vector<std::string>& tasks, RunOptions options = {})
 {
   test::FakeClock clock(test::test_now());
   test::CapturedLog log;
@@ -99,9 +99,10 @@ TEST_CASE("conversations: exactly the old ones go / with their messages", "[purg
   Classic db;
   const std::string cutoff = db.cutoff(hours(24 * 30));
   const auto keep_conversations = db.sql.ids("SELECT id FROM conversations WHERE created_at >= '" + cutoff + "'");
-  const auto keep_messages = db.sql.ids(
-    "SELECT id FROM messages WHERE conversation_id IS NULL OR conversation_id NOT IN "
-    "(SELECT id FROM conversations WHERE created_at < '" + cutoff + "')");
+  const auto keep_messages =
+    db.sql.ids("SELECT id FROM messages WHERE conversation_id IS NULL OR conversation_id NOT IN "
+               "(SELECT id FROM conversations WHERE created_at < '" +
+               cutoff + "')");
   const auto users_before = db.sql.ids("SELECT id FROM users");
   REQUIRE(keep_conversations.size() < 300);
   REQUIRE(keep_conversations.size() > 50);
@@ -114,8 +115,7 @@ TEST_CASE("conversations: exactly the old ones go / with their messages", "[purg
   CHECK(db.sql.ids("SELECT id FROM users") == users_before);
   CHECK(deleted(report, "conversations", "conversations") ==
         static_cast<std::int64_t>(300 - keep_conversations.size()));
-  CHECK(deleted(report, "conversations", "messages") ==
-        static_cast<std::int64_t>(1500 - keep_messages.size()));
+  CHECK(deleted(report, "conversations", "messages") == static_cast<std::int64_t>(1500 - keep_messages.size()));
   CHECK(db.sql.integer("SELECT count(*) FROM pragma_foreign_key_check('conversations')") == 0);
   // The old conversations' messages lie densely among the message ids (every third of them
   // stays): a walk of the messages table in its own key order deletes them first, in batches
@@ -208,9 +208,10 @@ TEST_CASE("users: never-activated old accounts go / with conversations and their
   const std::string doomed = "SELECT id FROM users WHERE is_active = 0 AND date_joined < '" + cutoff + "'";
   const auto keep_users = db.sql.ids("SELECT id FROM users WHERE id NOT IN (" + doomed + ")");
   const auto keep_conversations = db.sql.ids("SELECT id FROM conversations WHERE user_id NOT IN (" + doomed + ")");
-  const auto keep_messages = db.sql.ids(
-    "SELECT id FROM messages WHERE conversation_id IS NULL OR conversation_id NOT IN "
-    "(SELECT id FROM conversations WHERE user_id IN (" + doomed + "))");
+  const auto keep_messages =
+    db.sql.ids("SELECT id FROM messages WHERE conversation_id IS NULL OR conversation_id NOT IN "
+               "(SELECT id FROM conversations WHERE user_id IN (" +
+               doomed + "))");
   REQUIRE(keep_users.size() < 60);
   auto store = db.open();
   const auto report = run(*store, Config{}, {"users"});
@@ -345,8 +346,7 @@ TEST_CASE("schema problems stop the task before anything is deleted", "[purge]")
 {
   Classic db;
   auto store = db.open();
-  const auto expect_data_error = [&](const std::string& toml, const std::string& task,
-                                     const std::string& fragment) {
+  const auto expect_data_error = [&](const std::string& toml, const std::string& task, const std::string& fragment) {
     INFO(toml);
     const auto report = run(*store, parse_config(toml, "c.toml"), {task});
     REQUIRE_FALSE(report.ok());
@@ -437,8 +437,8 @@ TEST_CASE("rows still referenced from outside the cascade are kept, row by row",
     fmt::join(kept_users, ","));
   const auto owned_before = db.sql.integer(owned_by_kept);
   REQUIRE(owned_before > 0);
-  const auto survivors = db.sql.ids("SELECT id FROM users WHERE id NOT IN (SELECT u.id " + old_inactive +
-                                         " AND NOT " + referenced + ") ORDER BY 1");
+  const auto survivors = db.sql.ids("SELECT id FROM users WHERE id NOT IN (SELECT u.id " + old_inactive + " AND NOT " +
+                                    referenced + ") ORDER BY 1");
 
   RunOptions options = timed ? RunOptions{} : batched(false, 1);
   options.dry_run = true;
@@ -449,7 +449,8 @@ TEST_CASE("rows still referenced from outside the cascade are kept, row by row",
   REQUIRE(report.ok());
   CHECK(deleted(report, "users", "users") == static_cast<std::int64_t>(expected_users.size()));
   CHECK(db.sql.ids("SELECT id FROM users ORDER BY 1") == survivors);
-  CHECK(db.sql.integer("SELECT count(*) FROM users") == users_before - static_cast<std::int64_t>(expected_users.size()));
+  CHECK(db.sql.integer("SELECT count(*) FROM users") ==
+        users_before - static_cast<std::int64_t>(expected_users.size()));
   CHECK(kept_rows(report.tasks[0], "user_groups.user_id") == in_groups);
   CHECK(kept_rows(report.tasks[0], "attachments.message_id") >= 1);
   CHECK(dry.tasks[0].kept == report.tasks[0].kept);
@@ -470,9 +471,11 @@ TEST_CASE("conversations referenced through their messages stay, with their mess
   const std::string cutoff = db.cutoff(hours(24 * 30));
   const auto attached = db.sql.ids(fmt::format(
     "SELECT DISTINCT m.conversation_id FROM messages m JOIN attachments a ON a.message_id = m.id JOIN conversations c "
-    "ON c.id = m.conversation_id WHERE c.created_at < '{}' ORDER BY 1", cutoff));
-  const auto expected = db.sql.integer(fmt::format("SELECT count(*) FROM conversations WHERE created_at < '{}'", cutoff)) -
-                        static_cast<std::int64_t>(attached.size());
+    "ON c.id = m.conversation_id WHERE c.created_at < '{}' ORDER BY 1",
+    cutoff));
+  const auto expected =
+    db.sql.integer(fmt::format("SELECT count(*) FROM conversations WHERE created_at < '{}'", cutoff)) -
+    static_cast<std::int64_t>(attached.size());
   REQUIRE(attached.size() >= 2);
   const auto messages_kept = db.sql.integer(
     fmt::format("SELECT count(*) FROM messages WHERE conversation_id IN ({})", fmt::join(attached, ",")));
@@ -510,8 +513,8 @@ TEST_CASE("a failing task does not stop the next one", "[purge]")
 {
   Classic db;
   auto store = db.open();
-  const auto report = run(*store, parse_config("[tasks.conversations]\ntable = \"nope\"\n", "c.toml"),
-                          {"conversations", "messages"});
+  const auto report =
+    run(*store, parse_config("[tasks.conversations]\ntable = \"nope\"\n", "c.toml"), {"conversations", "messages"});
   CHECK_FALSE(report.ok());
   CHECK(report.first_failure()->task == "conversations");
   CHECK(report.tasks[1].status == TaskStatus::ok);
@@ -549,7 +552,8 @@ std::string dump(Sql& sql)
     while (columns.executeStep()) {
       parts.push_back(fmt::format("typeof({0}) || ':' || quote({0})", columns.getColumn(0).getString()));
     }
-    SQLite::Statement rows(sql.db(), fmt::format("SELECT {} FROM {} ORDER BY id", fmt::join(parts, " || ',' || "), table));
+    SQLite::Statement rows(sql.db(),
+                           fmt::format("SELECT {} FROM {} ORDER BY id", fmt::join(parts, " || ',' || "), table));
     while (rows.executeStep()) {
       out += fmt::format("{}: {}\n", table, rows.getColumn(0).getString());
     }
@@ -577,7 +581,8 @@ TEST_CASE("batches drain exactly the policy at any size, fixed or sized by time 
       const auto keep_conversations =
         db.sql.ids("SELECT id FROM conversations WHERE id NOT IN (" + doomed_conversations + ")");
       const auto keep_messages = db.sql.ids("SELECT id FROM messages WHERE conversation_id IN (SELECT id FROM "
-                                            "conversations WHERE id NOT IN (" + doomed_conversations + "))");
+                                            "conversations WHERE id NOT IN (" +
+                                            doomed_conversations + "))");
       CheckingClock clock(db.sql);
       test::CapturedLog log;
       RunRequest request;
@@ -600,8 +605,7 @@ TEST_CASE("batches drain exactly the policy at any size, fixed or sized by time 
   }
 }
 
-TEST_CASE("time-sized batches over sparse rows: chunks stop at a fence, and exactly the policy goes",
-          "[purge]")
+TEST_CASE("time-sized batches over sparse rows: chunks stop at a fence, and exactly the policy goes", "[purge]")
 {
   test::TempDir dir;
   Sql sql(dir.file("sparse.db"));
@@ -612,8 +616,8 @@ TEST_CASE("time-sized batches over sparse rows: chunks stop at a fence, and exac
   for (int id = 1; id <= 3000; ++id) {
     // Three orphans (a conversation that does not exist) among live messages, one at the end.
     const bool orphan = id == 10 || id == 1500 || id == 3000;
-    sql.exec(fmt::format("INSERT INTO messages VALUES ({}, {}, 'r', 'c', '2026-06-15 11:00:00', NULL)", id,
-                         orphan ? 99 : 1));
+    sql.exec(
+      fmt::format("INSERT INTO messages VALUES ({}, {}, 'r', 'c', '2026-06-15 11:00:00', NULL)", id, orphan ? 99 : 1));
   }
   sql.exec("COMMIT");
   RunOptions options;
@@ -628,8 +632,7 @@ TEST_CASE("time-sized batches over sparse rows: chunks stop at a fence, and exac
   CHECK(sql.integer("SELECT count(*) FROM messages WHERE conversation_id = 99") == 0);
 }
 
-TEST_CASE("pauses: the whole sleep after fixed-size batches, in proportion after short time-sized ones",
-          "[purge]")
+TEST_CASE("pauses: the whole sleep after fixed-size batches, in proportion after short time-sized ones", "[purge]")
 {
   struct RecordingClock final : Clock {
     const test::FakeClock inner{test::test_now()};
@@ -741,8 +744,7 @@ TEST_CASE("restore refuses what is not an archive, and an archive directory must
   auto store = db.open();
   test::CapturedLog log;
   CHECK_THROWS_AS(restore_archives(*store, Config{}, {not_archive}, false, log.logger()), DataError);
-  CHECK_THROWS_AS(restore_archives(*store, Config{}, {dir.file("missing.jsonl")}, false, log.logger()),
-                  NotFoundError);
+  CHECK_THROWS_AS(restore_archives(*store, Config{}, {dir.file("missing.jsonl")}, false, log.logger()), NotFoundError);
   const std::string before = test::file_bytes(db.path);
   test::FakeClock clock(test::test_now());
   RunRequest request;
@@ -777,7 +779,8 @@ TEST_CASE("stats never fails on a bad time value: it counts it as unparseable", 
   // A row dated in 2099, one that is not a time, and one in another layout on the recent side.
   db.sql.exec("INSERT INTO messages VALUES (5001, 1, 'user', 'hi', '2099-01-01 00:00:00', NULL);"
               "INSERT INTO messages VALUES (5002, 1, 'user', 'hi', 'garbage', NULL);"
-              "INSERT INTO messages VALUES (5003, 1, 'user', 'hi', '" + test::sql_time(db.now) + "Z', NULL);");
+              "INSERT INTO messages VALUES (5003, 1, 'user', 'hi', '" +
+              test::sql_time(db.now) + "Z', NULL);");
   test::CapturedLog log;
   test::FakeClock clock(db.now);
   RunRequest request;

@@ -98,20 +98,17 @@ TEST_CASE("mixed / unparseable or implausible values stop with a data error", "[
         std::string::npos);
   CHECK(Column("('2026-06-01 10:00:00'), ('yesterday')").error() ==
         "tasks.test: column 't.at' holds 'yesterday', which is not an ISO-8601 UTC timestamp");
-  CHECK(Column("('2026-06-01T10:00:00+02:00')").error().find("not an ISO-8601 UTC timestamp") !=
-        std::string::npos);
+  CHECK(Column("('2026-06-01T10:00:00+02:00')").error().find("not an ISO-8601 UTC timestamp") != std::string::npos);
   CHECK(Column("('2026-02-30 10:00:00')").error().find("not an ISO-8601") != std::string::npos);
   CHECK(Column("(1780000000), (1780000000000)").error().find("mixes unix seconds and milliseconds") !=
         std::string::npos);
   CHECK(Column("('1970-01-02 00:00:00')").error().find("before 1990") != std::string::npos);
-  CHECK(Column("('2027-01-01 00:00:00')").error().find("more than a day in the future") !=
-        std::string::npos);
+  CHECK(Column("('2027-01-01 00:00:00')").error().find("more than a day in the future") != std::string::npos);
   CHECK(Column("(100)").error().find("before 1990") != std::string::npos);
   // The classic unit mix-up: milliseconds read as seconds would delete everything (or nothing).
   CHECK(Column("(1780000000000)").error(TimeFormat::unix_seconds).find("only makes sense as milliseconds") !=
         std::string::npos);
-  CHECK(Column("(1780000000)").error(TimeFormat::unix_millis).find("only makes sense as seconds") !=
-        std::string::npos);
+  CHECK(Column("(1780000000)").error(TimeFormat::unix_millis).find("only makes sense as seconds") != std::string::npos);
   CHECK(Column("(1780000000)").error(TimeFormat::iso8601).find("holds numbers") != std::string::npos);
   CHECK(Column("('2026-06-01')").error(TimeFormat::unix_seconds).find("holds text") != std::string::npos);
 }
