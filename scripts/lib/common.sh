@@ -9,7 +9,7 @@ HOUSEKEEP_PACKAGES=(
   nlohmann-json3-dev libhowardhinnant-date-dev catch2
   libsystemd-dev systemd
   sqlite3 jq tzdata util-linux
-  groff-base zsh fish dpkg-dev lintian file adduser
+  groff-base zsh fish dpkg-dev lintian file adduser clang-format
   python3-django
 )
 
