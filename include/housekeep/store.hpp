@@ -232,6 +232,16 @@ struct DaemonBeat {
   std::string status; // "waiting for nightly at ...", "running nightly", "stopped"
 };
 
+/// What the purge engine needs to know of how the engine's writers wait for each other, so
+/// that its batches leave the application room.
+struct StoreTraits {
+  /// How soon an application writer that has waited `waited` for the write lock tries again
+  /// (SQLite's busy handler sleeps, then retries); a pause between batches at least this long
+  /// contains its next attempt. Null where writers wait on row locks and are woken when the
+  /// lock goes (nothing to add to the pause).
+  std::chrono::milliseconds (*writer_retry_gap)(std::chrono::milliseconds waited) = nullptr;
+};
+
 /// A connection to one database.
 class Store {
 public:
@@ -244,6 +254,8 @@ public:
   /// True when the name the store was opened by no longer names the database it has open (a
   /// SQLite file deleted, or deleted and created anew): open the store again.
   virtual bool replaced() const = 0;
+  /// How the engine's writers wait (see StoreTraits).
+  virtual StoreTraits traits() const = 0;
 
   /// The column names of `table`, or nothing when the table does not exist.
   virtual std::optional<std::vector<std::string>> columns(std::string_view table) = 0;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -59,6 +60,22 @@ std::string journal_beside(const std::string& path)
     }
   }
   return {};
+}
+
+// How soon a writer that has waited `waited` for the lock tries again under SQLite's default
+// busy handler (sqlite3_busy_timeout, what most applications set): it sleeps 1, 2, 5, 10, 15,
+// 20, 25, 25, 25, 50 and 50 ms, then 100 ms at a time. Plus a millisecond for the scheduler.
+std::chrono::milliseconds busy_handler_gap(std::chrono::milliseconds waited)
+{
+  static constexpr std::array<std::int64_t, 12> sleeps{1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  std::int64_t slept = 0;
+  for (const std::int64_t next : sleeps) {
+    if (waited.count() < slept + next) {
+      return std::chrono::milliseconds{next + 1};
+    }
+    slept += next;
+  }
+  return std::chrono::milliseconds{sleeps.back() + 1};
 }
 
 [[noreturn]] void rethrow(const SQLite::Exception& e, const std::string& path, std::string_view doing)
@@ -339,6 +356,8 @@ public:
   }
 
   bool read_only() const override { return sqlite3_db_readonly(m_db.getHandle(), "main") == 1; }
+
+  StoreTraits traits() const override { return StoreTraits{&busy_handler_gap}; }
 
   std::optional<std::vector<std::string>> columns(std::string_view table) override
   {

@@ -401,6 +401,7 @@ struct BatchPlan {
   std::int64_t most = 1000; // rows of the policy's table per write transaction, at most
   Millis target{0};         // time-sized: keep each write transaction about this long
   Millis pause{0};          // between batches
+  StoreTraits store;        // how the application's writers wait
 
   bool timed() const { return target.count() > 0; }
 
@@ -425,36 +426,21 @@ struct BatchPlan {
   // The pause after a batch that held the lock for `held`, when the lock was last left free
   // long enough for any waiting writer `busy` ago. Time-sized batches pause in proportion to
   // their hold, `pause` after one that took the target, so the purge holds the lock about
-  // the same share of the time whatever a batch's size; but never less than a writer that
-  // started waiting `busy` ago needs to find the lock free at its next retry (a short batch
-  // after a long wait would otherwise leave it too short a gap), and at most four times
-  // `pause`. Fixed-size batches always pause `pause`.
+  // the same share of the time whatever a batch's size; but, where writers retry on their
+  // own schedule (the store's traits), never less than a writer that started waiting `busy`
+  // ago needs to find the lock free at its next retry (a short batch after a long wait would
+  // otherwise leave it too short a gap), and at most four times `pause`. Fixed-size batches
+  // always pause `pause`.
   Millis pause_after(Stopwatch::duration busy, std::chrono::milliseconds held) const
   {
     if (!timed() || pause.count() == 0) {
       return pause;
     }
     const auto share = pause.count() * held.count() / target.count();
-    const auto needed = std::max<std::int64_t>(share, retry_gap(busy).count());
+    const auto gap =
+      store.writer_retry_gap == nullptr ? Millis{0} : store.writer_retry_gap(std::chrono::duration_cast<Millis>(busy));
+    const auto needed = std::max<std::int64_t>(share, gap.count());
     return Millis{std::clamp<std::int64_t>(needed, 1, 4 * pause.count())};
-  }
-
-  // How soon a writer that has waited `waited` for the lock tries again, under SQLite's
-  // default busy handler (sqlite3_busy_timeout, what most applications set): it sleeps 1, 2,
-  // 5, 10, 15, 20, 25, 25, 25, 50 and 50 ms, then 100 ms at a time. A pause at least this
-  // long (plus a millisecond for the scheduler) contains its next attempt.
-  static Millis retry_gap(Stopwatch::duration waited)
-  {
-    static constexpr std::array<std::int64_t, 12> sleeps{1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(waited).count();
-    std::int64_t slept = 0;
-    for (const std::int64_t next : sleeps) {
-      if (ms < slept + next) {
-        return Millis{next + 1};
-      }
-      slept += next;
-    }
-    return Millis{sleeps.back() + 1};
   }
 
   // A time-sized batch is deleted in chunks of an eighth of it, and the transaction commits
@@ -479,6 +465,7 @@ BatchPlan batch_plan(const TaskContext& context)
   plan.most = options.batch_size.value_or(defaults.batch_size);
   plan.target = options.batch_time.value_or(defaults.batch_time);
   plan.pause = options.sleep.value_or(defaults.sleep);
+  plan.store = context.store.traits();
   return plan;
 }
 

@@ -198,3 +198,20 @@ TEST_CASE("read-only mode never writes", "[store]")
   auto by_url = open_store(parse_database_url("sqlite://" + path + "?mode=ro"), OpenOptions{});
   CHECK(by_url->read_only());
 }
+
+TEST_CASE("traits: a writer under SQLite's busy handler retries after 1, 2, 5 ... then every 100 ms", "[store]")
+{
+  TempDir dir;
+  const std::string path = dir.file("t.db");
+  Sql(path).exec("CREATE TABLE t (id INTEGER PRIMARY KEY)");
+  const StoreTraits traits = open_store(parse_database_url(path), OpenOptions{})->traits();
+  REQUIRE(traits.writer_retry_gap != nullptr);
+  using std::chrono::milliseconds;
+  // Its sleeps (sqlite3.c, sqliteDefaultBusyCallback): 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50,
+  // then 100; the gap is the sleep under way, plus a millisecond.
+  CHECK(traits.writer_retry_gap(milliseconds(0)) == milliseconds(2));
+  CHECK(traits.writer_retry_gap(milliseconds(3)) == milliseconds(6));
+  CHECK(traits.writer_retry_gap(milliseconds(227)) == milliseconds(51));
+  CHECK(traits.writer_retry_gap(milliseconds(228)) == milliseconds(101));
+  CHECK(traits.writer_retry_gap(milliseconds(60000)) == milliseconds(101));
+}
