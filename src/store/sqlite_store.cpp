@@ -2,6 +2,7 @@
 
 #include "housekeep/error.hpp"
 #include "store/file_lock.hpp"
+#include "store/sql/compiler.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
@@ -20,31 +21,6 @@
 namespace housekeep {
 
 namespace {
-
-// One name, quoted whatever it holds: an embedded '"' is doubled, a '.' is part of the name.
-// Column names read from the database or an archive are quoted this way.
-std::string quote_name(std::string_view name)
-{
-  std::string out = "\"";
-  for (const char c : name) {
-    out += c;
-    if (c == '"') {
-      out += '"';
-    }
-  }
-  return out + "\"";
-}
-
-// A validated identifier from the configuration, where a '.' separates a schema from the
-// name (`main.conversations`); quoting keeps reserved words working.
-std::string quote(std::string_view identifier)
-{
-  const auto dot = identifier.find('.');
-  if (dot != std::string_view::npos && is_safe_identifier(identifier)) {
-    return quote_name(identifier.substr(0, dot)) + "." + quote_name(identifier.substr(dot + 1));
-  }
-  return quote_name(identifier);
-}
 
 // Maps a SQLite failure to the exit statuses of SPEC §3.
 // A non-empty journal beside the database: a rollback journal a crashed writer left (SQLite
@@ -118,158 +94,42 @@ std::chrono::milliseconds busy_handler_gap(std::chrono::milliseconds waited)
   }
 }
 
-class SqlBuilder {
+// SQLite's SQL: "?" placeholders, booleans stored as integers (Django's BOOL, 0 and 1).
+std::string question_mark(std::size_t)
+{
+  return "?";
+}
+
+const Dialect k_sqlite_dialect{&question_mark, "{} = 0", "({0} IS NOT NULL AND {0} <> 0)", "1", "0"};
+
+// A statement for SQLite's SQL.
+class SqlBuilder : public SqlCompiler {
 public:
-  std::string sql;
-  std::vector<Value> binds;
+  SqlBuilder() : SqlCompiler(k_sqlite_dialect) {}
+};
 
-  void rowset_where(const RowSet& rows, const std::string& alias)
-  {
-    bool first = true;
-    for (const auto& condition : rows.where) {
-      sql += first ? " WHERE " : " AND ";
-      first = false;
-      condition_sql(condition, alias);
-    }
-  }
-
-  void bind_all(SQLite::Statement& statement) const
-  {
-    int index = 1;
-    for (const auto& value : binds) {
-      std::visit(
-        [&](const auto& v) {
-          using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, std::monostate>) {
-            statement.bind(index);
-          } else if constexpr (std::is_same_v<T, std::int64_t>) {
-            statement.bind(index, static_cast<int64_t>(v));
-          } else if constexpr (std::is_same_v<T, Blob>) {
-            statement.bind(index, static_cast<const void*>(v.bytes.data()), static_cast<int>(v.bytes.size()));
-          } else {
-            statement.bind(index, v);
-          }
-        },
-        value);
-      ++index;
-    }
-  }
-
-private:
-  int m_next_alias = 1;
-
-  std::string next_alias() { return fmt::format("t{}", m_next_alias++); }
-
-  // `(a, b) > (?, ?) AND (a, b) <= (?, ?)`: a row-value range that an index on (a, b) serves.
-  void within_sql(const Within& c, const std::string& alias)
-  {
-    std::string columns;
-    std::string marks;
-    for (std::size_t i = 0; i < c.columns.size(); ++i) {
-      columns += (i == 0 ? "" : ", ") + alias + "." + quote(c.columns[i]);
-      marks += i == 0 ? "?" : ", ?";
-    }
-    if (c.columns.size() > 1) {
-      columns = "(" + columns + ")";
-      marks = "(" + marks + ")";
-    }
-    std::string_view separator;
-    auto bound = [&](const char* op, const std::vector<Value>& values) {
-      if (values.empty()) {
-        return;
-      }
-      sql += fmt::format("{}{} {} {}", separator, columns, op, marks);
-      binds.insert(binds.end(), values.begin(), values.end());
-      separator = " AND ";
-    };
-    bound(">", c.after);
-    bound("<=", c.through);
-    if (separator.empty()) {
-      sql += "1";
-    }
-  }
-
-  void condition_sql(const Condition& condition, const std::string& alias)
-  {
-    if (const auto* range = std::get_if<Within>(&condition)) {
-      within_sql(*range, alias);
-      return;
-    }
+// Binds `values` to the statement's placeholders, in order.
+void bind_values(SQLite::Statement& statement, const std::vector<Value>& values)
+{
+  int index = 1;
+  for (const auto& value : values) {
     std::visit(
-      [&](const auto& c) {
-        using T = std::decay_t<decltype(c)>;
-        if constexpr (!std::is_same_v<T, Within>) {
-          column_condition_sql(c, alias + "." + quote(c.column));
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          statement.bind(index);
+        } else if constexpr (std::is_same_v<T, std::int64_t>) {
+          statement.bind(index, static_cast<int64_t>(v));
+        } else if constexpr (std::is_same_v<T, Blob>) {
+          statement.bind(index, static_cast<const void*>(v.bytes.data()), static_cast<int>(v.bytes.size()));
+        } else {
+          statement.bind(index, v);
         }
       },
-      condition);
+      value);
+    ++index;
   }
-
-  template <typename T>
-  void column_condition_sql(const T& c, const std::string& column)
-  {
-    if constexpr (std::is_same_v<T, Before>) {
-      sql += column + " < ?";
-      binds.push_back(c.bound);
-    } else if constexpr (std::is_same_v<T, AtOrAfter>) {
-      sql += column + " >= ?";
-      binds.push_back(c.bound);
-    } else if constexpr (std::is_same_v<T, IsFalse>) {
-      sql += column + " = 0";
-    } else if constexpr (std::is_same_v<T, IsTrue>) {
-      sql += "(" + column + " IS NOT NULL AND " + column + " <> 0)";
-    } else if constexpr (std::is_same_v<T, Orphan>) {
-      const std::string parent = next_alias();
-      sql += fmt::format("({0} IS NULL OR NOT EXISTS (SELECT 1 FROM {1} AS {2} WHERE {2}.{3} = {0}))", column,
-                         quote(c.parent_table), parent, quote(c.parent_key));
-    } else if constexpr (std::is_same_v<T, KeyIn>) {
-      if (c.keys.empty()) {
-        sql += "0";
-        return;
-      }
-      sql += column + " IN (";
-      for (std::size_t i = 0; i < c.keys.size(); ++i) {
-        sql += i == 0 ? "?" : ",?";
-        binds.push_back(c.keys[i]);
-      }
-      sql += ")";
-    } else if constexpr (std::is_same_v<T, ChildOf>) {
-      const std::string parent = next_alias();
-      if (c.correlated) {
-        sql += fmt::format("EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}", quote(c.parent->table), parent,
-                           quote(c.parent_key), column);
-        for (const auto& inner : c.parent->where) {
-          sql += " AND ";
-          condition_sql(inner, parent);
-        }
-        sql += ")";
-        return;
-      }
-      sql += fmt::format("{} IN (SELECT {}.{} FROM {} AS {}", column, parent, quote(c.parent_key),
-                         quote(c.parent->table), parent);
-      rowset_where(*c.parent, parent);
-      sql += ")";
-    } else if constexpr (std::is_same_v<T, ReferencedBy>) {
-      const std::string other = next_alias();
-      sql += fmt::format("{0}EXISTS (SELECT 1 FROM {1} AS {2} WHERE {2}.{3} = {4}", c.negated ? "NOT " : "",
-                         quote(c.rows->table), other, quote(c.rows_column), column);
-      for (const auto& inner : c.rows->where) {
-        sql += " AND ";
-        condition_sql(inner, other);
-      }
-      sql += ")";
-    } else if constexpr (std::is_same_v<T, NotAmong>) {
-      const std::string other = next_alias();
-      sql += fmt::format("NOT EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}", quote(c.rows->table), other,
-                         quote(c.column), column);
-      for (const auto& inner : c.rows->where) {
-        sql += " AND ";
-        condition_sql(inner, other);
-      }
-      sql += ")";
-    }
-  }
-};
+}
 
 class SqliteTransaction final : public Transaction {
 public:
@@ -411,7 +271,7 @@ public:
   {
     SqlBuilder q;
     q.sql = fmt::format("SELECT count(*) FROM {} AS t0", quote(rows.table));
-    q.rowset_where(rows, "t0");
+    q.where(rows, "t0");
     return query_int(q, rows.table);
   }
 
@@ -419,11 +279,11 @@ public:
   {
     SqlBuilder q;
     q.sql = fmt::format("SELECT count(*), min(t0.{0}), max(t0.{0}) FROM {1} AS t0", quote(column), quote(rows.table));
-    q.rowset_where(rows, "t0");
+    q.where(rows, "t0");
     KeySpan span;
     try {
       SQLite::Statement statement(m_db, q.sql);
-      q.bind_all(statement);
+      bind_values(statement, q.binds);
       statement.executeStep();
       span.rows = statement.getColumn(0).getInt64();
       span.lowest = read_value(statement.getColumn(1));
@@ -438,9 +298,9 @@ public:
                             bool highest_first) override
   {
     SqlBuilder q;
-    q.sql = fmt::format("SELECT {0} FROM {1} WHERE {0} IS NOT NULL ORDER BY {0} {2} LIMIT ?", quote(column),
+    q.sql = fmt::format("SELECT {0} FROM {1} WHERE {0} IS NOT NULL ORDER BY {0} {2} LIMIT ", quote(column),
                         quote(table), highest_first ? "DESC" : "ASC");
-    q.binds.emplace_back(static_cast<std::int64_t>(limit));
+    q.sql += q.bind(static_cast<std::int64_t>(limit));
     return query_column(q, table);
   }
 
@@ -477,10 +337,10 @@ public:
   {
     SqlBuilder q;
     q.sql = fmt::format("SELECT t0.* FROM {} AS t0", quote(rows.table));
-    q.rowset_where(rows, "t0");
+    q.where(rows, "t0");
     try {
       SQLite::Statement statement(m_db, q.sql);
-      q.bind_all(statement);
+      bind_values(statement, q.binds);
       std::vector<std::string> columns;
       for (int i = 0; i < statement.getColumnCount(); ++i) {
         columns.emplace_back(statement.getColumnName(i));
@@ -517,10 +377,9 @@ public:
     try {
       SQLite::Statement statement(m_db, sql);
       for (const auto& row : rows) {
-        SqlBuilder binds;
-        binds.binds = row;
-        binds.binds.push_back(row[key_index]);
-        binds.bind_all(statement);
+        std::vector<Value> values = row;
+        values.push_back(row[key_index]);
+        bind_values(statement, values);
         inserted += statement.exec();
         statement.reset();
       }
@@ -645,10 +504,10 @@ public:
   {
     SqlBuilder q;
     q.sql = fmt::format("DELETE FROM {} AS t0", quote(rows.table));
-    q.rowset_where(rows, "t0");
+    q.where(rows, "t0");
     try {
       SQLite::Statement statement(m_db, q.sql);
-      q.bind_all(statement);
+      bind_values(statement, q.binds);
       statement.exec();
       return sqlite3_changes64(m_db.getHandle());
     } catch (const SQLite::Exception& e) {
@@ -1002,12 +861,11 @@ private:
     }
     SqlBuilder q;
     q.sql = fmt::format("SELECT {} FROM {} AS t0", fmt::join(quoted, ", "), quote(rows.table));
-    q.rowset_where(rows, "t0");
-    q.sql += fmt::format(" ORDER BY {} LIMIT ?", fmt::join(quoted, ", "));
-    q.binds.emplace_back(static_cast<std::int64_t>(limit));
+    q.where(rows, "t0");
+    q.sql += fmt::format(" ORDER BY {} LIMIT {}", fmt::join(quoted, ", "), q.bind(static_cast<std::int64_t>(limit)));
     try {
       SQLite::Statement statement(m_db, q.sql);
-      q.bind_all(statement);
+      bind_values(statement, q.binds);
       while (statement.executeStep()) {
         each(statement);
       }
@@ -1036,7 +894,7 @@ private:
   {
     try {
       SQLite::Statement statement(m_db, q.sql);
-      q.bind_all(statement);
+      bind_values(statement, q.binds);
       statement.executeStep();
       return statement.getColumn(0).getInt64();
     } catch (const SQLite::Exception& e) {
@@ -1049,7 +907,7 @@ private:
     std::vector<Value> out;
     try {
       SQLite::Statement statement(m_db, q.sql);
-      q.bind_all(statement);
+      bind_values(statement, q.binds);
       while (statement.executeStep()) {
         out.push_back(read_value(statement.getColumn(0)));
       }
