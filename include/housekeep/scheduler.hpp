@@ -44,6 +44,17 @@ struct ResolvedJob {
 /// Resolves one job of `config`; throws CronError or UsageError (validated at load already).
 ResolvedJob resolve_job(const JobConfig& job, const Config& config);
 
+/// The job's own next slot after `now`: a calendar expression's next firing, an interval's
+/// `now` plus the interval. TimePoint::max() when a calendar expression never fires again.
+TimePoint natural_next(const ResolvedJob& job, TimePoint now);
+
+/// The slot the daemon waits for, given the one recorded in housekeep_jobs: the recorded one,
+/// unless it lies more than one period past the job's own next slot (it was set while the
+/// clock was far ahead, and trusted it would keep the job from running for as long as the
+/// clock was wrong), then the job's own. A clock set back by less than a period keeps the
+/// recorded slot, so nothing runs twice. The one rule for the daemon and scheduler-info.
+TimePoint trusted_next(const ResolvedJob& job, std::optional<TimePoint> recorded, TimePoint now);
+
 /// One job as scheduler-info shows it.
 struct JobPlan : ResolvedJob {
   std::vector<TimePoint> next; // upcoming fire times after now

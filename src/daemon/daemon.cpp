@@ -233,7 +233,7 @@ private:
   {
     JobRuntime j;
     static_cast<ResolvedJob&>(j) = resolve_job(job, m_config);
-    j.next = j.schedule.cron() == nullptr ? now + j.schedule.every() : slot_after(j, now, now);
+    j.next = natural_next(j, now);
     j.first_due = j.next;
     return j;
   }
@@ -354,20 +354,18 @@ private:
     }
   }
 
-  // A next-due time more than one period beyond the schedule's own next slot was set while
-  // the clock was far ahead: trusted, it would keep the job from running for as long as the
-  // clock was wrong, so the job is due at its next real slot. A clock set back by less than a
-  // period keeps the job waiting for its slot, so nothing runs twice. Returns whether it moved.
+  // Moves a next-due time set while the clock was far ahead to the job's next real slot
+  // (trusted_next, the rule scheduler-info shows too), saying so. Returns whether it moved.
   bool distrust_future(JobRuntime& j, TimePoint now)
   {
-    const TimePoint natural = make_runtime(j.job, now).next;
-    if (j.next <= slot_after(j, natural, natural)) {
+    const TimePoint trusted = trusted_next(j, j.next, now);
+    if (trusted == j.next) {
       return false;
     }
     m_env.log.notice("{}: its next run was due at {}, more than a period beyond its next slot (was the clock "
                      "ahead?); due at {} now",
-                     j.job.name, format_in_zone(j.next, j.zone), format_in_zone(natural, j.zone));
-    j.next = natural;
+                     j.job.name, format_in_zone(j.next, j.zone), format_in_zone(trusted, j.zone));
+    j.next = trusted;
     return true;
   }
 

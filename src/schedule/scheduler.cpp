@@ -71,6 +71,22 @@ ResolvedJob resolve_job(const JobConfig& job, const Config& config)
   return r;
 }
 
+TimePoint natural_next(const ResolvedJob& job, TimePoint now)
+{
+  return next_fire(job.schedule, job.zone, now).value_or(TimePoint::max());
+}
+
+TimePoint trusted_next(const ResolvedJob& job, std::optional<TimePoint> recorded, TimePoint now)
+{
+  const TimePoint natural = natural_next(job, now);
+  if (!recorded) {
+    return natural;
+  }
+  const TimePoint limit =
+    natural == TimePoint::max() ? natural : next_fire(job.schedule, job.zone, natural).value_or(TimePoint::max());
+  return *recorded <= limit ? *recorded : natural;
+}
+
 const JobState* ResolvedJob::recorded(const std::vector<JobState>& states) const
 {
   const auto state = std::find_if(states.begin(), states.end(), [this](const JobState& s) {
@@ -134,9 +150,8 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
     }
     TimePoint t = now;
     if (const Millis every = plan.schedule.every(); plan.schedule.cron() == nullptr) {
-      // A recorded time more than a period past the next slot was set while the clock was
-      // ahead; the daemon distrusts it the same way.
-      if (state != nullptr && *state->next_fire <= now + 2 * every) {
+      // A recorded time set while the clock was ahead is not trusted (trusted_next).
+      if (state != nullptr && trusted_next(plan, state->next_fire, now) == *state->next_fire) {
         t = *state->next_fire - every;
       } else if (plan.last_run) {
         t = plan.last_run->started_at;

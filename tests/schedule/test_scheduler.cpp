@@ -229,3 +229,23 @@ TEST_CASE("export: shell quoting", "[scheduler][export]")
   CHECK(shell_quote("") == "''");
   CHECK(shell_quote("$HOME") == "'$HOME'");
 }
+
+TEST_CASE("trusted_next: a recorded slot more than a period past the job's own is not trusted", "[scheduler]")
+{
+  const Config config =
+    config_with({test::job("nightly", "stats", "0 2 * * *", "UTC"), test::job("often", "stats", "@every 6h", "UTC")});
+  const ResolvedJob nightly = resolve_job(config.jobs[0], config);
+  const ResolvedJob often = resolve_job(config.jobs[1], config);
+  const TimePoint now = parse_utc("2026-06-15T12:00:00Z");
+  CHECK(natural_next(nightly, now) == parse_utc("2026-06-16T02:00:00Z"));
+  CHECK(natural_next(often, now) == parse_utc("2026-06-15T18:00:00Z"));
+  CHECK(trusted_next(nightly, std::nullopt, now) == parse_utc("2026-06-16T02:00:00Z"));
+  // A slot missed while down (in the past) is kept: catch-up decides about it.
+  CHECK(trusted_next(nightly, parse_utc("2026-06-14T02:00:00Z"), now) == parse_utc("2026-06-14T02:00:00Z"));
+  // One period past the job's own next slot is still trusted (a clock set back a little).
+  CHECK(trusted_next(nightly, parse_utc("2026-06-17T02:00:00Z"), now) == parse_utc("2026-06-17T02:00:00Z"));
+  // Beyond that it was set while the clock was ahead.
+  CHECK(trusted_next(nightly, parse_utc("2027-06-15T02:00:00Z"), now) == parse_utc("2026-06-16T02:00:00Z"));
+  CHECK(trusted_next(often, parse_utc("2026-06-16T00:00:00Z"), now) == parse_utc("2026-06-16T00:00:00Z"));
+  CHECK(trusted_next(often, parse_utc("2026-06-16T00:00:01Z"), now) == parse_utc("2026-06-15T18:00:00Z"));
+}
