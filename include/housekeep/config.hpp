@@ -23,6 +23,13 @@ std::string_view time_format_name(TimeFormat format);
 /// What a purge does with rows still referenced from outside its cascade (`referenced`).
 enum class OnReferenced { keep, fail };
 
+/// What a job does about firings missed while no daemon ran (`catch_up`): one run for all of
+/// them if the newest is within misfire_grace, or none.
+enum class CatchUp { once, skip };
+
+/// The configuration spelling of a catch-up policy ("once", "skip").
+std::string_view catch_up_name(CatchUp policy);
+
 /// A table deleted together with its parent: rows whose `foreign_key` names a deleted parent.
 struct ChildConfig {
   std::string table;
@@ -100,7 +107,7 @@ struct JobConfig {
   std::string schedule;
   std::string timezone; // empty: defaults.timezone
   std::optional<Millis> misfire_grace;
-  std::string catch_up = "once"; // after downtime: "once" (coalesce) or "skip"
+  CatchUp catch_up = CatchUp::once; // after downtime
   bool enabled = true;
   std::optional<Millis> timeout;         // stop a run after the batch during which this passed
   std::int64_t retries = 3;              // retries of a transient failure (busy, unreachable)
@@ -157,9 +164,9 @@ struct Config {
   /// What `all` runs, in order ([tasks] all = [...]).
   std::vector<std::string> all{"conversations", "messages", "users", "stats"};
   std::vector<JobConfig> jobs{
-    {"daily_housekeeping", "all", "0 2 * * *", "", std::nullopt, "once", true},
-    {"weekly_cleanup", "conversations", "0 3 * * sun", "", std::nullopt, "once", true},
-    {"statistics", "stats", "@every 6h", "", std::nullopt, "once", true},
+    {"daily_housekeeping", "all", "0 2 * * *", "", std::nullopt, CatchUp::once, true},
+    {"weekly_cleanup", "conversations", "0 3 * * sun", "", std::nullopt, CatchUp::once, true},
+    {"statistics", "stats", "@every 6h", "", std::nullopt, CatchUp::once, true},
   };
 };
 

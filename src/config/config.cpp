@@ -551,9 +551,12 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
       r.zone(*t, "timezone", section);
     }
     r.optional_duration(*t, "misfire_grace", section, job.misfire_grace);
-    r.string(*t, "catch_up", section, job.catch_up);
-    if (job.catch_up != "once" && job.catch_up != "skip") {
-      r.fail(t->get("catch_up")->source(), fmt::format("{}.catch_up: '{}' is not a policy", section, job.catch_up),
+    std::string catch_up(catch_up_name(job.catch_up));
+    r.string(*t, "catch_up", section, catch_up);
+    if (catch_up == "once" || catch_up == "skip") {
+      job.catch_up = catch_up == "once" ? CatchUp::once : CatchUp::skip;
+    } else {
+      r.fail(t->get("catch_up")->source(), fmt::format("{}.catch_up: '{}' is not a policy", section, catch_up),
              "use \"once\" or \"skip\"");
     }
     r.boolean(*t, "enabled", section, job.enabled);
@@ -689,6 +692,15 @@ std::string toml_string(std::string_view text)
   return out + '"';
 }
 
+} // namespace
+
+std::string_view catch_up_name(CatchUp policy)
+{
+  return policy == CatchUp::once ? "once" : "skip";
+}
+
+namespace {
+
 std::string referenced_toml(OnReferenced referenced)
 {
   return referenced == OnReferenced::keep ? "\"keep\"" : "\"fail\"";
@@ -792,8 +804,8 @@ std::string config_to_toml(const Config& c)
     if (job.timeout) {
       out += fmt::format("timeout = {}\n", dur(*job.timeout));
     }
-    out += fmt::format("catch_up = {}\nretries = {}\nenabled = {}\nallow_empty = {}\n", toml_string(job.catch_up),
-                       job.retries, job.enabled, job.allow_empty);
+    out += fmt::format("catch_up = {}\nretries = {}\nenabled = {}\nallow_empty = {}\n",
+                       toml_string(catch_up_name(job.catch_up)), job.retries, job.enabled, job.allow_empty);
     if (job.on_failure) {
       out += fmt::format("on_failure = {}\n", toml_string(*job.on_failure));
     }

@@ -385,7 +385,7 @@ private:
     if (!fire) {
       // Downtime, a wall-clock jump, or a long run of another job: catch_up decides.
       const bool within_grace = late <= j.misfire_grace;
-      const bool once = j.job.catch_up == "once";
+      const bool once = j.job.catch_up == CatchUp::once;
       fire = (once && within_grace) || late <= k_on_time;
       Slots older{due.count - (fire ? 1 : 0), due.newest, due.capped};
       if (fire && older.count > 0) {

@@ -277,7 +277,7 @@ TEST_CASE("daemon: catch-up after downtime", "[daemon]")
   }
   SECTION("skip: missed firings do not run even within grace")
   {
-    config.jobs[0].catch_up = "skip";
+    config.jobs[0].catch_up = CatchUp::skip;
     Harness h(t0, t0 + hours(2));
     first_life(h, config);
     h.clock.set(parse_utc("2026-06-18T02:40:00Z"));
