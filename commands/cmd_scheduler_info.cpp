@@ -55,7 +55,7 @@ int info(const Globals& globals, const InfoArgs& args)
   const auto store = session.open(AccessMode::read_only);
   const ScheduleStatus status = schedule_status(session.config, *store, now, args.count);
   if (format == "json") {
-    print_stdout(schedule_status_json(status).dump(2) + "\n"); // with --check's problems in it
+    print_stdout(schedule_status_json(status, args.check).dump(2) + "\n");
   } else if (!globals.quiet) {
     print_stdout(schedule_status_table(status));
   }

@@ -33,8 +33,10 @@ struct ScheduleStatus {
 ScheduleStatus schedule_status(const Config& config, Store& store, TimePoint now, std::size_t count);
 
 /// The status as `scheduler-info --format json` prints it: {"ok", "database", "daemon",
-/// "jobs", and with problems "problems" and "error"}.
-nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status);
+/// "jobs", "problems"}. As a `check` (--check), "ok" is false when there are problems and
+/// the first is also the document's "error"; otherwise the run succeeded ("ok": true) and
+/// the problems are data.
+nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status, bool check);
 
 /// The status as `scheduler-info` prints it: the daemon's line, then a table of the jobs.
 std::string schedule_status_table(const ScheduleStatus& status);

@@ -110,7 +110,7 @@ ScheduleStatus schedule_status(const Config& config, Store& store, TimePoint now
   return status;
 }
 
-nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status)
+nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status, bool check)
 {
   const auto time_or_null = [](const std::optional<TimePoint>& t, const date::time_zone* zone) {
     return t ? nlohmann::ordered_json(format_in_zone(*t, zone)) : nlohmann::ordered_json(nullptr);
@@ -134,12 +134,12 @@ nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status)
                     {"first_due", time_or_null(plan.first_due, plan.zone)},
                     {"missed", {{"count", plan.missed}, {"latest", time_or_null(plan.last_missed, plan.zone)}}}});
   }
-  nlohmann::ordered_json doc{{"ok", status.problems.empty()},
+  nlohmann::ordered_json doc{{"ok", !check || status.problems.empty()},
                              {"database", status.database},
                              {"daemon", daemon_json(status.daemon, status.now)},
-                             {"jobs", std::move(jobs)}};
-  if (!status.problems.empty()) {
-    doc["problems"] = status.problems;
+                             {"jobs", std::move(jobs)},
+                             {"problems", status.problems}};
+  if (check && !status.problems.empty()) {
     doc["error"] = error_json(ExitCode::task_failed, status.problems.front(), status.hint)["error"];
   }
   return doc;

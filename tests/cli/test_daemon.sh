@@ -153,6 +153,7 @@ expect 1 "job 'nightly' is " "$HK" --config night.toml --db missed.db scheduler-
 check "missed: named as missed (or late when past its grace)" grep -qE "is (missed|late):" err
 expect 0 "" "$HK" --config night.toml --db missed.db --json scheduler-info
 check "scheduler-info shows the missed slots" jq -e '.jobs[0].missed.count == 2 and (.jobs[0].missed.latest | test("T02:00:00"))' out
+check "without --check: ok, the problem listed as data" jq -e '.ok and (.problems | length) == 1 and (has("error") | not)' out
 # A job a daemon has waited for since four days ago, never run.
 "$HK" --db never.db demo --rows 100 -q
 q never.db "CREATE TABLE housekeep_jobs (job TEXT PRIMARY KEY, schedule TEXT NOT NULL, timezone TEXT NOT NULL, last_fire TEXT, next_fire TEXT, last_status TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL, first_due TEXT, missed INTEGER NOT NULL DEFAULT 0, last_missed TEXT)"
