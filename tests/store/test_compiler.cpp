@@ -63,3 +63,14 @@ TEST_CASE("compiler: identifiers are quoted whatever they hold", "[store][sql]")
   CHECK(quote("main.conversations") == "\"main\".\"conversations\"");
   CHECK(quote_name("odd\"name.x") == "\"odd\"\"name.x\"");
 }
+
+TEST_CASE("compiler: subqueries over other tables' rows", "[store][sql]")
+{
+  const auto recent = std::make_shared<RowSet>(RowSet{"messages", {AtOrAfter{"created_at", std::string("x")}}});
+  SqlCompiler sql(k_numbered);
+  sql.where(RowSet{"conversations", {ReferencedBy{"id", recent, "conversation_id", true}, NotAmong{"id", recent}}},
+            "t0");
+  CHECK(sql.sql == " WHERE NOT EXISTS (SELECT 1 FROM \"messages\" AS t1 WHERE t1.\"conversation_id\" = t0.\"id\" AND "
+                   "t1.\"created_at\" >= $1) AND NOT EXISTS (SELECT 1 FROM \"messages\" AS t2 WHERE t2.\"id\" = "
+                   "t0.\"id\" AND t2.\"created_at\" >= $2)");
+}

@@ -123,40 +123,34 @@ void SqlCompiler::column_condition_sql(const T& c, const std::string& column)
     }
     sql += ")";
   } else if constexpr (std::is_same_v<T, ChildOf>) {
-    const std::string parent = next_alias();
     if (c.correlated) {
-      sql += fmt::format("EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}", quote(c.parent->table), parent,
-                         quote(c.parent_key), column);
-      for (const auto& inner : c.parent->where) {
-        sql += " AND ";
-        condition_sql(inner, parent);
-      }
-      sql += ")";
+      exists_sql("", *c.parent, c.parent_key, column);
       return;
     }
+    const std::string parent = next_alias();
     sql += fmt::format("{} IN (SELECT {}.{} FROM {} AS {}", column, parent, quote(c.parent_key), quote(c.parent->table),
                        parent);
     where(*c.parent, parent);
     sql += ")";
   } else if constexpr (std::is_same_v<T, ReferencedBy>) {
-    const std::string other = next_alias();
-    sql += fmt::format("{0}EXISTS (SELECT 1 FROM {1} AS {2} WHERE {2}.{3} = {4}", c.negated ? "NOT " : "",
-                       quote(c.rows->table), other, quote(c.rows_column), column);
-    for (const auto& inner : c.rows->where) {
-      sql += " AND ";
-      condition_sql(inner, other);
-    }
-    sql += ")";
+    exists_sql(c.negated ? "NOT " : "", *c.rows, c.rows_column, column);
   } else if constexpr (std::is_same_v<T, NotAmong>) {
-    const std::string other = next_alias();
-    sql += fmt::format("NOT EXISTS (SELECT 1 FROM {0} AS {1} WHERE {1}.{2} = {3}", quote(c.rows->table), other,
-                       quote(c.column), column);
-    for (const auto& inner : c.rows->where) {
-      sql += " AND ";
-      condition_sql(inner, other);
-    }
-    sql += ")";
+    exists_sql("NOT ", *c.rows, c.column, column);
   }
+}
+
+// `[NOT ]EXISTS (SELECT 1 FROM rows AS tN WHERE tN.inner_column = outer AND rows' conditions)`.
+void SqlCompiler::exists_sql(std::string_view negation, const RowSet& rows, const std::string& inner_column,
+                             const std::string& outer)
+{
+  const std::string alias = next_alias();
+  sql += fmt::format("{0}EXISTS (SELECT 1 FROM {1} AS {2} WHERE {2}.{3} = {4}", negation, quote(rows.table), alias,
+                     quote(inner_column), outer);
+  for (const auto& inner : rows.where) {
+    sql += " AND ";
+    condition_sql(inner, alias);
+  }
+  sql += ")";
 }
 
 } // namespace housekeep

@@ -54,6 +54,8 @@ private:
   std::string next_alias();
   void within_sql(const Within& c, const std::string& alias);
   void condition_sql(const Condition& condition, const std::string& alias);
+  void exists_sql(std::string_view negation, const RowSet& rows, const std::string& inner_column,
+                  const std::string& outer);
   template <typename T>
   void column_condition_sql(const T& c, const std::string& column);
 };
