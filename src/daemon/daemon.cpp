@@ -47,6 +47,34 @@ struct JobRuntime : ResolvedJob {
   std::int64_t missed = 0;              // slots not run under this schedule
   std::optional<TimePoint> last_missed; // the newest of them
 
+  // What housekeep_jobs keeps of the job, as of `now`.
+  JobState state(TimePoint now) const
+  {
+    JobState out;
+    out.job = job.name;
+    out.schedule = job.schedule;
+    out.timezone = zone_name;
+    out.last_fire = last_fire;
+    out.next_fire = next == TimePoint::max() ? std::nullopt : std::optional<TimePoint>(next);
+    out.last_status = last_status;
+    out.first_due = first_due;
+    out.missed = missed;
+    out.last_missed = last_missed;
+    out.updated_at = now;
+    return out;
+  }
+
+  // Continues from a state kept in housekeep_jobs (or by the job before a reload).
+  void resume(const JobState& kept)
+  {
+    next = kept.next_fire.value_or(TimePoint::max());
+    last_fire = kept.last_fire;
+    last_status = kept.last_status;
+    first_due = kept.first_due.value_or(next);
+    missed = kept.missed;
+    last_missed = kept.last_missed;
+  }
+
   // Counts `slots` as missed.
   void miss(const Slots& slots)
   {
@@ -256,12 +284,7 @@ private:
       }
       JobRuntime j = make_runtime(job, now);
       if (const JobState* state = j.recorded(states)) {
-        j.next = *state->next_fire;
-        j.last_fire = state->last_fire;
-        j.last_status = state->last_status;
-        j.first_due = state->first_due.value_or(j.next);
-        j.missed = state->missed;
-        j.last_missed = state->last_missed;
+        j.resume(*state);
         distrust_future(j, now);
       }
       m_env.log.debug("{}: task {}, '{}' in {}, next due {}", job.name, job.task, job.schedule, j.zone_name,
@@ -296,12 +319,7 @@ private:
         return o.job.name == job.name && o.job.schedule == job.schedule && o.zone_name == j.zone_name;
       });
       if (kept != old.end()) {
-        j.next = kept->next;
-        j.last_fire = kept->last_fire;
-        j.last_status = kept->last_status;
-        j.first_due = kept->first_due;
-        j.missed = kept->missed;
-        j.last_missed = kept->last_missed;
+        j.resume(kept->state(now));
       }
       save_state(j, now);
       m_jobs.push_back(std::move(j));
@@ -312,19 +330,8 @@ private:
 
   void save_state(const JobRuntime& j, TimePoint now)
   {
-    JobState state;
-    state.job = j.job.name;
-    state.schedule = j.job.schedule;
-    state.timezone = j.zone_name;
-    state.last_fire = j.last_fire;
-    state.next_fire = j.next == TimePoint::max() ? std::nullopt : std::optional<TimePoint>(j.next);
-    state.last_status = j.last_status;
-    state.first_due = j.first_due;
-    state.missed = j.missed;
-    state.last_missed = j.last_missed;
-    state.updated_at = now;
     try {
-      m_store->save_job_state(state);
+      m_store->save_job_state(j.state(now));
     } catch (const Error& e) {
       m_env.log.warning("{}: cannot record its state in housekeep_jobs: {}", j.job.name, e.what());
     }
