@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include "housekeep/error.hpp"
+#include "housekeep/history.hpp"
 #include "housekeep/output.hpp"
 #include "housekeep/task.hpp"
 
@@ -24,7 +25,7 @@ int history(const Globals& globals, const HistoryArgs& args)
                      "history is kept per task: conversations, messages, users, stats or a configured one");
   }
   const auto store = session.open(AccessMode::read_only);
-  const auto runs = store->runs(RunQuery{.limit = args.limit, .task = args.task, .job = args.job});
+  const auto runs = store->history().runs(RunQuery{.limit = args.limit, .task = args.task, .job = args.job});
   if (globals.json) {
     print_stdout(history_json(runs).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
     return 0;

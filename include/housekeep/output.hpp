@@ -3,6 +3,7 @@
 
 #include "housekeep/archive.hpp"
 #include "housekeep/error.hpp"
+#include "housekeep/history.hpp"
 #include "housekeep/run.hpp"
 #include "housekeep/store.hpp"
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "housekeep/archive.hpp"
+#include "housekeep/history.hpp"
 #include "housekeep/log.hpp"
 #include "housekeep/task.hpp"
 

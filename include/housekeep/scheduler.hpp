@@ -4,6 +4,7 @@
 #pragma once
 
 #include "housekeep/config.hpp"
+#include "housekeep/history.hpp"
 #include "housekeep/schedule.hpp"
 #include "housekeep/store.hpp"
 

@@ -26,10 +26,12 @@ struct Blob {
   bool operator==(const Blob&) const = default;
 };
 
-/// A database value as bound or read: NULL, integer, real, text or blob.
-using Value = std::variant<std::monostate, std::int64_t, double, std::string, Blob>;
+/// A database value as bound or read: NULL, integer, real, text, blob, boolean or timestamp.
+/// An engine without a boolean or timestamp type reads them as integers and text; bound, a
+/// boolean is 1 or 0 there and a timestamp its ISO-8601 UTC text.
+using Value = std::variant<std::monostate, std::int64_t, double, std::string, Blob, bool, TimePoint>;
 
-/// Renders a value for messages and logs ("NULL", "42", "'2026-01-01'").
+/// Renders a value for messages and logs ("NULL", "42", "'2026-01-01'", "true").
 std::string describe_value(const Value& value);
 
 struct RowSet;
@@ -158,31 +160,6 @@ struct LockHolder {
   std::string since; // ISO-8601 UTC
 };
 
-/// One row of housekeep_runs.
-struct RunRecord {
-  std::int64_t id = 0;
-  std::string job;
-  std::string task;
-  TimePoint started_at;
-  TimePoint finished_at;
-  std::string status;
-  std::map<std::string, std::int64_t> deleted;
-  std::vector<KeptRows> kept;
-  std::string error;
-  std::string host;
-  std::int64_t pid = 0;
-  bool dry_run = false;
-  std::string output; // an exec task's last output lines
-};
-
-/// Which runs history() returns, newest first.
-struct RunQuery {
-  std::size_t limit = 20;
-  std::string task;   // empty: all tasks
-  std::string job;    // empty: all jobs and manual runs
-  std::string status; // empty: any status
-};
-
 /// A write transaction; destroying it without commit() rolls it back.
 class Transaction {
 public:
@@ -208,30 +185,6 @@ struct LockAttempt {
 /// The two locks a database has: one purge at a time, and one daemon at a time.
 enum class LockScope { purge, daemon };
 
-/// What the daemon remembers of a job between firings and across restarts (housekeep_jobs).
-struct JobState {
-  std::string job;
-  std::string schedule;
-  std::string timezone;
-  std::optional<TimePoint> last_fire;   // the slot of the last firing (run or skipped)
-  std::optional<TimePoint> next_fire;   // the slot the daemon waits for; after downtime, the
-                                        // first one it missed
-  std::string last_status;              // of the last firing: ok, failed, skipped, missed, ...
-  std::optional<TimePoint> first_due;   // the first slot waited for under this schedule
-  std::int64_t missed = 0;              // slots not run under this schedule (downtime, overlap)
-  std::optional<TimePoint> last_missed; // the newest of them
-  TimePoint updated_at;
-};
-
-/// A running daemon's sign of life (housekeep_daemon).
-struct DaemonBeat {
-  std::int64_t pid = 0;
-  std::string host;
-  TimePoint started_at;
-  TimePoint heartbeat_at;
-  std::string status; // "waiting for nightly at ...", "running nightly", "stopped"
-};
-
 /// What the purge engine needs to know of how the engine's writers wait for each other, so
 /// that its batches leave the application room.
 struct StoreTraits {
@@ -242,48 +195,14 @@ struct StoreTraits {
   std::chrono::milliseconds (*writer_retry_gap)(std::chrono::milliseconds waited) = nullptr;
 };
 
-/// A connection to one database.
-class Store {
+/// The engine's own upkeep, offered by some backends (SQLite's file backup, VACUUM and
+/// checks) and not others: a task asks Store::maintenance() and reports "not supported by
+/// this database" when there is none.
+class Maintenance {
 public:
-  virtual ~Store() = default;
-
-  /// The database's URL with any password masked, for messages.
-  virtual std::string describe() const = 0;
-  /// True when the connection cannot write (file permissions, read-only mode).
-  virtual bool read_only() const = 0;
-  /// True when the name the store was opened by no longer names the database it has open (a
-  /// SQLite file deleted, or deleted and created anew): open the store again.
-  virtual bool replaced() const = 0;
-  /// How the engine's writers wait (see StoreTraits).
-  virtual StoreTraits traits() const = 0;
-
-  /// The column names of `table`, or nothing when the table does not exist.
-  virtual std::optional<std::vector<std::string>> columns(std::string_view table) = 0;
-  /// Every foreign key declared in the schema.
-  virtual std::vector<ForeignKey> foreign_keys() = 0;
-
-  /// Number of rows in the set.
-  virtual std::int64_t count(const RowSet& rows) = 0;
-  /// Number of rows in the set, with the lowest and highest value of `column` among them.
-  virtual KeySpan key_span(const RowSet& rows, const std::string& column) = 0;
-  /// Up to `limit` non-NULL values of `column`, lowest first (or highest first).
-  virtual std::vector<Value> sample(std::string_view table, std::string_view column, std::size_t limit,
-                                    bool highest_first) = 0;
-  /// The next batch of a keyset walk over the set: its first `limit` rows in the order of
-  /// `columns` (the last of which must be unique). Reads only those columns, one row at a time.
-  virtual BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit) = 0;
-  /// The values of `columns` of the set's first `limit` rows in the order of `columns`.
-  virtual std::vector<std::vector<Value>> read_ordered(const RowSet& rows, const std::vector<std::string>& columns,
-                                                       std::size_t limit) = 0;
-  /// Every column of every row in the set, handed to `each` one row at a time.
-  virtual void read_rows(const RowSet& rows, const RowVisitor& each) = 0;
-  /// Inserts the rows (values in the order of `columns`) whose `key_column` value is not in
-  /// `table` yet, and returns how many went in. Call inside a write transaction.
-  virtual std::int64_t insert_missing(std::string_view table, std::string_view key_column,
-                                      const std::vector<std::string>& columns,
-                                      const std::vector<std::vector<Value>>& rows) = 0;
+  virtual ~Maintenance() = default;
   /// A consistent copy of the whole database, written to the new file `path` while the
-  /// application may keep writing (SQLite's online backup API).
+  /// application may keep writing.
   virtual void backup_to(const std::string& path) = 0;
   /// Reclaims free space: "full" (rebuild the file), "incremental" (return free pages, where
   /// the file allows it) or "optimize" (refresh the planner's statistics). Returns false
@@ -296,36 +215,84 @@ public:
   /// "ok", or the first problem a quick structural check of `table` and its indexes finds
   /// (damaged pages, broken b-trees).
   virtual std::string quick_check(const std::string& table) = 0;
-  /// A short name for the database, for file names: the SQLite file's name without
-  /// directory and extension.
-  virtual std::string name() const = 0;
+  /// How to repair a damaged database with the engine's own tools, for hints.
+  virtual std::string_view repair_hint() const = 0;
+};
 
+class Backend;
+class History;
+
+/// A connection to one database: everything housekeep asks of it, written once over the
+/// narrow Backend an engine implements (src/store/backend.hpp).
+class Store {
+public:
+  explicit Store(std::unique_ptr<Backend> backend);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  /// The database's URL with any password masked, for messages.
+  std::string describe() const;
+  /// A short name for the database, for file names: a file's name without directory and
+  /// extension.
+  std::string name() const;
+  /// True when the connection cannot write (file permissions, read-only mode).
+  bool read_only() const;
+  /// True when the name the store was opened by no longer names the database it has open (a
+  /// SQLite file deleted, or deleted and created anew): open the store again.
+  bool replaced() const;
+  /// How the engine's writers wait (see StoreTraits).
+  StoreTraits traits() const;
+
+  /// The column names of `table`, or nothing when the table does not exist.
+  std::optional<std::vector<std::string>> columns(std::string_view table);
+  /// Every foreign key declared in the schema.
+  std::vector<ForeignKey> foreign_keys();
+
+  /// Number of rows in the set.
+  std::int64_t count(const RowSet& rows);
+  /// Number of rows in the set, with the lowest and highest value of `column` among them.
+  KeySpan key_span(const RowSet& rows, const std::string& column);
+  /// Up to `limit` non-NULL values of `column`, lowest first (or highest first).
+  std::vector<Value> sample(std::string_view table, std::string_view column, std::size_t limit, bool highest_first);
+  /// The next batch of a keyset walk over the set: its first `limit` rows in the order of
+  /// `columns` (the last of which must be unique). Reads only those columns, one row at a time.
+  BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit);
+  /// The values of `columns` of the set's first `limit` rows in the order of `columns`.
+  std::vector<std::vector<Value>> read_ordered(const RowSet& rows, const std::vector<std::string>& columns,
+                                               std::size_t limit);
+  /// Every column of every row in the set, handed to `each` one row at a time.
+  void read_rows(const RowSet& rows, const RowVisitor& each);
+  /// Inserts the rows (values in the order of `columns`) whose `key_column` value is not in
+  /// `table` yet, and returns how many went in. Call inside a write transaction.
+  std::int64_t insert_missing(std::string_view table, std::string_view key_column,
+                              const std::vector<std::string>& columns, const std::vector<std::vector<Value>>& rows);
   /// Deletes the rows of the set and returns how many went.
-  virtual std::int64_t erase(const RowSet& rows) = 0;
+  std::int64_t erase(const RowSet& rows);
   /// Starts a write transaction that holds the write lock from its first statement.
-  virtual std::unique_ptr<Transaction> begin_write() = 0;
+  std::unique_ptr<Transaction> begin_write();
 
   /// Takes one of the database's locks without waiting.
-  virtual LockAttempt try_lock(const LockHolder& me, LockScope scope) = 0;
+  LockAttempt try_lock(const LockHolder& me, LockScope scope);
   /// Who holds the lock, without taking it; nothing when it is free.
-  virtual std::optional<LockHolder> lock_holder(LockScope scope) = 0;
+  std::optional<LockHolder> lock_holder(LockScope scope);
 
-  /// Appends a run to housekeep_runs (creating the table on first use) and returns its id;
-  /// a run with an id replaces that row instead (a run recorded as running when it started).
-  virtual std::int64_t record_run(const RunRecord& run) = 0;
-  /// Deletes recorded runs that started before `before`; returns how many went.
-  virtual std::int64_t prune_runs(TimePoint before) = 0;
-  /// Recorded runs, newest first; empty when nothing was ever recorded.
-  virtual std::vector<RunRecord> runs(const RunQuery& query) = 0;
+  /// The engine's upkeep, or null when this database offers none.
+  Maintenance* maintenance();
+  /// The engine's upkeep for `what` ("vacuum", "backup"); a DataError (65) saying it is not
+  /// supported by this database when there is none.
+  Maintenance& require_maintenance(std::string_view what);
 
-  /// Every job's state from housekeep_jobs; empty when no daemon ever ran.
-  virtual std::vector<JobState> job_states() = 0;
-  /// Inserts or replaces one job's state (creating housekeep_jobs on first use).
-  virtual void save_job_state(const JobState& state) = 0;
-  /// The daemon's last sign of life, if one ever ran here.
-  virtual std::optional<DaemonBeat> daemon_beat() = 0;
-  /// Replaces the daemon's sign of life (creating housekeep_daemon on first use).
-  virtual void save_daemon_beat(const DaemonBeat& beat) = 0;
+  /// housekeep's own tables in this database: runs, jobs, the daemon's heartbeat.
+  History& history() { return *m_history; }
+
+private:
+  std::unique_ptr<Backend> m_backend;
+  std::unique_ptr<History> m_history;
+
+  // Steps through the set's first `limit` rows in the order of `columns`, reading only those.
+  void for_each_ordered(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit,
+                        const RowVisitor& each);
 };
 
 /// How a store is opened.
@@ -357,6 +324,9 @@ struct DatabaseUrl {
 /// The URL with the password of its user information (whatever characters it holds) and
 /// every password-like query parameter replaced by "****": the one masking of every output.
 std::string mask_secrets(std::string_view url);
+
+/// How a database URL is written, for hints: "sqlite:///absolute/path.db, ...".
+std::string_view database_url_forms();
 
 /// Parses `sqlite:///abs.db`, `sqlite://rel.db`, a bare path, or `postgresql://...`;
 /// throws UsageError on an unknown scheme.

@@ -150,6 +150,9 @@ Json to_json(const Value& value)
           return Json{{"$real", std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"}};
         }
         return v;
+      } else if constexpr (std::is_same_v<T, TimePoint>) {
+        // As the text a restore binds back, which the column's own type reads as it was.
+        return format_utc(v);
       } else {
         return v;
       }
@@ -170,6 +173,7 @@ std::optional<Value> from_json(const Json& json)
     return Value{static_cast<std::int64_t>(n)};
   }
   case Json::value_t::number_float: return Value{json.get<double>()};
+  case Json::value_t::boolean: return Value{json.get<bool>()};
   case Json::value_t::string: return Value{json.get<std::string>()};
   case Json::value_t::object:
     if (json.size() == 1 && json.begin().key() == "$real" && json.begin().value().is_string()) {

@@ -258,7 +258,7 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
   if (r.string(t, "url", "database", out.url) && out.url.empty()) {
     // An empty URL is a mistake (an unset template variable), never "use the default file".
     r.fail(t.get("url")->source(), "database.url is empty",
-           "name the database (sqlite:///path/app.db), or remove the key to use the default");
+           fmt::format("name the database ({}), or remove the key to use the default", database_url_forms()));
   }
   if (!out.url.empty()) {
     // A wrong scheme or parameter is a mistake in this file: say where.
@@ -269,11 +269,12 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
     }
   }
   r.duration(t, "busy_timeout", "database", out.busy_timeout);
-  // SQLite counts its busy timeout in an int of milliseconds: longer would wrap to no wait.
+  // Engines count this wait in an int of milliseconds (a busy timeout, a lock timeout): longer
+  // would wrap to no wait.
   if (out.busy_timeout > Millis{std::numeric_limits<int>::max()}) {
     r.fail(t.get("busy_timeout")->source(),
            fmt::format("database.busy_timeout: {} is too long", format_duration(out.busy_timeout)),
-           "at most 24d (SQLite's limit); minutes are usual");
+           "at most 24d (the engines' limit); minutes are usual");
   }
 }
 

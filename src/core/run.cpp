@@ -1,4 +1,5 @@
 #include "housekeep/run.hpp"
+#include "housekeep/history.hpp"
 
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
@@ -86,9 +87,13 @@ std::string summary_line(const TaskResult& result)
 // rollback-journal mode one long read keeps the application's writers from committing).
 void check_not_damaged(Store& store, const std::vector<std::string>& tables, const Logger& log)
 {
+  Maintenance* engine = store.maintenance();
+  if (engine == nullptr) {
+    return; // an engine without a quick check finds damage itself, when it reads
+  }
   for (const auto& table : tables) {
     const auto started = std::chrono::steady_clock::now();
-    const std::string problem = store.quick_check(table);
+    const std::string problem = engine->quick_check(table);
     log.debug("quick check of '{}': {} in {}", table, problem,
               humanize_duration(
                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)));
@@ -96,8 +101,8 @@ void check_not_damaged(Store& store, const std::vector<std::string>& tables, con
       throw DataError(fmt::format("database '{}' is damaged: table '{}' (or an index of it): {}; nothing was "
                                   "deleted",
                                   store.describe(), table, problem),
-                      "restore it from a backup or repair it (sqlite3's .recover); housekeep does not write "
-                      "to a damaged database");
+                      fmt::format("restore it from a backup or {}; housekeep does not write to a damaged database",
+                                  engine->repair_hint()));
     }
   }
 }
@@ -235,7 +240,7 @@ bool run_abandoned(const RunRecord& run)
 std::int64_t mark_abandoned(Store& store, const Clock& clock, const Logger& log)
 {
   std::int64_t marked = 0;
-  for (RunRecord run : store.runs(RunQuery{.limit = 1000, .task = "", .job = "", .status = "running"})) {
+  for (RunRecord run : store.history().runs(RunQuery{.limit = 1000, .task = "", .job = "", .status = "running"})) {
     if (!run_abandoned(run)) {
       continue;
     }
@@ -243,7 +248,7 @@ std::int64_t mark_abandoned(Store& store, const Clock& clock, const Logger& log)
     run.finished_at = clock.now();
     run.error = fmt::format("process {} on {} ended without finishing the run (killed or crashed); noticed at {}",
                             run.pid, run.host, format_utc(run.finished_at));
-    store.record_run(run);
+    store.history().record_run(run);
     log.warning("{}: the run started at {} by pid {} was abandoned (its process is gone); marked so in "
                 "housekeep_runs",
                 run.task, format_utc(run.started_at), run.pid);
@@ -456,7 +461,7 @@ private:
       return;
     }
     try {
-      const std::int64_t id = m_store.record_run(m_run);
+      const std::int64_t id = m_store.history().record_run(m_run);
       m_run.id = m_run.id == 0 ? id : m_run.id;
     } catch (const Error& e) {
       m_log.warning("could not record the {} '{}': {}", what, m_run.task, e.what());
@@ -494,7 +499,7 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
 
   if (setup.record) {
     try {
-      const auto pruned = store.prune_runs(clock.now() - config.defaults.history_keep);
+      const auto pruned = store.history().prune_runs(clock.now() - config.defaults.history_keep);
       if (pruned > 0) {
         log.debug("pruned {} runs older than {} from housekeep_runs", pruned,
                   format_duration(config.defaults.history_keep));

@@ -1,4 +1,5 @@
 #include "housekeep/daemon.hpp"
+#include "housekeep/history.hpp"
 
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
@@ -272,7 +273,7 @@ private:
   {
     std::vector<JobState> states;
     try {
-      states = m_store->job_states();
+      states = m_store->history().job_states();
     } catch (const Error& e) {
       m_env.log.warning("cannot read housekeep_jobs, starting every job from now: {}", e.what());
     }
@@ -331,7 +332,7 @@ private:
   void save_state(const JobRuntime& j, TimePoint now)
   {
     try {
-      m_store->save_job_state(j.state(now));
+      m_store->history().save_job_state(j.state(now));
     } catch (const Error& e) {
       m_env.log.warning("{}: cannot record its state in housekeep_jobs: {}", j.job.name, e.what());
     }
@@ -342,7 +343,7 @@ private:
     m_beat.status = status;
     m_beat.heartbeat_at = now;
     try {
-      m_store->save_daemon_beat(m_beat);
+      m_store->history().save_daemon_beat(m_beat);
     } catch (const Error& e) {
       m_env.log.warning("cannot record the heartbeat in housekeep_daemon: {}", e.what());
     }
@@ -512,7 +513,7 @@ private:
       run.host = m_beat.host;
       run.pid = m_beat.pid;
       try {
-        m_store->record_run(run);
+        m_store->history().record_run(run);
       } catch (const Error& e) {
         m_env.log.warning("could not record the skipped run of '{}': {}", run.task, e.what());
       }

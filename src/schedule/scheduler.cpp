@@ -1,4 +1,5 @@
 #include "housekeep/scheduler.hpp"
+#include "housekeep/history.hpp"
 
 #include "housekeep/duration.hpp"
 #include "housekeep/run.hpp"
@@ -113,14 +114,14 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
   std::vector<JobPlan> plans;
   std::vector<JobState> states;
   if (store != nullptr) {
-    states = store->job_states();
+    states = store->history().job_states();
   }
   for (const auto& job : config.jobs) {
     JobPlan plan;
     static_cast<ResolvedJob&>(plan) = resolve_job(job, config);
 
     if (store != nullptr) {
-      auto rows = store->runs(RunQuery{.limit = 200, .task = "", .job = job.name});
+      auto rows = store->history().runs(RunQuery{.limit = 200, .task = "", .job = job.name});
       for (auto& row : rows) {
         if (run_abandoned(row)) {
           row.status = "abandoned"; // not marked yet: no run has started since it was killed
@@ -218,7 +219,7 @@ DaemonStatus daemon_status(Store& store)
 {
   DaemonStatus status;
   status.holder = store.lock_holder(LockScope::daemon);
-  status.beat = store.daemon_beat();
+  status.beat = store.history().daemon_beat();
   return status;
 }
 

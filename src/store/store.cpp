@@ -2,7 +2,7 @@
 #include "housekeep/store.hpp"
 
 #include "housekeep/error.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/sqlite/sqlite_backend.hpp"
 
 #include <fmt/format.h>
 
@@ -63,6 +63,8 @@ std::string describe_value(const Value& value)
         return fmt::format("'{}'", v);
       } else if constexpr (std::is_same_v<T, Blob>) {
         return fmt::format("<blob of {} bytes>", v.bytes.size());
+      } else if constexpr (std::is_same_v<T, TimePoint>) {
+        return fmt::format("'{}'", format_utc(v));
       } else {
         return fmt::format("{}", v);
       }
@@ -99,6 +101,11 @@ bool is_safe_identifier(std::string_view name)
     return is_ident_part(name);
   }
   return is_ident_part(name.substr(0, dot)) && is_ident_part(name.substr(dot + 1));
+}
+
+std::string_view database_url_forms()
+{
+  return "sqlite:///absolute/path.db, sqlite://relative/path.db or a plain file path";
 }
 
 std::string DatabaseUrl::redacted() const
@@ -197,7 +204,7 @@ DatabaseUrl parse_database_url(std::string_view text)
     }
   }
   throw UsageError(fmt::format("unsupported database URL scheme '{}' in '{}'", url.scheme, url.redacted()),
-                   "use sqlite:///absolute/path.db, sqlite://relative/path.db or a plain file path");
+                   fmt::format("use {}", database_url_forms()));
 }
 
 std::unique_ptr<Store> open_store(const DatabaseUrl& url, const OpenOptions& options)

@@ -48,6 +48,7 @@ void run_backup(TaskContext& context, TaskResult& result)
     throw CantCreateError(fmt::format("{}: backup directory '{}' is not writable", c.name, c.directory),
                           "check its owner and permissions; nothing was written");
   }
+  Maintenance& engine = context.store.require_maintenance("an online backup");
   const std::string base = context.store.name();
   const std::string stamp = format_utc_stamp(context.now);
   const std::string final_path = fmt::format("{}/{}-{}.db", c.directory, base, stamp);
@@ -70,9 +71,9 @@ void run_backup(TaskContext& context, TaskResult& result)
     ::close(fd);
     const auto started = std::chrono::steady_clock::now();
     try {
-      context.store.backup_to(partial);
+      engine.backup_to(partial);
       const auto copy = open_store(parse_database_url(partial), OpenOptions{.mode = AccessMode::read_only});
-      const std::string check = copy->integrity_check();
+      const std::string check = copy->require_maintenance("an integrity check").integrity_check();
       if (check != "ok") {
         throw DataError(fmt::format("{}: the backup failed its integrity check: {}", c.name, check),
                         "it was not kept; check the database itself with PRAGMA integrity_check");

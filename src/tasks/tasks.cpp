@@ -172,7 +172,8 @@ void run_exec(TaskContext& context, TaskResult& result)
 void run_vacuum(TaskContext& context, TaskResult& result)
 {
   const CustomTask& c = *context.custom;
-  const std::int64_t before = context.store.size_bytes();
+  Maintenance& engine = context.store.require_maintenance("vacuum");
+  const std::int64_t before = engine.size_bytes();
   if (context.options.dry_run) {
     // Debug: the guards' count before a real run passes here too.
     context.log.debug("{}: would run {} on {} ({} bytes)", c.name, c.mode, context.store.describe(),
@@ -180,12 +181,12 @@ void run_vacuum(TaskContext& context, TaskResult& result)
     result.stats = {{"bytes_before", before}, {"bytes_after", before}};
     return;
   }
-  if (!context.store.vacuum(c.mode)) {
+  if (!engine.vacuum(c.mode)) {
     context.log.notice("{}: incremental vacuum does nothing here: the database's auto_vacuum is not "
                        "INCREMENTAL (use mode = \"full\", or set it with VACUUM once)",
                        c.name);
   }
-  const std::int64_t after = context.store.size_bytes();
+  const std::int64_t after = engine.size_bytes();
   result.stats = {{"bytes_before", before}, {"bytes_after", after}};
 }
 

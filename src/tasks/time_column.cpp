@@ -179,8 +179,9 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
                                                  TimeFormat configured, TimePoint now, std::string_view what,
                                                  Millis future)
 {
-  // SQLite orders numbers before text, so the two ends of the column show every storage
-  // class it holds; the same ends are where unit mix-ups and garbage sort.
+  // Where a column may hold numbers and text together, numbers sort before text, so the two
+  // ends of the column show every kind of value it holds; the same ends are where unit
+  // mix-ups and garbage sort. (Where a column has one type, they show its range.)
   std::vector<Value> values = store.sample(table, column, k_sample_size, false);
   if (values.empty()) {
     return std::nullopt;

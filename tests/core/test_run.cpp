@@ -1,4 +1,5 @@
 #include "housekeep/error.hpp"
+#include "housekeep/history.hpp"
 #include "housekeep/run.hpp"
 
 #include "support/temp_db.hpp"
@@ -272,11 +273,11 @@ TEST_CASE("real runs are recorded in housekeep_runs and dry runs are not", "[run
   test::FakeClock clock(test::test_now());
   test::CapturedLog log;
   run_tasks(*store, Config{}, request_for({"all"}, true), clock, log.logger());
-  CHECK(store->runs(RunQuery{}).empty());
+  CHECK(store->history().runs(RunQuery{}).empty());
   RunRequest request = request_for({"conversations", "stats"});
   request.job = "nightly";
   run_tasks(*store, Config{}, request, clock, log.logger());
-  const auto runs = store->runs(RunQuery{});
+  const auto runs = store->history().runs(RunQuery{});
   REQUIRE(runs.size() == 2);
   CHECK(runs[1].task == "conversations");
   CHECK(runs[1].job == "nightly");
@@ -288,7 +289,7 @@ TEST_CASE("real runs are recorded in housekeep_runs and dry runs are not", "[run
   // A failure is recorded with its message.
   run_tasks(*store, parse_config("[tasks.users]\ntable = \"members\"\n", "c.toml"), request_for({"users"}), clock,
             log.logger());
-  const auto failed = store->runs(RunQuery{.limit = 1, .task = "users", .job = ""});
+  const auto failed = store->history().runs(RunQuery{.limit = 1, .task = "users", .job = ""});
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].status == "failed");
   CHECK(failed[0].error.find("table 'members' does not exist") != std::string::npos);

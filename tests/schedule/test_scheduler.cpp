@@ -2,6 +2,7 @@
 // `scheduler-info --check` judges it; and the crontab and systemd exports of the same jobs.
 #include "housekeep/config.hpp"
 #include "housekeep/export.hpp"
+#include "housekeep/history.hpp"
 #include "housekeep/scheduler.hpp"
 
 #include "support/temp_db.hpp"
@@ -20,10 +21,10 @@ Config config_with(std::vector<JobConfig> jobs)
   return config;
 }
 
-struct History {
+struct RecordedRuns {
   test::TempDir dir;
   std::unique_ptr<Store> store;
-  History()
+  RecordedRuns()
   {
     test::Sql sql(dir.file("app.db"));
     create_classic_schema(sql);
@@ -41,7 +42,7 @@ struct History {
     r.error = status == "ok" ? "" : "database is locked";
     r.host = "test";
     r.pid = pid;
-    store->record_run(r);
+    store->history().record_run(r);
   }
 };
 
@@ -83,7 +84,7 @@ TEST_CASE("plan: next fire times per job in its own zone", "[scheduler]")
 
 TEST_CASE("plan: @every counts from the last run, skipping idle periods in one step", "[scheduler]")
 {
-  History h;
+  RecordedRuns h;
   h.add("stats", "stats", "2026-06-15T10:30:00Z", "ok");
   h.add("fast", "stats", "2025-06-15T12:00:00.500Z", "ok");
   Config config = config_with({test::job("stats", "stats", "@every 6h"), test::job("fast", "stats", "@every 1s")});
@@ -97,7 +98,7 @@ TEST_CASE("plan: @every counts from the last run, skipping idle periods in one s
 
 TEST_CASE("plan: health from the recorded runs", "[scheduler]")
 {
-  History h;
+  RecordedRuns h;
   const TimePoint now = parse_utc("2026-06-15T12:00:00Z");
   // Ran last night at 02:00 and succeeded: healthy.
   h.add("fine", "stats", "2026-06-15T02:00:00Z", "ok");
@@ -134,7 +135,7 @@ TEST_CASE("plan: health from the recorded runs", "[scheduler]")
 
 TEST_CASE("plan: a job a daemon waited for but never ran turns late after a period and the grace", "[scheduler]")
 {
-  History h;
+  RecordedRuns h;
   Config config = config_with({test::job("nightly", "stats", "0 2 * * *", "UTC")});
   config.jobs[0].misfire_grace = hours(1);
   JobState state;
@@ -145,7 +146,7 @@ TEST_CASE("plan: a job a daemon waited for but never ran turns late after a peri
   state.next_fire = parse_utc("2026-06-17T02:00:00Z");
   state.last_status = "interrupted";
   state.updated_at = parse_utc("2026-06-16T02:00:00Z");
-  h.store->save_job_state(state);
+  h.store->history().save_job_state(state);
 
   // Second slot 06-16 02:00 plus the hour of grace: still within it at 02:59.
   const auto within = plan_jobs(config, parse_utc("2026-06-16T02:59:00Z"), 1, h.store.get()).at(0);
@@ -156,13 +157,13 @@ TEST_CASE("plan: a job a daemon waited for but never ran turns late after a peri
   CHECK(past.unhealthy());
   CHECK_THAT(past.health_reason, Catch::Contains("never run; first due at 2026-06-15T02:00:00+00:00"));
   // Without a daemon's record there is nothing to measure from: never-run, not unhealthy.
-  History bare;
+  RecordedRuns bare;
   CHECK(plan_jobs(config, parse_utc("2027-01-01T00:00:00Z"), 1, bare.store.get()).at(0).health == JobHealth::never_run);
 }
 
 TEST_CASE("plan: one invocation's tasks count together", "[scheduler]")
 {
-  History h;
+  RecordedRuns h;
   // `--task all` as one process: three ok rows and one failure make a failed invocation.
   h.add("nightly", "conversations", "2026-06-15T02:00:00Z", "ok", 7);
   h.add("nightly", "messages", "2026-06-15T02:00:01Z", "ok", 7);

@@ -1,4 +1,5 @@
 #include "housekeep/error.hpp"
+#include "housekeep/history.hpp"
 #include "housekeep/store.hpp"
 
 #include "support/temp_db.hpp"
@@ -158,7 +159,7 @@ TEST_CASE("history: recorded / listed newest first / filtered / pruned", "[store
     sql.exec("CREATE TABLE t (id INTEGER);");
   }
   auto store = open_path(path);
-  CHECK(store->runs(RunQuery{}).empty()); // no table yet: no error
+  CHECK(store->history().runs(RunQuery{}).empty()); // no table yet: no error
   const TimePoint now = test::test_now();
   for (int i = 0; i < 3; ++i) {
     RunRecord run;
@@ -169,16 +170,16 @@ TEST_CASE("history: recorded / listed newest first / filtered / pruned", "[store
     run.deleted = {{"messages", 10 * i}};
     run.host = "h";
     run.pid = 7;
-    store->record_run(run);
+    store->history().record_run(run);
   }
-  const auto all = store->runs(RunQuery{.limit = 10, .task = "", .job = ""});
+  const auto all = store->history().runs(RunQuery{.limit = 10, .task = "", .job = ""});
   REQUIRE(all.size() == 3);
   CHECK(all[0].started_at == now + std::chrono::minutes(2));
   CHECK(all[0].deleted.at("messages") == 20);
-  CHECK(store->runs(RunQuery{.limit = 10, .task = "stats", .job = ""}).size() == 1);
-  CHECK(store->runs(RunQuery{.limit = 1, .task = "", .job = ""}).size() == 1);
-  CHECK(store->prune_runs(now + std::chrono::seconds(90)) == 2);
-  CHECK(store->runs(RunQuery{.limit = 10, .task = "", .job = ""}).size() == 1);
+  CHECK(store->history().runs(RunQuery{.limit = 10, .task = "stats", .job = ""}).size() == 1);
+  CHECK(store->history().runs(RunQuery{.limit = 1, .task = "", .job = ""}).size() == 1);
+  CHECK(store->history().prune_runs(now + std::chrono::seconds(90)) == 2);
+  CHECK(store->history().runs(RunQuery{.limit = 10, .task = "", .job = ""}).size() == 1);
 }
 
 TEST_CASE("read-only mode never writes", "[store]")

@@ -1,0 +1,99 @@
+// housekeep's own tables in the database it tidies: one row per run (housekeep_runs), the
+// daemon's memory of each job (housekeep_jobs) and its sign of life (housekeep_daemon).
+// Written once, in portable SQL, over any backend.
+#pragma once
+
+#include "housekeep/clock.hpp"
+#include "housekeep/store.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace housekeep {
+
+/// One row of housekeep_runs.
+struct RunRecord {
+  std::int64_t id = 0;
+  std::string job;
+  std::string task;
+  TimePoint started_at;
+  TimePoint finished_at;
+  std::string status;
+  std::map<std::string, std::int64_t> deleted;
+  std::vector<KeptRows> kept;
+  std::string error;
+  std::string host;
+  std::int64_t pid = 0;
+  bool dry_run = false;
+  std::string output; // an exec task's last output lines
+};
+
+/// Which runs history() returns, newest first.
+struct RunQuery {
+  std::size_t limit = 20;
+  std::string task;   // empty: all tasks
+  std::string job;    // empty: all jobs and manual runs
+  std::string status; // empty: any status
+};
+
+/// What the daemon remembers of a job between firings and across restarts (housekeep_jobs).
+struct JobState {
+  std::string job;
+  std::string schedule;
+  std::string timezone;
+  std::optional<TimePoint> last_fire;   // the slot of the last firing (run or skipped)
+  std::optional<TimePoint> next_fire;   // the slot the daemon waits for; after downtime, the
+                                        // first one it missed
+  std::string last_status;              // of the last firing: ok, failed, skipped, missed, ...
+  std::optional<TimePoint> first_due;   // the first slot waited for under this schedule
+  std::int64_t missed = 0;              // slots not run under this schedule (downtime, overlap)
+  std::optional<TimePoint> last_missed; // the newest of them
+  TimePoint updated_at;
+};
+
+/// A running daemon's sign of life (housekeep_daemon).
+struct DaemonBeat {
+  std::int64_t pid = 0;
+  std::string host;
+  TimePoint started_at;
+  TimePoint heartbeat_at;
+  std::string status; // "waiting for nightly at ...", "running nightly", "stopped"
+};
+
+/// The housekeep_* tables of one database. Each is created on its first write; reading one
+/// that does not exist yet reads as empty, and tables written by older versions gain the
+/// columns added since on their first write.
+class History {
+public:
+  explicit History(Backend& backend) : m_backend(backend) {}
+
+  /// Appends a run to housekeep_runs and returns its id; a run with an id replaces that row
+  /// instead (a run recorded as running when it started).
+  std::int64_t record_run(const RunRecord& run);
+  /// Deletes recorded runs that started before `before`; returns how many went.
+  std::int64_t prune_runs(TimePoint before);
+  /// Recorded runs, newest first; empty when nothing was ever recorded.
+  std::vector<RunRecord> runs(const RunQuery& query);
+
+  /// Every job's state; empty when no daemon ever ran.
+  std::vector<JobState> job_states();
+  /// Inserts or replaces one job's state.
+  void save_job_state(const JobState& state);
+  /// The daemon's last sign of life, if one ever ran here.
+  std::optional<DaemonBeat> daemon_beat();
+  /// Replaces the daemon's sign of life.
+  void save_daemon_beat(const DaemonBeat& beat);
+
+private:
+  Backend& m_backend;
+
+  void ensure_runs_table();
+  void ensure_jobs_table();
+  // Adds each of `columns` ("name TYPE ...") that `table` lacks.
+  void add_missing_columns(const std::string& table, const std::vector<std::string>& columns);
+};
+
+} // namespace housekeep

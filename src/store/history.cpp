@@ -1,0 +1,321 @@
+// housekeep's own tables, in SQL that every engine speaks: times are ISO-8601 UTC text (which
+// sorts as time does), lists are JSON text, the one engine-specific column type (a numbered
+// key) comes from the dialect.
+#include "housekeep/history.hpp"
+
+#include "store/backend.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace housekeep {
+
+namespace {
+
+std::string text_of(const Value& value)
+{
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    return *text;
+  }
+  if (const auto* time = std::get_if<TimePoint>(&value)) {
+    return format_utc(*time);
+  }
+  if (const auto* n = std::get_if<std::int64_t>(&value)) {
+    return std::to_string(*n);
+  }
+  return {};
+}
+
+std::int64_t int_of(const Value& value)
+{
+  if (const auto* n = std::get_if<std::int64_t>(&value)) {
+    return *n;
+  }
+  if (const auto* b = std::get_if<bool>(&value)) {
+    return *b ? 1 : 0;
+  }
+  return 0;
+}
+
+std::optional<TimePoint> time_of(const Value& value)
+{
+  if (const auto* time = std::get_if<TimePoint>(&value)) {
+    return *time;
+  }
+  if (std::holds_alternative<std::monostate>(value)) {
+    return std::nullopt;
+  }
+  return parse_utc(text_of(value));
+}
+
+Value text_or_null(const std::string& text)
+{
+  return text.empty() ? Value{} : Value{text};
+}
+
+Value time_or_null(const std::optional<TimePoint>& time)
+{
+  return time ? Value{format_utc(*time)} : Value{};
+}
+
+bool has(const std::vector<std::string>& columns, std::string_view name)
+{
+  return std::find(columns.begin(), columns.end(), name) != columns.end();
+}
+
+// The placeholders $1..$n (or ?, ...) of the dialect, comma-separated.
+std::string placeholders(const Dialect& dialect, std::size_t first, std::size_t count)
+{
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) {
+    out += (i == 0 ? "" : ", ") + dialect.placeholder(first + i);
+  }
+  return out;
+}
+
+// The columns of a run, in the order record_run binds them.
+constexpr std::array<std::string_view, 12> k_run_columns{
+  "job", "task", "started_at", "finished_at", "status", "deleted", "error", "host", "pid", "dry_run", "output", "kept"};
+
+} // namespace
+
+void History::add_missing_columns(const std::string& table, const std::vector<std::string>& columns)
+{
+  const auto existing = m_backend.columns(table).value_or(std::vector<std::string>{});
+  for (const auto& column : columns) {
+    if (!has(existing, column.substr(0, column.find(' ')))) {
+      m_backend.execute({fmt::format("ALTER TABLE {} ADD COLUMN {}", table, column), {}},
+                        fmt::format("cannot add a column to {}", table));
+    }
+  }
+}
+
+void History::ensure_runs_table()
+{
+  const std::string doing = "cannot create housekeep_runs";
+  m_backend.execute({fmt::format("CREATE TABLE IF NOT EXISTS housekeep_runs (id {}, job TEXT, task TEXT NOT NULL, "
+                                 "started_at TEXT NOT NULL, finished_at TEXT NOT NULL, status TEXT NOT NULL, "
+                                 "deleted TEXT NOT NULL DEFAULT '{{}}', error TEXT, host TEXT, pid BIGINT, dry_run "
+                                 "INTEGER NOT NULL DEFAULT 0, output TEXT, kept TEXT)",
+                                 m_backend.dialect().auto_id),
+                     {}},
+                    doing);
+  m_backend.execute({"CREATE INDEX IF NOT EXISTS housekeep_runs_started ON housekeep_runs (started_at)", {}}, doing);
+  // Added after the first release of the table: older tables get the columns on first write.
+  add_missing_columns("housekeep_runs", {"output TEXT", "kept TEXT"});
+}
+
+std::int64_t History::record_run(const RunRecord& run)
+{
+  ensure_runs_table();
+  nlohmann::json kept = nlohmann::json::array();
+  for (const auto& k : run.kept) {
+    kept.push_back({{"table", k.table}, {"referenced_by", k.referenced_by}, {"through", k.through}, {"rows", k.rows}});
+  }
+  Sql sql;
+  sql.binds = {run.job,
+               run.task,
+               format_utc(run.started_at),
+               format_utc(run.finished_at),
+               run.status,
+               nlohmann::json(run.deleted).dump(),
+               text_or_null(run.error),
+               run.host,
+               run.pid,
+               std::int64_t{run.dry_run ? 1 : 0},
+               text_or_null(run.output),
+               run.kept.empty() ? Value{} : Value{kept.dump()}};
+  const Dialect& dialect = m_backend.dialect();
+  const std::string doing = "cannot record the run in housekeep_runs";
+  if (run.id != 0) {
+    std::vector<std::string> assignments;
+    for (const auto column : k_run_columns) {
+      assignments.push_back(fmt::format("{} = {}", column, dialect.placeholder(assignments.size() + 1)));
+    }
+    sql.text = fmt::format("UPDATE housekeep_runs SET {} WHERE id = {}", fmt::join(assignments, ", "),
+                           dialect.placeholder(assignments.size() + 1));
+    sql.binds.emplace_back(run.id);
+    m_backend.execute(sql, doing);
+    return run.id;
+  }
+  sql.text = fmt::format("INSERT INTO housekeep_runs ({}) VALUES ({}) RETURNING id", fmt::join(k_run_columns, ", "),
+                         placeholders(dialect, 1, sql.binds.size()));
+  std::int64_t id = 0;
+  m_backend.query(
+    sql, [&](const std::vector<std::string>&, const std::vector<Value>& values) { id = int_of(values.at(0)); }, doing);
+  return id;
+}
+
+std::vector<RunRecord> History::runs(const RunQuery& query)
+{
+  std::vector<RunRecord> out;
+  const auto existing = m_backend.columns("housekeep_runs");
+  if (!existing) {
+    return out;
+  }
+  const Dialect& dialect = m_backend.dialect();
+  // Tables written by older versions read as without the columns added since.
+  Sql sql{fmt::format("SELECT id, job, task, started_at, finished_at, status, deleted, error, host, pid, dry_run, {}, "
+                      "{} FROM housekeep_runs",
+                      has(*existing, "output") ? "output" : "NULL", has(*existing, "kept") ? "kept" : "NULL"),
+          {}};
+  std::string_view joiner = " WHERE ";
+  for (const auto& [column, value] :
+       {std::pair{"task", &query.task}, std::pair{"job", &query.job}, std::pair{"status", &query.status}}) {
+    if (!value->empty()) {
+      sql.binds.emplace_back(*value);
+      sql.text += fmt::format("{}{} = {}", joiner, column, dialect.placeholder(sql.binds.size()));
+      joiner = " AND ";
+    }
+  }
+  sql.binds.emplace_back(static_cast<std::int64_t>(query.limit));
+  sql.text += fmt::format(" ORDER BY started_at DESC, id DESC LIMIT {}", dialect.placeholder(sql.binds.size()));
+  m_backend.query(
+    sql,
+    [&](const std::vector<std::string>&, const std::vector<Value>& row) {
+      RunRecord run;
+      run.id = int_of(row[0]);
+      run.job = text_of(row[1]);
+      run.task = text_of(row[2]);
+      run.started_at = parse_utc(text_of(row[3]));
+      run.finished_at = parse_utc(text_of(row[4]));
+      run.status = text_of(row[5]);
+      const auto deleted = nlohmann::json::parse(text_of(row[6]), nullptr, false);
+      if (deleted.is_object()) {
+        for (const auto& [table, rows] : deleted.items()) {
+          if (rows.is_number_integer()) {
+            run.deleted[table] = rows.get<std::int64_t>();
+          }
+        }
+      }
+      run.error = text_of(row[7]);
+      run.host = text_of(row[8]);
+      run.pid = int_of(row[9]);
+      run.dry_run = int_of(row[10]) != 0;
+      run.output = text_of(row[11]);
+      const auto kept = nlohmann::json::parse(text_of(row[12]), nullptr, false);
+      if (kept.is_array()) {
+        for (const auto& k : kept) {
+          if (k.is_object() && k.value("rows", nlohmann::json()).is_number_integer()) {
+            run.kept.push_back({k.value("table", ""), k.value("referenced_by", ""), k.value("through", ""),
+                                k["rows"].get<std::int64_t>()});
+          }
+        }
+      }
+      out.push_back(std::move(run));
+    },
+    "cannot read housekeep_runs");
+  return out;
+}
+
+std::int64_t History::prune_runs(TimePoint before)
+{
+  if (!m_backend.columns("housekeep_runs")) {
+    return 0;
+  }
+  return m_backend.execute(
+    {fmt::format("DELETE FROM housekeep_runs WHERE started_at < {}", m_backend.dialect().placeholder(1)),
+     {format_utc(before)}},
+    "cannot prune housekeep_runs");
+}
+
+void History::ensure_jobs_table()
+{
+  m_backend.execute({"CREATE TABLE IF NOT EXISTS housekeep_jobs (job TEXT PRIMARY KEY, schedule TEXT NOT NULL, "
+                     "timezone TEXT NOT NULL, last_fire TEXT, next_fire TEXT, last_status TEXT NOT NULL DEFAULT '', "
+                     "updated_at TEXT NOT NULL, first_due TEXT, missed BIGINT NOT NULL DEFAULT 0, last_missed TEXT)",
+                     {}},
+                    "cannot create housekeep_jobs");
+  // Added after the first release of the table: older tables get the columns on first write.
+  add_missing_columns("housekeep_jobs", {"first_due TEXT", "missed BIGINT NOT NULL DEFAULT 0", "last_missed TEXT"});
+}
+
+std::vector<JobState> History::job_states()
+{
+  std::vector<JobState> out;
+  const auto existing = m_backend.columns("housekeep_jobs");
+  if (!existing) {
+    return out;
+  }
+  // Tables written by older versions lack the later columns: they read as never set.
+  const bool counts = has(*existing, "missed");
+  m_backend.query(
+    {fmt::format("SELECT job, schedule, timezone, last_fire, next_fire, last_status, updated_at{} "
+                 "FROM housekeep_jobs ORDER BY job",
+                 counts ? ", first_due, missed, last_missed" : ""),
+     {}},
+    [&](const std::vector<std::string>&, const std::vector<Value>& row) {
+      JobState state;
+      state.job = text_of(row[0]);
+      state.schedule = text_of(row[1]);
+      state.timezone = text_of(row[2]);
+      state.last_fire = time_of(row[3]);
+      state.next_fire = time_of(row[4]);
+      state.last_status = text_of(row[5]);
+      state.updated_at = parse_utc(text_of(row[6]));
+      if (counts) {
+        state.first_due = time_of(row[7]);
+        state.missed = int_of(row[8]);
+        state.last_missed = time_of(row[9]);
+      }
+      out.push_back(std::move(state));
+    },
+    "cannot read housekeep_jobs");
+  return out;
+}
+
+void History::save_job_state(const JobState& state)
+{
+  ensure_jobs_table();
+  const std::vector<std::string> columns{"job",         "schedule",   "timezone",  "last_fire", "next_fire",
+                                         "last_status", "updated_at", "first_due", "missed",    "last_missed"};
+  std::vector<std::string> updates;
+  for (std::size_t i = 1; i < columns.size(); ++i) {
+    updates.push_back(fmt::format("{0} = excluded.{0}", columns[i]));
+  }
+  m_backend.execute({fmt::format("INSERT INTO housekeep_jobs ({}) VALUES ({}) ON CONFLICT (job) DO UPDATE SET {}",
+                                 fmt::join(columns, ", "), placeholders(m_backend.dialect(), 1, columns.size()),
+                                 fmt::join(updates, ", ")),
+                     {state.job, state.schedule, state.timezone, time_or_null(state.last_fire),
+                      time_or_null(state.next_fire), state.last_status, format_utc(state.updated_at),
+                      time_or_null(state.first_due), state.missed, time_or_null(state.last_missed)}},
+                    "cannot record the job in housekeep_jobs");
+}
+
+std::optional<DaemonBeat> History::daemon_beat()
+{
+  if (!m_backend.columns("housekeep_daemon")) {
+    return std::nullopt;
+  }
+  std::optional<DaemonBeat> beat;
+  m_backend.query(
+    {"SELECT pid, host, started_at, heartbeat_at, status FROM housekeep_daemon WHERE id = 1", {}},
+    [&](const std::vector<std::string>&, const std::vector<Value>& row) {
+      beat = DaemonBeat{int_of(row[0]), text_of(row[1]), parse_utc(text_of(row[2])), parse_utc(text_of(row[3])),
+                        text_of(row[4])};
+    },
+    "cannot read housekeep_daemon");
+  return beat;
+}
+
+void History::save_daemon_beat(const DaemonBeat& beat)
+{
+  const std::string doing = "cannot record the daemon's heartbeat in housekeep_daemon";
+  m_backend.execute({"CREATE TABLE IF NOT EXISTS housekeep_daemon (id INTEGER PRIMARY KEY CHECK (id = 1), pid BIGINT "
+                     "NOT NULL, host TEXT NOT NULL, started_at TEXT NOT NULL, heartbeat_at TEXT NOT NULL, status TEXT "
+                     "NOT NULL)",
+                     {}},
+                    doing);
+  m_backend.execute({fmt::format("INSERT INTO housekeep_daemon (id, pid, host, started_at, heartbeat_at, status) "
+                                 "VALUES (1, {}) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = "
+                                 "excluded.host, started_at = excluded.started_at, heartbeat_at = "
+                                 "excluded.heartbeat_at, status = excluded.status",
+                                 placeholders(m_backend.dialect(), 1, 5)),
+                     {beat.pid, beat.host, format_utc(beat.started_at), format_utc(beat.heartbeat_at), beat.status}},
+                    doing);
+}
+
+} // namespace housekeep
