@@ -1,0 +1,292 @@
+// The store contract: what every backend's Store does, checked against the database's own
+// answer to plain SQL run through another connection. Each test case runs once per backend
+// of backends.hpp.
+#include "housekeep/error.hpp"
+#include "housekeep/history.hpp"
+#include "housekeep/store.hpp"
+
+#include "store/backends.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+using namespace housekeep;
+
+namespace {
+
+Value integer(std::int64_t n)
+{
+  return Value{n};
+}
+
+// p: parents with a flag and a time; c: children, some orphaned, referencing p by id.
+template <typename Db>
+void parents_and_children(Db& db)
+{
+  db.exec(fmt::format("CREATE TABLE p (id INTEGER PRIMARY KEY, flag {0}, at INTEGER, seen {1})", Db::boolean_type,
+                      Db::time_type));
+  db.exec("CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER)");
+  db.exec(fmt::format("INSERT INTO p VALUES (1, {0}, 10, '2026-06-01T00:00:00.000Z'), (2, {1}, 20, NULL), "
+                      "(3, {0}, 30, '2026-06-10T00:00:00.000Z'), (4, {1}, 40, '2026-06-14T00:00:00.000Z')",
+                      Db::boolean(false), Db::boolean(true)));
+  db.exec("INSERT INTO c VALUES (1, 1), (2, 1), (3, 2), (4, NULL), (5, 99), (6, 3)");
+}
+
+} // namespace
+
+TEMPLATE_TEST_CASE("contract: row sets count, walk and delete the rows plain SQL names", "[store][contract]",
+                   HOUSEKEEP_STORE_BACKENDS)
+{
+  TestType db;
+  parents_and_children(db);
+  auto store = db.open();
+
+  CHECK(store->count(RowSet{"p", {}}) == db.integer("SELECT count(*) FROM p"));
+  CHECK(store->count(RowSet{"p", {IsFalse{"flag"}}}) ==
+        db.integer(fmt::format("SELECT count(*) FROM p WHERE flag = {}", TestType::boolean(false))));
+  CHECK(store->count(RowSet{"p", {IsTrue{"flag"}}}) ==
+        db.integer(fmt::format("SELECT count(*) FROM p WHERE flag = {}", TestType::boolean(true))));
+  CHECK(store->count(RowSet{"p", {Before{"at", integer(30)}}}) == db.integer("SELECT count(*) FROM p WHERE at < 30"));
+  CHECK(store->count(RowSet{"p", {AtOrAfter{"at", integer(30)}}}) ==
+        db.integer("SELECT count(*) FROM p WHERE at >= 30"));
+  CHECK(store->count(RowSet{"c", {Orphan{"p_id", "p", "id"}}}) ==
+        db.integer("SELECT count(*) FROM c WHERE p_id IS NULL OR p_id NOT IN (SELECT id FROM p)"));
+  // Bound as the engine's own types: a timestamp, a boolean.
+  CHECK(store->count(RowSet{"p", {Before{"seen", Value{parse_utc("2026-06-12T00:00:00Z")}}}}) == 2);
+  CHECK(store->count(RowSet{"p", {KeyIn{"flag", {Value{true}}}}}) == 2);
+
+  auto old_unflagged = std::make_shared<RowSet>(RowSet{"p", {IsFalse{"flag"}, Before{"at", integer(25)}}});
+  const RowSet children{"c", {ChildOf{"p_id", old_unflagged, "id"}}};
+  CHECK(store->count(children) == 2);
+  CHECK(store->count(RowSet{"c", {ChildOf{"p_id", old_unflagged, "id", true}}}) == 2);
+  CHECK(store->count(RowSet{"c", {NotAmong{"id", std::make_shared<RowSet>(children)}}}) == 4);
+  CHECK(store->count(RowSet{"p", {ReferencedBy{"id", std::make_shared<RowSet>(RowSet{"c", {}}), "p_id"}}}) ==
+        db.integer("SELECT count(*) FROM p WHERE id IN (SELECT p_id FROM c WHERE p_id IS NOT NULL)"));
+
+  const KeySpan span = store->key_span(RowSet{"p", {IsTrue{"flag"}}}, "at");
+  CHECK(span.rows == 2);
+  CHECK(span.lowest == integer(20));
+  CHECK(span.highest == integer(40));
+  CHECK(store->key_span(RowSet{"p", {Before{"at", integer(0)}}}, "at").lowest == Value{});
+
+  // A keyset walk by (at, id): the first three rows, then the rest after the third.
+  const BatchEnd first = store->next_batch(RowSet{"p", {}}, {"at", "id"}, 3);
+  CHECK(first.rows == 3);
+  CHECK(first.last == std::vector<Value>{integer(db.integer("SELECT at FROM p ORDER BY at, id LIMIT 1 OFFSET 2")),
+                                         integer(db.integer("SELECT id FROM p ORDER BY at, id LIMIT 1 OFFSET 2"))});
+  const RowSet rest{"p", {Within{{"at", "id"}, first.last, {}}}};
+  CHECK(store->count(rest) == db.integer("SELECT count(*) FROM p") - 3);
+  CHECK(store->next_batch(rest, {"at", "id"}, 100).rows == store->count(rest));
+  CHECK(store->count(RowSet{"p", {Within{{"at", "id"}, {}, first.last}}}) == 3);
+  CHECK(store->next_batch(RowSet{"p", {Before{"at", integer(0)}}}, {"id"}, 5).last.empty());
+  CHECK(store->read_ordered(RowSet{"c", {}}, {"id"}, 2) == std::vector<std::vector<Value>>{{integer(1)}, {integer(2)}});
+
+  std::vector<std::string> seen_columns;
+  std::int64_t rows = 0;
+  store->read_rows(RowSet{"c", {Orphan{"p_id", "p", "id"}}},
+                   [&](const std::vector<std::string>& columns, const std::vector<Value>&) {
+                     seen_columns = columns;
+                     ++rows;
+                   });
+  CHECK(seen_columns == std::vector<std::string>{"id", "p_id"});
+  CHECK(rows == 2);
+
+  CHECK(store->erase(RowSet{"c", {KeyIn{"id", {integer(4), integer(5)}}}}) == 2);
+  CHECK(db.ids("SELECT id FROM c") == std::set<std::int64_t>{1, 2, 3, 6});
+  CHECK(store->erase(RowSet{"c", {KeyIn{"id", {}}}}) == 0);
+
+  CHECK(store->columns("p") == std::vector<std::string>{"id", "flag", "at", "seen"});
+  CHECK_FALSE(store->columns("nope").has_value());
+  CHECK(store->sample("p", "at", 2, false) == std::vector<Value>{integer(10), integer(20)});
+  CHECK(store->sample("p", "at", 1, true) == std::vector<Value>{integer(40)});
+}
+
+TEMPLATE_TEST_CASE("contract: a write transaction commits, or rolls back when dropped", "[store][contract]",
+                   HOUSEKEEP_STORE_BACKENDS)
+{
+  TestType db;
+  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)");
+  db.exec("INSERT INTO t VALUES (1), (2), (3)");
+  auto store = db.open();
+  {
+    auto transaction = store->begin_write();
+    CHECK(store->erase(RowSet{"t", {}}) == 3);
+  }
+  CHECK(db.integer("SELECT count(*) FROM t") == 3);
+  {
+    auto transaction = store->begin_write();
+    store->erase(RowSet{"t", {KeyIn{"id", {integer(1)}}}});
+    transaction->commit();
+  }
+  CHECK(db.ids("SELECT id FROM t") == std::set<std::int64_t>{2, 3});
+}
+
+TEMPLATE_TEST_CASE("contract: foreign keys are described and enforced", "[store][contract]", HOUSEKEEP_STORE_BACKENDS)
+{
+  TestType db;
+  db.exec("CREATE TABLE parent (id INTEGER PRIMARY KEY, code INTEGER UNIQUE)");
+  db.exec("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent, parent_code INTEGER "
+          "REFERENCES parent (code))");
+  db.exec("INSERT INTO parent VALUES (1, 100), (2, 200)");
+  db.exec("INSERT INTO child VALUES (1, 1, 200)");
+  auto store = db.open();
+  auto refs = references_to(*store, "parent");
+  std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) { return a.column < b.column; });
+  REQUIRE(refs.size() == 2);
+  CHECK(refs[0].child_table == "child");
+  CHECK(refs[0].column == "parent_code");
+  CHECK(refs[0].parent_column == "code");
+  CHECK(refs[1].column == "parent_id");
+  CHECK(refs[1].parent_column == "id"); // declared without a column: the primary key
+  CHECK(references_to(*store, "child").empty());
+
+  // Deleting a referenced row is refused, and says what to do; nothing went.
+  {
+    auto transaction = store->begin_write();
+    CHECK_THROWS_AS(store->erase(RowSet{"parent", {KeyIn{"id", {integer(1)}}}}), TaskError);
+  }
+  CHECK(db.integer("SELECT count(*) FROM parent") == 2);
+
+  // Rows put back only where their key is missing; a row naming no parent breaks a key.
+  {
+    auto transaction = store->begin_write();
+    CHECK(store->insert_missing("parent", "id", {"id", "code"},
+                                {{integer(2), integer(200)}, {integer(3), integer(300)}}) == 1);
+    transaction->commit();
+  }
+  CHECK(db.ids("SELECT id FROM parent") == std::set<std::int64_t>{1, 2, 3});
+  {
+    auto transaction = store->begin_write();
+    CHECK_THROWS_AS(
+      store->insert_missing("child", "id", {"id", "parent_id", "parent_code"}, {{integer(2), integer(9), Value{}}}),
+      DataError);
+  }
+  CHECK(db.integer("SELECT count(*) FROM child") == 1);
+}
+
+TEMPLATE_TEST_CASE("contract: the locks are exclusive, name their holder and are released", "[store][contract]",
+                   HOUSEKEEP_STORE_BACKENDS)
+{
+  TestType db;
+  db.exec("CREATE TABLE t (id INTEGER)");
+  auto first = db.open();
+  auto second = db.open();
+  for (const LockScope scope : {LockScope::purge, LockScope::daemon}) {
+    CHECK_FALSE(second->lock_holder(scope).has_value());
+    LockAttempt held = first->try_lock(LockHolder{4242, "host-a", "run --task all", "2026-06-15T12:00:00.000Z"}, scope);
+    REQUIRE(held.lock);
+    LockAttempt refused = second->try_lock(LockHolder{1, "host-b", "run --task stats", "x"}, scope);
+    CHECK_FALSE(refused.lock);
+    REQUIRE(refused.holder);
+    CHECK(refused.holder->pid == 4242);
+    CHECK(refused.holder->host == "host-a");
+    CHECK(refused.holder->what == "run --task all");
+    REQUIRE(second->lock_holder(scope).has_value());
+    CHECK(second->lock_holder(scope)->pid == 4242);
+    held.lock.reset();
+    CHECK_FALSE(second->lock_holder(scope).has_value());
+    CHECK(second->try_lock(LockHolder{1, "host-b", "run", "x"}, scope).lock);
+  }
+  // The two scopes are two locks.
+  LockAttempt purge = first->try_lock(LockHolder{1, "h", "run", "x"}, LockScope::purge);
+  REQUIRE(purge.lock);
+  CHECK(second->try_lock(LockHolder{2, "h", "daemon", "x"}, LockScope::daemon).lock);
+}
+
+TEMPLATE_TEST_CASE("contract: history records, lists, updates and prunes runs; jobs and the daemon's beat",
+                   "[store][contract]", HOUSEKEEP_STORE_BACKENDS)
+{
+  TestType db;
+  db.exec("CREATE TABLE t (id INTEGER)");
+  auto store = db.open();
+  History& history = store->history();
+  CHECK(history.runs(RunQuery{}).empty()); // no table yet: no error
+  CHECK(history.job_states().empty());
+  CHECK_FALSE(history.daemon_beat().has_value());
+  CHECK(history.prune_runs(test::test_now()) == 0);
+  CHECK_FALSE(db.table_exists("housekeep_runs")); // reading created nothing
+
+  const TimePoint now = test::test_now();
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    RunRecord run;
+    run.job = i == 2 ? "nightly" : "";
+    run.task = i == 1 ? "stats" : "conversations";
+    run.started_at = now + std::chrono::minutes(i);
+    run.finished_at = run.started_at + std::chrono::seconds(1);
+    run.status = i == 2 ? "running" : "ok";
+    run.deleted = {{"messages", 10 * i}};
+    run.kept = {KeptRows{"users", "django_admin_log.user_id", "", 3}};
+    run.host = "h";
+    run.pid = 7;
+    run.dry_run = i == 1;
+    ids.push_back(history.record_run(run));
+  }
+  CHECK(db.integer("SELECT count(*) FROM housekeep_runs") == 3);
+  CHECK(std::set<std::int64_t>(ids.begin(), ids.end()).size() == 3);
+  CHECK(db.integer(fmt::format("SELECT count(*) FROM housekeep_runs WHERE id = {}", ids[2])) == 1);
+
+  // A run recorded as running is replaced, under its id, when it ends.
+  RunRecord ended = history.runs(RunQuery{.limit = 1, .task = "", .job = "nightly"}).at(0);
+  CHECK(ended.id == ids[2]);
+  CHECK(ended.status == "running");
+  ended.status = "failed";
+  ended.error = "it broke";
+  CHECK(history.record_run(ended) == ids[2]);
+
+  const auto all = history.runs(RunQuery{.limit = 10, .task = "", .job = ""});
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].started_at == now + std::chrono::minutes(2));
+  CHECK(all[0].status == "failed");
+  CHECK(all[0].error == "it broke");
+  CHECK(all[0].deleted.at("messages") == 20);
+  CHECK(all[0].kept == std::vector<KeptRows>{KeptRows{"users", "django_admin_log.user_id", "", 3}});
+  CHECK(all[1].dry_run);
+  CHECK(history.runs(RunQuery{.limit = 10, .task = "stats", .job = ""}).size() == 1);
+  CHECK(history.runs(RunQuery{.limit = 10, .task = "", .job = "", .status = "failed"}).size() == 1);
+  CHECK(history.runs(RunQuery{.limit = 1, .task = "", .job = ""}).size() == 1);
+  CHECK(history.prune_runs(now + std::chrono::seconds(90)) == 2);
+  CHECK(db.integer("SELECT count(*) FROM housekeep_runs") == 1);
+
+  JobState state;
+  state.job = "nightly";
+  state.schedule = "0 2 * * *";
+  state.timezone = "UTC";
+  state.next_fire = now;
+  state.last_status = "ok";
+  state.updated_at = now;
+  history.save_job_state(state);
+  state.missed = 2;
+  state.last_missed = now - std::chrono::hours(24);
+  history.save_job_state(state); // replaces, never adds
+  CHECK(db.integer("SELECT count(*) FROM housekeep_jobs") == 1);
+  const auto states = history.job_states();
+  REQUIRE(states.size() == 1);
+  CHECK(states[0].next_fire == now);
+  CHECK_FALSE(states[0].last_fire.has_value());
+  CHECK(states[0].missed == 2);
+  CHECK(states[0].last_missed == now - std::chrono::hours(24));
+
+  history.save_daemon_beat(DaemonBeat{11, "h", now, now, "waiting"});
+  history.save_daemon_beat(DaemonBeat{12, "h", now, now + std::chrono::seconds(5), "running nightly"});
+  CHECK(db.integer("SELECT count(*) FROM housekeep_daemon") == 1);
+  REQUIRE(history.daemon_beat().has_value());
+  CHECK(history.daemon_beat()->pid == 12);
+  CHECK(history.daemon_beat()->heartbeat_at == now + std::chrono::seconds(5));
+}
+
+TEMPLATE_TEST_CASE("contract: a read-only store reads and never writes", "[store][contract]", HOUSEKEEP_STORE_BACKENDS)
+{
+  TestType db;
+  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)");
+  db.exec("INSERT INTO t VALUES (1)");
+  auto store = db.open(AccessMode::read_only);
+  CHECK(store->read_only());
+  CHECK(store->count(RowSet{"t", {}}) == 1);
+  CHECK_THROWS_AS(store->begin_write(), PermissionError);
+  CHECK_THROWS(store->history().save_daemon_beat(DaemonBeat{1, "h", test::test_now(), test::test_now(), "x"}));
+  CHECK_FALSE(db.table_exists("housekeep_daemon"));
+  CHECK(db.integer("SELECT count(*) FROM t") == 1);
+  CHECK_FALSE(db.open()->read_only());
+}
