@@ -241,6 +241,9 @@ public:
   /// True when the name the store was opened by no longer names the database it has open (a
   /// SQLite file deleted, or deleted and created anew): open the store again.
   bool replaced() const;
+  /// True once the connection to the database server was lost (a restart, a network
+  /// failure): open the store again, and take its locks again, which went with it.
+  bool connection_lost() const;
   /// How the engine's writers wait (see StoreTraits).
   StoreTraits traits() const;
 

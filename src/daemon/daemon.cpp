@@ -160,6 +160,13 @@ private:
   std::jthread m_thread;
 };
 
+// Another daemon holds this database's daemon lock (at start, or taken while the connection
+// that held ours was lost): this daemon stops.
+class DaemonLockTaken : public TempFailError {
+public:
+  using TempFailError::TempFailError;
+};
+
 class Daemon {
 public:
   Daemon(Config config, DaemonEnv& env, const DaemonOptions& options)
@@ -174,18 +181,8 @@ public:
     m_beat.pid = static_cast<std::int64_t>(::getpid());
     m_beat.host = this_host();
     m_beat.started_at = start;
-    const LockHolder me{m_beat.pid, m_beat.host, m_options.once ? "daemon --once" : "daemon", format_utc(start)};
-    LockAttempt attempt = m_store->try_lock(me, LockScope::daemon);
-    if (!attempt.lock) {
-      const LockHolder holder = attempt.holder.value_or(LockHolder{});
-      throw TempFailError(fmt::format("another daemon already runs for database '{}': pid {} on {} (since {})",
-                                      m_store->describe(), holder.pid, holder.host, holder.since),
-                          "one daemon per database; stop that one first ('housekeep scheduler-info' shows it)");
-    }
-    if (attempt.stale) {
-      m_env.log.warning("took over the daemon lock of pid {} on {} (since {}), which ended without releasing it",
-                        attempt.stale->pid, attempt.stale->host, attempt.stale->since);
-    }
+    m_me = LockHolder{m_beat.pid, m_beat.host, m_options.once ? "daemon --once" : "daemon", format_utc(start)};
+    take_daemon_lock("already runs");
 
     load_jobs(start);
     m_env.log.info("daemon started for '{}' with {} job{} (pid {})", m_store->describe(), m_jobs.size(),
@@ -255,6 +252,8 @@ private:
   DaemonEnv& m_env;
   DaemonOptions m_options;
   std::unique_ptr<Store> m_store;
+  std::unique_ptr<Lock> m_lock; // the daemon lock, taken through m_store
+  LockHolder m_me;
   std::vector<JobRuntime> m_jobs;
   DaemonBeat m_beat;
 
@@ -329,6 +328,43 @@ private:
                      m_jobs.size() == 1 ? "" : "s");
   }
 
+  // Takes the daemon lock through the store; throws DaemonLockTaken when another daemon holds it.
+  void take_daemon_lock(std::string_view other)
+  {
+    LockAttempt attempt = m_store->try_lock(m_me, LockScope::daemon);
+    if (!attempt.lock) {
+      const LockHolder holder = attempt.holder.value_or(LockHolder{});
+      throw DaemonLockTaken(fmt::format("another daemon {} for database '{}': pid {} on {} (since {})", other,
+                                        m_store->describe(), holder.pid, holder.host, holder.since),
+                            "one daemon per database; stop that one first ('housekeep scheduler-info' shows it)");
+    }
+    if (attempt.stale) {
+      m_env.log.warning("took over the daemon lock of pid {} on {} (since {}), which ended without releasing it",
+                        attempt.stale->pid, attempt.stale->host, attempt.stale->since);
+    }
+    m_lock = std::move(attempt.lock);
+  }
+
+  // Opens the store again when the one held no longer reaches the database: the file was
+  // replaced (purging the old one, which nothing reads any more, would report "ok" while the
+  // live data grows), or the connection to the server was lost (and the daemon lock, held by
+  // that connection, with it). Throws the store's error while it cannot be opened (the server
+  // still down), and DaemonLockTaken when another daemon took the lock meanwhile.
+  void reach_store()
+  {
+    const bool replaced = m_store->replaced();
+    if (!replaced && !m_store->connection_lost()) {
+      return;
+    }
+    m_env.log.notice("database '{}' {} since the daemon opened it; opening it again", m_store->describe(),
+                     replaced ? "was replaced" : "lost its connection");
+    auto fresh = m_env.open_store();
+    m_lock.reset(); // held by the old connection (or file descriptor)
+    m_store = std::move(fresh);
+    take_daemon_lock("took over");
+    m_env.log.info("database '{}' opened again; daemon lock held", m_store->describe());
+  }
+
   void save_state(const JobRuntime& j, TimePoint now)
   {
     try {
@@ -343,7 +379,10 @@ private:
     m_beat.status = status;
     m_beat.heartbeat_at = now;
     try {
+      reach_store();
       m_store->history().save_daemon_beat(m_beat);
+    } catch (const DaemonLockTaken&) {
+      throw;
     } catch (const Error& e) {
       m_env.log.warning("cannot record the heartbeat in housekeep_daemon: {}", e.what());
     }
@@ -452,13 +491,7 @@ private:
       std::string status;
       try {
         const WatchdogDuringRun watchdog(m_env.notifier, m_env.notifier.watchdog_interval());
-        if (m_store->replaced()) {
-          // The application deleted the file and created it anew: purging the old one, which
-          // nothing reads any more, would report "ok" while the live data grows.
-          m_env.log.notice("database '{}' was replaced since the daemon opened it; opening it again",
-                           m_store->describe());
-          m_store = m_env.open_store();
-        }
+        reach_store();
         const RunReport report = run_tasks(*m_store, m_config, request, m_env.clock, job_log);
         if (m_env.reporter != nullptr) {
           m_env.reporter->finished(m_config, j.job.name, report);
@@ -475,6 +508,8 @@ private:
           m_env.log.error("{}: the run could not be recorded in housekeep_runs: {}", j.job.name, report.history_error);
           status = "failed";
         }
+      } catch (const DaemonLockTaken&) {
+        throw;
       } catch (const TempFailError& e) {
         // The purge lock stayed busy (a manual run), or a stop came while waiting for it.
         m_env.log.warning("{}: skipped: {}", j.job.name, e.what());

@@ -50,6 +50,9 @@ public:
   virtual bool read_only() const = 0;
   /// True when the name the store was opened by no longer names the database it has open.
   virtual bool replaced() const = 0;
+  /// True once a statement failed because the connection to the server was lost (a server
+  /// restart, a network failure): nothing more can go through it. Never for a file engine.
+  virtual bool connection_lost() const { return false; }
   /// The engine's SQL, as far as the compiler needs to know it.
   virtual const Dialect& dialect() const = 0;
   /// How the engine's writers wait for each other.

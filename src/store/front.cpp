@@ -52,6 +52,11 @@ bool Store::replaced() const
   return m_backend->replaced();
 }
 
+bool Store::connection_lost() const
+{
+  return m_backend->connection_lost();
+}
+
 StoreTraits Store::traits() const
 {
   return m_backend->traits();

@@ -5,6 +5,8 @@
 #include "housekeep/schedule.hpp"
 #include "housekeep/scheduler.hpp"
 
+#include "store/backend.hpp"
+#include "store/sqlite/sqlite_backend.hpp"
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
@@ -74,6 +76,110 @@ public:
   std::optional<Millis> watchdog_interval() const override { return std::nullopt; }
 };
 
+// A database server that can restart: each connection (a SQLite backend underneath) belongs to
+// the server's life it was opened in, and once the server restarts every statement through an
+// older one fails as a dropped connection does, it says it was lost, and the locks it held are
+// released (as a server releases a dead session's locks).
+class RestartingServer {
+public:
+  explicit RestartingServer(std::string path) : m_path(std::move(path)) {}
+  void restart()
+  {
+    ++m_life;
+    for (auto& held : m_locks) {
+      held->reset();
+    }
+  }
+  int opened = 0;
+
+  std::unique_ptr<Store> open()
+  {
+    ++opened;
+    return std::make_unique<Store>(
+      std::make_unique<Connection>(open_sqlite_backend(parse_database_url(m_path), OpenOptions{}), *this, m_life));
+  }
+
+private:
+  // A lock the server can release under its holder.
+  class ServerLock final : public Lock {
+  public:
+    explicit ServerLock(std::shared_ptr<std::unique_ptr<Lock>> held) : m_held(std::move(held)) {}
+    ~ServerLock() override { m_held->reset(); }
+    ServerLock(const ServerLock&) = delete;
+    ServerLock& operator=(const ServerLock&) = delete;
+
+  private:
+    std::shared_ptr<std::unique_ptr<Lock>> m_held;
+  };
+
+  class Connection final : public Backend {
+  public:
+    Connection(std::unique_ptr<Backend> inner, RestartingServer& server, int life)
+        : m_inner(std::move(inner)), m_server(server), m_life(life)
+    {
+    }
+    std::string describe() const override { return m_inner->describe(); }
+    std::string name() const override { return m_inner->name(); }
+    bool read_only() const override { return m_inner->read_only(); }
+    bool replaced() const override { return false; }
+    bool connection_lost() const override { return m_server.m_life != m_life; }
+    const Dialect& dialect() const override { return m_inner->dialect(); }
+    StoreTraits traits() const override { return m_inner->traits(); }
+    std::int64_t execute(const Sql& statement, std::string_view doing) override
+    {
+      check();
+      return m_inner->execute(statement, doing);
+    }
+    void query(const Sql& statement, const RowVisitor& each, std::string_view doing) override
+    {
+      check();
+      m_inner->query(statement, each, doing);
+    }
+    std::unique_ptr<Transaction> begin_write() override
+    {
+      check();
+      return m_inner->begin_write();
+    }
+    std::optional<std::vector<std::string>> columns(std::string_view table) override
+    {
+      check();
+      return m_inner->columns(table);
+    }
+    std::vector<ForeignKey> foreign_keys() override
+    {
+      check();
+      return m_inner->foreign_keys();
+    }
+    LockAttempt try_lock(const LockHolder& me, LockScope scope) override
+    {
+      check();
+      LockAttempt attempt = m_inner->try_lock(me, scope);
+      if (attempt.lock) {
+        auto held = std::make_shared<std::unique_ptr<Lock>>(std::move(attempt.lock));
+        m_server.m_locks.push_back(held);
+        attempt.lock = std::make_unique<ServerLock>(held);
+      }
+      return attempt;
+    }
+    std::optional<LockHolder> lock_holder(LockScope scope) override { return m_inner->lock_holder(scope); }
+
+  private:
+    std::unique_ptr<Backend> m_inner;
+    RestartingServer& m_server;
+    int m_life;
+    void check() const
+    {
+      if (connection_lost()) {
+        throw UnavailableError("server closed the connection unexpectedly");
+      }
+    }
+  };
+
+  std::string m_path;
+  int m_life = 0;
+  std::vector<std::shared_ptr<std::unique_ptr<Lock>>> m_locks;
+};
+
 struct Harness {
   test::TempDir dir;
   std::string path = dir.file("app.db");
@@ -83,6 +189,7 @@ struct Harness {
   FakeNotifier notifier;
   test::CapturedLog log{LogLevel::info};
   std::function<Config()> reload = [] { return Config{}; };
+  std::function<std::unique_ptr<Store>()> open = [this] { return open_store(parse_database_url(path), OpenOptions{}); };
 
   Harness(TimePoint start, TimePoint end) : clock(start), waiter(clock, stop, end)
   {
@@ -95,13 +202,8 @@ struct Harness {
   // With another clock standing in for the fake one (which the waiter still moves).
   int run(const Config& config, const Clock& run_clock, bool once = false)
   {
-    DaemonEnv env{run_clock,
-                  waiter,
-                  notifier,
-                  log.logger(),
-                  stop,
-                  [this] { return open_store(parse_database_url(path), OpenOptions{}); },
-                  [this] { return reload(); }};
+    DaemonEnv env{
+      run_clock, waiter, notifier, log.logger(), stop, [this] { return open(); }, [this] { return reload(); }};
     DaemonOptions options;
     options.once = once;
     options.heartbeat = days(1); // fewer writes over months of fake time; counted below
@@ -426,4 +528,56 @@ TEST_CASE("daemon: only one per database", "[daemon]")
   }
   // The purge lock is a different lock: a manual run is not blocked by the daemon's.
   CHECK(other->try_lock(LockHolder{1, "h", "run", "t"}, LockScope::purge).lock);
+}
+
+TEST_CASE("daemon: after the server restarts, it opens the store again and takes its lock again", "[daemon]")
+{
+  const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
+  Harness h(t0, t0 + days(3));
+  RestartingServer server(h.path);
+  h.open = [&] { return server.open(); };
+  std::optional<LockHolder> holder_after;
+  // The server restarts in the night before the second firing; the daemon's connection (and
+  // the daemon lock it held) are gone.
+  h.waiter.at(parse_utc("2026-06-17T01:00:00Z"), {Wake::deadline, [&] { server.restart(); }});
+  h.waiter.at(parse_utc("2026-06-17T12:00:00Z"),
+              {Wake::deadline, [&] {
+                 holder_after = open_store(parse_database_url(h.path), OpenOptions{})->lock_holder(LockScope::daemon);
+               }});
+  Config config;
+  config.jobs = {test::job("nightly", "stats", "0 2 * * *")};
+  REQUIRE(h.run(config) == 0);
+  CHECK(h.fired("nightly", "stats") ==
+        std::vector<std::string>{"2026-06-16T02:00:00.000Z", "2026-06-17T02:00:00.000Z", "2026-06-18T02:00:00.000Z"});
+  CHECK(server.opened == 2);
+  CHECK_THAT(h.log.text(), Catch::Contains("lost its connection since the daemon opened it; opening it again"));
+  REQUIRE(holder_after.has_value());
+  CHECK(holder_after->pid == static_cast<std::int64_t>(::getpid()));
+  CHECK(test::Sql(h.path).integer("SELECT count(*) FROM housekeep_runs WHERE status <> 'ok'") == 0);
+}
+
+TEST_CASE("daemon: a daemon that took the lock while the connection was lost wins; this one stops", "[daemon]")
+{
+  const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
+  Harness h(t0, t0 + days(3));
+  RestartingServer server(h.path);
+  h.open = [&] { return server.open(); };
+  std::unique_ptr<Store> other = open_store(parse_database_url(h.path), OpenOptions{});
+  LockAttempt taken;
+  h.waiter.at(parse_utc("2026-06-16T01:00:00Z"),
+              {Wake::deadline, [&] {
+                 server.restart();
+                 // The lock went with the old connection, and another daemon took it.
+                 taken = other->try_lock(LockHolder{4242, "db-host", "daemon", "x"}, LockScope::daemon);
+               }});
+  Config config;
+  config.jobs = {test::job("nightly", "stats", "0 2 * * *")};
+  try {
+    h.run(config);
+    FAIL("the daemon went on without its lock");
+  } catch (const TempFailError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("another daemon took over for database"));
+    CHECK_THAT(e.what(), Catch::Contains("pid 4242 on db-host"));
+  }
+  CHECK(h.fired("nightly", "stats").empty());
 }

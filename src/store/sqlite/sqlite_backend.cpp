@@ -425,9 +425,14 @@ void check_sqlite_url(const DatabaseUrl& url)
   }
 }
 
+std::unique_ptr<Backend> open_sqlite_backend(const DatabaseUrl& url, const OpenOptions& options)
+{
+  return std::make_unique<SqliteBackend>(url, options);
+}
+
 std::unique_ptr<Store> open_sqlite_store(const DatabaseUrl& url, const OpenOptions& options)
 {
-  return std::make_unique<Store>(std::make_unique<SqliteBackend>(url, options));
+  return std::make_unique<Store>(open_sqlite_backend(url, options));
 }
 
 } // namespace housekeep
