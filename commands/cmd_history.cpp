@@ -21,8 +21,12 @@ int history(const Globals& globals, const HistoryArgs& args)
 {
   const Session session = make_session(globals);
   if (!args.task.empty() && (!is_known_task(session.config, args.task) || args.task == "all")) {
+    std::vector<std::string> names;
+    for (const auto& task : session.config.tasks) {
+      names.push_back(task.name);
+    }
     throw UsageError(fmt::format("unknown task '{}'", args.task),
-                     "history is kept per task: conversations, messages, users, stats or a configured one");
+                     fmt::format("history is kept per task: {}", fmt::join(names, ", ")));
   }
   const auto store = session.open(AccessMode::read_only);
   const auto runs = store->history().runs(RunQuery{.limit = args.limit, .task = args.task, .job = args.job});

@@ -8,6 +8,7 @@
 #include "housekeep/run.hpp"
 #include "housekeep/system.hpp"
 #include "housekeep/task.hpp"
+#include "housekeep/task_kind.hpp"
 #include "housekeep/text.hpp"
 
 #include <fmt/format.h>
@@ -160,14 +161,27 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
 {
   auto args = std::make_shared<RunArgs>();
   CLI::App* sub = app.add_subcommand("run", "Run tasks once, now, and print what they did");
-  sub->footer("Tasks always run in the order conversations, messages, users, stats; 'all' is all four.\n"
+  const Config defaults;
+  std::vector<std::string> builtins;
+  std::vector<std::string> kinds;
+  for (const auto& task : defaults.tasks) {
+    builtins.push_back(task.name);
+  }
+  for (const TaskKind* kind : task_kinds()) {
+    kinds.push_back(kind->name);
+  }
+  sub->footer(fmt::format("Tasks always run in the order {} ('all' runs those).\n"
+                          "A configuration adds tasks of the kinds {} (housekeep.toml(5)).\n",
+                          fmt::join(defaults.all, ", "), fmt::join(kinds, ", ")) +
               "A failing task does not stop the next one; the exit status is that of the first failure.\n"
               "SIGTERM or SIGINT stops after the current batch (recorded as interrupted, exit 75).\n\n"
               "Examples:\n"
               "  housekeep run --task all --dry-run     # what would go, per table; writes nothing\n"
               "  housekeep run --task all --quiet       # for crontab: silent unless something fails\n"
               "  housekeep run --task stats --json | jq -e .ok");
-  sub->add_option("-t,--task", args->tasks, "Task to run: conversations, messages, users, stats or all (repeatable)")
+  sub
+    ->add_option("-t,--task", args->tasks,
+                 fmt::format("Task to run: {}, a configured one, or all (repeatable)", fmt::join(builtins, ", ")))
     ->type_name("NAME");
   sub
     ->add_option("--job", args->job,
@@ -175,7 +189,9 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
                  "lines and systemd units from scheduler-info do)")
     ->type_name("NAME");
   sub->add_flag("-n,--dry-run", args->dry_run, "Report what would be deleted, per table, and change nothing");
-  sub->add_option("--older-than", args->older_than, "Override the retention of conversations/users (e.g. 30d, 12h)")
+  sub
+    ->add_option("--older-than", args->older_than,
+                 "Override older_than of the aged and inactive tasks (conversations, users) (e.g. 30d, 12h)")
     ->type_name("DURATION");
   CLI::Option* batch_size =
     sub

@@ -5,9 +5,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace housekeep {
@@ -55,50 +58,63 @@ struct DefaultsConfig {
   Millis hook_timeout{std::chrono::seconds(30)};
 };
 
-/// [tasks.conversations]: rows older than `older_than`, with their children.
-struct ConversationsConfig {
-  std::string table = "conversations";
-  std::string id_column = "id";
-  std::string time_column = "created_at";
-  TimeFormat time_format = TimeFormat::auto_detect;
-  Millis older_than{std::chrono::hours(24 * 30)};
-  std::vector<ChildConfig> children{{"messages", "conversation_id", "id"}};
-  OnReferenced referenced = OnReferenced::keep;
-  bool allow_empty = false; // the policy may take every row of the table (waives the guard)
+/// A duration as the file wrote it ("24h") and its length: keys that name a window use the
+/// text as written (the stats keys, SPEC §8).
+struct Duration {
+  Millis value{0};
+  std::string text;
+  bool operator==(const Duration&) const = default;
 };
 
-/// [tasks.messages]: rows whose parent reference is NULL or dangling.
-struct MessagesConfig {
-  std::string table = "messages";
-  std::string id_column = "id";
-  std::string foreign_key = "conversation_id";
-  std::string parent = "conversations";
-  std::string parent_id_column = "id";
-  std::string time_column = "created_at"; // read by stats for the recent window
-  TimeFormat time_format = TimeFormat::auto_detect;
-  std::vector<ChildConfig> children;
-  OnReferenced referenced = OnReferenced::keep;
-  bool allow_empty = false; // the policy may take every row of the table (waives the guard)
+/// The value of one key of a task.
+using Setting = std::variant<std::string, bool, std::int64_t, Duration, TimeFormat, OnReferenced,
+                             std::vector<std::string>, std::vector<ChildConfig>>;
+
+/// One task, [tasks.NAME]: its kind and every key of that kind (defaults filled in, then what
+/// the file set). The keys a kind has, their types and defaults are declared with the kind
+/// (task_kinds()); the built-in tasks are rows of their kinds with their own defaults.
+struct TaskConfig {
+  std::string name;
+  std::string kind;
+  std::map<std::string, Setting, std::less<>> settings;
+
+  /// The value of `key` as its type; InternalError when the kind has no such key.
+  const std::string& text(std::string_view key) const { return get<std::string>(key); }
+  bool flag(std::string_view key) const { return get<bool>(key); }
+  std::int64_t integer(std::string_view key) const { return get<std::int64_t>(key); }
+  Millis duration(std::string_view key) const { return get<Duration>(key).value; }
+  const std::string& duration_text(std::string_view key) const { return get<Duration>(key).text; }
+  const std::vector<std::string>& strings(std::string_view key) const { return get<std::vector<std::string>>(key); }
+  TimeFormat time_format() const { return get<TimeFormat>("time_format"); }
+  OnReferenced referenced() const { return get<OnReferenced>("referenced"); }
+  /// The children of a purge (empty for a kind without them).
+  const std::vector<ChildConfig>& children() const;
+  /// The table a purge deletes from (empty for a kind without one).
+  const std::string& table() const;
+  bool has(std::string_view key) const { return settings.find(key) != settings.end(); }
+  /// Sets a key of the kind; InternalError when it has no such key.
+  TaskConfig& set(std::string_view key, Setting value);
+
+  template <typename T>
+  const T& get(std::string_view key) const
+  {
+    const auto found = settings.find(key);
+    const T* value = found == settings.end() ? nullptr : std::get_if<T>(&found->second);
+    if (value == nullptr) {
+      missing_setting(key);
+    }
+    return *value;
+  }
+
+private:
+  [[noreturn]] void missing_setting(std::string_view key) const;
 };
 
-/// [tasks.users]: never-activated accounts older than `older_than`, and what they own.
-struct UsersConfig {
-  std::string table = "users";
-  std::string id_column = "id";
-  std::string time_column = "date_joined";
-  TimeFormat time_format = TimeFormat::auto_detect;
-  std::string active_column = "is_active";
-  Millis older_than{std::chrono::hours(24 * 7)};
-  std::vector<ChildConfig> children{{"conversations", "user_id", "id"}};
-  OnReferenced referenced = OnReferenced::keep;
-  bool allow_empty = false; // the policy may take every row of the table (waives the guard)
-};
+/// The built-in tasks (conversations, messages, users, stats), as rows of their kinds.
+std::vector<TaskConfig> default_tasks();
 
-/// [tasks.stats]: counts, and the size of the "recent" window.
-struct StatsConfig {
-  Millis recent{std::chrono::hours(24)};
-  std::string recent_text = "24h"; // as written: the stats keys name the window so (SPEC §8)
-};
+/// True for the name of a built-in task.
+bool is_builtin_task(std::string_view name);
 
 /// [jobs.NAME]: a task on a schedule.
 struct JobConfig {
@@ -116,51 +132,13 @@ struct JobConfig {
   bool allow_empty = false;              // its runs may take every row of a table (waives the guard)
 };
 
-/// A task defined in the configuration, [tasks.NAME] with a `kind`; a section named after a
-/// kind ([tasks.expired]) needs no `kind` key. Only the members of its kind apply.
-struct CustomTask {
-  std::string name;
-  std::string kind; // "expired", "exec", "files", "backup" or "vacuum"
-
-  // expired: rows whose expiry lies in the past, with their children.
-  std::string table;
-  std::string id_column = "id";
-  std::string expires_column = "expires_at";
-  TimeFormat time_format = TimeFormat::auto_detect;
-  std::vector<ChildConfig> children;
-  OnReferenced referenced = OnReferenced::keep;
-  bool allow_empty = false; // the policy may take every row of the table (waives the guard)
-
-  // exec: a command run with a timeout.
-  std::vector<std::string> command; // argv; with shell = true, one shell command line
-  bool shell = false;
-  Millis timeout{std::chrono::minutes(10)};
-  std::vector<std::string> env;         // variables passed through (besides PATH, HOME, LANG, TZ)
-  std::vector<std::string> only_if_env; // skipped (exit 0, a notice) unless all of these are set
-
-  // files: regular files under `directory` older than `older_than`, matching `glob`.
-  std::string directory; // absolute, not "/"
-  std::string glob;      // on the file name; empty: every file
-  Millis older_than{0};
-
-  // backup: a copy of the database into `directory` (as for files), then retention.
-  std::int64_t keep_days = 30; // backups older than this go...
-  std::int64_t keep_last = 7;  // ...except the newest keep_last, whatever their age
-
-  // vacuum: "optimize", "incremental" or "full".
-  std::string mode = "optimize";
-};
-
 /// The whole configuration.
 struct Config {
   std::string source = "built-in defaults"; // the file it came from, for messages
   DatabaseConfig database;
   DefaultsConfig defaults;
-  ConversationsConfig conversations;
-  MessagesConfig messages;
-  UsersConfig users;
-  StatsConfig stats;
-  std::vector<CustomTask> custom_tasks;
+  /// Every task: the built-in ones, then those the file defines, in file order.
+  std::vector<TaskConfig> tasks = default_tasks();
   /// What `all` runs, in order ([tasks] all = [...]).
   std::vector<std::string> all{"conversations", "messages", "users", "stats"};
   std::vector<JobConfig> jobs{
@@ -181,5 +159,13 @@ Config load_config_file(const std::string& path);
 
 /// The effective configuration written back as TOML, every key spelled out.
 std::string config_to_toml(const Config& config);
+
+/// The task called `name`, or null.
+const TaskConfig* find_task(const Config& config, std::string_view name);
+
+/// The built-in task `name` (conversations, messages, users, stats), which every
+/// configuration has.
+const TaskConfig& builtin_task(const Config& config, std::string_view name);
+TaskConfig& builtin_task(Config& config, std::string_view name);
 
 } // namespace housekeep

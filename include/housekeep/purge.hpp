@@ -3,6 +3,7 @@
 #pragma once
 
 #include "housekeep/task.hpp"
+#include "housekeep/task_kind.hpp"
 
 #include <optional>
 #include <string>
@@ -40,6 +41,17 @@ struct PurgePolicy {
   /// stop the task before its first delete.
   OnReferenced referenced = OnReferenced::keep;
 };
+
+/// The keys of a purge kind: `table` and `id_column`, then `own`, then `children`,
+/// `referenced` and `allow_empty`. `table` is required unless given a default.
+std::vector<KeySpec> purge_keys(std::vector<KeySpec> own, std::string table = {});
+
+/// The policy of a purge task as far as every purge kind shares it: its name, table, key,
+/// cascade and what to do with referenced rows. The kind adds which rows.
+PurgePolicy purge_policy(const TaskContext& context);
+
+/// The tables a purge task works on: its own.
+std::vector<std::string> purge_tables(const TaskConfig& task, const Config& config);
 
 /// The tables deleted with rows of `table`: the union of every task's `children`, followed
 /// recursively (the configuration guarantees there is no cycle).

@@ -1,12 +1,6 @@
-// Tasks: each one plain function over a store, listed once in one table.
-//
-// Adding a kind of task (see README, "Adding a task"):
-//  1. write `void run_<kind>(TaskContext&, TaskResult&)` in src/tasks/ holding only its policy
-//     (purges build a PurgePolicy and call purge()); configured settings are context.custom;
-//  2. add one row to k_kinds (or k_builtins) in src/tasks/tasks.cpp;
-//  3. add its keys to CustomTask and config.cpp, the man page and the README;
-//  4. test it in tests/tasks/ against an independent SQL query, and in tests/cli/.
-// `run`, `daemon` and `scheduler-info` all read task_table(config).
+// Tasks: each one plain function over a store; the kinds of task are declared once, in
+// task_kind.hpp (which says how to add one). `run`, `daemon` and `scheduler-info` all read
+// task_table(config).
 #pragma once
 
 #include "housekeep/clock.hpp"
@@ -118,13 +112,13 @@ struct TaskContext {
   const Clock& clock;
   TimePoint now;
   const Logger& log;
-  PlannedDeletions* planned;          // set on dry runs only
-  const StopFlag* stop = nullptr;     // a signal's request to stop, or none
-  std::optional<TimePoint> deadline;  // the run's timeout, or none
-  ArchiveWriter* archive = nullptr;   // where deleted rows go first (--archive), or none
-  ProgressSink* progress = nullptr;   // told how the purge advances, or none
-  std::int64_t expected_rows = 0;     // what the guards counted for this task; 0: unknown
-  const CustomTask* custom = nullptr; // a configured task's settings, or none
+  PlannedDeletions* planned;         // set on dry runs only
+  const StopFlag* stop = nullptr;    // a signal's request to stop, or none
+  std::optional<TimePoint> deadline; // the run's timeout, or none
+  ArchiveWriter* archive = nullptr;  // where deleted rows go first (--archive), or none
+  ProgressSink* progress = nullptr;  // told how the purge advances, or none
+  std::int64_t expected_rows = 0;    // what the guards counted for this task; 0: unknown
+  const TaskConfig* task = nullptr;  // the task's configuration: its kind's keys
 
   /// Whether to stop now, between batches, and why.
   StopReason stop_reason() const
@@ -170,15 +164,10 @@ struct TaskDef {
   std::string summary;
   bool writes = false; // deletes rows (needs write access and the purge lock unless dry-run)
   TaskFn run = nullptr;
-  const CustomTask* custom = nullptr; // the settings of a configured task, in the Config
+  const TaskConfig* config = nullptr; // its configuration (in the Config): its kind's keys
   bool allow_empty = false;           // its policy may take every row of a table (allow_empty = true)
   std::vector<std::string> tables;    // the tables of the database it works on, as configured
 };
-
-/// The function of kind "files" (src/tasks/files.cpp).
-void run_files(TaskContext& context, TaskResult& result);
-/// The function of kind "backup" (src/tasks/backup.cpp).
-void run_backup(TaskContext& context, TaskResult& result);
 
 /// Every task of the configuration: the built-in ones, then those it defines, in file order.
 std::vector<TaskDef> task_table(const Config& config);

@@ -5,6 +5,7 @@
 #include "housekeep/schedule.hpp"
 #include "housekeep/store.hpp"
 #include "housekeep/task.hpp"
+#include "housekeep/task_kind.hpp"
 #include "housekeep/text.hpp"
 
 #include <fmt/format.h>
@@ -53,7 +54,11 @@ public:
 
   void check_keys(const toml::table& table, std::string_view section, Keys allowed) const
   {
-    const std::vector<std::string_view> names(allowed);
+    check_keys(table, section, std::vector<std::string_view>(allowed));
+  }
+
+  void check_keys(const toml::table& table, std::string_view section, const std::vector<std::string_view>& names) const
+  {
     for (auto&& [key, value] : table) {
       const std::string_view name = key.str();
       if (std::find(names.begin(), names.end(), name) != names.end()) {
@@ -313,194 +318,184 @@ std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const 
   return ordered;
 }
 
-constexpr std::array<std::string_view, 4> k_builtin_tasks{"conversations", "messages", "users", "stats"};
-constexpr std::array<std::string_view, 5> k_custom_kinds{"expired", "exec", "files", "backup", "vacuum"};
-
-// [tasks.NAME] sections beyond the built-in ones, in file order, and [tasks] all = [...].
-void read_custom_tasks(const Reader& r, const toml::table& tasks, Config& out)
+// "needs a 'table'", "needs an 'older_than'".
+std::string article(std::string_view key)
 {
-  out.custom_tasks.clear();
+  return std::string_view("aeiou").find(key.front()) != std::string_view::npos ? "an" : "a";
+}
+
+// One key of a task, read by its kind's declaration into the task's settings.
+void read_key(const Reader& r, const toml::table& t, std::string_view section, const KeySpec& key, TaskConfig& task)
+{
+  const toml::node* node = t.get(key.name);
+  Setting& value = task.settings.at(key.name);
+  const toml::node& where = node != nullptr ? *node : static_cast<const toml::node&>(t);
+  switch (key.type) {
+  case KeyType::text:
+  case KeyType::identifier:
+  case KeyType::directory: {
+    auto& text = std::get<std::string>(value);
+    if (key.type == KeyType::identifier) {
+      r.identifier(t, key.name, section, text);
+    } else {
+      r.string(t, key.name, section, text);
+    }
+    if (key.type == KeyType::directory && !text.empty()) {
+      std::string trimmed = text;
+      while (trimmed.size() > 1 && trimmed.back() == '/') {
+        trimmed.pop_back();
+      }
+      if (trimmed.front() != '/' || trimmed == "/") {
+        r.fail(where.source(),
+               fmt::format("{}.{}: '{}' must be an absolute path other than /", section, key.name, text),
+               "name the directory whose old files go, e.g. \"/var/lib/myapp/uploads\"");
+      }
+      text = trimmed;
+    }
+    if (!key.choices.empty() && std::find(key.choices.begin(), key.choices.end(), text) == key.choices.end()) {
+      std::vector<std::string> quoted;
+      for (const auto& choice : key.choices) {
+        quoted.push_back(fmt::format("\"{}\"", choice));
+      }
+      const std::string last = quoted.back();
+      quoted.pop_back();
+      r.fail(where.source(), fmt::format("{}.{}: unknown {} '{}'", section, key.name, key.name, text),
+             fmt::format("use {} or {}", fmt::join(quoted, ", "), last));
+    }
+    if (key.required && text.empty()) {
+      r.fail(where.source(), fmt::format("[{}] needs {} '{}'", section, article(key.name), key.name));
+    }
+    break;
+  }
+  case KeyType::boolean: r.boolean(t, key.name, section, std::get<bool>(value)); break;
+  case KeyType::integer: r.integer(t, key.name, section, std::get<std::int64_t>(value), key.min, key.max); break;
+  case KeyType::duration: {
+    auto& duration = std::get<Duration>(value);
+    if (node != nullptr) {
+      r.duration(t, key.name, section, duration.value);
+      duration.text = node->as_string()->get();
+    }
+    if (key.required && duration.value.count() <= 0) {
+      r.fail(where.source(), fmt::format("[{}] needs {} '{}' above 0", section, article(key.name), key.name));
+    }
+    if (key.min > 0 && duration.value.count() <= 0) {
+      r.fail(where.source(), fmt::format("{}.{}: must be more than 0", section, key.name));
+    }
+    break;
+  }
+  case KeyType::time_format: r.time_format(t, section, std::get<TimeFormat>(value)); break;
+  case KeyType::referenced: r.referenced(t, section, std::get<OnReferenced>(value)); break;
+  case KeyType::strings: r.strings(t, key.name, section, std::get<std::vector<std::string>>(value)); break;
+  case KeyType::children: r.children(t, section, std::get<std::vector<ChildConfig>>(value)); break;
+  case KeyType::command: {
+    auto& command = std::get<std::vector<std::string>>(value);
+    if (node != nullptr && node->is_string()) {
+      const toml::node* shell = t.get("shell");
+      if (shell == nullptr || !shell->is_boolean() || !shell->as_boolean()->get()) {
+        r.fail(node->source(),
+               fmt::format("{}.{} is one string: it runs through /bin/sh only with shell = true", section, key.name),
+               "set shell = true, or give the program and its arguments as an array");
+      }
+      command = {node->as_string()->get()};
+    } else {
+      r.strings(t, key.name, section, command);
+    }
+    if (key.required && (command.empty() || command.front().empty())) {
+      r.fail(where.source(), fmt::format("{}.{}: needs a program to run", section, key.name),
+             "command = [\"/usr/local/bin/upload-backup\", \"--bucket\", \"nightly\"]");
+    }
+    break;
+  }
+  }
+}
+
+// [tasks.NAME]: a built-in task's section changes its keys; any other names a task of a
+// kind (`kind`, or the section's name when that is a kind).
+void read_task(const Reader& r, const toml::key& name_key, const toml::table& t, Config& out)
+{
+  const std::string name(name_key.str());
+  const std::string section = fmt::format("tasks.{}", name);
+  const toml::node* kind_node = t.get("kind");
+  std::string kind_name;
+  r.string(t, "kind", section, kind_name);
+  TaskConfig* builtin = nullptr;
+  for (auto& task : out.tasks) {
+    if (task.name == name && is_builtin_task(name)) {
+      builtin = &task;
+    }
+  }
+  if (builtin != nullptr && kind_node != nullptr && kind_name != builtin->kind) {
+    r.fail(kind_node->source(),
+           fmt::format("{}.kind: '{}' is a built-in task of kind '{}'", section, name, builtin->kind),
+           "give your own task another name");
+  }
+  if (builtin == nullptr && kind_node == nullptr) {
+    kind_name = name;
+  }
+  const TaskKind* kind = find_kind(builtin != nullptr ? builtin->kind : kind_name);
+  if (kind == nullptr) {
+    std::vector<std::string_view> kinds;
+    for (const TaskKind* k : task_kinds()) {
+      kinds.push_back(k->name);
+    }
+    const std::string guess = closest_match(kind_name, kinds);
+    r.fail(kind_node != nullptr ? kind_node->source() : name_key.source(),
+           kind_node != nullptr ? fmt::format("{}.kind: unknown kind '{}'", section, kind_name)
+                                : fmt::format("[{}] needs a 'kind'", section),
+           guess.empty() || kind_node == nullptr ? fmt::format("kinds: {}", fmt::join(kinds, ", "))
+                                                 : fmt::format("did you mean '{}'?", guess));
+  }
+  std::vector<std::string_view> allowed;
+  if (builtin == nullptr || kind_node != nullptr) {
+    allowed.emplace_back("kind");
+  }
+  for (const auto& key : kind->keys) {
+    allowed.emplace_back(key.name);
+  }
+  r.check_keys(t, section, allowed);
+  TaskConfig task = builtin != nullptr ? *builtin : task_with_defaults(*kind, name);
+  for (const auto& key : kind->keys) {
+    read_key(r, t, section, key, task);
+  }
+  if (kind->check != nullptr) {
+    kind->check(task, [&](std::string_view key, const std::string& message, const std::string& hint) {
+      const toml::node* node = t.get(key);
+      r.fail(node != nullptr ? node->source() : t.source(), message, hint);
+    });
+  }
+  if (builtin != nullptr) {
+    *builtin = std::move(task);
+  } else {
+    out.tasks.push_back(std::move(task));
+  }
+}
+
+// [tasks.NAME] sections in file order (built-in ones change their rows; others add tasks),
+// and [tasks] all = [...].
+void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
+{
   for (const auto& [key_ptr, node_ptr] : in_file_order(tasks)) {
     const std::string name(key_ptr->str());
-    if (name == "all" || std::find(k_builtin_tasks.begin(), k_builtin_tasks.end(), name) != k_builtin_tasks.end()) {
+    if (name == "all") {
       continue;
     }
-    const std::string section = fmt::format("tasks.{}", name);
     const toml::table* t = node_ptr->as_table();
     if (t == nullptr) {
-      r.fail(node_ptr->source(), fmt::format("[{}] must be a table", section),
+      r.fail(node_ptr->source(), fmt::format("[tasks.{}] must be a table", name),
              "tasks are conversations, messages, users, stats, or your own with a kind");
     }
     if (!is_safe_identifier(name) || name.find('.') != std::string::npos) {
       r.fail(key_ptr->source(), fmt::format("task name '{}' may only use letters, digits and '_'", name));
     }
-    CustomTask task;
-    task.name = name;
-    if (!r.string(*t, "kind", section, task.kind)) {
-      task.kind = name;
-    }
-    if (std::find(k_custom_kinds.begin(), k_custom_kinds.end(), task.kind) == k_custom_kinds.end()) {
-      const std::string guess = closest_match(task.kind, k_custom_kinds);
-      r.fail(t->get("kind") != nullptr ? t->get("kind")->source() : key_ptr->source(),
-             t->get("kind") != nullptr ? fmt::format("{}.kind: unknown kind '{}'", section, task.kind)
-                                       : fmt::format("[{}] needs a 'kind'", section),
-             guess.empty() || t->get("kind") == nullptr ? fmt::format("kinds: {}", fmt::join(k_custom_kinds, ", "))
-                                                        : fmt::format("did you mean '{}'?", guess));
-    }
-    if (task.kind == "expired") {
-      r.check_keys(
-        *t, section,
-        {"kind", "table", "id_column", "expires_column", "time_format", "children", "referenced", "allow_empty"});
-      r.identifier(*t, "table", section, task.table);
-      if (task.table.empty()) {
-        r.fail(t->source(), fmt::format("[{}] needs a 'table'", section));
-      }
-      r.identifier(*t, "id_column", section, task.id_column);
-      r.identifier(*t, "expires_column", section, task.expires_column);
-      r.time_format(*t, section, task.time_format);
-      r.children(*t, section, task.children);
-      r.referenced(*t, section, task.referenced);
-      r.boolean(*t, "allow_empty", section, task.allow_empty);
-    } else if (task.kind == "vacuum") {
-      r.check_keys(*t, section, {"kind", "mode"});
-      r.string(*t, "mode", section, task.mode);
-      if (task.mode != "optimize" && task.mode != "incremental" && task.mode != "full") {
-        r.fail(t->get("mode")->source(), fmt::format("{}.mode: unknown mode '{}'", section, task.mode),
-               "use \"optimize\", \"incremental\" or \"full\"");
-      }
-    } else if (task.kind == "files" || task.kind == "backup") {
-      if (task.kind == "files") {
-        r.check_keys(*t, section, {"kind", "directory", "glob", "older_than"});
-        r.string(*t, "glob", section, task.glob);
-        r.duration(*t, "older_than", section, task.older_than);
-      } else {
-        r.check_keys(*t, section, {"kind", "directory", "keep_days", "keep_last"});
-        r.integer(*t, "keep_days", section, task.keep_days, 1, 100000);
-        r.integer(*t, "keep_last", section, task.keep_last, 1, 100000);
-        task.older_than = std::chrono::hours(24) * task.keep_days;
-      }
-      r.string(*t, "directory", section, task.directory);
-      const toml::node* where = t->get("directory") != nullptr ? t->get("directory") : t;
-      std::string trimmed = task.directory;
-      while (trimmed.size() > 1 && trimmed.back() == '/') {
-        trimmed.pop_back();
-      }
-      if (task.directory.empty()) {
-        r.fail(where->source(), fmt::format("[{}] needs a 'directory'", section));
-      }
-      if (trimmed.front() != '/' || trimmed == "/") {
-        r.fail(where->source(),
-               fmt::format("{}.directory: '{}' must be an absolute path other than /", section, task.directory),
-               "name the directory whose old files go, e.g. \"/var/lib/myapp/uploads\"");
-      }
-      task.directory = trimmed;
-      if (task.older_than.count() <= 0) {
-        r.fail(t->get("older_than") != nullptr ? t->get("older_than")->source() : t->source(),
-               fmt::format("[{}] needs an 'older_than' above 0", section));
-      }
-    } else {
-      r.check_keys(*t, section, {"kind", "command", "shell", "timeout", "env", "only_if_env"});
-      r.boolean(*t, "shell", section, task.shell);
-      if (const toml::node* command = t->get("command"); command != nullptr && command->is_string()) {
-        if (!task.shell) {
-          r.fail(command->source(),
-                 fmt::format("{}.command is one string: it runs through /bin/sh only with "
-                             "shell = true",
-                             section),
-                 "set shell = true, or give the program and its arguments as an array");
-        }
-        task.command = {command->as_string()->get()};
-      } else {
-        r.strings(*t, "command", section, task.command);
-      }
-      r.duration(*t, "timeout", section, task.timeout);
-      r.strings(*t, "env", section, task.env);
-      r.strings(*t, "only_if_env", section, task.only_if_env);
-      if (task.command.empty() || task.command.front().empty()) {
-        r.fail(t->get("command") != nullptr ? t->get("command")->source() : t->source(),
-               fmt::format("{}.command: needs a program to run", section),
-               "command = [\"/usr/local/bin/upload-backup\", \"--bucket\", \"nightly\"]");
-      }
-      if (task.shell && task.command.size() != 1) {
-        r.fail(t->get("command")->source(),
-               fmt::format("{}.command: with shell = true, give one command line", section));
-      }
-      if (task.timeout.count() <= 0) {
-        r.fail(t->get("timeout")->source(), fmt::format("{}.timeout: must be more than 0", section));
-      }
-    }
-    out.custom_tasks.push_back(std::move(task));
+    read_task(r, *key_ptr, *t, out);
   }
   if (const toml::node* all = tasks.get("all")) {
     r.strings(tasks, "all", "tasks", out.all);
     for (const auto& name : out.all) {
-      const bool known = std::find(k_builtin_tasks.begin(), k_builtin_tasks.end(), name) != k_builtin_tasks.end() ||
-                         std::any_of(out.custom_tasks.begin(), out.custom_tasks.end(),
-                                     [&](const CustomTask& c) { return c.name == name; });
-      if (!known) {
+      if (find_task(out, name) == nullptr) {
         r.fail(all->source(), fmt::format("tasks.all: unknown task '{}'", name),
                "list built-in tasks and tasks defined under [tasks.NAME]");
       }
-    }
-  }
-}
-
-void read_tasks(const Reader& r, const toml::table& tasks, Config& out)
-{
-  read_custom_tasks(r, tasks, out);
-  if (const auto* t = r.table(tasks, "conversations", "tasks")) {
-    constexpr std::string_view s = "tasks.conversations";
-    auto& c = out.conversations;
-    r.check_keys(
-      *t, s,
-      {"table", "id_column", "time_column", "time_format", "older_than", "children", "referenced", "allow_empty"});
-    r.identifier(*t, "table", s, c.table);
-    r.identifier(*t, "id_column", s, c.id_column);
-    r.identifier(*t, "time_column", s, c.time_column);
-    r.time_format(*t, s, c.time_format);
-    r.duration(*t, "older_than", s, c.older_than);
-    r.children(*t, s, c.children);
-    r.referenced(*t, s, c.referenced);
-    r.boolean(*t, "allow_empty", s, c.allow_empty);
-  }
-  if (const auto* t = r.table(tasks, "messages", "tasks")) {
-    constexpr std::string_view s = "tasks.messages";
-    auto& c = out.messages;
-    r.check_keys(*t, s,
-                 {"table", "id_column", "foreign_key", "parent", "parent_id_column", "time_column", "time_format",
-                  "children", "referenced", "allow_empty"});
-    r.identifier(*t, "table", s, c.table);
-    r.identifier(*t, "id_column", s, c.id_column);
-    r.identifier(*t, "foreign_key", s, c.foreign_key);
-    r.identifier(*t, "parent", s, c.parent);
-    r.identifier(*t, "parent_id_column", s, c.parent_id_column);
-    r.identifier(*t, "time_column", s, c.time_column);
-    r.time_format(*t, s, c.time_format);
-    r.children(*t, s, c.children);
-    r.referenced(*t, s, c.referenced);
-    r.boolean(*t, "allow_empty", s, c.allow_empty);
-  }
-  if (const auto* t = r.table(tasks, "users", "tasks")) {
-    constexpr std::string_view s = "tasks.users";
-    auto& c = out.users;
-    r.check_keys(*t, s,
-                 {"table", "id_column", "time_column", "time_format", "active_column", "older_than", "children",
-                  "referenced", "allow_empty"});
-    r.identifier(*t, "table", s, c.table);
-    r.identifier(*t, "id_column", s, c.id_column);
-    r.identifier(*t, "time_column", s, c.time_column);
-    r.time_format(*t, s, c.time_format);
-    r.identifier(*t, "active_column", s, c.active_column);
-    r.duration(*t, "older_than", s, c.older_than);
-    r.children(*t, s, c.children);
-    r.referenced(*t, s, c.referenced);
-    r.boolean(*t, "allow_empty", s, c.allow_empty);
-  }
-  if (const auto* t = r.table(tasks, "stats", "tasks")) {
-    r.check_keys(*t, "tasks.stats", {"recent"});
-    r.duration(*t, "recent", "tasks.stats", out.stats.recent);
-    if (const toml::node* recent = t->get("recent"); recent != nullptr && recent->is_string()) {
-      out.stats.recent_text = recent->as_string()->get();
     }
   }
 }
@@ -584,11 +579,8 @@ void check_cascade_cycles(const Config& config)
       edges.emplace(parent, child.table);
     }
   };
-  add(config.conversations.table, config.conversations.children);
-  add(config.messages.table, config.messages.children);
-  add(config.users.table, config.users.children);
-  for (const auto& custom : config.custom_tasks) {
-    add(custom.table, custom.children);
+  for (const auto& task : config.tasks) {
+    add(task.table(), task.children());
   }
 
   std::set<std::string> done;
@@ -722,6 +714,42 @@ std::string dur(Millis value)
   return toml_string(format_duration(value));
 }
 
+std::string strings_toml(const std::vector<std::string>& items)
+{
+  std::vector<std::string> quoted;
+  for (const auto& item : items) {
+    quoted.push_back(toml_string(item));
+  }
+  return fmt::format("[{}]", fmt::join(quoted, ", "));
+}
+
+// A task's value as the file would write it (a duration as it was written).
+std::string setting_toml(const Setting& value)
+{
+  return std::visit(
+    [](const auto& v) -> std::string {
+      using T = std::decay_t<decltype(v)>;
+      if constexpr (std::is_same_v<T, std::string>) {
+        return toml_string(v);
+      } else if constexpr (std::is_same_v<T, bool>) {
+        return v ? "true" : "false";
+      } else if constexpr (std::is_same_v<T, std::int64_t>) {
+        return std::to_string(v);
+      } else if constexpr (std::is_same_v<T, Duration>) {
+        return toml_string(v.text.empty() ? format_duration(v.value) : v.text);
+      } else if constexpr (std::is_same_v<T, TimeFormat>) {
+        return toml_string(time_format_name(v));
+      } else if constexpr (std::is_same_v<T, OnReferenced>) {
+        return referenced_toml(v);
+      } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+        return strings_toml(v);
+      } else {
+        return children_toml(v);
+      }
+    },
+    value);
+}
+
 } // namespace
 
 std::string config_to_toml(const Config& c)
@@ -744,53 +772,11 @@ std::string config_to_toml(const Config& c)
     all.push_back(toml_string(name));
   }
   out += fmt::format("[tasks]\nall = [ {} ]\n\n", fmt::join(all, ", "));
-  const auto& cv = c.conversations;
-  out += fmt::format("[tasks.conversations]\ntable = {}\nid_column = {}\ntime_column = {}\n"
-                     "time_format = {}\nolder_than = {}\nchildren = {}\nreferenced = {}\nallow_empty = {}\n\n",
-                     toml_string(cv.table), toml_string(cv.id_column), toml_string(cv.time_column),
-                     toml_string(time_format_name(cv.time_format)), dur(cv.older_than), children_toml(cv.children),
-                     referenced_toml(cv.referenced), cv.allow_empty);
-  const auto& m = c.messages;
-  out += fmt::format("[tasks.messages]\ntable = {}\nid_column = {}\nforeign_key = {}\nparent = {}\n"
-                     "parent_id_column = {}\ntime_column = {}\ntime_format = {}\nchildren = {}\nreferenced = {}\n"
-                     "allow_empty = {}\n\n",
-                     toml_string(m.table), toml_string(m.id_column), toml_string(m.foreign_key), toml_string(m.parent),
-                     toml_string(m.parent_id_column), toml_string(m.time_column),
-                     toml_string(time_format_name(m.time_format)), children_toml(m.children),
-                     referenced_toml(m.referenced), m.allow_empty);
-  const auto& u = c.users;
-  out += fmt::format("[tasks.users]\ntable = {}\nid_column = {}\ntime_column = {}\ntime_format = {}\n"
-                     "active_column = {}\nolder_than = {}\nchildren = {}\nreferenced = {}\nallow_empty = {}\n\n",
-                     toml_string(u.table), toml_string(u.id_column), toml_string(u.time_column),
-                     toml_string(time_format_name(u.time_format)), toml_string(u.active_column), dur(u.older_than),
-                     children_toml(u.children), referenced_toml(u.referenced), u.allow_empty);
-  out += fmt::format("[tasks.stats]\nrecent = {}\n", toml_string(c.stats.recent_text));
-  for (const auto& t : c.custom_tasks) {
-    out += fmt::format("\n[tasks.{}]\nkind = {}\n", t.name, toml_string(t.kind));
-    if (t.kind == "expired") {
-      out += fmt::format("table = {}\nid_column = {}\nexpires_column = {}\ntime_format = {}\nchildren = {}\n"
-                         "referenced = {}\nallow_empty = {}\n",
-                         toml_string(t.table), toml_string(t.id_column), toml_string(t.expires_column),
-                         toml_string(time_format_name(t.time_format)), children_toml(t.children),
-                         referenced_toml(t.referenced), t.allow_empty);
-    } else if (t.kind == "vacuum") {
-      out += fmt::format("mode = {}\n", toml_string(t.mode));
-    } else if (t.kind == "backup") {
-      out += fmt::format("directory = {}\nkeep_days = {}\nkeep_last = {}\n", toml_string(t.directory), t.keep_days,
-                         t.keep_last);
-    } else if (t.kind == "files") {
-      out += fmt::format("directory = {}\nglob = {}\nolder_than = {}\n", toml_string(t.directory), toml_string(t.glob),
-                         dur(t.older_than));
-    } else {
-      auto list = [](const std::vector<std::string>& items) {
-        std::vector<std::string> quoted;
-        for (const auto& item : items) {
-          quoted.push_back(toml_string(item));
-        }
-        return fmt::format("[{}]", fmt::join(quoted, ", "));
-      };
-      out += fmt::format("command = {}\nshell = {}\ntimeout = {}\nenv = {}\nonly_if_env = {}\n", list(t.command),
-                         t.shell, dur(t.timeout), list(t.env), list(t.only_if_env));
+  for (const auto& task : c.tasks) {
+    out += fmt::format("{}[tasks.{}]\nkind = {}\n", &task == &c.tasks.front() ? "" : "\n", task.name,
+                       toml_string(task.kind));
+    for (const auto& key : find_kind(task.kind)->keys) {
+      out += fmt::format("{} = {}\n", key.name, setting_toml(task.settings.at(key.name)));
     }
   }
   for (const auto& job : c.jobs) {

@@ -20,6 +20,18 @@ namespace housekeep {
 
 namespace {
 
+// A task's settings in the configuration the run was given (the one its cascade and guards
+// read too), whichever configuration the task was resolved from.
+const TaskConfig* settings_of(const Config& config, const TaskDef& task)
+{
+  const TaskConfig* found = find_task(config, task.name);
+  return found != nullptr ? found : task.config;
+}
+
+} // namespace
+
+namespace {
+
 std::string task_list(const RunRequest& request)
 {
   std::vector<std::string_view> names;
@@ -166,7 +178,7 @@ std::map<std::string, std::int64_t> check_guards(Store& store, const Config& con
     }
     TaskResult result;
     TaskContext context{store, config, counting, clock, clock.now(), log, &planned};
-    context.custom = task.custom;
+    context.task = settings_of(config, task);
     try {
       task.run(context, result);
     } catch (const Error&) {
@@ -387,7 +399,7 @@ TaskResult run_task(const TaskDef& task, Store& store, const Config& config, con
                       setup.deadline,
                       setup.archive.get(),
                       request.progress};
-  context.custom = task.custom;
+  context.task = settings_of(config, task);
   if (const auto it = setup.expected.find(result.task); it != setup.expected.end()) {
     context.expected_rows = it->second;
   }

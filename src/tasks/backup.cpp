@@ -7,6 +7,7 @@
 #include "housekeep/error.hpp"
 #include "housekeep/files.hpp"
 #include "housekeep/task.hpp"
+#include "housekeep/task_kind.hpp"
 #include "housekeep/text.hpp"
 
 #include <fmt/format.h>
@@ -33,12 +34,16 @@ void sync_or_throw(const std::string& path)
   }
 }
 
-} // namespace
-
 void run_backup(TaskContext& context, TaskResult& result)
 {
   namespace fs = std::filesystem;
-  const CustomTask& c = *context.custom;
+  const TaskConfig& t = *context.task;
+  const struct {
+    const std::string& name;
+    const std::string& directory;
+    std::int64_t keep_days;
+    std::int64_t keep_last;
+  } c{t.name, t.text("directory"), t.integer("keep_days"), t.integer("keep_last")};
   struct stat st {};
   if (::stat(c.directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     throw CantCreateError(fmt::format("{}: backup directory '{}' does not exist", c.name, c.directory),
@@ -128,6 +133,20 @@ void run_backup(TaskContext& context, TaskResult& result)
   }
   result.stats = {{"bytes", bytes}, {"backups_kept", kept}, {"backups_deleted", removed}};
   result.output = context.options.dry_run ? std::string() : final_path;
+}
+
+} // namespace
+
+const TaskKind& backup_kind()
+{
+  static const TaskKind kind{"backup",
+                             "copy the database online into a directory, verified, and prune old copies",
+                             false,
+                             &run_backup,
+                             {{"directory", KeyType::directory, std::string(), true},
+                              {"keep_days", KeyType::integer, std::int64_t{30}, false, 1, 100000},
+                              {"keep_last", KeyType::integer, std::int64_t{7}, false, 1, 100000}}};
+  return kind;
 }
 
 } // namespace housekeep

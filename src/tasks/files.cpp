@@ -5,6 +5,7 @@
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
 #include "housekeep/task.hpp"
+#include "housekeep/task_kind.hpp"
 #include "housekeep/text.hpp"
 
 #include <fmt/format.h>
@@ -16,10 +17,18 @@
 
 namespace housekeep {
 
+namespace {
+
 void run_files(TaskContext& context, TaskResult& result)
 {
   namespace fs = std::filesystem;
-  const CustomTask& c = *context.custom;
+  const TaskConfig& t = *context.task;
+  const struct {
+    const std::string& name;
+    const std::string& directory;
+    const std::string& glob;
+    Millis older_than;
+  } c{t.name, t.text("directory"), t.text("glob"), t.duration("older_than")};
   std::error_code error;
   const auto status = fs::symlink_status(c.directory, error);
   if (error || !fs::exists(status)) {
@@ -84,6 +93,20 @@ void run_files(TaskContext& context, TaskResult& result)
                                       with_thousands(failed), with_thousands(count), first_failure),
                           "check the owner and permissions of the directory");
   }
+}
+
+} // namespace
+
+const TaskKind& files_kind()
+{
+  static const TaskKind kind{"files",
+                             "delete files older than older_than under a directory",
+                             false,
+                             &run_files,
+                             {{"directory", KeyType::directory, std::string(), true},
+                              {"glob", KeyType::text, std::string()},
+                              {"older_than", KeyType::duration, Duration{}, true}}};
+  return kind;
 }
 
 } // namespace housekeep

@@ -40,11 +40,8 @@ std::vector<Edge> cascade_edges(const Config& config)
       }
     }
   };
-  add(config.conversations.table, config.conversations.children);
-  add(config.messages.table, config.messages.children);
-  add(config.users.table, config.users.children);
-  for (const auto& custom : config.custom_tasks) {
-    add(custom.table, custom.children);
+  for (const auto& task : config.tasks) {
+    add(task.table(), task.children());
   }
   return edges;
 }
@@ -899,6 +896,40 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   }
   drain(context, policy, plan, walk, free_since, result);
   report_kept(context, policy, result);
+}
+
+} // namespace housekeep
+
+namespace housekeep {
+
+std::vector<KeySpec> purge_keys(std::vector<KeySpec> own, std::string table)
+{
+  const bool required = table.empty();
+  std::vector<KeySpec> keys{{"table", KeyType::identifier, std::move(table), required},
+                            {"id_column", KeyType::identifier, std::string("id")}};
+  keys.insert(keys.end(), std::make_move_iterator(own.begin()), std::make_move_iterator(own.end()));
+  keys.push_back({"children", KeyType::children, std::vector<ChildConfig>{}});
+  keys.push_back({"referenced", KeyType::referenced, OnReferenced::keep});
+  keys.push_back({"allow_empty", KeyType::boolean, false});
+  return keys;
+}
+
+PurgePolicy purge_policy(const TaskContext& context)
+{
+  const TaskConfig& task = *context.task;
+  PurgePolicy policy;
+  policy.task = "tasks." + task.name;
+  policy.name = task.name;
+  policy.table = task.table();
+  policy.id_column = task.text("id_column");
+  policy.children = cascade_from(context.config, policy.table);
+  policy.referenced = task.referenced();
+  return policy;
+}
+
+std::vector<std::string> purge_tables(const TaskConfig& task, const Config&)
+{
+  return {task.table()};
 }
 
 } // namespace housekeep

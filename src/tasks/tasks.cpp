@@ -5,6 +5,7 @@
 #include "housekeep/process.hpp"
 #include "housekeep/purge.hpp"
 #include "housekeep/task.hpp"
+#include "housekeep/task_kind.hpp"
 #include "housekeep/text.hpp"
 #include "housekeep/time_column.hpp"
 
@@ -17,223 +18,131 @@
 
 namespace housekeep {
 
-namespace {
+// The kinds, each defined in its own file of src/tasks/.
+const TaskKind& aged_kind();
+const TaskKind& orphans_kind();
+const TaskKind& inactive_kind();
+const TaskKind& stats_kind();
+const TaskKind& expired_kind();
+const TaskKind& exec_kind();
+const TaskKind& files_kind();
+const TaskKind& backup_kind();
+const TaskKind& vacuum_kind();
 
-void run_conversations(TaskContext& context, TaskResult& result)
+const std::vector<const TaskKind*>& task_kinds()
 {
-  const auto& c = context.config.conversations;
-  PurgePolicy policy;
-  policy.task = "tasks.conversations";
-  policy.name = "conversations";
-  policy.table = c.table;
-  policy.id_column = c.id_column;
-  policy.age = AgeLimit{c.time_column, c.time_format, context.now - context.options.older_than.value_or(c.older_than)};
-  policy.children = cascade_from(context.config, c.table);
-  policy.referenced = c.referenced;
-  purge(context, policy, result);
+  static const std::vector<const TaskKind*> kinds{&aged_kind(),  &orphans_kind(), &inactive_kind(),
+                                                  &stats_kind(), &expired_kind(), &exec_kind(),
+                                                  &files_kind(), &backup_kind(),  &vacuum_kind()};
+  return kinds;
 }
 
-void run_messages(TaskContext& context, TaskResult& result)
+const TaskKind* find_kind(std::string_view name)
 {
-  const auto& c = context.config.messages;
-  PurgePolicy policy;
-  policy.task = "tasks.messages";
-  policy.name = "messages";
-  policy.table = c.table;
-  policy.id_column = c.id_column;
-  policy.where.emplace_back(Orphan{c.foreign_key, c.parent, c.parent_id_column});
-  policy.children = cascade_from(context.config, c.table);
-  policy.referenced = c.referenced;
-  purge(context, policy, result);
-}
-
-void run_users(TaskContext& context, TaskResult& result)
-{
-  const auto& c = context.config.users;
-  PurgePolicy policy;
-  policy.task = "tasks.users";
-  policy.name = "users";
-  policy.table = c.table;
-  policy.id_column = c.id_column;
-  policy.where.emplace_back(IsFalse{c.active_column});
-  policy.age = AgeLimit{c.time_column, c.time_format, context.now - context.options.older_than.value_or(c.older_than)};
-  policy.children = cascade_from(context.config, c.table);
-  policy.referenced = c.referenced;
-  purge(context, policy, result);
-}
-
-void run_stats(TaskContext& context, TaskResult& result)
-{
-  const Config& config = context.config;
-  Store& store = context.store;
-  require_columns(store, config.users.table, {config.users.active_column}, "stats", "tasks.users");
-  require_columns(store, config.conversations.table, {config.conversations.time_column}, "stats",
-                  "tasks.conversations");
-  require_columns(store, config.messages.table, {config.messages.time_column}, "stats", "tasks.messages");
-
-  const std::string window = config.stats.recent_text; // as configured, never rewritten
-  const auto& users = config.users;
-  const auto& conversations = config.conversations;
-  const auto& messages = config.messages;
-  // A bad time value never fails the figures: it is counted as unparseable, and named once.
-  const TimePoint since = context.now - config.stats.recent;
-  const RecentCount recent_conversations =
-    count_recent(store, conversations.table, conversations.time_column, conversations.id_column,
-                 conversations.time_format, since, context.now, "tasks.conversations");
-  const RecentCount recent_messages = count_recent(store, messages.table, messages.time_column, messages.id_column,
-                                                   messages.time_format, since, context.now, "tasks.messages");
-  for (const RecentCount* count : {&recent_conversations, &recent_messages}) {
-    if (!count->first_problem.empty()) {
-      context.log.warning("stats: {} value{} that {} no plausible time, counted as unparseable; the first: {}",
-                          with_thousands(count->unparseable), count->unparseable == 1 ? "" : "s",
-                          count->unparseable == 1 ? "is" : "are", count->first_problem);
+  for (const TaskKind* kind : task_kinds()) {
+    if (kind->name == name) {
+      return kind;
     }
   }
-  result.stats = {
-    {"total_users", count_in_stretches(store, RowSet{users.table, {}}, users.id_column)},
-    {"active_users", count_in_stretches(store, RowSet{users.table, {IsTrue{users.active_column}}}, users.id_column)},
-    {"total_conversations", count_in_stretches(store, RowSet{conversations.table, {}}, conversations.id_column)},
-    {"total_messages", count_in_stretches(store, RowSet{messages.table, {}}, messages.id_column)},
-    {"recent_conversations_" + window, recent_conversations.recent},
-    {"recent_messages_" + window, recent_messages.recent},
-    {"unparseable_times", recent_conversations.unparseable + recent_messages.unparseable},
+  return nullptr;
+}
+
+TaskConfig task_with_defaults(const TaskKind& kind, std::string name)
+{
+  TaskConfig task{std::move(name), kind.name, {}};
+  for (const auto& key : kind.keys) {
+    task.settings.emplace(key.name, key.default_value);
+  }
+  return task;
+}
+
+namespace {
+
+// A built-in task: a row of its kind with its own defaults.
+TaskConfig builtin(const TaskKind& kind, std::string name, std::map<std::string, Setting, std::less<>> settings)
+{
+  TaskConfig task = task_with_defaults(kind, std::move(name));
+  for (auto& [key, value] : settings) {
+    task.settings.at(key) = std::move(value);
+  }
+  return task;
+}
+
+} // namespace
+
+std::vector<TaskConfig> default_tasks()
+{
+  return {
+    builtin(aged_kind(), "conversations",
+            {{"table", std::string("conversations")},
+             {"children", std::vector<ChildConfig>{{"messages", "conversation_id", "id"}}}}),
+    builtin(orphans_kind(), "messages",
+            {{"table", std::string("messages")},
+             {"foreign_key", std::string("conversation_id")},
+             {"parent", std::string("conversations")}}),
+    builtin(
+      inactive_kind(), "users",
+      {{"table", std::string("users")}, {"children", std::vector<ChildConfig>{{"conversations", "user_id", "id"}}}}),
+    builtin(stats_kind(), "stats", {}),
   };
 }
 
-// [tasks.NAME] kind = "expired": rows whose expiry column lies before now. Expiries
-// legitimately lie years ahead, so only values beyond a century count as implausible.
-void run_expired(TaskContext& context, TaskResult& result)
+bool is_builtin_task(std::string_view name)
 {
-  const CustomTask& c = *context.custom;
-  PurgePolicy policy;
-  policy.task = "tasks." + c.name;
-  policy.name = c.name;
-  policy.table = c.table;
-  policy.id_column = c.id_column;
-  policy.age = AgeLimit{c.expires_column, c.time_format, context.now, std::chrono::hours(24 * 366 * 100)};
-  policy.children = cascade_from(context.config, c.table);
-  policy.referenced = c.referenced;
-  purge(context, policy, result);
+  static const std::vector<TaskConfig> builtins = default_tasks();
+  return std::any_of(builtins.begin(), builtins.end(), [&](const TaskConfig& task) { return task.name == name; });
 }
 
-// [tasks.NAME] kind = "exec": a command with a timeout, skipped when what it needs is unset.
-void run_exec(TaskContext& context, TaskResult& result)
+void TaskConfig::missing_setting(std::string_view key) const
 {
-  const CustomTask& c = *context.custom;
-  std::vector<std::string> missing;
-  for (const auto& name : c.only_if_env) {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr || *value == '\0') {
-      missing.push_back(name);
+  throw InternalError(fmt::format("task '{}' of kind '{}' has no setting '{}' of that type", name, kind, key));
+}
+
+const std::vector<ChildConfig>& TaskConfig::children() const
+{
+  static const std::vector<ChildConfig> none;
+  return has("children") ? get<std::vector<ChildConfig>>("children") : none;
+}
+
+const std::string& TaskConfig::table() const
+{
+  static const std::string none;
+  return has("table") ? text("table") : none;
+}
+
+const TaskConfig* find_task(const Config& config, std::string_view name)
+{
+  for (const auto& task : config.tasks) {
+    if (task.name == name) {
+      return &task;
     }
   }
-  if (!missing.empty()) {
-    result.status = TaskStatus::skipped;
-    result.reason = fmt::format("{} not set (only_if_env)", fmt::join(missing, ", "));
-    return;
-  }
-  const std::vector<std::string> argv =
-    c.shell ? std::vector<std::string>{"/bin/sh", "-c", c.command.front()} : c.command;
-  if (context.options.dry_run) {
-    context.log.info("{}: dry run: would run {}", c.name, fmt::join(c.command, " "));
-    return;
-  }
-  std::vector<std::string> names{"PATH", "HOME", "LANG", "TZ"};
-  names.insert(names.end(), c.env.begin(), c.env.end());
-  const ProcessResult ran = run_process(argv, pass_environment(names), c.timeout, true);
-  result.output = ran.output_tail;
-  result.stats = {{"exit_status", ran.status}};
-  std::string last_line = ran.output_tail;
-  while (!last_line.empty() && (last_line.back() == '\n' || last_line.back() == '\r')) {
-    last_line.pop_back();
-  }
-  if (const auto newline = last_line.rfind('\n'); newline != std::string::npos) {
-    last_line = last_line.substr(newline + 1);
-  }
-  if (ran.timed_out) {
-    throw Stopped(StopReason::timed_out,
-                  fmt::format("{}: '{}' was still running after {}; killed with its process group", c.name,
-                              c.command.front(), format_duration(c.timeout)));
-  }
-  if (ran.status == 127 || ran.status < 0) {
-    throw TaskError(
-      fmt::format("{}: cannot run '{}'{}", c.name, c.command.front(), last_line.empty() ? "" : ": " + last_line),
-      "check the command's path and permissions in tasks." + c.name + ".command");
-  }
-  if (ran.status != 0) {
-    throw TaskError(fmt::format("{}: '{}' exited {}{}", c.name, c.command.front(), ran.status,
-                                last_line.empty() ? "" : ": " + last_line),
-                    "its output's last lines are in the run record (housekeep history)");
-  }
+  return nullptr;
 }
 
-// [tasks.NAME] kind = "vacuum": reclaim space after large purges, reporting the size before
-// and after. "full" rebuilds the file and holds the write lock meanwhile: schedule it quiet.
-void run_vacuum(TaskContext& context, TaskResult& result)
+TaskConfig& TaskConfig::set(std::string_view key, Setting value)
 {
-  const CustomTask& c = *context.custom;
-  Maintenance& engine = context.store.require_maintenance("vacuum");
-  const std::int64_t before = engine.size_bytes();
-  if (context.options.dry_run) {
-    // Debug: the guards' count before a real run passes here too.
-    context.log.debug("{}: would run {} on {} ({} bytes)", c.name, c.mode, context.store.describe(),
-                      with_thousands(before));
-    result.stats = {{"bytes_before", before}, {"bytes_after", before}};
-    return;
+  const auto found = settings.find(key);
+  if (found == settings.end() || found->second.index() != value.index()) {
+    missing_setting(key);
   }
-  if (!engine.vacuum(c.mode)) {
-    context.log.notice("{}: incremental vacuum does nothing here: the database's auto_vacuum is not "
-                       "INCREMENTAL (use mode = \"full\", or set it with VACUUM once)",
-                       c.name);
-  }
-  const std::int64_t after = engine.size_bytes();
-  result.stats = {{"bytes_before", before}, {"bytes_after", after}};
+  found->second = std::move(value);
+  return *this;
 }
 
-struct Builtin {
-  std::string_view name;
-  std::string_view summary;
-  bool writes;
-  TaskFn run;
-  bool (*allow_empty)(const Config& config);
-  std::vector<std::string> (*tables)(const Config& config);
-};
+TaskConfig& builtin_task(Config& config, std::string_view name)
+{
+  return const_cast<TaskConfig&>(builtin_task(std::as_const(config), name));
+}
 
-constexpr auto k_never_empties = [](const Config&) { return false; };
-
-constexpr std::array<Builtin, 4> k_builtins{{
-  {"conversations", "delete conversations older than older_than (30d), with their messages", true, &run_conversations,
-   [](const Config& c) { return c.conversations.allow_empty; },
-   [](const Config& c) { return std::vector<std::string>{c.conversations.table}; }},
-  {"messages", "delete messages whose conversation is NULL or missing", true, &run_messages,
-   [](const Config& c) { return c.messages.allow_empty; },
-   [](const Config& c) { return std::vector<std::string>{c.messages.table}; }},
-  {"users", "delete never-activated users older than older_than (7d), with what they own", true, &run_users,
-   [](const Config& c) { return c.users.allow_empty; },
-   [](const Config& c) { return std::vector<std::string>{c.users.table}; }},
-  {"stats", "count users (total, active), conversations and messages, and the recent ones", false, &run_stats,
-   k_never_empties,
-   [](const Config& c) {
-     return std::vector<std::string>{c.users.table, c.conversations.table, c.messages.table};
-   }},
-}};
-
-struct Kind {
-  std::string_view kind;
-  std::string_view summary;
-  bool writes;
-  TaskFn run;
-};
-
-constexpr std::array<Kind, 5> k_kinds{{
-  {"expired", "delete rows whose expiry lies in the past, with their children", true, &run_expired},
-  {"exec", "run a command with a timeout", false, &run_exec},
-  {"files", "delete files older than older_than under a directory", false, &run_files},
-  {"backup", "copy the database online into a directory, verified, and prune old copies", false, &run_backup},
-  {"vacuum", "reclaim free space (full, incremental) or refresh statistics (optimize)", true, &run_vacuum},
-}};
-
-} // namespace
+const TaskConfig& builtin_task(const Config& config, std::string_view name)
+{
+  const TaskConfig* task = find_task(config, name);
+  if (task == nullptr) {
+    throw InternalError(fmt::format("the built-in task '{}' is missing from the configuration", name));
+  }
+  return *task;
+}
 
 std::string_view task_status_name(TaskStatus status)
 {
@@ -284,19 +193,14 @@ std::int64_t TaskResult::total_deleted() const
 std::vector<TaskDef> task_table(const Config& config)
 {
   std::vector<TaskDef> table;
-  for (const auto& b : k_builtins) {
-    table.push_back(
-      {std::string(b.name), std::string(b.summary), b.writes, b.run, nullptr, b.allow_empty(config), b.tables(config)});
-  }
-  for (const auto& custom : config.custom_tasks) {
-    for (const auto& k : k_kinds) {
-      if (k.kind == custom.kind) {
-        // Of the configured kinds, only `expired` works on a table of the database.
-        table.push_back(
-          {custom.name, fmt::format("{} ({})", k.summary, k.kind), k.writes, k.run, &custom, custom.allow_empty,
-           custom.kind == "expired" ? std::vector<std::string>{custom.table} : std::vector<std::string>{}});
-      }
+  for (const auto& task : config.tasks) {
+    const TaskKind* kind = find_kind(task.kind);
+    if (kind == nullptr) {
+      throw InternalError(fmt::format("task '{}' has the unknown kind '{}'", task.name, task.kind));
     }
+    table.push_back({task.name, fmt::format("{} ({})", kind->summary, kind->name), kind->writes, kind->run, &task,
+                     task.has("allow_empty") && task.flag("allow_empty"),
+                     kind->tables != nullptr ? kind->tables(task, config) : std::vector<std::string>{}});
   }
   return table;
 }

@@ -119,4 +119,15 @@ else
   echo "note: fish not installed; its completion was not loaded"
 fi
 
+# The built-in task names the completions offer are the binary's own (its default
+# configuration's tasks), so a renamed or added built-in cannot leave them behind.
+builtins=$("$HK" config show | sed -n 's/^\[tasks\.\(.*\)\]$/\1/p' | tr '\n' ' ')
+check "the binary has built-in tasks" test -n "$builtins"
+check "bash: built-in tasks are the binary's" grep -qF -- "local tasks=\"${builtins}all\"" "$SRC/completions/housekeep.bash"
+check "bash: history's built-in tasks are the binary's" grep -qF -- "tasks=\"${builtins% }\"" "$SRC/completions/housekeep.bash"
+check "bash: configured tasks leave out the built-in ones" grep -qF -- "grep -vx '$(sed 's/ $//; s/ /\\|/g' <<<"$builtins")'" "$SRC/completions/housekeep.bash"
+check "zsh: built-in tasks are the binary's" grep -qF -- "tasks=(${builtins% }" "$SRC/completions/_housekeep"
+check "fish: built-in tasks are the binary's" grep -qF -- "set -l tasks ${builtins}all" "$SRC/completions/housekeep.fish"
+check "fish: history's built-in tasks are the binary's" grep -qF -- "-a '${builtins% }'" "$SRC/completions/housekeep.fish"
+
 finish

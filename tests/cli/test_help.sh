@@ -13,7 +13,8 @@ expect 0 "" "$HK" run --help
 for option in --task --job --dry-run --older-than --batch-size --sleep --timeout --wait; do
   check "run --help documents $option" grep -q -- "$option" out
 done
-check "run --help names the tasks" grep -q "conversations, messages, users, stats or all" out
+check "run --help names the tasks" grep -q "conversations, messages, users, stats, a configured one, or all" out
+check "run --help names the kinds" grep -q "kinds aged, orphans, inactive, stats, expired, exec, files, backup, vacuum" out
 expect 0 "" "$HK" --version
 check "--version" grep -qE "^housekeep [0-9]+\.[0-9]+\.[0-9]+$" out
 expect 0 "" "$HK" config check

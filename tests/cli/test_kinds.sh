@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Configured tasks: kind "expired" deletes exactly the expired rows (checked with sqlite3),
+# the built-in tasks' kinds ("aged", "orphans") take tasks of their own,
 # kind "exec" runs a command with a timeout (killed with its children), skips cleanly when
 # its variables are unset, passes only the allowed environment; bad definitions exit 78.
 . "$(dirname "$0")/lib.sh"
@@ -213,5 +214,52 @@ bad '[jobs.j]' 'task = "upload"' 'schedule = "@daily"'
 expect 78 "jobs.j.task: unknown task 'upload'" "$HK" --db app.db -c bad.toml run --task stats
 bad '[tasks.gone]' 'kind = "expired"' 'table = "no_such_table"'
 expect 65 "table 'no_such_table' does not exist" "$HK" --db app.db -c bad.toml run --task gone
+
+# The kinds of the built-in tasks take more tasks: "aged" on the sessions' own time, with
+# their events as children; "orphans" on the events whose session is gone. Each deletes what
+# plain SQL names, and nothing of the built-in tables.
+cp original.db kinds.db
+# (An expiry five years ahead is no plausible creation time: the aged purge would stop.)
+sqlite3 kinds.db "DELETE FROM sessions WHERE id = 1000; UPDATE sessions SET expires_at = expires_at - 100 * 86400; CREATE TABLE notes (id INTEGER PRIMARY KEY, session_id INTEGER, made_at TEXT);
+  INSERT INTO notes VALUES (1, 295, '2020-01-01T00:00:00Z'), (2, 99999, '2020-01-01T00:00:00Z'),
+    (3, NULL, '2020-01-01T00:00:00Z'), (4, 300, '2030-01-01T00:00:00Z');"
+cat >rows.toml <<'TOML'
+[tasks.old_tokens]
+kind = "aged"
+table = "sessions"
+time_column = "expires_at"
+older_than = "90d"
+children = [ { table = "session_events", foreign_key = "session_id" } ]
+
+[tasks.stray_notes]
+kind = "orphans"
+table = "notes"
+foreign_key = "session_id"
+parent = "sessions"
+TOML
+want_sessions=$(sqlite3 kinds.db "SELECT count(*) FROM sessions WHERE expires_at >= $(date +%s) - 90 * 86400")
+users_before=$(sqlite3 kinds.db "SELECT count(*) FROM users")
+expect 0 "" "$HK" --db kinds.db -c rows.toml --json run --task old_tokens
+check "aged: the sessions older than 90 days went, the rest stayed" [ "$(sqlite3 kinds.db 'SELECT count(*) FROM sessions')" = "$want_sessions" ]
+check "aged: their events went with them" [ "$(sqlite3 kinds.db 'SELECT count(*) FROM session_events WHERE session_id NOT IN (SELECT id FROM sessions)')" = 0 ]
+check "aged: the report names the task's table" [ "$(jq -r '.tasks[0].deleted | keys | join(",")' out)" = "session_events,sessions" ]
+want_notes=$(sqlite3 kinds.db "SELECT group_concat(id) FROM (SELECT id FROM notes WHERE session_id IN (SELECT id FROM sessions) ORDER BY id)")
+expect 0 "" "$HK" --db kinds.db -c rows.toml run --task stray_notes
+check "orphans: only the notes naming a session stay" [ "$(sqlite3 kinds.db 'SELECT group_concat(id) FROM (SELECT id FROM notes ORDER BY id)')" = "$want_notes" ]
+check "kinds: the built-in tables are untouched" [ "$(sqlite3 kinds.db 'SELECT count(*) FROM users')" = "$users_before" ]
+expect 0 "" "$HK" --db kinds.db -c rows.toml config show
+check "config show: the task with its kind" grep -qx 'kind = "aged"' out
+check "config show: and its kind's defaults" grep -qx 'time_format = "auto"' out
+printf '[tasks.users]\nkind = "exec"\n' >bad.toml
+expect 78 "bad.toml:2:8: tasks.users.kind: 'users' is a built-in task of kind 'inactive'" "$HK" --db app.db -c bad.toml run --task stats
+printf '[tasks.users]\nkind = "inactive"\nolder_than = "3d"\n' >ok.toml
+expect 0 "" "$HK" --db app.db -c ok.toml config show
+check "a built-in task's section may name its own kind" grep -qx 'older_than = "3d"' out
+printf '[tasks.x]\nkind = "orphans"\ntable = "notes"\n' >bad.toml
+expect 78 "[tasks.x] needs a 'foreign_key'" "$HK" --db app.db -c bad.toml run --task stats
+printf '[tasks.x]\nkind = "aged"\n' >bad.toml
+expect 78 "[tasks.x] needs a 'table'" "$HK" --db app.db -c bad.toml run --task stats
+printf '[tasks.x]\nkind = "stats"\nrecent = "0s"\n' >bad.toml
+expect 78 "tasks.x.recent: must be more than 0" "$HK" --db app.db -c bad.toml run --task stats
 
 finish

@@ -27,15 +27,15 @@ std::string config_error(const std::string& text)
 TEST_CASE("built-in defaults reproduce the classic schema and schedule", "[config]")
 {
   const Config c = parse_config("", "empty.toml");
-  CHECK(c.conversations.table == "conversations");
-  CHECK(c.conversations.older_than == hours(24 * 30));
-  REQUIRE(c.conversations.children.size() == 1);
-  CHECK(c.conversations.children[0].table == "messages");
-  CHECK(c.conversations.children[0].foreign_key == "conversation_id");
-  CHECK(c.messages.parent == "conversations");
-  CHECK(c.users.active_column == "is_active");
-  CHECK(c.users.older_than == hours(24 * 7));
-  CHECK(c.stats.recent == hours(24));
+  CHECK(builtin_task(c, "conversations").table() == "conversations");
+  CHECK(builtin_task(c, "conversations").duration("older_than") == hours(24 * 30));
+  REQUIRE(builtin_task(c, "conversations").children().size() == 1);
+  CHECK(builtin_task(c, "conversations").children()[0].table == "messages");
+  CHECK(builtin_task(c, "conversations").children()[0].foreign_key == "conversation_id");
+  CHECK(builtin_task(c, "messages").text("parent") == "conversations");
+  CHECK(builtin_task(c, "users").text("active_column") == "is_active");
+  CHECK(builtin_task(c, "users").duration("older_than") == hours(24 * 7));
+  CHECK(builtin_task(c, "stats").duration("recent") == hours(24));
   CHECK(c.defaults.batch_size == 50000);
   CHECK(c.database.busy_timeout == seconds(5));
   REQUIRE(c.jobs.size() == 3);
@@ -70,12 +70,12 @@ timezone = "Europe/Berlin"
   CHECK(c.database.url == "sqlite:///srv/app.db");
   CHECK(c.database.busy_timeout == seconds(10));
   CHECK(c.defaults.batch_size == 250);
-  CHECK(c.conversations.table == "chat_conversation");
-  CHECK(c.conversations.time_format == TimeFormat::iso8601);
-  CHECK(c.conversations.older_than == hours(24 * 14));
-  CHECK(c.conversations.children[0].table == "chat_message");
-  CHECK(c.users.table == "users"); // untouched
-  REQUIRE(c.jobs.size() == 1);     // a [jobs] table replaces the default jobs
+  CHECK(builtin_task(c, "conversations").table() == "chat_conversation");
+  CHECK(builtin_task(c, "conversations").time_format() == TimeFormat::iso8601);
+  CHECK(builtin_task(c, "conversations").duration("older_than") == hours(24 * 14));
+  CHECK(builtin_task(c, "conversations").children()[0].table == "chat_message");
+  CHECK(builtin_task(c, "users").table() == "users"); // untouched
+  REQUIRE(c.jobs.size() == 1);                        // a [jobs] table replaces the default jobs
   CHECK(c.jobs[0].timezone == "Europe/Berlin");
 }
 
@@ -132,8 +132,8 @@ TEST_CASE("config_to_toml round-trips", "[config]")
 {
   Config c = parse_config("[tasks.users]\nolder_than = \"3d\"\n", "x.toml");
   const Config again = parse_config(config_to_toml(c).substr(0), "again.toml");
-  CHECK(again.users.older_than == hours(72));
-  CHECK(again.conversations.children.size() == 1);
+  CHECK(builtin_task(again, "users").duration("older_than") == hours(72));
+  CHECK(builtin_task(again, "conversations").children().size() == 1);
   CHECK(again.jobs.size() == 3);
   CHECK(config_to_toml(again).substr(config_to_toml(again).find('\n')) ==
         config_to_toml(c).substr(config_to_toml(c).find('\n')));
@@ -147,5 +147,5 @@ TEST_CASE("load_config_file distinguishes missing from unreadable", "[config]")
   std::ofstream(dir.file("ok.toml")) << "[stats]\n";
   CHECK_THROWS_AS(load_config_file(dir.file("ok.toml")), ConfigError);
   std::ofstream(dir.file("good.toml")) << "[tasks.stats]\nrecent = \"12h\"\n";
-  CHECK(load_config_file(dir.file("good.toml")).stats.recent == hours(12));
+  CHECK(builtin_task(load_config_file(dir.file("good.toml")), "stats").duration("recent") == hours(12));
 }

@@ -176,7 +176,7 @@ TEST_CASE("guards refuse before the first delete: max_delete, and emptying a tab
   // allow_empty on the task: every table it deletes from may empty, unless another task of
   // the run (messages, here) deletes from the same table without allowing it.
   Config allowing;
-  allowing.conversations.allow_empty = true;
+  builtin_task(allowing, "conversations").set("allow_empty", true);
   RunRequest both;
   both.tasks = resolve_tasks(allowing, {"conversations", "messages"});
   both.options = wide;
@@ -202,7 +202,7 @@ TEST_CASE("allow_empty on a job waives the emptying guard for its runs only", "[
   const test::FakeClock clock(test::test_now());
   test::CapturedLog log;
   Config config;
-  config.conversations.older_than = minutes(1);
+  builtin_task(config, "conversations").set("older_than", Duration{minutes(1), "1m"});
   config.jobs = {test::job("drain", "conversations", "0 4 * * *")};
   RunRequest request;
   request.tasks = resolve_tasks(config, {"conversations"});

@@ -3,6 +3,7 @@
 // like the task's own backups are never touched.
 #include "housekeep/run.hpp"
 #include "housekeep/task.hpp"
+#include "housekeep/task_kind.hpp"
 
 #include "support/temp_db.hpp"
 
@@ -49,13 +50,10 @@ TEST_CASE("backup retention: the boundary, keep_last, and foreign files", "[back
   }
 
   Config config;
-  CustomTask task;
-  task.name = "backup";
-  task.kind = "backup";
-  task.directory = backups;
-  task.keep_days = 30;
-  task.keep_last = 1;
-  config.custom_tasks.push_back(task);
+  config.tasks.push_back(task_with_defaults(*find_kind("backup"), "backup")
+                           .set("directory", backups)
+                           .set("keep_days", std::int64_t{30})
+                           .set("keep_last", std::int64_t{1}));
 
   auto store = open_store(parse_database_url(db), OpenOptions{});
   test::FakeClock clock(now);
@@ -76,8 +74,7 @@ TEST_CASE("backup retention: the boundary, keep_last, and foreign files", "[back
   CHECK(copy.integer("SELECT count(*) FROM users") == 1);
 
   // keep_last protects the newest ones whatever their age.
-  config.custom_tasks[0].keep_days = 1;
-  config.custom_tasks[0].keep_last = 3;
+  config.tasks.back().set("keep_days", std::int64_t{1}).set("keep_last", std::int64_t{3});
   clock.set(now + hours(24 * 365));
   request.tasks = resolve_tasks(config, {"backup"});
   REQUIRE(run_tasks(*store, config, request, clock, log.logger()).ok());

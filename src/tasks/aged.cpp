@@ -1,0 +1,35 @@
+// kind = "aged": rows older than older_than, with their children (the built-in
+// `conversations`). --older-than overrides older_than for a run.
+#include "housekeep/purge.hpp"
+#include "housekeep/task_kind.hpp"
+
+namespace housekeep {
+
+namespace {
+
+void run_aged(TaskContext& context, TaskResult& result)
+{
+  const TaskConfig& t = *context.task;
+  PurgePolicy policy = purge_policy(context);
+  policy.age = AgeLimit{t.text("time_column"), t.time_format(),
+                        context.now - context.options.older_than.value_or(t.duration("older_than"))};
+  purge(context, policy, result);
+}
+
+} // namespace
+
+const TaskKind& aged_kind()
+{
+  static const TaskKind kind{
+    "aged",
+    "delete rows older than older_than, with their children",
+    true,
+    &run_aged,
+    purge_keys({{"time_column", KeyType::identifier, std::string("created_at")},
+                {"time_format", KeyType::time_format, TimeFormat::auto_detect},
+                {"older_than", KeyType::duration, Duration{std::chrono::hours(24 * 30), "30d"}}}),
+    &purge_tables};
+  return kind;
+}
+
+} // namespace housekeep
