@@ -14,6 +14,16 @@
 
 namespace housekeep {
 
+/// How a recorded run ended (or that it is still running). Stored by name: ok, failed,
+/// refused, skipped, interrupted, timed-out, transient, running, abandoned (a running run
+/// whose process is gone).
+enum class RunStatus { ok, failed, refused, skipped, interrupted, timed_out, transient, running, abandoned, unknown };
+
+/// The stored name of a status ("timed-out").
+std::string_view run_status_name(RunStatus status);
+/// The status of a stored name; `unknown` for one this version does not know.
+RunStatus parse_run_status(std::string_view name);
+
 /// One row of housekeep_runs.
 struct RunRecord {
   std::int64_t id = 0;
@@ -21,7 +31,7 @@ struct RunRecord {
   std::string task;
   TimePoint started_at;
   TimePoint finished_at;
-  std::string status;
+  RunStatus status = RunStatus::ok;
   std::map<std::string, std::int64_t> deleted;
   std::vector<KeptRows> kept;
   std::string error;
@@ -34,9 +44,9 @@ struct RunRecord {
 /// Which runs history() returns, newest first.
 struct RunQuery {
   std::size_t limit = 20;
-  std::string task;   // empty: all tasks
-  std::string job;    // empty: all jobs and manual runs
-  std::string status; // empty: any status
+  std::string task;                // empty: all tasks
+  std::string job;                 // empty: all jobs and manual runs
+  std::optional<RunStatus> status; // none: any status
 };
 
 /// What the daemon remembers of a job between firings and across restarts (housekeep_jobs).

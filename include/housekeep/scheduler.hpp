@@ -18,8 +18,8 @@ namespace housekeep {
 struct JobRun {
   TimePoint started_at;
   TimePoint finished_at;
-  std::string status; // "ok", or the first status that was not ok
-  std::string error;  // the first error
+  RunStatus status = RunStatus::ok; // ok, or the first status that was not ok
+  std::string error;                // the first error
 };
 
 /// How a job stands, as scheduler-info --check judges it.

@@ -6,6 +6,7 @@
 #include "housekeep/clock.hpp"
 #include "housekeep/config.hpp"
 #include "housekeep/error.hpp"
+#include "housekeep/history.hpp"
 #include "housekeep/log.hpp"
 #include "housekeep/stop.hpp"
 #include "housekeep/store.hpp"
@@ -57,6 +58,9 @@ enum class TaskStatus { ok, failed, refused, skipped, interrupted, timed_out, tr
 
 /// The word used for a status in output and history ("ok", "failed", ...).
 std::string_view task_status_name(TaskStatus status);
+
+/// The status a task's run is recorded with in housekeep_runs.
+RunStatus recorded_status(TaskStatus status);
 
 /// Rows per table, in the order they were deleted (children first).
 using TableCounts = std::vector<std::pair<std::string, std::int64_t>>;

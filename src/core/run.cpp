@@ -242,7 +242,7 @@ std::string this_host()
 
 bool run_abandoned(const RunRecord& run)
 {
-  if (run.status != "running" || run.host != this_host() || run.pid <= 0 ||
+  if (run.status != RunStatus::running || run.host != this_host() || run.pid <= 0 ||
       run.pid == static_cast<std::int64_t>(::getpid())) {
     return false;
   }
@@ -252,11 +252,12 @@ bool run_abandoned(const RunRecord& run)
 std::int64_t mark_abandoned(Store& store, const Clock& clock, const Logger& log)
 {
   std::int64_t marked = 0;
-  for (RunRecord run : store.history().runs(RunQuery{.limit = 1000, .task = "", .job = "", .status = "running"})) {
+  for (RunRecord run :
+       store.history().runs(RunQuery{.limit = 1000, .task = "", .job = "", .status = RunStatus::running})) {
     if (!run_abandoned(run)) {
       continue;
     }
-    run.status = "abandoned";
+    run.status = RunStatus::abandoned;
     run.finished_at = clock.now();
     run.error = fmt::format("process {} on {} ended without finishing the run (killed or crashed); noticed at {}",
                             run.pid, run.host, format_utc(run.finished_at));
@@ -447,7 +448,7 @@ public:
     m_run.task = task;
     m_run.started_at = started;
     m_run.finished_at = started;
-    m_run.status = "running";
+    m_run.status = RunStatus::running;
     m_run.host = this_host();
     m_run.pid = static_cast<std::int64_t>(::getpid());
     write("start of");
@@ -456,7 +457,7 @@ public:
   void finish(const TaskResult& result)
   {
     m_run.finished_at = m_run.started_at + result.duration;
-    m_run.status = std::string(task_status_name(result.status));
+    m_run.status = recorded_status(result.status);
     for (const auto& [table, rows] : result.deleted) {
       m_run.deleted[table] = rows;
     }

@@ -457,7 +457,7 @@ private:
       return;
     }
 
-    j.last_status = run_job(j, due.newest);
+    j.last_status = std::string(run_status_name(run_job(j, due.newest)));
     const TimePoint after = m_env.clock.now();
     const TimePoint following = slot_after(j, due.newest, due.newest);
     if (following <= after) {
@@ -472,7 +472,7 @@ private:
 
   // Runs the job as `housekeep run --job NAME` would, retrying transient failures; returns
   // the status of the firing.
-  std::string run_job(const JobRuntime& j, TimePoint slot)
+  RunStatus run_job(const JobRuntime& j, TimePoint slot)
   {
     RunRequest request;
     request.tasks = resolve_tasks(m_config, {j.job.task});
@@ -488,7 +488,7 @@ private:
     Millis backoff = m_options.first_retry;
     for (std::int64_t attempt = 0;; ++attempt) {
       const TimePoint started = m_env.clock.now();
-      std::string status;
+      RunStatus status = RunStatus::ok;
       try {
         const WatchdogDuringRun watchdog(m_env.notifier, m_env.notifier.watchdog_interval());
         reach_store();
@@ -496,17 +496,16 @@ private:
         if (m_env.reporter != nullptr) {
           m_env.reporter->finished(m_config, j.job.name, report);
         }
-        status = "ok";
         for (const auto& task : report.tasks) {
           if (task.status != TaskStatus::ok) {
-            status = std::string(task_status_name(task.status));
+            status = recorded_status(task.status);
             break;
           }
         }
-        if (status == "ok" && !report.history_error.empty()) {
+        if (status == RunStatus::ok && !report.history_error.empty()) {
           // A firing nobody can see afterwards is not a success: --check and history read it.
           m_env.log.error("{}: the run could not be recorded in housekeep_runs: {}", j.job.name, report.history_error);
-          status = "failed";
+          status = RunStatus::failed;
         }
       } catch (const DaemonLockTaken&) {
         throw;
@@ -514,23 +513,24 @@ private:
         // The purge lock stayed busy (a manual run), or a stop came while waiting for it.
         m_env.log.warning("{}: skipped: {}", j.job.name, e.what());
         record_skipped(request, started, e.what());
-        return "skipped";
+        return RunStatus::skipped;
       } catch (const Error& e) {
         m_env.log.error("{}: {}", j.job.name, e.what());
-        status = std::string(task_status_name(status_for(e.code())));
+        status = recorded_status(status_for(e.code()));
       }
       const Millis took = m_env.clock.now() - started;
-      if (status == "transient" && attempt < j.job.retries && !m_env.stop.requested()) {
+      if (status == RunStatus::transient && attempt < j.job.retries && !m_env.stop.requested()) {
         m_env.log.notice("{}: the database was busy or unreachable; retry {} of {} in {}", j.job.name, attempt + 1,
                          j.job.retries, humanize_duration(backoff));
         if (m_env.waiter.wait_until(m_env.clock.now() + backoff) == Wake::stop || m_env.stop.requested()) {
-          return "interrupted";
+          return RunStatus::interrupted;
         }
         backoff = std::min(backoff * 2, Millis(minutes(5)));
         continue;
       }
-      job_log.log(LogLevel::info, fmt::format("{}: finished {} in {}", j.job.name, status, humanize_duration(took)),
-                  {.duration_ms = took.count(), .status = status});
+      const std::string name(run_status_name(status));
+      job_log.log(LogLevel::info, fmt::format("{}: finished {} in {}", j.job.name, name, humanize_duration(took)),
+                  {.duration_ms = took.count(), .status = name});
       return status;
     }
   }
@@ -543,7 +543,7 @@ private:
       run.task = task.name;
       run.started_at = started;
       run.finished_at = m_env.clock.now();
-      run.status = "skipped";
+      run.status = RunStatus::skipped;
       run.error = why;
       run.host = m_beat.host;
       run.pid = m_beat.pid;

@@ -177,7 +177,7 @@ nlohmann::ordered_json history_json(const std::vector<RunRecord>& runs)
       {"started_at", format_utc(run.started_at)},
       {"finished_at", format_utc(run.finished_at)},
       {"duration_ms", millis(run.finished_at - run.started_at)},
-      {"status", run.status},
+      {"status", run_status_name(run.status)},
       {"deleted", run.deleted},
       {"kept", kept_json(run.kept)},
       {"host", run.host},
@@ -204,8 +204,9 @@ std::string history_table(const std::vector<RunRecord>& runs)
     std::string started = format_utc(run.started_at);
     started = started.substr(0, 19);
     started[10] = ' ';
-    rows.push_back({std::to_string(run.id), started, run.job.empty() ? "-" : run.job, run.task, run.status,
-                    with_thousands(total), humanize_duration(run.finished_at - run.started_at), run.error});
+    rows.push_back({std::to_string(run.id), started, run.job.empty() ? "-" : run.job, run.task,
+                    std::string(run_status_name(run.status)), with_thousands(total),
+                    humanize_duration(run.finished_at - run.started_at), run.error});
   }
   return format_columns(rows, {true, false, false, false, false, true, true, false});
 }

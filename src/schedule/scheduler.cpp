@@ -50,7 +50,7 @@ std::vector<JobRun> invocations(const Config& config, const std::vector<RunRecor
     JobRun& run = out.back();
     run.started_at = std::min(run.started_at, row.started_at);
     run.finished_at = std::max(run.finished_at, row.finished_at);
-    if (row.status != "ok") {
+    if (row.status != RunStatus::ok) {
       // The earliest task that did not end ok names the invocation's outcome.
       run.status = row.status;
       run.error = row.error;
@@ -124,7 +124,7 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
       auto rows = store->history().runs(RunQuery{.limit = 200, .task = "", .job = job.name});
       for (auto& row : rows) {
         if (run_abandoned(row)) {
-          row.status = "abandoned"; // not marked yet: no run has started since it was killed
+          row.status = RunStatus::abandoned; // not marked yet: no run has started since it was killed
           row.error = fmt::format("process {} ended without finishing the run (killed or crashed)", row.pid);
         }
       }
@@ -133,7 +133,7 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
         plan.last_run = runs.front();
       }
       for (const auto& run : runs) {
-        if (run.status == "ok") {
+        if (run.status == RunStatus::ok) {
           plan.last_success = run;
           break;
         }
@@ -172,14 +172,15 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
       t = *next;
     }
 
-    const bool failed = plan.last_run && (plan.last_run->status == "failed" || plan.last_run->status == "refused" ||
-                                          plan.last_run->status == "abandoned");
+    const bool failed =
+      plan.last_run && (plan.last_run->status == RunStatus::failed || plan.last_run->status == RunStatus::refused ||
+                        plan.last_run->status == RunStatus::abandoned);
     if (!job.enabled) {
       plan.health = JobHealth::disabled;
     } else if (failed) {
       plan.health = JobHealth::failed;
       plan.health_reason = fmt::format("last run at {} {}: {}", format_utc(plan.last_run->started_at),
-                                       plan.last_run->status, plan.last_run->error);
+                                       run_status_name(plan.last_run->status), plan.last_run->error);
     } else if (state != nullptr && state->last_status == "missed" && plan.last_missed &&
                (!plan.last_success || plan.last_success->started_at < *plan.last_missed)) {
       plan.health = JobHealth::missed;

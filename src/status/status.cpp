@@ -20,7 +20,7 @@ nlohmann::ordered_json run_json(const std::optional<JobRun>& run, const date::ti
   }
   nlohmann::ordered_json out{{"started_at", format_in_zone(run->started_at, zone)},
                              {"finished_at", format_in_zone(run->finished_at, zone)},
-                             {"status", run->status}};
+                             {"status", run_status_name(run->status)}};
   out["error"] = run->error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(run->error);
   return out;
 }
@@ -150,9 +150,9 @@ std::string schedule_status_table(const ScheduleStatus& status)
   std::vector<std::vector<std::string>> rows{
     {"JOB", "TASK", "SCHEDULE", "ZONE", "NEXT RUN", "LAST RUN", "MISSED", "HEALTH"}};
   for (const auto& plan : status.jobs) {
-    const std::string last =
-      plan.last_run ? fmt::format("{} {}", format_in_zone(plan.last_run->started_at, plan.zone), plan.last_run->status)
-                    : "-";
+    const std::string last = plan.last_run ? fmt::format("{} {}", format_in_zone(plan.last_run->started_at, plan.zone),
+                                                         run_status_name(plan.last_run->status))
+                                           : "-";
     const std::string missed =
       plan.last_missed ? fmt::format("{} (latest {})", plan.missed, format_in_zone(*plan.last_missed, plan.zone)) : "-";
     for (std::size_t i = 0; i < std::max<std::size_t>(1, plan.next.size()); ++i) {

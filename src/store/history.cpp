@@ -82,6 +82,42 @@ constexpr std::array<std::string_view, 12> k_run_columns{
 
 } // namespace
 
+namespace {
+
+constexpr std::array<std::pair<RunStatus, std::string_view>, 9> k_run_statuses{{
+  {RunStatus::ok, "ok"},
+  {RunStatus::failed, "failed"},
+  {RunStatus::refused, "refused"},
+  {RunStatus::skipped, "skipped"},
+  {RunStatus::interrupted, "interrupted"},
+  {RunStatus::timed_out, "timed-out"},
+  {RunStatus::transient, "transient"},
+  {RunStatus::running, "running"},
+  {RunStatus::abandoned, "abandoned"},
+}};
+
+} // namespace
+
+std::string_view run_status_name(RunStatus status)
+{
+  for (const auto& [value, name] : k_run_statuses) {
+    if (value == status) {
+      return name;
+    }
+  }
+  return "unknown";
+}
+
+RunStatus parse_run_status(std::string_view name)
+{
+  for (const auto& [value, known] : k_run_statuses) {
+    if (known == name) {
+      return value;
+    }
+  }
+  return RunStatus::unknown;
+}
+
 void History::add_missing_columns(const std::string& table, const std::vector<std::string>& columns)
 {
   const auto existing = m_backend.columns(table).value_or(std::vector<std::string>{});
@@ -120,7 +156,7 @@ std::int64_t History::record_run(const RunRecord& run)
                run.task,
                format_utc(run.started_at),
                format_utc(run.finished_at),
-               run.status,
+               std::string(run_status_name(run.status)),
                nlohmann::json(run.deleted).dump(),
                text_or_null(run.error),
                run.host,
@@ -163,8 +199,9 @@ std::vector<RunRecord> History::runs(const RunQuery& query)
                       has(*existing, "output") ? "output" : "NULL", has(*existing, "kept") ? "kept" : "NULL"),
           {}};
   std::string_view joiner = " WHERE ";
+  const std::string status = query.status ? std::string(run_status_name(*query.status)) : std::string();
   for (const auto& [column, value] :
-       {std::pair{"task", &query.task}, std::pair{"job", &query.job}, std::pair{"status", &query.status}}) {
+       {std::pair{"task", &query.task}, std::pair{"job", &query.job}, std::pair{"status", &status}}) {
     if (!value->empty()) {
       sql.binds.emplace_back(*value);
       sql.text += fmt::format("{}{} = {}", joiner, column, dialect.placeholder(sql.binds.size()));
@@ -182,7 +219,7 @@ std::vector<RunRecord> History::runs(const RunQuery& query)
       run.task = text_of(row[2]);
       run.started_at = parse_utc(text_of(row[3]));
       run.finished_at = parse_utc(text_of(row[4]));
-      run.status = text_of(row[5]);
+      run.status = parse_run_status(text_of(row[5]));
       const auto deleted = nlohmann::json::parse(text_of(row[6]), nullptr, false);
       if (deleted.is_object()) {
         for (const auto& [table, rows] : deleted.items()) {

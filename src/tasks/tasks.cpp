@@ -158,6 +158,11 @@ std::string_view task_status_name(TaskStatus status)
   return "failed";
 }
 
+RunStatus recorded_status(TaskStatus status)
+{
+  return parse_run_status(task_status_name(status)); // the same names
+}
+
 void TaskResult::add_deleted(const std::string& table, std::int64_t rows)
 {
   for (auto& [name, count] : deleted) {

@@ -281,7 +281,7 @@ TEST_CASE("real runs are recorded in housekeep_runs and dry runs are not", "[run
   REQUIRE(runs.size() == 2);
   CHECK(runs[1].task == "conversations");
   CHECK(runs[1].job == "nightly");
-  CHECK(runs[1].status == "ok");
+  CHECK(runs[1].status == RunStatus::ok);
   CHECK(runs[1].deleted.at("conversations") == 1);
   CHECK(runs[1].deleted.at("messages") == 1);
   CHECK(runs[0].task == "stats");
@@ -291,6 +291,6 @@ TEST_CASE("real runs are recorded in housekeep_runs and dry runs are not", "[run
             log.logger());
   const auto failed = store->history().runs(RunQuery{.limit = 1, .task = "users", .job = ""});
   REQUIRE(failed.size() == 1);
-  CHECK(failed[0].status == "failed");
+  CHECK(failed[0].status == RunStatus::failed);
   CHECK(failed[0].error.find("table 'members' does not exist") != std::string::npos);
 }

@@ -38,7 +38,7 @@ struct RecordedRuns {
     r.task = task;
     r.started_at = parse_utc(started);
     r.finished_at = r.started_at + seconds(3);
-    r.status = status;
+    r.status = parse_run_status(status);
     r.error = status == "ok" ? "" : "database is locked";
     r.host = "test";
     r.pid = pid;
@@ -172,7 +172,7 @@ TEST_CASE("plan: one invocation's tasks count together", "[scheduler]")
   const auto plans = plan_jobs(config_with({test::job("nightly", "all", "0 2 * * *")}),
                                parse_utc("2026-06-15T12:00:00Z"), 1, h.store.get());
   REQUIRE(plans[0].last_run);
-  CHECK(plans[0].last_run->status == "failed");
+  CHECK(plans[0].last_run->status == RunStatus::failed);
   CHECK(plans[0].last_run->started_at == parse_utc("2026-06-15T02:00:00Z"));
   CHECK(plans[0].health == JobHealth::failed);
 }

@@ -215,7 +215,7 @@ TEMPLATE_TEST_CASE("contract: history records, lists, updates and prunes runs; j
     run.task = i == 1 ? "stats" : "conversations";
     run.started_at = now + std::chrono::minutes(i);
     run.finished_at = run.started_at + std::chrono::seconds(1);
-    run.status = i == 2 ? "running" : "ok";
+    run.status = i == 2 ? RunStatus::running : RunStatus::ok;
     run.deleted = {{"messages", 10 * i}};
     run.kept = {KeptRows{"users", "django_admin_log.user_id", "", 3}};
     run.host = "h";
@@ -225,26 +225,27 @@ TEMPLATE_TEST_CASE("contract: history records, lists, updates and prunes runs; j
   }
   CHECK(db.integer("SELECT count(*) FROM housekeep_runs") == 3);
   CHECK(std::set<std::int64_t>(ids.begin(), ids.end()).size() == 3);
-  CHECK(db.integer(fmt::format("SELECT count(*) FROM housekeep_runs WHERE id = {}", ids[2])) == 1);
+  CHECK(db.integer(fmt::format("SELECT count(*) FROM housekeep_runs WHERE id = {} AND status = 'running'", ids[2])) ==
+        1);
 
   // A run recorded as running is replaced, under its id, when it ends.
   RunRecord ended = history.runs(RunQuery{.limit = 1, .task = "", .job = "nightly"}).at(0);
   CHECK(ended.id == ids[2]);
-  CHECK(ended.status == "running");
-  ended.status = "failed";
+  CHECK(ended.status == RunStatus::running);
+  ended.status = RunStatus::failed;
   ended.error = "it broke";
   CHECK(history.record_run(ended) == ids[2]);
 
   const auto all = history.runs(RunQuery{.limit = 10, .task = "", .job = ""});
   REQUIRE(all.size() == 3);
   CHECK(all[0].started_at == now + std::chrono::minutes(2));
-  CHECK(all[0].status == "failed");
+  CHECK(all[0].status == RunStatus::failed);
   CHECK(all[0].error == "it broke");
   CHECK(all[0].deleted.at("messages") == 20);
   CHECK(all[0].kept == std::vector<KeptRows>{KeptRows{"users", "django_admin_log.user_id", "", 3}});
   CHECK(all[1].dry_run);
   CHECK(history.runs(RunQuery{.limit = 10, .task = "stats", .job = ""}).size() == 1);
-  CHECK(history.runs(RunQuery{.limit = 10, .task = "", .job = "", .status = "failed"}).size() == 1);
+  CHECK(history.runs(RunQuery{.limit = 10, .task = "", .job = "", .status = RunStatus::failed}).size() == 1);
   CHECK(history.runs(RunQuery{.limit = 1, .task = "", .job = ""}).size() == 1);
   CHECK(history.prune_runs(now + std::chrono::seconds(90)) == 2);
   CHECK(db.integer("SELECT count(*) FROM housekeep_runs") == 1);
