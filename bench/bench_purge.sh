@@ -7,6 +7,9 @@
 #
 #   bench/bench_purge.sh build/release/commands/housekeep [ROWS...]   (default 100000 1000000 5000000)
 # HK_ARGS adds options to housekeep's run (e.g. HK_ARGS="--sleep 10ms") to compare settings.
+# HK_OLD=/path/to/an/older/housekeep measures it too, on a third copy (row "hk_old"), and
+# ROUNDS=N repeats every measurement N times, alternating which binary goes first, so that
+# a before/after comparison shares one sitting and the machine's noise.
 # Writes the table to stdout and to bench/results-purge.txt.
 set -euo pipefail
 HK=$(realpath "${1:?usage: bench_purge.sh /path/to/housekeep [ROWS...]}")
@@ -14,6 +17,8 @@ shift
 SIZES=("$@")
 [ $# -eq 0 ] && SIZES=(100000 1000000 5000000)
 read -r -a EXTRA <<<"${HK_ARGS:-}"
+OLD=${HK_OLD:+$(realpath "$HK_OLD")}
+ROUNDS=${ROUNDS:-1}
 OUT=$(cd "$(dirname "$0")" && pwd)/results-purge.txt
 WORK=$(mktemp -d)
 trap 'touch "$WORK/stop"; wait; rm -rf "$WORK"' EXIT
@@ -73,25 +78,41 @@ measure() {
 printf '%-10s %-10s %9s %9s %10s %12s %14s\n' ROWS WHO WALL_S RSS_KB LONGEST_TX WRITER_WORST WRITER_FAILED | tee "$OUT"
 for rows in "${SIZES[@]}"; do
   "$HK" --db "$WORK/base.db" demo --rows "$rows" --force -q
-  cp "$WORK/base.db" "$WORK/hk.db"
-  cp "$WORK/base.db" "$WORK/sql.db"
-  # Otherwise the first commit's fsync would also write back the copies just made.
-  sync
-  measure hk "$WORK/hk.db" "$HK" --db "$WORK/hk.db" -v run --task all "${EXTRA[@]}"
-  measure sql "$WORK/sql.db" sh -c "$(declare -f floor_sql); floor_sql | sqlite3 '$WORK/sql.db'"
-  longest=$(sed -nE 's/.*write transaction held ([0-9.]+)(ms|s).*/\1 \2/p' "$WORK/log.hk" |
-    awk '{ v = ($2 == "s") ? $1 * 1000 : $1; if (v > m) m = v } END { printf "%.0fms", m }')
-  for who in hk sql; do
-    read -r wall rss <"$WORK/time.$who"
-    read -r worst failed <"$WORK/writer.$who"
-    printf '%-10s %-10s %9s %9s %10s %12s %14s\n' "$rows" "$who" "$wall" "$rss" \
-      "$([ $who = hk ] && echo "$longest" || echo "(all)")" "${worst}ms" "$failed" | tee -a "$OUT"
-  done
-  # Both must have deleted the same rows, give or take rows that aged past a cutoff between
-  # the two runs (each computes "now" itself) and the writer's own rows.
-  for table in users conversations; do
-    a=$(sqlite3 "$WORK/hk.db" "SELECT count(*) FROM $table")
-    b=$(sqlite3 "$WORK/sql.db" "SELECT count(*) FROM $table")
-    [ "$a" = "$b" ] || echo "warning: $table differs: housekeep $a, sql $b" | tee -a "$OUT"
+  for round in $(seq 1 "$ROUNDS"); do
+    whos=(hk sql)
+    [ -n "$OLD" ] && whos=(hk hk_old sql)
+    [ -n "$OLD" ] && [ $((round % 2)) -eq 0 ] && whos=(hk_old hk sql)
+    for who in "${whos[@]}"; do
+      cp "$WORK/base.db" "$WORK/$who.db"
+    done
+    # Otherwise the first commit's fsync would also write back the copies just made.
+    sync
+    for who in "${whos[@]}"; do
+      case $who in
+      hk) measure hk "$WORK/hk.db" "$HK" --db "$WORK/hk.db" -v run --task all "${EXTRA[@]}" ;;
+      hk_old) measure hk_old "$WORK/hk_old.db" "$OLD" --db "$WORK/hk_old.db" -v run --task all "${EXTRA[@]}" ;;
+      sql) measure sql "$WORK/sql.db" sh -c "$(declare -f floor_sql); floor_sql | sqlite3 '$WORK/sql.db'" ;;
+      esac
+    done
+    for who in "${whos[@]}"; do
+      longest="(all)"
+      if [ "$who" != sql ]; then
+        longest=$(sed -nE 's/.*write transaction held ([0-9.]+)(ms|s).*/\1 \2/p' "$WORK/log.$who" |
+          awk '{ v = ($2 == "s") ? $1 * 1000 : $1; if (v > m) m = v } END { printf "%.0fms", m }')
+      fi
+      read -r wall rss <"$WORK/time.$who"
+      read -r worst failed <"$WORK/writer.$who"
+      printf '%-10s %-10s %9s %9s %10s %12s %14s\n' "$rows" "$who" "$wall" "$rss" "$longest" "${worst}ms" "$failed" |
+        tee -a "$OUT"
+    done
+    # All must have deleted the same rows, give or take rows that aged past a cutoff between
+    # the runs (each computes "now" itself) and the writer's own rows.
+    for table in users conversations; do
+      b=$(sqlite3 "$WORK/sql.db" "SELECT count(*) FROM $table")
+      for who in "${whos[@]}"; do
+        a=$(sqlite3 "$WORK/$who.db" "SELECT count(*) FROM $table")
+        [ "$a" = "$b" ] || echo "warning: $table differs: $who $a, sql $b" | tee -a "$OUT"
+      done
+    done
   done
 done

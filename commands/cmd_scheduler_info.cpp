@@ -32,10 +32,8 @@ ExportTarget export_target(const Session& session)
     target.config_path = std::filesystem::absolute(session.config.source, ignored).string();
   }
   if (session.url.redacted() == session.url.text) {
-    const bool relative =
-      (session.url.scheme == "sqlite" || session.url.scheme == "file") && !session.url.path.starts_with("/");
     // cron and systemd start in another directory: a relative path must become absolute.
-    target.database = relative ? std::filesystem::absolute(session.url.path, ignored).string() : session.url.text;
+    target.database = absolute_database_url(session.url);
   }
   return target;
 }

@@ -328,6 +328,10 @@ struct DatabaseUrl {
 /// every password-like query parameter replaced by "****": the one masking of every output.
 std::string mask_secrets(std::string_view url);
 
+/// The URL as another working directory reads it: a database file's relative path made
+/// absolute (for cron and systemd, which start elsewhere); any other URL as given.
+std::string absolute_database_url(const DatabaseUrl& url);
+
 /// How a database URL is written, for hints: "sqlite:///absolute/path.db, ...".
 std::string_view database_url_forms();
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cctype>
 
 #include <array>
@@ -19,19 +20,31 @@ namespace {
 using OpenFn = std::unique_ptr<Store> (*)(const DatabaseUrl&, const OpenOptions&);
 using CheckFn = void (*)(const DatabaseUrl&);
 
-struct Backend {
+// An engine, by the scheme of its URLs.
+struct Engine {
   std::string_view scheme;
-  OpenFn open;   // nullptr: known scheme, not built in yet
-  CheckFn check; // validates the URL's parameters; nullptr: none checked
+  OpenFn open;    // nullptr: known scheme, not built in yet
+  CheckFn check;  // validates the URL's parameters; nullptr: none checked
+  bool file;      // the URL's path names a database file
 };
 
-// The one table of store backends.
-constexpr std::array<Backend, 4> k_backends{{
-  {"sqlite", &open_sqlite_store, &check_sqlite_url},
-  {"file", &open_sqlite_store, &check_sqlite_url},
-  {"postgresql", nullptr, nullptr},
-  {"postgres", nullptr, nullptr},
+// The one table of store engines.
+constexpr std::array<Engine, 4> k_engines{{
+  {"sqlite", &open_sqlite_store, &check_sqlite_url, true},
+  {"file", &open_sqlite_store, &check_sqlite_url, true},
+  {"postgresql", nullptr, nullptr, false},
+  {"postgres", nullptr, nullptr, false},
 }};
+
+const Engine* engine_of(const DatabaseUrl& url)
+{
+  for (const auto& engine : k_engines) {
+    if (engine.scheme == url.scheme) {
+      return &engine;
+    }
+  }
+  return nullptr;
+}
 
 bool is_ident_part(std::string_view part)
 {
@@ -101,6 +114,16 @@ bool is_safe_identifier(std::string_view name)
     return is_ident_part(name);
   }
   return is_ident_part(name.substr(0, dot)) && is_ident_part(name.substr(dot + 1));
+}
+
+std::string absolute_database_url(const DatabaseUrl& url)
+{
+  const Engine* engine = engine_of(url);
+  if (engine == nullptr || !engine->file || url.path.starts_with("/")) {
+    return url.text;
+  }
+  std::error_code ignored;
+  return std::filesystem::absolute(url.path, ignored).string();
 }
 
 std::string_view database_url_forms()
@@ -192,7 +215,7 @@ DatabaseUrl parse_database_url(std::string_view text)
     }
     url.path = rest;
   }
-  for (const auto& backend : k_backends) {
+  for (const auto& backend : k_engines) {
     if (backend.scheme == url.scheme) {
       if (url.path.empty()) {
         throw UsageError(fmt::format("database URL '{}' names no database", url.redacted()));
@@ -209,7 +232,7 @@ DatabaseUrl parse_database_url(std::string_view text)
 
 std::unique_ptr<Store> open_store(const DatabaseUrl& url, const OpenOptions& options)
 {
-  for (const auto& backend : k_backends) {
+  for (const auto& backend : k_engines) {
     if (backend.scheme != url.scheme) {
       continue;
     }
