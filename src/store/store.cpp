@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <cctype>
+#include <filesystem>
 
 #include <array>
 #include <functional>
@@ -23,9 +23,9 @@ using CheckFn = void (*)(const DatabaseUrl&);
 // An engine, by the scheme of its URLs.
 struct Engine {
   std::string_view scheme;
-  OpenFn open;    // nullptr: known scheme, not built in yet
-  CheckFn check;  // validates the URL's parameters; nullptr: none checked
-  bool file;      // the URL's path names a database file
+  OpenFn open;   // nullptr: known scheme, not built in yet
+  CheckFn check; // validates the URL's parameters; nullptr: none checked
+  bool file;     // the URL's path names a database file
 };
 
 // The one table of store engines.
