@@ -26,10 +26,17 @@ struct Blob {
   bool operator==(const Blob&) const = default;
 };
 
+/// An instant as a database's time type holds it: to the microsecond (PostgreSQL's
+/// precision), so that a value read and bound back (a keyset walk's bound) is the same value.
+using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
+
 /// A database value as bound or read: NULL, integer, real, text, blob, boolean or timestamp.
 /// An engine without a boolean or timestamp type reads them as integers and text; bound, a
 /// boolean is 1 or 0 there and a timestamp its ISO-8601 UTC text.
-using Value = std::variant<std::monostate, std::int64_t, double, std::string, Blob, bool, TimePoint>;
+using Value = std::variant<std::monostate, std::int64_t, double, std::string, Blob, bool, Timestamp>;
+
+/// ISO-8601 UTC with the microseconds a timestamp has ("2026-06-15T12:00:00.123456Z").
+std::string format_timestamp(Timestamp t);
 
 /// Renders a value for messages and logs ("NULL", "42", "'2026-01-01'", "true").
 std::string describe_value(const Value& value);

@@ -19,6 +19,9 @@ struct TimeEncoding {
   char separator = 'T';                    // between date and time: 'T' or ' '
   bool has_seconds = true;                 // "10:00:00" rather than "10:00"
   std::string suffix;                      // "", "Z" or "+00:00"
+  /// The column has a time type of its own (PostgreSQL's timestamptz, timestamp, date): its
+  /// values are read as instants and compared with one (timestamp without a zone as UTC).
+  bool native = false;
 
   /// The instant as a value comparable with the column's values (whole seconds).
   Value encode(TimePoint t) const;

@@ -2,7 +2,7 @@
 # Sourced, not run.
 
 # Debian packages needed to build, test and run housekeep (python3-django: the test on a
-# database made by Django's own migrate).
+# database made by Django's own migrate; postgresql-15: the test server).
 HOUSEKEEP_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsqlite3-dev libsqlitecpp-dev libfmt-dev libcli11-dev libtomlplusplus-dev
@@ -11,6 +11,7 @@ HOUSEKEEP_PACKAGES=(
   sqlite3 jq tzdata util-linux
   groff-base zsh fish dpkg-dev lintian file adduser clang-format
   python3-django
+  libpq-dev postgresql-15
 )
 
 as_root() {

@@ -150,9 +150,9 @@ Json to_json(const Value& value)
           return Json{{"$real", std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"}};
         }
         return v;
-      } else if constexpr (std::is_same_v<T, TimePoint>) {
+      } else if constexpr (std::is_same_v<T, Timestamp>) {
         // As the text a restore binds back, which the column's own type reads as it was.
-        return format_utc(v);
+        return format_timestamp(v);
       } else {
         return v;
       }

@@ -52,6 +52,10 @@ std::unique_ptr<Lock> acquire_purge_lock(Store& store, const std::string& what, 
   while (true) {
     LockAttempt attempt = store.try_lock(me, LockScope::purge);
     if (attempt.lock) {
+      if (attempt.stale) {
+        log.warning("took over the purge lock of pid {} on {} (since {}), which ended without releasing it",
+                    attempt.stale->pid, attempt.stale->host, attempt.stale->since);
+      }
       return std::move(attempt.lock);
     }
     const LockHolder holder = attempt.holder.value_or(LockHolder{});

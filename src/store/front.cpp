@@ -176,18 +176,25 @@ std::int64_t Store::insert_missing(std::string_view table, std::string_view key_
     quoted.push_back(quote_name(column));
     placeholders.push_back(dialect.placeholder(placeholders.size() + 1));
   }
-  const std::string sql =
-    fmt::format("INSERT INTO {0} ({1}) SELECT {2} WHERE NOT EXISTS (SELECT 1 FROM {0} WHERE {3} = {4})", quote(table),
-                fmt::join(quoted, ", "), fmt::join(placeholders, ", "), quote_name(key_column),
-                dialect.placeholder(columns.size() + 1));
+  // Asked first, then inserted with VALUES: there every engine types the values by their
+  // columns (in a SELECT list, PostgreSQL would take untyped values for text).
+  Sql exists{
+    fmt::format("SELECT 1 FROM {} WHERE {} = {}", quote(table), quote_name(key_column), dialect.placeholder(1)), {}};
+  Sql insert{fmt::format("INSERT INTO {} ({}) VALUES ({})", quote(table), fmt::join(quoted, ", "),
+                         fmt::join(placeholders, ", ")),
+             {}};
   std::int64_t inserted = 0;
   const std::string doing = fmt::format("cannot insert into '{}'", table);
   try {
-    Sql insert{sql, {}};
     for (const auto& row : rows) {
-      insert.binds = row;
-      insert.binds.push_back(row[key_index]);
-      inserted += m_backend->execute(insert, doing);
+      exists.binds = {row[key_index]};
+      bool there = false;
+      m_backend->query(
+        exists, [&](const std::vector<std::string>&, const std::vector<Value>&) { there = true; }, doing);
+      if (!there) {
+        insert.binds = row;
+        inserted += m_backend->execute(insert, doing);
+      }
     }
   } catch (const ConstraintError& e) {
     throw DataError(

@@ -20,8 +20,8 @@ std::string text_of(const Value& value)
   if (const auto* text = std::get_if<std::string>(&value)) {
     return *text;
   }
-  if (const auto* time = std::get_if<TimePoint>(&value)) {
-    return format_utc(*time);
+  if (const auto* time = std::get_if<Timestamp>(&value)) {
+    return format_utc(std::chrono::floor<std::chrono::milliseconds>(*time));
   }
   if (const auto* n = std::get_if<std::int64_t>(&value)) {
     return std::to_string(*n);
@@ -42,8 +42,8 @@ std::int64_t int_of(const Value& value)
 
 std::optional<TimePoint> time_of(const Value& value)
 {
-  if (const auto* time = std::get_if<TimePoint>(&value)) {
-    return *time;
+  if (const auto* time = std::get_if<Timestamp>(&value)) {
+    return std::chrono::floor<std::chrono::milliseconds>(*time);
   }
   if (std::holds_alternative<std::monostate>(value)) {
     return std::nullopt;

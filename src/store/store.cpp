@@ -2,8 +2,10 @@
 #include "housekeep/store.hpp"
 
 #include "housekeep/error.hpp"
+#include "store/postgres/postgres_backend.hpp"
 #include "store/sqlite/sqlite_backend.hpp"
 
+#include <date/date.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -32,8 +34,8 @@ struct Engine {
 constexpr std::array<Engine, 4> k_engines{{
   {"sqlite", &open_sqlite_store, &check_sqlite_url, true},
   {"file", &open_sqlite_store, &check_sqlite_url, true},
-  {"postgresql", nullptr, nullptr, false},
-  {"postgres", nullptr, nullptr, false},
+  {"postgresql", &open_postgres_store, nullptr, false},
+  {"postgres", &open_postgres_store, nullptr, false},
 }};
 
 const Engine* engine_of(const DatabaseUrl& url)
@@ -76,8 +78,8 @@ std::string describe_value(const Value& value)
         return fmt::format("'{}'", v);
       } else if constexpr (std::is_same_v<T, Blob>) {
         return fmt::format("<blob of {} bytes>", v.bytes.size());
-      } else if constexpr (std::is_same_v<T, TimePoint>) {
-        return fmt::format("'{}'", format_utc(v));
+      } else if constexpr (std::is_same_v<T, Timestamp>) {
+        return fmt::format("'{}'", format_timestamp(v));
       } else {
         return fmt::format("{}", v);
       }
@@ -126,9 +128,15 @@ std::string absolute_database_url(const DatabaseUrl& url)
   return std::filesystem::absolute(url.path, ignored).string();
 }
 
+std::string format_timestamp(Timestamp t)
+{
+  return date::format("%FT%TZ", t);
+}
+
 std::string_view database_url_forms()
 {
-  return "sqlite:///absolute/path.db, sqlite://relative/path.db or a plain file path";
+  return "sqlite:///absolute/path.db, sqlite://relative/path.db, a plain file path, or "
+         "postgresql://user@host/dbname";
 }
 
 std::string DatabaseUrl::redacted() const

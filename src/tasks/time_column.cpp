@@ -121,6 +121,9 @@ std::optional<double> as_number(const Value& value)
 
 Value TimeEncoding::encode(TimePoint t) const
 {
+  if (native) {
+    return Value{t};
+  }
   const auto whole = floor<seconds>(t);
   switch (format) {
   case TimeFormat::unix_seconds: return Value{static_cast<std::int64_t>(whole.time_since_epoch().count())};
@@ -142,6 +145,9 @@ Value TimeEncoding::encode(TimePoint t) const
 
 std::string TimeEncoding::describe() const
 {
+  if (native) {
+    return "a time type";
+  }
   switch (format) {
   case TimeFormat::unix_seconds: return "unix seconds";
   case TimeFormat::unix_millis: return "unix milliseconds";
@@ -156,6 +162,12 @@ std::string TimeEncoding::describe() const
 
 TimePoint decode_time(const Value& value, const TimeEncoding& encoding)
 {
+  if (encoding.native) {
+    if (const auto* t = std::get_if<Timestamp>(&value)) {
+      return std::chrono::floor<std::chrono::milliseconds>(*t);
+    }
+    throw DataError(fmt::format("{} is not a time", describe_value(value)));
+  }
   if (encoding.format == TimeFormat::unix_seconds || encoding.format == TimeFormat::unix_millis) {
     const auto number = as_number(value);
     if (!number || !std::isfinite(*number)) {
@@ -193,8 +205,18 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
   const std::string hint = fmt::format("set time_format in [{}] (auto, iso8601, unix, unix_ms) or "
                                        "fix the data; nothing was deleted",
                                        what);
+  TimeEncoding encoding;
+  const bool native = std::holds_alternative<Timestamp>(values.front());
+  if (native && (configured == TimeFormat::unix_seconds || configured == TimeFormat::unix_millis)) {
+    throw DataError(fmt::format("{} has a time type ({}) but time_format is {}", subject,
+                                describe_value(values.front()), time_format_name(configured)),
+                    hint);
+  }
   const bool numeric = as_number(values.front()).has_value();
   for (const auto& v : values) {
+    if (native) {
+      continue; // one type: the column's own
+    }
     if (as_number(v).has_value() != numeric) {
       throw DataError(fmt::format("{} mixes numbers and text ({} and {})", subject, describe_value(values.front()),
                                   describe_value(v)),
@@ -202,8 +224,9 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
     }
   }
 
-  TimeEncoding encoding;
-  if (numeric) {
+  if (native) {
+    encoding.native = true;
+  } else if (numeric) {
     if (configured == TimeFormat::iso8601) {
       throw DataError(
         fmt::format("{} holds numbers ({}) but time_format is iso8601", subject, describe_value(values.front())), hint);
@@ -284,7 +307,7 @@ struct ReadValue {
 
 ReadValue read_value(const Value& value, const TimeEncoding& encoding)
 {
-  if (encoding.format == TimeFormat::iso8601) {
+  if (encoding.format == TimeFormat::iso8601 && !encoding.native) {
     const auto* text = std::get_if<std::string>(&value);
     const auto parsed = text != nullptr ? parse_iso(*text) : std::nullopt;
     if (!parsed) {
@@ -341,6 +364,11 @@ std::optional<TimeEncoding> low_side_encoding(Store& store, std::string_view tab
                                               TimeFormat configured)
 {
   for (const Value& v : store.sample(table, column, k_sample_size, false)) {
+    if (std::holds_alternative<Timestamp>(v)) {
+      TimeEncoding encoding;
+      encoding.native = true;
+      return encoding;
+    }
     if (const auto number = as_number(v); number && configured != TimeFormat::iso8601) {
       TimeEncoding encoding;
       encoding.format = configured != TimeFormat::auto_detect ? configured

@@ -94,7 +94,7 @@ expect 64 "--batch-size 0 is out of range 1-10000" "$HK" "${db[@]}" run --task a
 expect 64 "--batch-size 2000000 is out of range" "$HK" "${db[@]}" run --task all --batch-size 2000000; untouched 9
 expect 64 "batch-size" "$HK" "${db[@]}" run --task all --batch-size many; untouched 10
 expect 64 "unsupported database URL scheme 'mysql'" "$HK" --db mysql://u:p@h/app run --task all
-expect 64 "PostgreSQL support is not built into" "$HK" --db postgresql://app:s3cret@db/app run --task stats
+expect 69 "cannot connect" "$HK" --db postgresql://app:s3cret@db.invalid/app run --task stats
 grep -q s3cret err && fail "password printed: $(cat err)"
 expect 64 "log-format" "$HK" "${db[@]}" --log-format xml run --task stats; untouched 13
 expect 64 "unknown task 'everything'" "$HK" "${db[@]}" history --task everything

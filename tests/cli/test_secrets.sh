@@ -31,7 +31,13 @@ check "a SQLite password in the file: masked" [ "$(cat out err | grep -c -- "$se
 # Server URLs, whatever characters the password holds: the error, its JSON, the JSON log.
 for url in "postgresql://app:pa/ss$secret@db/app" "postgresql://app:p@ss$secret@db/app" \
   "postgresql://db/app?user=app&password=$secret" "postgres://app:$secret?x@db:5432/app?sslmode=require"; do
-  expect 64 "****" "$HK" --db "$url" --json run --task stats
+  # No such server (db does not resolve): unavailable (69), or a URL libpq cannot read (a
+  # password with an unescaped '/' reads as a port): 64. Masked either way, whatever libpq
+  # quotes back of it.
+  "$HK" --db "$url" --json run --task stats >out 2>err
+  rc=$?
+  check "'$url': not usable: 64 or 69 (was $rc)" test "$rc" -eq 64 -o "$rc" -eq 69
+  check "'$url': the error masks it" grep -qF -- "****" err
   check "'$url': masked in the error and its JSON" [ "$(cat out err | grep -c -- "$secret")" -eq 0 ]
   "$HK" --db "$url" --log-format json run --task stats >out 2>err
   check "'$url': masked in the JSON log" [ "$(cat out err | grep -c -- "$secret")" -eq 0 ]

@@ -38,7 +38,7 @@ void parents_and_children(Db& db)
 TEMPLATE_TEST_CASE("contract: row sets count, walk and delete the rows plain SQL names", "[store][contract]",
                    HOUSEKEEP_STORE_BACKENDS)
 {
-  TestType db;
+  HOUSEKEEP_CONTRACT_DB(db);
   parents_and_children(db);
   auto store = db.open();
 
@@ -105,7 +105,7 @@ TEMPLATE_TEST_CASE("contract: row sets count, walk and delete the rows plain SQL
 TEMPLATE_TEST_CASE("contract: a write transaction commits, or rolls back when dropped", "[store][contract]",
                    HOUSEKEEP_STORE_BACKENDS)
 {
-  TestType db;
+  HOUSEKEEP_CONTRACT_DB(db);
   db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)");
   db.exec("INSERT INTO t VALUES (1), (2), (3)");
   auto store = db.open();
@@ -124,7 +124,7 @@ TEMPLATE_TEST_CASE("contract: a write transaction commits, or rolls back when dr
 
 TEMPLATE_TEST_CASE("contract: foreign keys are described and enforced", "[store][contract]", HOUSEKEEP_STORE_BACKENDS)
 {
-  TestType db;
+  HOUSEKEEP_CONTRACT_DB(db);
   db.exec("CREATE TABLE parent (id INTEGER PRIMARY KEY, code INTEGER UNIQUE)");
   db.exec("CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent, parent_code INTEGER "
           "REFERENCES parent (code))");
@@ -168,7 +168,7 @@ TEMPLATE_TEST_CASE("contract: foreign keys are described and enforced", "[store]
 TEMPLATE_TEST_CASE("contract: the locks are exclusive, name their holder and are released", "[store][contract]",
                    HOUSEKEEP_STORE_BACKENDS)
 {
-  TestType db;
+  HOUSEKEEP_CONTRACT_DB(db);
   db.exec("CREATE TABLE t (id INTEGER)");
   auto first = db.open();
   auto second = db.open();
@@ -197,7 +197,7 @@ TEMPLATE_TEST_CASE("contract: the locks are exclusive, name their holder and are
 TEMPLATE_TEST_CASE("contract: history records, lists, updates and prunes runs; jobs and the daemon's beat",
                    "[store][contract]", HOUSEKEEP_STORE_BACKENDS)
 {
-  TestType db;
+  HOUSEKEEP_CONTRACT_DB(db);
   db.exec("CREATE TABLE t (id INTEGER)");
   auto store = db.open();
   History& history = store->history();
@@ -279,7 +279,7 @@ TEMPLATE_TEST_CASE("contract: history records, lists, updates and prunes runs; j
 
 TEMPLATE_TEST_CASE("contract: a read-only store reads and never writes", "[store][contract]", HOUSEKEEP_STORE_BACKENDS)
 {
-  TestType db;
+  HOUSEKEEP_CONTRACT_DB(db);
   db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)");
   db.exec("INSERT INTO t VALUES (1)");
   auto store = db.open(AccessMode::read_only);

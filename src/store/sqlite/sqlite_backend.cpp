@@ -113,8 +113,8 @@ void bind_values(SQLite::Statement& statement, const std::vector<Value>& values)
           statement.bind(index, static_cast<int64_t>(v));
         } else if constexpr (std::is_same_v<T, bool>) {
           statement.bind(index, v ? 1 : 0);
-        } else if constexpr (std::is_same_v<T, TimePoint>) {
-          statement.bind(index, format_utc(v));
+        } else if constexpr (std::is_same_v<T, Timestamp>) {
+          statement.bind(index, format_utc(std::chrono::floor<std::chrono::milliseconds>(v)));
         } else if constexpr (std::is_same_v<T, Blob>) {
           statement.bind(index, static_cast<const void*>(v.bytes.data()), static_cast<int>(v.bytes.size()));
         } else {

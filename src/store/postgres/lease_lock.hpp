@@ -1,0 +1,27 @@
+// The database's locks on a server: leased rows of housekeep_locks, never session advisory
+// locks (a transaction-mode pooler such as PgBouncer hands the session to others, and some
+// engines that speak PostgreSQL's protocol only pretend to take them). Private to the
+// PostgreSQL backend.
+#pragma once
+
+#include "housekeep/store.hpp"
+#include "store/postgres/pg.hpp"
+
+#include <chrono>
+#include <optional>
+
+namespace housekeep {
+
+/// How long a lease lasts without renewal, and how often its holder renews it: a holder
+/// that died leaves a lock anyone may take once this has passed.
+inline constexpr std::chrono::seconds k_lease{60};
+inline constexpr std::chrono::seconds k_lease_renewal{15};
+
+/// Takes the lock of `scope` with one conditional upsert (free, or its lease expired); the
+/// lock renews its lease on a connection of its own until it is released.
+LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, const LockHolder& me, LockScope scope);
+
+/// Who holds the lock of `scope` with a lease still running; nothing when it is free.
+std::optional<LockHolder> lease_holder(PgConnection& connection, LockScope scope);
+
+} // namespace housekeep

@@ -1,0 +1,55 @@
+// One libpq connection (private to the PostgreSQL backend): opening it from a URL, running a
+// statement with values passed as text, reading rows as Values by their column types, and
+// mapping SQLSTATEs to the exit statuses of SPEC §3.
+#pragma once
+
+#include "housekeep/store.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace housekeep {
+
+/// What a statement did.
+struct PgOutcome {
+  std::int64_t changed = 0; // rows inserted, updated or deleted
+};
+
+class PgConnection {
+public:
+  /// Connects as the URL says (libpq reads the PG* variables and ~/.pgpass too), named
+  /// `housekeep` in pg_stat_activity, in UTC; read-only transactions with AccessMode::read_only.
+  PgConnection(const DatabaseUrl& url, const OpenOptions& options);
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  /// Runs a statement; throws housekeep's error for its SQLSTATE, naming `doing`.
+  PgOutcome run(const std::string& sql, const std::vector<Value>& binds, std::string_view doing);
+  /// Runs a query and hands `each` its rows.
+  void each_row(const std::string& sql, const std::vector<Value>& binds, const RowVisitor& each,
+                std::string_view doing);
+  /// Rolls back the open transaction, if any; never throws.
+  void rollback_quietly() noexcept;
+  /// The database's name.
+  std::string database() const;
+  /// True once the connection is gone.
+  bool lost() const;
+
+private:
+  std::string m_label;                // the URL with any password masked
+  std::vector<std::string> m_secrets; // what the mask hides, kept out of libpq's messages
+  PGconn* m_conn = nullptr;
+
+  PGresult* exec(const std::string& sql, const std::vector<Value>& binds, std::string_view doing);
+  [[noreturn]] void fail(PGresult* result, std::string_view doing);
+};
+
+/// A value as PostgreSQL writes it in text for the column type `type` (an OID), read back.
+Value pg_value(const char* text, int length, Oid type);
+
+} // namespace housekeep

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The built binary on a real PostgreSQL server (the one scripts/test starts, named by
+# HOUSEKEEP_TEST_PG_HOST and HOUSEKEEP_TEST_PG_PORT): the built-in tasks delete exactly what
+# SQL names on timestamptz and boolean columns, a dry run writes nothing, an archive restores
+# every row byte for byte, a held lease refuses a second run (75) naming its holder.
+. "$(dirname "$0")/lib.sh"
+if [ -z "${HOUSEKEEP_TEST_PG_HOST:-}" ] || [ -z "${HOUSEKEEP_TEST_PG_PORT:-}" ]; then
+  echo "no PostgreSQL test server (HOUSEKEEP_TEST_PG_HOST, HOUSEKEEP_TEST_PG_PORT): skipped"
+  exit 77
+fi
+DB=hk_cli_$$
+ADMIN="host=$HOUSEKEEP_TEST_PG_HOST port=$HOUSEKEEP_TEST_PG_PORT user=postgres"
+q() { psql "$ADMIN dbname=$DB" -qAtX -v ON_ERROR_STOP=1 -c "$1"; }
+psql "$ADMIN dbname=postgres" -qAtX -c "CREATE DATABASE $DB" || exit 1
+trap 'psql "$ADMIN dbname=postgres" -qAtX -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+URL="postgresql://postgres@/$DB?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT"
+
+q "CREATE TABLE users (id BIGSERIAL PRIMARY KEY, username TEXT, is_active BOOLEAN NOT NULL,
+     date_joined TIMESTAMPTZ NOT NULL, avatar BYTEA);
+   CREATE TABLE conversations (id BIGSERIAL PRIMARY KEY, user_id BIGINT REFERENCES users (id),
+     created_at TIMESTAMPTZ NOT NULL);
+   CREATE TABLE messages (id BIGSERIAL PRIMARY KEY, conversation_id BIGINT REFERENCES conversations (id),
+     content TEXT, created_at TIMESTAMPTZ NOT NULL, score DOUBLE PRECISION);
+   CREATE INDEX ON conversations (created_at); CREATE INDEX ON conversations (user_id);
+   CREATE INDEX ON messages (conversation_id); CREATE INDEX ON users (date_joined);
+   INSERT INTO users (username, is_active, date_joined, avatar)
+     SELECT 'u' || i, i % 5 <> 0, now() - (i || ' days')::interval, '\\x00ff41'::bytea FROM generate_series(1, 60) i;
+   -- ids not in time order: the newest conversations get the lowest ids.
+   INSERT INTO conversations (user_id, created_at)
+     SELECT 1 + (i % 60), now() - ((400 - i) % 90 || ' days')::interval - (i || ' seconds')::interval
+     FROM generate_series(1, 400) i;
+   INSERT INTO messages (conversation_id, content, created_at, score)
+     SELECT 1 + (i % 400), 'héllo ' || i, now() - ((i % 90) || ' days')::interval, i / 7.0 FROM generate_series(1, 4000) i;
+   INSERT INTO messages (conversation_id, content, created_at) VALUES (NULL, 'orphan', now());"
+snapshot() {
+  for table in users conversations messages; do
+    q "SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM $table t"
+  done
+}
+before=$(snapshot)
+
+expect 0 "" "$HK" --db "$URL" --json run --task all --dry-run
+check "dry run: nothing changed" [ "$(snapshot)" = "$before" ]
+check "dry run: not even history" [ "$(q "SELECT to_regclass('housekeep_runs') IS NULL")" = t ]
+check "dry run: conversations counted as SQL counts them" \
+  [ "$(jq '.tasks[0].deleted.conversations' out)" = "$(q "SELECT count(*) FROM conversations WHERE created_at < now() - interval '30 days'")" ]
+
+old_conversations=$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM conversations WHERE created_at < now() - interval '30 days'
+  OR user_id IN (SELECT id FROM users WHERE NOT is_active AND date_joined < now() - interval '7 days')")
+old_users=$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM users WHERE NOT is_active AND date_joined < now() - interval '7 days'")
+mkdir -m 700 arch
+expect 0 "" "$HK" --db "$URL" run --task all --archive arch
+check "no conversation left older than 30 days" [ "$(q "SELECT count(*) FROM conversations WHERE created_at < now() - interval '30 days'")" = 0 ]
+check "exactly the conversations SQL named went" \
+  [ "$(q "SELECT count(*) FROM conversations WHERE id = ANY ('{$old_conversations}'::bigint[])")" = 0 ]
+check "and no other" [ "$(q "SELECT count(*) FROM conversations")" = "$((400 - $(tr ',' '\n' <<<"$old_conversations" | wc -l)))" ]
+check "exactly the never-activated users SQL named went" \
+  [ "$(q "SELECT count(*) FROM users")" = "$((60 - $(tr ',' '\n' <<<"$old_users" | wc -l)))" ]
+check "nothing orphaned" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id IS NULL OR conversation_id NOT IN (SELECT id FROM conversations)")" = 0 ]
+check "history recorded on the server" [ "$(q "SELECT count(*) FROM housekeep_runs WHERE status = 'ok'")" = 4 ]
+expect 0 "" "$HK" --db "$URL" --json history --limit 4
+check "history reads it back" [ "$(jq '.runs | length' out)" = 4 ]
+
+expect 0 "" "$HK" --db "$URL" restore arch/*.jsonl
+check "restore: every row back, byte for byte" [ "$(snapshot)" = "$before" ]
+
+# A lease another run holds: refused, naming it; once the lease runs out, taken over.
+q "INSERT INTO housekeep_locks VALUES ('purge', 4242, 'other-host', 'run --task all', '2026-01-01T00:00:00.000Z', 'x', now() + interval '1 minute')"
+expect 75 "pid 4242 on other-host" "$HK" --db "$URL" run --task messages
+q "UPDATE housekeep_locks SET lease_until = now() - interval '1 second'"
+expect 0 "took over the purge lock of pid 4242" "$HK" --db "$URL" run --task messages
+check "the lock is released after the run" [ "$(q "SELECT count(*) FROM housekeep_locks")" = 0 ]
+
+# Wrong database, wrong table: the statuses of SPEC §3, the password masked.
+expect 66 "does not exist" "$HK" --db "postgresql://postgres:s3cret@/no_such_db?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT" run --task stats
+check "the password is masked" [ "$(grep -c s3cret err)" = 0 ]
+printf '[tasks.conversations]\ntable = "chats"\n' >chats.toml
+expect 65 "table 'chats' does not exist" "$HK" --db "$URL" -c chats.toml run --task conversations
+finish
