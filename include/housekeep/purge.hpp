@@ -50,6 +50,10 @@ std::vector<KeySpec> purge_keys(std::vector<KeySpec> own, std::string table = {}
 /// cascade and what to do with referenced rows. The kind adds which rows.
 PurgePolicy purge_policy(const TaskContext& context);
 
+/// Rows whose `time_column` is older than the task's `older_than` (or --older-than) before
+/// the task's start: the age limit of a retention kind.
+AgeLimit retention(const TaskContext& context);
+
 /// The tables a purge task works on: its own.
 std::vector<std::string> purge_tables(const TaskConfig& task, const Config& config);
 

@@ -9,10 +9,8 @@ namespace {
 
 void run_aged(TaskContext& context, TaskResult& result)
 {
-  const TaskConfig& t = *context.task;
   PurgePolicy policy = purge_policy(context);
-  policy.age = AgeLimit{t.text("time_column"), t.time_format(),
-                        context.now - context.options.older_than.value_or(t.duration("older_than"))};
+  policy.age = retention(context);
   purge(context, policy, result);
 }
 

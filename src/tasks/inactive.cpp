@@ -12,8 +12,7 @@ void run_inactive(TaskContext& context, TaskResult& result)
   const TaskConfig& t = *context.task;
   PurgePolicy policy = purge_policy(context);
   policy.where.emplace_back(IsFalse{t.text("active_column")});
-  policy.age = AgeLimit{t.text("time_column"), t.time_format(),
-                        context.now - context.options.older_than.value_or(t.duration("older_than"))};
+  policy.age = retention(context);
   purge(context, policy, result);
 }
 

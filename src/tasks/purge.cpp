@@ -927,6 +927,13 @@ PurgePolicy purge_policy(const TaskContext& context)
   return policy;
 }
 
+AgeLimit retention(const TaskContext& context)
+{
+  const TaskConfig& task = *context.task;
+  return AgeLimit{task.text("time_column"), task.time_format(),
+                  context.now - context.options.older_than.value_or(task.duration("older_than"))};
+}
+
 std::vector<std::string> purge_tables(const TaskConfig& task, const Config&)
 {
   return {task.table()};

@@ -30,4 +30,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
+# Django's own apps first: syncdb creates the chat tables before running migrations, and on
+# PostgreSQL their foreign keys need auth_user to exist already.
+call_command("migrate", verbosity=0)
 call_command("migrate", run_syncdb=True, verbosity=0)
