@@ -4,6 +4,7 @@
 // (never session advisory locks, which a transaction-mode pooler breaks).
 #include "store/postgres/postgres_backend.hpp"
 
+#include "housekeep/error.hpp"
 #include "store/backend.hpp"
 #include "store/postgres/lease_lock.hpp"
 #include "store/postgres/pg.hpp"
@@ -49,10 +50,53 @@ private:
   bool m_done = false;
 };
 
+// PostgreSQL's upkeep: VACUUM and ANALYZE of the whole database (outside any transaction, as
+// VACUUM must be), its size. The server checks pages as it reads them (with data checksums
+// on), so there is no separate check to run; an online backup is pg_dump's, not built in yet.
+class PgMaintenance final : public Maintenance {
+public:
+  PgMaintenance(PgConnection& connection, std::string label) : m_connection(connection), m_label(std::move(label)) {}
+
+  void backup_to(const std::string&) override
+  {
+    throw DataError(
+      fmt::format("database '{}': an online backup of PostgreSQL is not supported by this version", m_label),
+      "use pg_dump --format=custom, and pg_restore --list to verify the copy");
+  }
+
+  bool vacuum(std::string_view mode) override
+  {
+    const char* sql = mode == "full"          ? "VACUUM (FULL, ANALYZE)"
+                      : mode == "incremental" ? "VACUUM (ANALYZE)"
+                                              : "ANALYZE";
+    m_connection.run(sql, {}, fmt::format("cannot vacuum ({})", mode));
+    return true;
+  }
+
+  std::int64_t size_bytes() override
+  {
+    std::int64_t size = 0;
+    m_connection.each_row(
+      "SELECT pg_database_size(current_database())", {},
+      [&](const std::vector<std::string>&, const std::vector<Value>& row) { size = std::get<std::int64_t>(row.at(0)); },
+      "cannot read the database size");
+    return size;
+  }
+
+  std::string integrity_check() override { return "ok"; }
+  std::string quick_check(const std::string&) override { return "ok"; }
+  std::string_view repair_hint() const override { return "restore it with pg_restore"; }
+
+private:
+  PgConnection& m_connection;
+  std::string m_label;
+};
+
 class PostgresBackend final : public Backend {
 public:
   PostgresBackend(const DatabaseUrl& url, const OpenOptions& options)
-      : m_url(url), m_connection(url, options), m_read_only(options.mode == AccessMode::read_only)
+      : m_url(url), m_connection(url, options), m_read_only(options.mode == AccessMode::read_only),
+        m_maintenance(m_connection, url.redacted())
   {
   }
 
@@ -119,10 +163,13 @@ public:
 
   std::optional<LockHolder> lock_holder(LockScope scope) override { return lease_holder(m_connection, scope); }
 
+  Maintenance* maintenance() override { return &m_maintenance; }
+
 private:
   DatabaseUrl m_url;
   mutable PgConnection m_connection;
   bool m_read_only;
+  PgMaintenance m_maintenance;
 };
 
 } // namespace
