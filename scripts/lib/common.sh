@@ -11,7 +11,7 @@ HOUSEKEEP_PACKAGES=(
   sqlite3 jq tzdata util-linux
   groff-base zsh fish dpkg-dev lintian file adduser clang-format
   python3-django
-  libpq-dev postgresql-15 python3-psycopg2
+  libpq-dev postgresql-15 python3-psycopg2 pgbouncer
 )
 
 as_root() {

@@ -15,6 +15,9 @@ as_pg() {
 }
 
 stop_test_postgres() {
+  if [ -n "${PG_TEST_DIR:-}" ] && [ -f "$PG_TEST_DIR/pgbouncer.pid" ]; then
+    kill "$(cat "$PG_TEST_DIR/pgbouncer.pid")" 2>/dev/null || true
+  fi
   if [ -n "${PG_TEST_DIR:-}" ] && [ -d "$PG_TEST_DIR" ]; then
     as_pg "$PG_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$PG_TEST_DIR"
@@ -39,4 +42,35 @@ start_test_postgres() {
     start >/dev/null || { cat "$PG_TEST_DIR/server.log" >&2; return 1; }
   export HOUSEKEEP_TEST_PG_HOST=$PG_TEST_DIR HOUSEKEEP_TEST_PG_PORT=$port
   echo "test PostgreSQL server on $PG_TEST_DIR port $port" >&2
+  start_test_pgbouncer
+}
+
+# start_test_pgbouncer: PgBouncer in transaction pooling mode in front of the cluster (the
+# mode that breaks session state and advisory locks); exports HOUSEKEEP_TEST_PGBOUNCER_PORT.
+start_test_pgbouncer() {
+  command -v pgbouncer >/dev/null || return 0
+  local port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  cat >"$PG_TEST_DIR/pgbouncer.ini" <<INI
+[databases]
+* = host=$PG_TEST_DIR port=$HOUSEKEEP_TEST_PG_PORT
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $PG_TEST_DIR/pgbouncer.users
+pool_mode = transaction
+max_client_conn = 200
+default_pool_size = 4
+logfile = $PG_TEST_DIR/pgbouncer.log
+pidfile = $PG_TEST_DIR/pgbouncer.pid
+INI
+  echo '"postgres" ""' >"$PG_TEST_DIR/pgbouncer.users"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres: "$PG_TEST_DIR/pgbouncer.ini" "$PG_TEST_DIR/pgbouncer.users"
+  fi
+  as_pg pgbouncer -d "$PG_TEST_DIR/pgbouncer.ini" || { cat "$PG_TEST_DIR/pgbouncer.log" >&2; return 1; }
+  export HOUSEKEEP_TEST_PGBOUNCER_PORT=$port
+  echo "test PgBouncer (transaction pooling) on port $port" >&2
 }

@@ -71,6 +71,37 @@ q "UPDATE housekeep_locks SET lease_until = now() - interval '1 second'"
 expect 0 "took over the purge lock of pid 4242" "$HK" --db "$URL" run --task messages
 check "the lock is released after the run" [ "$(q "SELECT count(*) FROM housekeep_locks")" = 0 ]
 
+# Two runs at once: the second exits 75 naming the first, directly and through PgBouncer in
+# transaction pooling mode (where session advisory locks would not hold).
+q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 20)"
+two_at_once() {
+  local url=$1 how=$2
+  "$HK" --db "$url" run --task messages --batch-size 1 --sleep 200ms >first.out 2>first.err &
+  local first=$!
+  local waited=0
+  until [ "$(q "SELECT count(*) FROM housekeep_locks")" = 1 ] || [ $waited -ge 50 ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  expect 75 "holds the purge lock" "$HK" --db "$url" run --task messages
+  check "$how: the refusal names the running one (pid $first)" grep -q "pid $first on" err
+  wait "$first"
+  check "$how: the first run finished" [ $? -eq 0 ]
+  check "$how: it deleted the orphans" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id IS NULL")" = 0 ]
+  check "$how: the lock is released" [ "$(q "SELECT count(*) FROM housekeep_locks")" = 0 ]
+}
+two_at_once "$URL" "direct"
+if [ -n "${HOUSEKEEP_TEST_PGBOUNCER_PORT:-}" ]; then
+  POOLED="postgresql://postgres@127.0.0.1:$HOUSEKEEP_TEST_PGBOUNCER_PORT/$DB"
+  q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 20)"
+  two_at_once "$POOLED" "through PgBouncer"
+  expect 0 "" "$HK" --db "$POOLED" --json run --task all --dry-run
+  check "through PgBouncer: the dry run counts as directly" [ "$(jq -c '[.tasks[].deleted]' out)" = "$("$HK" --db "$URL" --json run --task all --dry-run 2>/dev/null | jq -c '[.tasks[].deleted]')" ]
+  expect 0 "" "$HK" --db "$POOLED" run --task all
+else
+  echo "note: no PgBouncer (HOUSEKEEP_TEST_PGBOUNCER_PORT): the pooled cases were not run"
+fi
+
 # Upkeep: vacuum is VACUUM (ANALYZE), reporting the database's size; an online backup is
 # not built in for PostgreSQL yet: 65, nothing written.
 mkdir -m 700 backups

@@ -216,10 +216,29 @@ PgConnection::PgConnection(const DatabaseUrl& url, const OpenOptions& options)
   if (m_conn == nullptr) {
     throw UnavailableError(fmt::format("database '{}': cannot connect: out of memory", m_label));
   }
+  if (PQstatus(m_conn) != CONNECTION_OK &&
+      std::string_view(PQerrorMessage(m_conn)).find("unsupported startup parameter") != std::string_view::npos) {
+    // A pooler (PgBouncer) in front of the server takes no `options`: connect without them
+    // and set what it passes on to every server connection it lends (TimeZone, DateStyle).
+    // lock_timeout is set per write transaction (begin_write), read-only is kept by this
+    // side (execute refuses), since a pooler keeps neither.
+    PQfinish(m_conn);
+    values[2] = nullptr;
+    keywords[2] = nullptr;
+    m_conn = PQconnectdbParams(keywords, values, 1);
+    if (m_conn == nullptr) {
+      throw UnavailableError(fmt::format("database '{}': cannot connect: out of memory", m_label));
+    }
+    m_pooled = true;
+  }
   if (PQstatus(m_conn) == CONNECTION_OK) {
     // The server's notices ("already exists, skipping") are no news to the operator.
     PQsetNoticeProcessor(
       m_conn, [](void*, const char*) {}, nullptr);
+    if (m_pooled) {
+      run("SET TimeZone = 'UTC'", {}, "cannot set the session's time zone");
+      run("SET DateStyle = 'ISO'", {}, "cannot set the session's date style");
+    }
     return;
   }
   std::string why = PQerrorMessage(m_conn);

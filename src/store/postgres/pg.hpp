@@ -39,11 +39,15 @@ public:
   std::string database() const;
   /// True once the connection is gone.
   bool lost() const;
+  /// True when a pooler (PgBouncer) stands between: session settings do not last beyond a
+  /// transaction there, so the backend sets what it needs per transaction.
+  bool pooled() const { return m_pooled; }
 
 private:
   std::string m_label;                // the URL with any password masked
   std::vector<std::string> m_secrets; // what the mask hides, kept out of libpq's messages
   PGconn* m_conn = nullptr;
+  bool m_pooled = false;
 
   PGresult* exec(const std::string& sql, const std::vector<Value>& binds, std::string_view doing);
   [[noreturn]] void fail(PGresult* result, std::string_view doing);

@@ -26,9 +26,13 @@ const Dialect k_dialect{&numbered, "{} IS FALSE", "{} IS TRUE",
 
 class PgTransaction final : public Transaction {
 public:
-  explicit PgTransaction(PgConnection& connection) : m_connection(connection)
+  PgTransaction(PgConnection& connection, std::chrono::milliseconds lock_timeout) : m_connection(connection)
   {
     m_connection.run("BEGIN", {}, "cannot start a write transaction");
+    // For this transaction alone, whatever the session (or a pooler) has: a row the
+    // application holds locked makes a statement give up, not wait without end.
+    m_connection.run(fmt::format("SET LOCAL lock_timeout = {}", lock_timeout.count()), {},
+                     "cannot start a write transaction");
   }
   ~PgTransaction() override
   {
@@ -96,7 +100,7 @@ class PostgresBackend final : public Backend {
 public:
   PostgresBackend(const DatabaseUrl& url, const OpenOptions& options)
       : m_url(url), m_connection(url, options), m_read_only(options.mode == AccessMode::read_only),
-        m_maintenance(m_connection, url.redacted())
+        m_lock_timeout(options.busy_timeout), m_maintenance(m_connection, url.redacted())
   {
   }
 
@@ -111,6 +115,10 @@ public:
 
   std::int64_t execute(const Sql& sql, std::string_view doing) override
   {
+    if (m_read_only && m_connection.pooled()) {
+      // The server enforces read-only sessions; through a pooler, this side does.
+      throw PermissionError(fmt::format("database '{}': {}: the store is read-only", describe(), doing));
+    }
     return m_connection.run(sql.text, sql.binds, doing).changed;
   }
 
@@ -119,7 +127,10 @@ public:
     m_connection.each_row(sql.text, sql.binds, each, doing);
   }
 
-  std::unique_ptr<Transaction> begin_write() override { return std::make_unique<PgTransaction>(m_connection); }
+  std::unique_ptr<Transaction> begin_write() override
+  {
+    return std::make_unique<PgTransaction>(m_connection, m_lock_timeout);
+  }
 
   std::optional<std::vector<std::string>> columns(std::string_view table) override
   {
@@ -169,6 +180,7 @@ private:
   DatabaseUrl m_url;
   mutable PgConnection m_connection;
   bool m_read_only;
+  std::chrono::milliseconds m_lock_timeout;
   PgMaintenance m_maintenance;
 };
 
