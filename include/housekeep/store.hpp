@@ -148,6 +148,7 @@ struct ForeignKey {
   std::string column;
   std::string parent_table;
   std::string parent_column;
+  std::int64_t width = 1; // how many columns the key has (each appears as an entry)
 };
 
 /// Rows a purge left in place because a table outside its cascade still references them.

@@ -2,6 +2,7 @@
 #include "housekeep/store.hpp"
 
 #include "housekeep/error.hpp"
+#include "store/backend.hpp"
 #include "store/postgres/postgres_backend.hpp"
 #include "store/sqlite/sqlite_backend.hpp"
 
@@ -19,23 +20,23 @@ namespace housekeep {
 
 namespace {
 
-using OpenFn = std::unique_ptr<Store> (*)(const DatabaseUrl&, const OpenOptions&);
+using OpenFn = std::unique_ptr<Backend> (*)(const DatabaseUrl&, const OpenOptions&);
 using CheckFn = void (*)(const DatabaseUrl&);
 
 // An engine, by the scheme of its URLs.
 struct Engine {
   std::string_view scheme;
-  OpenFn open;   // nullptr: known scheme, not built in yet
+  OpenFn open;   // the engine's backend
   CheckFn check; // validates the URL's parameters; nullptr: none checked
   bool file;     // the URL's path names a database file
 };
 
 // The one table of store engines.
 constexpr std::array<Engine, 4> k_engines{{
-  {"sqlite", &open_sqlite_store, &check_sqlite_url, true},
-  {"file", &open_sqlite_store, &check_sqlite_url, true},
-  {"postgresql", &open_postgres_store, nullptr, false},
-  {"postgres", &open_postgres_store, nullptr, false},
+  {"sqlite", &open_sqlite_backend, &check_sqlite_url, true},
+  {"file", &open_sqlite_backend, &check_sqlite_url, true},
+  {"postgresql", &open_postgres_backend, nullptr, false},
+  {"postgres", &open_postgres_backend, nullptr, false},
 }};
 
 const Engine* engine_of(const DatabaseUrl& url)
@@ -240,19 +241,11 @@ DatabaseUrl parse_database_url(std::string_view text)
 
 std::unique_ptr<Store> open_store(const DatabaseUrl& url, const OpenOptions& options)
 {
-  for (const auto& backend : k_engines) {
-    if (backend.scheme != url.scheme) {
-      continue;
-    }
-    if (backend.open == nullptr) {
-      throw UsageError(fmt::format("database '{}': PostgreSQL support is not built into this "
-                                   "version of housekeep",
-                                   url.redacted()),
-                       "use a SQLite database for now");
-    }
-    return backend.open(url, options);
+  const Engine* engine = engine_of(url);
+  if (engine == nullptr) {
+    throw UsageError(fmt::format("unsupported database URL scheme '{}'", url.scheme));
   }
-  throw UsageError(fmt::format("unsupported database URL scheme '{}'", url.scheme));
+  return std::make_unique<Store>(engine->open(url, options));
 }
 
 } // namespace housekeep

@@ -118,6 +118,36 @@ std::vector<OutsideReference> outside_references(const std::vector<ForeignKey>& 
   return out;
 }
 
+// The tables a purge deletes from: the policy's, and every one of its cascade.
+void cascade_tables(const std::string& table, const std::vector<Cascade>& children, std::vector<std::string>& out)
+{
+  out.push_back(table);
+  for (const auto& child : children) {
+    cascade_tables(child.table, child.children, out);
+  }
+}
+
+// A foreign key of several columns into (or out of) the tables a purge deletes from cannot be
+// judged a column at a time: which rows it keeps, or which children it names, would be wrong.
+// Refused before the first delete.
+void check_single_column_keys(const std::vector<ForeignKey>& keys, const std::string& table,
+                              const std::vector<Cascade>& children, std::string_view what)
+{
+  std::vector<std::string> tables;
+  cascade_tables(table, children, tables);
+  for (const auto& key : keys) {
+    const auto touches = [&](const std::string& name) {
+      return std::any_of(tables.begin(), tables.end(), [&](const std::string& t) { return same_table(t, name); });
+    };
+    if (key.width > 1 && (touches(key.parent_table) || touches(key.child_table))) {
+      throw DataError(fmt::format("{}: '{}' references '{}' by a foreign key of {} columns ({} among them); "
+                                  "housekeep follows keys of one column only",
+                                  what, key.child_table, key.parent_table, key.width, key.column),
+                      "purge these tables another way; nothing was deleted");
+    }
+  }
+}
+
 // "3 rows of 'users' still referenced by auth_user_groups.user_id", or for a reference
 // further down the cascade "2 rows of 'conversations' whose rows of 'messages' are still
 // referenced by attachments.message_id".
@@ -808,6 +838,7 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     }
   }
   check_cascade_schema(store, policy.children, what);
+  check_single_column_keys(keys, policy.table, policy.children, what);
   const std::vector<OutsideReference> outside =
     outside_references(keys, policy.table, policy.id_column, policy.children);
 

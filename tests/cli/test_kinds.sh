@@ -262,4 +262,14 @@ expect 78 "[tasks.x] needs a 'table'" "$HK" --db app.db -c bad.toml run --task s
 printf '[tasks.x]\nkind = "stats"\nrecent = "0s"\n' >bad.toml
 expect 78 "tasks.x.recent: must be more than 0" "$HK" --db app.db -c bad.toml run --task stats
 
+# A foreign key of several columns into a purged table cannot be judged a column at a time:
+# refused before anything is deleted (65), naming the key.
+sqlite3 kinds.db "CREATE TABLE shifts (day TEXT, slot INTEGER, at TEXT, PRIMARY KEY (day, slot));
+  CREATE TABLE bookings (id INTEGER PRIMARY KEY, day TEXT, slot INTEGER, FOREIGN KEY (day, slot) REFERENCES shifts (day, slot));
+  INSERT INTO shifts VALUES ('2020-01-01', 1, '2020-01-01T00:00:00Z'), ('2020-01-02', 1, '2020-01-02T00:00:00Z');
+  INSERT INTO bookings VALUES (1, '2020-01-01', 1);"
+printf '[tasks.old_shifts]\nkind = "aged"\ntable = "shifts"\nid_column = "slot"\ntime_column = "at"\n' >shifts.toml
+expect 65 "'bookings' references 'shifts' by a foreign key of 2 columns" "$HK" --db kinds.db -c shifts.toml run --task old_shifts
+check "a key of several columns: nothing deleted" [ "$(sqlite3 kinds.db 'SELECT count(*) FROM shifts')" = 2 ]
+
 finish

@@ -140,6 +140,7 @@ TEMPLATE_TEST_CASE("contract: foreign keys are described and enforced", "[store]
   CHECK(refs[1].column == "parent_id");
   CHECK(refs[1].parent_column == "id"); // declared without a column: the primary key
   CHECK(references_to(*store, "child").empty());
+  CHECK(refs[0].width == 1);
 
   // Deleting a referenced row is refused, and says what to do; nothing went.
   {
@@ -163,6 +164,24 @@ TEMPLATE_TEST_CASE("contract: foreign keys are described and enforced", "[store]
       DataError);
   }
   CHECK(db.integer("SELECT count(*) FROM child") == 1);
+}
+
+TEMPLATE_TEST_CASE("contract: a foreign key of several columns is described with its width", "[store][contract]",
+                   HOUSEKEEP_STORE_BACKENDS)
+{
+  HOUSEKEEP_CONTRACT_DB(db);
+  db.exec("CREATE TABLE pair (a INTEGER, b INTEGER, PRIMARY KEY (a, b))");
+  db.exec("CREATE TABLE ref (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, FOREIGN KEY (a, b) REFERENCES pair (a, b))");
+  auto store = db.open();
+  auto refs = references_to(*store, "pair");
+  std::sort(refs.begin(), refs.end(), [](const auto& x, const auto& y) { return x.column < y.column; });
+  REQUIRE(refs.size() == 2);
+  CHECK(refs[0].column == "a");
+  CHECK(refs[0].parent_column == "a");
+  CHECK(refs[1].column == "b");
+  CHECK(refs[1].parent_column == "b");
+  CHECK(refs[0].width == 2);
+  CHECK(refs[1].width == 2);
 }
 
 TEMPLATE_TEST_CASE("contract: the locks are exclusive, name their holder and are released", "[store][contract]",

@@ -150,7 +150,7 @@ public:
       {"SELECT CASE WHEN pg_catalog.pg_table_is_visible(c.conrelid) THEN ch.relname "
        "ELSE chn.nspname || '.' || ch.relname END, ca.attname, "
        "CASE WHEN pg_catalog.pg_table_is_visible(c.confrelid) THEN pa.relname "
-       "ELSE pan.nspname || '.' || pa.relname END, pat.attname "
+       "ELSE pan.nspname || '.' || pa.relname END, pat.attname, cardinality(c.conkey) "
        "FROM pg_catalog.pg_constraint c "
        "CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(child_col, parent_col, n) "
        "JOIN pg_catalog.pg_class ch ON ch.oid = c.conrelid JOIN pg_catalog.pg_namespace chn ON chn.oid = "
@@ -162,7 +162,8 @@ public:
       "cannot read foreign keys");
     for (const auto& row : rows) {
       found.push_back({std::get<std::string>(row.at(0)), std::get<std::string>(row.at(1)),
-                       std::get<std::string>(row.at(2)), std::get<std::string>(row.at(3))});
+                       std::get<std::string>(row.at(2)), std::get<std::string>(row.at(3)),
+                       std::get<std::int64_t>(row.at(4))});
     }
     return found;
   }
@@ -189,11 +190,6 @@ private:
 std::unique_ptr<Backend> open_postgres_backend(const DatabaseUrl& url, const OpenOptions& options)
 {
   return std::make_unique<PostgresBackend>(url, options);
-}
-
-std::unique_ptr<Store> open_postgres_store(const DatabaseUrl& url, const OpenOptions& options)
-{
-  return std::make_unique<Store>(open_postgres_backend(url, options));
 }
 
 } // namespace housekeep

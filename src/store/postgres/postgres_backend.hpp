@@ -6,9 +6,6 @@
 namespace housekeep {
 
 /// Connects to the PostgreSQL database the URL names (postgresql:// or postgres://).
-std::unique_ptr<Store> open_postgres_store(const DatabaseUrl& url, const OpenOptions& options);
-
-/// The backend under open_postgres_store().
 std::unique_ptr<Backend> open_postgres_backend(const DatabaseUrl& url, const OpenOptions& options);
 
 } // namespace housekeep

@@ -284,12 +284,14 @@ public:
     std::vector<ForeignKey> found;
     for (const auto& child :
          texts({"SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", {}}, 0, doing)) {
-      for (const auto& key :
-           rows({R"(SELECT "table", "from", "to" FROM pragma_foreign_key_list(?))", {child}}, doing)) {
+      for (const auto& key : rows({R"(SELECT "table", "from", "to", count(*) OVER (PARTITION BY id) FROM
+                                   pragma_foreign_key_list(?))",
+                                   {child}},
+                                  doing)) {
         const auto* to = std::get_if<std::string>(&key.at(2));
         const auto& parent = std::get<std::string>(key.at(0));
-        found.push_back(
-          {child, std::get<std::string>(key.at(1)), parent, to != nullptr && !to->empty() ? *to : primary_key(parent)});
+        found.push_back({child, std::get<std::string>(key.at(1)), parent,
+                         to != nullptr && !to->empty() ? *to : primary_key(parent), std::get<std::int64_t>(key.at(3))});
       }
     }
     return found;
@@ -428,11 +430,6 @@ void check_sqlite_url(const DatabaseUrl& url)
 std::unique_ptr<Backend> open_sqlite_backend(const DatabaseUrl& url, const OpenOptions& options)
 {
   return std::make_unique<SqliteBackend>(url, options);
-}
-
-std::unique_ptr<Store> open_sqlite_store(const DatabaseUrl& url, const OpenOptions& options)
-{
-  return std::make_unique<Store>(open_sqlite_backend(url, options));
 }
 
 } // namespace housekeep

@@ -6,9 +6,6 @@
 namespace housekeep {
 
 /// Opens an existing SQLite database file; never creates one.
-std::unique_ptr<Store> open_sqlite_store(const DatabaseUrl& url, const OpenOptions& options);
-
-/// The backend under open_sqlite_store(), for a Store built around it (tests wrap it).
 std::unique_ptr<Backend> open_sqlite_backend(const DatabaseUrl& url, const OpenOptions& options);
 
 /// Checks the parameters of a SQLite URL (`?mode=ro|rw`); throws UsageError naming a wrong one.
