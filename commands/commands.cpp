@@ -57,6 +57,7 @@ std::unique_ptr<Store> Session::open(AccessMode mode) const
 std::unique_ptr<Store> Session::open(OpenOptions options) const
 {
   options.busy_timeout = config.database.busy_timeout;
+  options.statement_timeout = config.database.statement_timeout;
   return open_store(url, options);
 }
 

@@ -55,6 +55,9 @@ public:
   /// Writes what is buffered and fsyncs every file (and, after a new file, the directory).
   /// Throws IoError (74) when the disk refuses; the caller then rolls its batch back.
   void sync();
+  /// Takes back what `task` appended since its last sync (its batch rolled back): a file with
+  /// nothing durable is removed, another cut back to its last sync.
+  void discard(std::string_view task);
 
   /// Every file written so far, in creation order.
   std::vector<ArchiveFile> files() const;

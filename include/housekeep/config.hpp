@@ -43,6 +43,7 @@ struct ChildConfig {
 struct DatabaseConfig {
   std::string url; // empty: not set in the file
   Millis busy_timeout{5000};
+  Millis statement_timeout{60000}; // a write statement running longer is cancelled (servers); 0: off
 };
 
 struct DefaultsConfig {

@@ -94,4 +94,12 @@ HOUSEKEEP_DEFINE_ERROR(ConfigError, config);
 
 #undef HOUSEKEEP_DEFINE_ERROR
 
+/// A transaction lost to another and was rolled back: a serialization failure, a deadlock,
+/// a row lock not granted within the lock timeout. Tried again a little later, it may well
+/// succeed; given up on, it ends the process like any TempFailError (75).
+class ConflictError : public TempFailError {
+public:
+  using TempFailError::TempFailError;
+};
+
 } // namespace housekeep

@@ -316,6 +316,9 @@ enum class AccessMode {
 struct OpenOptions {
   AccessMode mode = AccessMode::read_write;
   std::chrono::milliseconds busy_timeout{5000};
+  /// A statement of a write transaction running longer is cancelled (75), on engines that can
+  /// (servers); zero: no limit.
+  std::chrono::milliseconds statement_timeout{60000};
   /// Enforce declared foreign keys on this connection. Off only for restore, which puts back
   /// rows exactly as they were, including orphans that a purge of orphans removed.
   bool enforce_foreign_keys = true;

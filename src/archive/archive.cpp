@@ -221,9 +221,16 @@ void ArchiveWriter::fail(Open& open, int err)
 {
   const std::string path = open.file.path;
   const std::string task = open.file.task;
-  // The batch rolls back, so every file of the task goes back to its last sync: the rows
-  // after it were never deleted, and left buffered they would fail again in a later task's
-  // sync, reported as that task's error.
+  // The batch rolls back: the rows after the last sync were never deleted, and left buffered
+  // they would fail again in a later task's sync, reported as that task's error.
+  discard(task);
+  throw IoError(fmt::format("{}: cannot write archive '{}': {}", task, path, std::strerror(err)),
+                "the batch was rolled back and nothing more was deleted; free space or choose another "
+                "--archive directory");
+}
+
+void ArchiveWriter::discard(std::string_view task)
+{
   for (auto it = m_files.begin(); it != m_files.end();) {
     Open& o = **it;
     if (o.file.task != task) {
@@ -245,9 +252,6 @@ void ArchiveWriter::fail(Open& open, int err)
     o.file.rows = o.synced_rows;
     ++it;
   }
-  throw IoError(fmt::format("{}: cannot write archive '{}': {}", task, path, std::strerror(err)),
-                "the batch was rolled back and nothing more was deleted; free space or choose another "
-                "--archive directory");
 }
 
 ArchiveWriter::ArchiveWriter(std::string directory, std::string database, TimePoint started)

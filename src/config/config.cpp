@@ -259,7 +259,7 @@ private:
 
 void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
 {
-  r.check_keys(t, "database", {"url", "busy_timeout"});
+  r.check_keys(t, "database", {"url", "busy_timeout", "statement_timeout"});
   if (r.string(t, "url", "database", out.url) && out.url.empty()) {
     // An empty URL is a mistake (an unset template variable), never "use the default file".
     r.fail(t.get("url")->source(), "database.url is empty",
@@ -273,13 +273,15 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
       r.fail(t.get("url")->source(), fmt::format("database.url: {}", e.what()), e.hint());
     }
   }
-  r.duration(t, "busy_timeout", "database", out.busy_timeout);
-  // Engines count this wait in an int of milliseconds (a busy timeout, a lock timeout): longer
-  // would wrap to no wait.
-  if (out.busy_timeout > Millis{std::numeric_limits<int>::max()}) {
-    r.fail(t.get("busy_timeout")->source(),
-           fmt::format("database.busy_timeout: {} is too long", format_duration(out.busy_timeout)),
-           "at most 24d (the engines' limit); minutes are usual");
+  // Engines count these waits in an int of milliseconds (a busy timeout, a lock or statement
+  // timeout): longer would wrap to no wait.
+  for (const auto& [key, value] :
+       {std::pair{"busy_timeout", &out.busy_timeout}, std::pair{"statement_timeout", &out.statement_timeout}}) {
+    r.duration(t, key, "database", *value);
+    if (*value > Millis{std::numeric_limits<int>::max()}) {
+      r.fail(t.get(key)->source(), fmt::format("database.{}: {} is too long", key, format_duration(*value)),
+             "at most 24d (the engines' limit); minutes are usual");
+    }
   }
 }
 
@@ -759,7 +761,8 @@ std::string config_to_toml(const Config& c)
   if (!c.database.url.empty()) {
     out += fmt::format("url = {}\n", toml_string(parse_database_url(c.database.url).redacted()));
   }
-  out += fmt::format("busy_timeout = {}\n\n", dur(c.database.busy_timeout));
+  out += fmt::format("busy_timeout = {}\nstatement_timeout = {}\n\n", dur(c.database.busy_timeout),
+                     dur(c.database.statement_timeout));
   out += fmt::format("[defaults]\nbatch_size = {}\nbatch_time = {}\nsleep = {}\ntimezone = {}\nmisfire_grace = {}\n"
                      "history_keep = {}\nmax_delete = {}\non_failure = {}\non_success = {}\n"
                      "hook_timeout = {}\n\n",

@@ -37,7 +37,9 @@ private:
 /// An engine's connection to one database.
 ///
 /// Failures are thrown as housekeep's errors (error.hpp), their message naming the database
-/// and `doing`; a lost connection to a server is an UnavailableError.
+/// and `doing`; a lost connection to a server is a TempFailError (75), a
+/// transaction that lost to another (a deadlock, a serialization failure, a row lock not granted
+/// in time) a ConflictError, which the purge tries again.
 class Backend {
 public:
   virtual ~Backend() = default;

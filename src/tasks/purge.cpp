@@ -13,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <random>
 
 namespace housekeep {
 
@@ -639,6 +640,61 @@ Chunk next_chunk(Store& store, const Walk& walk, const BatchPlan& plan, const st
   return Chunk{end.rows, end.rows == ask ? std::move(end.last) : std::move(fence), false};
 }
 
+// How often a batch that lost to another transaction (a deadlock, a serialization failure, a
+// row the application held locked past the lock timeout) is tried again before the run gives
+// up (75), and the first wait, doubled each time (with jitter, so that two losers do not meet
+// again): 50 ms, 100 ms, ... 800 ms, about 1.5 s in all besides the lock timeouts.
+constexpr int k_conflict_retries = 5;
+constexpr std::chrono::milliseconds k_conflict_backoff{50};
+
+std::chrono::milliseconds conflict_backoff(int attempt)
+{
+  static thread_local std::minstd_rand random{std::random_device{}()};
+  const auto base = k_conflict_backoff * (1 << (attempt - 1));
+  return base / 2 + std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(0, base.count())(random));
+}
+
+// What one batch did, before its commit.
+struct Batch {
+  std::int64_t rows = 0; // of the walked table
+  bool drained = false;  // the walk has nothing left after it
+  TaskResult counts;     // rows deleted and kept
+};
+
+// Reads and deletes the next batch of the walk after `after` (moved past it) in the open
+// write transaction, up to `size` rows or the plan's time.
+Batch fill_batch(TaskContext& context, const PurgePolicy& policy, const BatchPlan& plan, const Walk& walk,
+                 std::vector<Value>& after, std::int64_t size, Stopwatch::time_point started,
+                 Stopwatch::duration last_commit)
+{
+  Store& store = context.store;
+  Batch batch;
+  while (batch.rows < size) {
+    const std::int64_t ask = std::min(plan.chunk(size), size - batch.rows);
+    Chunk chunk = next_chunk(store, walk, plan, after, ask);
+    batch.drained = chunk.last;
+    count_kept(store, walk, after, batch.drained ? std::vector<Value>{} : chunk.through, chunk.rows, batch.counts);
+    if (chunk.rows > 0) {
+      for (const auto& set : stretch_sets(walk, after, chunk.through)) {
+        if (context.archive != nullptr) {
+          store.read_rows(*set.rows, [&](const std::vector<std::string>& names, const std::vector<Value>& values) {
+            context.archive->append(policy.name, set.rows->table, set.key_column, set.depth, names, values);
+          });
+        }
+        batch.counts.add_deleted(set.rows->table, store.erase(*set.rows));
+      }
+      batch.rows += chunk.rows;
+    }
+    if (!chunk.through.empty()) {
+      after = std::move(chunk.through);
+    }
+    if (batch.drained || plan.closing(Stopwatch::now() - started, last_commit)) {
+      break;
+    }
+  }
+  return batch;
+}
+
 // `free_since` is when the lock was last left free long enough for any waiting writer.
 void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& plan, const Walk& walk,
            Stopwatch::time_point& free_since, TaskResult& result)
@@ -651,52 +707,54 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
   Stopwatch::duration last_commit{};
   bool drained = false;
   while (!drained) {
-    const auto asked = Stopwatch::now();
-    auto transaction = store.begin_write();
-    const auto started = Stopwatch::now();
-    result.lock_wait += std::chrono::duration_cast<std::chrono::milliseconds>(started - asked);
-    // Choosing rows inside the write transaction means no row can change between being
-    // chosen and being deleted.
-    TaskResult batch_counts;
-    std::int64_t rows = 0;
-    while (rows < size) {
-      const std::int64_t ask = std::min(plan.chunk(size), size - rows);
-      Chunk chunk = next_chunk(store, walk, plan, after, ask);
-      drained = chunk.last;
-      count_kept(store, walk, after, drained ? std::vector<Value>{} : chunk.through, chunk.rows, batch_counts);
-      if (chunk.rows > 0) {
-        for (const auto& set : stretch_sets(walk, after, chunk.through)) {
-          if (context.archive != nullptr) {
-            store.read_rows(*set.rows, [&](const std::vector<std::string>& names, const std::vector<Value>& values) {
-              context.archive->append(policy.name, set.rows->table, set.key_column, set.depth, names, values);
-            });
-          }
-          batch_counts.add_deleted(set.rows->table, store.erase(*set.rows));
+    Batch batch;
+    Stopwatch::time_point started;
+    const std::vector<Value> batch_start = after;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        const auto asked = Stopwatch::now();
+        auto transaction = store.begin_write();
+        started = Stopwatch::now();
+        result.lock_wait += std::chrono::duration_cast<std::chrono::milliseconds>(started - asked);
+        // Choosing rows inside the write transaction means no row can change between being
+        // chosen and being deleted.
+        batch = fill_batch(context, policy, plan, walk, after, size, started, last_commit);
+        if (batch.rows == 0 && batch.drained) {
+          break; // nothing was written; the transaction rolls back
         }
-        rows += chunk.rows;
-      }
-      if (!chunk.through.empty()) {
-        after = std::move(chunk.through);
-      }
-      if (drained || plan.closing(Stopwatch::now() - started, last_commit)) {
+        if (context.archive != nullptr) {
+          context.archive->sync(); // the archive holds the rows before their delete commits
+        }
+        const auto committing = Stopwatch::now();
+        transaction->commit();
+        last_commit = Stopwatch::now() - committing;
         break;
+      } catch (const ConflictError& e) {
+        // Rolled back (the transaction is gone): the archive takes back the batch's rows, and
+        // the batch starts again where it started.
+        if (context.archive != nullptr) {
+          context.archive->discard(policy.name);
+        }
+        if (attempt > k_conflict_retries) {
+          throw;
+        }
+        after = batch_start;
+        const auto wait = conflict_backoff(attempt);
+        context.log.warning("{}: batch {} rolled back ({}); trying it again in {} ({} of {})", what, result.batches + 1,
+                            e.what(), humanize_duration(wait), attempt, k_conflict_retries);
+        context.clock.sleep_for(wait);
       }
     }
-    for (const auto& kept : batch_counts.kept) {
+    drained = batch.drained;
+    const std::int64_t rows = batch.rows;
+    for (const auto& kept : batch.counts.kept) {
       result.add_kept(kept);
     }
     if (rows == 0 && drained) {
-      break; // nothing was written; the transaction rolls back
+      break;
     }
-    if (context.archive != nullptr) {
-      context.archive->sync(); // the archive holds the rows before their delete commits
-    }
-    const auto committing = Stopwatch::now();
-    transaction->commit();
-    transaction.reset();
-    last_commit = Stopwatch::now() - committing;
     ++result.batches;
-    for (const auto& [name, count] : batch_counts.deleted) {
+    for (const auto& [name, count] : batch.counts.deleted) {
       result.add_deleted(name, count);
     }
     const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - started);

@@ -102,6 +102,99 @@ else
   echo "note: no PgBouncer (HOUSEKEEP_TEST_PGBOUNCER_PORT): the pooled cases were not run"
 fi
 
+# A row the application holds locked: the batch gives up after busy_timeout, rolls back and
+# is tried again with backoff; the archive holds each deleted row once.
+printf '[database]\nbusy_timeout = "200ms"\n' >short.toml
+q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 30)"
+locked=$(q "SELECT min(id) FROM messages WHERE conversation_id IS NULL")
+hold_row() { # hold_row SECONDS: the application keeps the orphan $locked locked that long
+  psql "$ADMIN dbname=$DB" -qAtX -c "BEGIN" -c "SELECT id FROM messages WHERE id = $locked FOR UPDATE" \
+    -c "SELECT pg_sleep($1)" -c "COMMIT" >/dev/null &
+  local waited=0
+  until [ "$(q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'transactionid' AND a.application_name = 'psql' AND a.query LIKE '%pg_sleep%'")" -ge 1 ] || [ $waited -ge 50 ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+}
+rm -rf arch2 && mkdir -m 700 arch2
+hold_row 1
+expect 0 "rolled back" "$HK" --db "$URL" -c short.toml run --task messages --archive arch2
+check "the retry said why: the lock timeout" grep -q "lock timeout" err
+check "after the retries, every orphan went" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id IS NULL")" = 0 ]
+archived=$(cat arch2/*.jsonl | jq -R -r 'fromjson? | select(.housekeep_archive == null) | .id')
+check "the archive holds each of the 30 deleted rows once" \
+  [ "$(sort -u <<<"$archived" | wc -l)" = 30 ] && [ "$(wc -l <<<"$archived")" = 30 ]
+wait
+q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 30)"
+locked=$(q "SELECT min(id) FROM messages WHERE conversation_id IS NULL")
+hold_row 3.5
+expect 75 "lock timeout" "$HK" --db "$URL" -c short.toml run --task messages --batch-size 1000
+check "given up after 5 retries" [ "$(grep -c "trying it again" err)" = 5 ]
+check "the locked batch was rolled back: nothing of it went" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id IS NULL")" = 30 ]
+wait
+check "the lock was released" [ "$(q "SELECT count(*) FROM housekeep_locks")" = 0 ]
+
+# A purge cut off mid-way (its connections ended by the server, or the process killed with
+# SIGKILL): 75 or nothing at all, the open batch rolled back; the next run, on this machine,
+# sees that the lease's holder is gone, takes the lock at once and finishes the job.
+seed_conversations() {
+  q "DELETE FROM messages; DELETE FROM conversations;
+     INSERT INTO conversations (user_id, created_at) SELECT NULL, now() - interval '90 days' FROM generate_series(1, 300);
+     INSERT INTO messages (conversation_id, content, created_at) SELECT c.id, 'm', c.created_at FROM conversations c, generate_series(1, 5);
+     INSERT INTO conversations (user_id, created_at) SELECT NULL, now() FROM generate_series(1, 20);
+     INSERT INTO messages (conversation_id, content, created_at) SELECT c.id, 'new', c.created_at FROM conversations c WHERE c.created_at > now() - interval '1 day';"
+}
+archived_ids() { # archived_ids DIR TABLE
+  for f in "$1"/*-"$2"-*.jsonl; do
+    [ -e "$f" ] || continue
+    jq -R -r 'fromjson? | select(.housekeep_archive == null) | .id' "$f"
+  done | sort -u
+}
+slow_run() { # slow_run DIR: a purge of conversations in batches of 5, paced
+  "$HK" --db "$URL" run --task conversations --archive "$1" --batch-size 5 --batch-time 0 --sleep 50ms >"$1.out" 2>"$1.err" &
+  slow_pid=$!
+  local waited=0
+  until [ "$(q "SELECT count(*) FROM conversations")" -lt 300 ] || [ $waited -ge 100 ]; do
+    sleep 0.05
+    waited=$((waited + 1))
+  done
+}
+for how in terminated killed; do
+  seed_conversations
+  q "SELECT id FROM conversations ORDER BY id" >all_conversations.txt
+  q "SELECT id FROM messages ORDER BY id" >all_messages.txt
+  rm -rf "arc-$how" && mkdir -m 700 "arc-$how"
+  slow_run "arc-$how"
+  if [ "$how" = terminated ]; then
+    q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'housekeep' AND datname = current_database()" >/dev/null
+    wait "$slow_pid"
+    rc=$?
+    check "terminated: the run exits 75 (got $rc)" [ "$rc" = 75 ]
+    check "terminated: it says the connection was lost" grep -q "connection was lost" "arc-$how.err"
+  else
+    kill -KILL "$slow_pid"
+    wait "$slow_pid" 2>/dev/null
+  fi
+  left=$(q "SELECT count(*) FROM conversations WHERE created_at < now() - interval '30 days'")
+  check "$how: cut off mid-way ($left of 300 old conversations left)" [ "$left" -gt 0 ] && [ "$left" -lt 300 ]
+  check "$how: no message lost its conversation" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id NOT IN (SELECT id FROM conversations)")" = 0 ]
+  check "$how: its lease is still in housekeep_locks" [ "$(q "SELECT count(*) FROM housekeep_locks WHERE lease_until > now()")" = 1 ]
+  for table in conversations messages; do
+    q "SELECT id FROM $table ORDER BY id" >"now_$table.txt"
+    comm -23 <(sort "all_$table.txt") <(sort "now_$table.txt") >gone.txt
+    check "$how: every deleted row of $table is in the archive ($(wc -l <gone.txt) gone)" \
+      [ -z "$(comm -23 gone.txt <(archived_ids "arc-$how" "$table"))" ]
+  done
+  expect 0 "took over the purge lock of pid $slow_pid" "$HK" --db "$URL" run --task conversations --archive "arc-$how"
+  check "$how: the next run finished the job" [ "$(q "SELECT count(*) FROM conversations WHERE created_at < now() - interval '30 days'")" = 0 ]
+  check "$how: and kept the new ones" [ "$(q "SELECT count(*) FROM conversations")" = 20 ]
+  check "$how: nothing orphaned" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id NOT IN (SELECT id FROM conversations)")" = 0 ]
+  for table in conversations messages; do
+    check "$how: archive ⊇ deleted for $table" \
+      [ -z "$(comm -23 <(comm -23 <(sort "all_$table.txt") <(q "SELECT id FROM $table" | sort)) <(archived_ids "arc-$how" "$table"))" ]
+  done
+done
+
 # Upkeep: vacuum is VACUUM (ANALYZE), reporting the database's size; an online backup is
 # not built in for PostgreSQL yet: 65, nothing written.
 mkdir -m 700 backups

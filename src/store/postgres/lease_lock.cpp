@@ -6,14 +6,101 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <condition_variable>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 namespace housekeep {
 
 namespace {
+
+// --- Whose lease: a lease row's token begins with its process's identity ------------------
+//
+// "<boot id>/<pid namespace>/<pid>/<start time>": on the same machine (same boot) and in the
+// same pid namespace, a process can tell that the holder is gone (no such pid, or a pid
+// since reused by a process started at another time) without waiting for its lease to run
+// out. Elsewhere (another host, another container) it cannot, and waits for the lease.
+
+std::string first_line(const std::string& path)
+{
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// The process's start time in clock ticks since boot (/proc/PID/stat, field 22); empty when
+// there is no such process.
+std::string start_time(long pid)
+{
+  const std::string stat = first_line(fmt::format("/proc/{}/stat", pid));
+  const auto paren = stat.rfind(')');
+  if (paren == std::string::npos) {
+    return {};
+  }
+  std::size_t at = paren + 2; // field 3 onwards
+  for (int field = 3; field < 22 && at != std::string::npos; ++field) {
+    at = stat.find(' ', at);
+    at = at == std::string::npos ? at : at + 1;
+  }
+  return at == std::string::npos ? std::string{} : stat.substr(at, stat.find(' ', at) - at);
+}
+
+std::string pid_namespace()
+{
+  std::array<char, 128> target{};
+  const ssize_t n = ::readlink("/proc/self/ns/pid", target.data(), target.size() - 1);
+  return n > 0 ? std::string(target.data(), static_cast<std::size_t>(n)) : std::string{};
+}
+
+const std::string& boot_id()
+{
+  static const std::string id = first_line("/proc/sys/kernel/random/boot_id");
+  return id;
+}
+
+std::string own_identity()
+{
+  const long pid = ::getpid();
+  return fmt::format("{}/{}/{}/{}", boot_id(), pid_namespace(), pid, start_time(pid));
+}
+
+// The tokens of the leases this process holds now.
+std::mutex g_held_mutex;
+std::set<std::string> g_held;
+
+// True when the lease of `token` can be known to have no holder any more: its process is gone
+// from this machine, or it is this process's own, left by a connection that was lost.
+bool holder_gone(const std::string& token)
+{
+  const auto bar = token.find('|');
+  const std::string identity = token.substr(0, bar);
+  const std::string mine = own_identity();
+  if (bar == std::string::npos || boot_id().empty() || identity.empty()) {
+    return false;
+  }
+  if (identity == mine) {
+    const std::lock_guard guard(g_held_mutex);
+    return g_held.count(token) == 0;
+  }
+  // Same boot and namespace: the rest is "<pid>/<start>".
+  const std::string prefix = fmt::format("{}/{}/", boot_id(), pid_namespace());
+  if (!identity.starts_with(prefix)) {
+    return false;
+  }
+  const std::string rest = identity.substr(prefix.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string::npos) {
+    return false;
+  }
+  const long pid = std::strtol(rest.c_str(), nullptr, 10);
+  return pid > 0 && start_time(pid) != rest.substr(slash + 1);
+}
 
 std::string scope_name(LockScope scope)
 {
@@ -48,6 +135,8 @@ public:
       : m_connection(url, OpenOptions{}), m_scope(std::move(scope)), m_token(std::move(token)),
         m_renewer([this](std::stop_token stop) { renew_until(stop); })
   {
+    const std::lock_guard guard(g_held_mutex);
+    g_held.insert(m_token);
   }
 
   ~LeaseLock() override
@@ -55,6 +144,10 @@ public:
     m_renewer.request_stop();
     m_wake.notify_all();
     m_renewer.join();
+    {
+      const std::lock_guard guard(g_held_mutex);
+      g_held.erase(m_token);
+    }
     try {
       m_connection.run("DELETE FROM housekeep_locks WHERE scope = $1 AND token = $2", {m_scope, m_token},
                        "cannot release the lock");
@@ -100,25 +193,32 @@ LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, con
   connection.run(k_create, {}, "cannot create housekeep_locks");
   std::optional<LockHolder> previous;
   bool expired = false;
+  std::string previous_token;
   connection.each_row(
-    "SELECT pid, host, what, since, lease_until < now() FROM housekeep_locks WHERE scope = $1", {name},
+    "SELECT pid, host, what, since, lease_until < now(), token FROM housekeep_locks WHERE scope = $1", {name},
     [&](const std::vector<std::string>&, const std::vector<Value>& row) {
       previous = holder_of(row);
       expired = std::get<bool>(row.at(4));
+      previous_token = std::get<std::string>(row.at(5));
     },
     "cannot read housekeep_locks");
+  // A holder known to be gone (killed on this machine, or this process's own lease left by a
+  // lost connection) is taken over at once; the statement still checks that the row is the
+  // one read, so that a lease taken meanwhile by another process stands.
+  const bool gone = previous && !expired && holder_gone(previous_token);
   std::random_device random;
   const std::string token =
-    fmt::format("{}:{}:{:x}", me.host, me.pid, std::uniform_int_distribution<std::uint64_t>()(random));
+    fmt::format("{}|{:x}", own_identity(), std::uniform_int_distribution<std::uint64_t>()(random));
   bool taken = false;
   connection.each_row(
     fmt::format(
       "INSERT INTO housekeep_locks (scope, pid, host, what, since, token, lease_until) VALUES ($1, $2, $3, $4, "
       "$5, $6, now() + interval '{} seconds') ON CONFLICT (scope) DO UPDATE SET pid = excluded.pid, host = "
       "excluded.host, what = excluded.what, since = excluded.since, token = excluded.token, lease_until = "
-      "excluded.lease_until WHERE housekeep_locks.lease_until < now() RETURNING token",
+      "excluded.lease_until WHERE housekeep_locks.lease_until < now() OR housekeep_locks.token = $7 "
+      "RETURNING token",
       k_lease.count()),
-    {name, me.pid, me.host, me.what, me.since, token},
+    {name, me.pid, me.host, me.what, me.since, token, gone ? Value{previous_token} : Value{}},
     [&](const std::vector<std::string>&, const std::vector<Value>& row) {
       taken = std::get<std::string>(row.at(0)) == token;
     },
@@ -126,7 +226,7 @@ LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, con
   LockAttempt attempt;
   if (taken) {
     attempt.lock = std::make_unique<LeaseLock>(url, name, token);
-    if (previous && expired) {
+    if (previous && (expired || gone)) {
       attempt.stale = previous;
     }
     return attempt;

@@ -17,8 +17,10 @@ namespace housekeep {
 inline constexpr std::chrono::seconds k_lease{60};
 inline constexpr std::chrono::seconds k_lease_renewal{15};
 
-/// Takes the lock of `scope` with one conditional upsert (free, or its lease expired); the
-/// lock renews its lease on a connection of its own until it is released.
+/// Takes the lock of `scope` with one conditional upsert (free, its lease expired, or its
+/// holder known to be gone: a process of this machine and pid namespace that no longer runs,
+/// or this process's own lease left by a lost connection); the lock renews its lease on a
+/// connection of its own until it is released.
 LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, const LockHolder& me, LockScope scope);
 
 /// Who holds the lock of `scope` with a lease still running; nothing when it is free.

@@ -344,15 +344,20 @@ void PgConnection::fail(PGresult* result, std::string_view doing)
   why = scrub(why, m_secrets);
   const std::string what = fmt::format("database '{}': {}: {}", m_label, doing, why);
   if (PQstatus(m_conn) == CONNECTION_BAD || sqlstate.starts_with("08") || sqlstate == "57P01") {
-    throw UnavailableError(fmt::format("database '{}': {}: the connection was lost: {}", m_label, doing, why),
-                           "the open batch was rolled back; the next run continues");
+    // Connected once, the server is there: a restart, a failover, a network blip. Temporary.
+    throw TempFailError(fmt::format("database '{}': {}: the connection was lost: {}", m_label, doing, why),
+                        "the open batch was rolled back; the next run continues where this one stopped");
   }
   if (sqlstate.starts_with("23")) {
     throw ConstraintError(why, sqlstate == "23503");
   }
-  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" || sqlstate == "57014") {
-    throw TempFailError(what, "another transaction held what this one needed; retry later or raise "
+  if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
+    throw ConflictError(what, "another transaction held what this one needed; retry later or raise "
                               "database.busy_timeout");
+  }
+  if (sqlstate == "57014") {
+    throw TempFailError(what, "a statement ran past database.statement_timeout (or was cancelled); retry "
+                              "later, or raise it");
   }
   if (sqlstate == "42501" || sqlstate == "25006") {
     throw PermissionError(what, sqlstate == "25006" ? "the database is read-only here (a standby, or ?mode=ro)"

@@ -26,12 +26,15 @@ const Dialect k_dialect{&numbered, "{} IS FALSE", "{} IS TRUE",
 
 class PgTransaction final : public Transaction {
 public:
-  PgTransaction(PgConnection& connection, std::chrono::milliseconds lock_timeout) : m_connection(connection)
+  PgTransaction(PgConnection& connection, const OpenOptions& options) : m_connection(connection)
   {
     m_connection.run("BEGIN", {}, "cannot start a write transaction");
     // For this transaction alone, whatever the session (or a pooler) has: a row the
-    // application holds locked makes a statement give up, not wait without end.
-    m_connection.run(fmt::format("SET LOCAL lock_timeout = {}", lock_timeout.count()), {},
+    // application holds locked makes a statement give up, not wait without end, and a
+    // statement that runs away is cancelled rather than hold its locks and vacuum back.
+    m_connection.run(fmt::format("SET LOCAL lock_timeout = {}", options.busy_timeout.count()), {},
+                     "cannot start a write transaction");
+    m_connection.run(fmt::format("SET LOCAL statement_timeout = {}", options.statement_timeout.count()), {},
                      "cannot start a write transaction");
   }
   ~PgTransaction() override
@@ -99,8 +102,8 @@ private:
 class PostgresBackend final : public Backend {
 public:
   PostgresBackend(const DatabaseUrl& url, const OpenOptions& options)
-      : m_url(url), m_connection(url, options), m_read_only(options.mode == AccessMode::read_only),
-        m_lock_timeout(options.busy_timeout), m_maintenance(m_connection, url.redacted())
+      : m_url(url), m_connection(url, options), m_read_only(options.mode == AccessMode::read_only), m_options(options),
+        m_maintenance(m_connection, url.redacted())
   {
   }
 
@@ -129,7 +132,7 @@ public:
 
   std::unique_ptr<Transaction> begin_write() override
   {
-    return std::make_unique<PgTransaction>(m_connection, m_lock_timeout);
+    return std::make_unique<PgTransaction>(m_connection, m_options);
   }
 
   std::optional<std::vector<std::string>> columns(std::string_view table) override
@@ -181,7 +184,7 @@ private:
   DatabaseUrl m_url;
   mutable PgConnection m_connection;
   bool m_read_only;
-  std::chrono::milliseconds m_lock_timeout;
+  OpenOptions m_options;
   PgMaintenance m_maintenance;
 };
 
