@@ -44,6 +44,7 @@ struct DatabaseConfig {
   std::string url; // empty: not set in the file
   Millis busy_timeout{5000};
   Millis statement_timeout{60000}; // a write statement running longer is cancelled (servers); 0: off
+  std::string history_schema;      // of housekeep's own tables (PostgreSQL); empty: search_path's first
 };
 
 struct DefaultsConfig {

@@ -78,7 +78,9 @@ struct DaemonBeat {
 /// columns added since on their first write.
 class History {
 public:
-  explicit History(Backend& backend) : m_backend(backend) {}
+  /// Over `backend`, with the tables in `schema` (created on first write), or where the
+  /// engine puts a table named without one when it is empty.
+  History(Backend& backend, std::string schema);
 
   /// Appends a run to housekeep_runs and returns its id; a run with an id replaces that row
   /// instead (a run recorded as running when it started).
@@ -99,6 +101,12 @@ public:
 
 private:
   Backend& m_backend;
+  std::string m_schema;
+  std::string m_runs;   // housekeep_runs, as SQL names it (schema-qualified when set)
+  std::string m_jobs;   // housekeep_jobs
+  std::string m_daemon; // housekeep_daemon
+
+  void ensure_schema();
 
   void ensure_runs_table();
   void ensure_jobs_table();

@@ -319,6 +319,9 @@ struct OpenOptions {
   /// A statement of a write transaction running longer is cancelled (75), on engines that can
   /// (servers); zero: no limit.
   std::chrono::milliseconds statement_timeout{60000};
+  /// The schema of housekeep's own tables, on engines with schemas; empty: the engine's
+  /// default for a table named without one (PostgreSQL: the first schema of search_path).
+  std::string history_schema;
   /// Enforce declared foreign keys on this connection. Off only for restore, which puts back
   /// rows exactly as they were, including orphans that a purge of orphans removed.
   bool enforce_foreign_keys = true;

@@ -259,7 +259,7 @@ private:
 
 void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
 {
-  r.check_keys(t, "database", {"url", "busy_timeout", "statement_timeout"});
+  r.check_keys(t, "database", {"url", "busy_timeout", "statement_timeout", "history_schema"});
   if (r.string(t, "url", "database", out.url) && out.url.empty()) {
     // An empty URL is a mistake (an unset template variable), never "use the default file".
     r.fail(t.get("url")->source(), "database.url is empty",
@@ -272,6 +272,14 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
     } catch (const UsageError& e) {
       r.fail(t.get("url")->source(), fmt::format("database.url: {}", e.what()), e.hint());
     }
+  }
+  if (r.string(t, "history_schema", "database", out.history_schema) &&
+      (!is_safe_identifier(out.history_schema) || out.history_schema.find('.') != std::string::npos ||
+       std::any_of(out.history_schema.begin(), out.history_schema.end(),
+                   [](char c) { return c >= 'A' && c <= 'Z'; }))) {
+    r.fail(t.get("history_schema")->source(),
+           fmt::format("database.history_schema: '{}' is not a schema name", out.history_schema),
+           "a schema is [a-z_][a-z0-9_]*, e.g. history_schema = \"housekeep\"");
   }
   // Engines count these waits in an int of milliseconds (a busy timeout, a lock or statement
   // timeout): longer would wrap to no wait.
@@ -761,8 +769,12 @@ std::string config_to_toml(const Config& c)
   if (!c.database.url.empty()) {
     out += fmt::format("url = {}\n", toml_string(parse_database_url(c.database.url).redacted()));
   }
-  out += fmt::format("busy_timeout = {}\nstatement_timeout = {}\n\n", dur(c.database.busy_timeout),
+  out += fmt::format("busy_timeout = {}\nstatement_timeout = {}\n", dur(c.database.busy_timeout),
                      dur(c.database.statement_timeout));
+  if (!c.database.history_schema.empty()) {
+    out += fmt::format("history_schema = {}\n", toml_string(c.database.history_schema));
+  }
+  out += "\n";
   out += fmt::format("[defaults]\nbatch_size = {}\nbatch_time = {}\nsleep = {}\ntimezone = {}\nmisfire_grace = {}\n"
                      "history_keep = {}\nmax_delete = {}\non_failure = {}\non_success = {}\n"
                      "hook_timeout = {}\n\n",

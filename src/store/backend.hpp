@@ -77,6 +77,10 @@ public:
   /// Who holds the lock, without taking it; nothing when it is free.
   virtual std::optional<LockHolder> lock_holder(LockScope scope) = 0;
 
+  /// The schema of housekeep's own tables (created on first write); empty: where the engine
+  /// puts a table named without one.
+  virtual std::string own_schema() const { return {}; }
+
   /// The engine's own maintenance (backup, vacuum, checks), or null when it offers none.
   virtual Maintenance* maintenance() { return nullptr; }
 

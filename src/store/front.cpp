@@ -26,7 +26,7 @@ std::string reading(std::string_view table)
 } // namespace
 
 Store::Store(std::unique_ptr<Backend> backend)
-    : m_backend(std::move(backend)), m_history(std::make_unique<History>(*m_backend))
+    : m_backend(std::move(backend)), m_history(std::make_unique<History>(*m_backend, m_backend->own_schema()))
 {
 }
 

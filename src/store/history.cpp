@@ -118,6 +118,22 @@ RunStatus parse_run_status(std::string_view name)
   return RunStatus::unknown;
 }
 
+History::History(Backend& backend, std::string schema)
+    : m_backend(backend), m_schema(std::move(schema)),
+      m_runs(m_schema.empty() ? "housekeep_runs" : m_schema + ".housekeep_runs"),
+      m_jobs(m_schema.empty() ? "housekeep_jobs" : m_schema + ".housekeep_jobs"),
+      m_daemon(m_schema.empty() ? "housekeep_daemon" : m_schema + ".housekeep_daemon")
+{
+}
+
+void History::ensure_schema()
+{
+  if (!m_schema.empty()) {
+    m_backend.execute({fmt::format("CREATE SCHEMA IF NOT EXISTS {}", m_schema), {}},
+                      fmt::format("cannot create the schema {} for housekeep's tables", m_schema));
+  }
+}
+
 void History::add_missing_columns(const std::string& table, const std::vector<std::string>& columns)
 {
   const auto existing = m_backend.columns(table).value_or(std::vector<std::string>{});
@@ -132,16 +148,18 @@ void History::add_missing_columns(const std::string& table, const std::vector<st
 void History::ensure_runs_table()
 {
   const std::string doing = "cannot create housekeep_runs";
-  m_backend.execute({fmt::format("CREATE TABLE IF NOT EXISTS housekeep_runs (id {}, job TEXT, task TEXT NOT NULL, "
+  ensure_schema();
+  m_backend.execute({fmt::format("CREATE TABLE IF NOT EXISTS {} (id {}, job TEXT, task TEXT NOT NULL, "
                                  "started_at TEXT NOT NULL, finished_at TEXT NOT NULL, status TEXT NOT NULL, "
                                  "deleted TEXT NOT NULL DEFAULT '{{}}', error TEXT, host TEXT, pid BIGINT, dry_run "
                                  "INTEGER NOT NULL DEFAULT 0, output TEXT, kept TEXT)",
-                                 m_backend.dialect().auto_id),
+                                 m_runs, m_backend.dialect().auto_id),
                      {}},
                     doing);
-  m_backend.execute({"CREATE INDEX IF NOT EXISTS housekeep_runs_started ON housekeep_runs (started_at)", {}}, doing);
+  m_backend.execute({fmt::format("CREATE INDEX IF NOT EXISTS housekeep_runs_started ON {} (started_at)", m_runs), {}},
+                    doing);
   // Added after the first release of the table: older tables get the columns on first write.
-  add_missing_columns("housekeep_runs", {"output TEXT", "kept TEXT"});
+  add_missing_columns(m_runs, {"output TEXT", "kept TEXT"});
 }
 
 std::int64_t History::record_run(const RunRecord& run)
@@ -171,13 +189,13 @@ std::int64_t History::record_run(const RunRecord& run)
     for (const auto column : k_run_columns) {
       assignments.push_back(fmt::format("{} = {}", column, dialect.placeholder(assignments.size() + 1)));
     }
-    sql.text = fmt::format("UPDATE housekeep_runs SET {} WHERE id = {}", fmt::join(assignments, ", "),
+    sql.text = fmt::format("UPDATE {} SET {} WHERE id = {}", m_runs, fmt::join(assignments, ", "),
                            dialect.placeholder(assignments.size() + 1));
     sql.binds.emplace_back(run.id);
     m_backend.execute(sql, doing);
     return run.id;
   }
-  sql.text = fmt::format("INSERT INTO housekeep_runs ({}) VALUES ({}) RETURNING id", fmt::join(k_run_columns, ", "),
+  sql.text = fmt::format("INSERT INTO {} ({}) VALUES ({}) RETURNING id", m_runs, fmt::join(k_run_columns, ", "),
                          placeholders(dialect, 1, sql.binds.size()));
   std::int64_t id = 0;
   m_backend.query(
@@ -188,15 +206,15 @@ std::int64_t History::record_run(const RunRecord& run)
 std::vector<RunRecord> History::runs(const RunQuery& query)
 {
   std::vector<RunRecord> out;
-  const auto existing = m_backend.columns("housekeep_runs");
+  const auto existing = m_backend.columns(m_runs);
   if (!existing) {
     return out;
   }
   const Dialect& dialect = m_backend.dialect();
   // Tables written by older versions read as without the columns added since.
   Sql sql{fmt::format("SELECT id, job, task, started_at, finished_at, status, deleted, error, host, pid, dry_run, {}, "
-                      "{} FROM housekeep_runs",
-                      has(*existing, "output") ? "output" : "NULL", has(*existing, "kept") ? "kept" : "NULL"),
+                      "{} FROM {}",
+                      has(*existing, "output") ? "output" : "NULL", has(*existing, "kept") ? "kept" : "NULL", m_runs),
           {}};
   std::string_view joiner = " WHERE ";
   const std::string status = query.status ? std::string(run_status_name(*query.status)) : std::string();
@@ -250,30 +268,33 @@ std::vector<RunRecord> History::runs(const RunQuery& query)
 
 std::int64_t History::prune_runs(TimePoint before)
 {
-  if (!m_backend.columns("housekeep_runs")) {
+  if (!m_backend.columns(m_runs)) {
     return 0;
   }
   return m_backend.execute(
-    {fmt::format("DELETE FROM housekeep_runs WHERE started_at < {}", m_backend.dialect().placeholder(1)),
+    {fmt::format("DELETE FROM {} WHERE started_at < {}", m_runs, m_backend.dialect().placeholder(1)),
      {format_utc(before)}},
     "cannot prune housekeep_runs");
 }
 
 void History::ensure_jobs_table()
 {
-  m_backend.execute({"CREATE TABLE IF NOT EXISTS housekeep_jobs (job TEXT PRIMARY KEY, schedule TEXT NOT NULL, "
-                     "timezone TEXT NOT NULL, last_fire TEXT, next_fire TEXT, last_status TEXT NOT NULL DEFAULT '', "
-                     "updated_at TEXT NOT NULL, first_due TEXT, missed BIGINT NOT NULL DEFAULT 0, last_missed TEXT)",
+  ensure_schema();
+  m_backend.execute({fmt::format("CREATE TABLE IF NOT EXISTS {} (job TEXT PRIMARY KEY, schedule TEXT NOT NULL, "
+                                 "timezone TEXT NOT NULL, last_fire TEXT, next_fire TEXT, last_status TEXT NOT NULL "
+                                 "DEFAULT '', updated_at TEXT NOT NULL, first_due TEXT, missed BIGINT NOT NULL "
+                                 "DEFAULT 0, last_missed TEXT)",
+                                 m_jobs),
                      {}},
                     "cannot create housekeep_jobs");
   // Added after the first release of the table: older tables get the columns on first write.
-  add_missing_columns("housekeep_jobs", {"first_due TEXT", "missed BIGINT NOT NULL DEFAULT 0", "last_missed TEXT"});
+  add_missing_columns(m_jobs, {"first_due TEXT", "missed BIGINT NOT NULL DEFAULT 0", "last_missed TEXT"});
 }
 
 std::vector<JobState> History::job_states()
 {
   std::vector<JobState> out;
-  const auto existing = m_backend.columns("housekeep_jobs");
+  const auto existing = m_backend.columns(m_jobs);
   if (!existing) {
     return out;
   }
@@ -281,8 +302,8 @@ std::vector<JobState> History::job_states()
   const bool counts = has(*existing, "missed");
   m_backend.query(
     {fmt::format("SELECT job, schedule, timezone, last_fire, next_fire, last_status, updated_at{} "
-                 "FROM housekeep_jobs ORDER BY job",
-                 counts ? ", first_due, missed, last_missed" : ""),
+                 "FROM {} ORDER BY job",
+                 counts ? ", first_due, missed, last_missed" : "", m_jobs),
      {}},
     [&](const std::vector<std::string>&, const std::vector<Value>& row) {
       JobState state;
@@ -313,23 +334,23 @@ void History::save_job_state(const JobState& state)
   for (std::size_t i = 1; i < columns.size(); ++i) {
     updates.push_back(fmt::format("{0} = excluded.{0}", columns[i]));
   }
-  m_backend.execute({fmt::format("INSERT INTO housekeep_jobs ({}) VALUES ({}) ON CONFLICT (job) DO UPDATE SET {}",
-                                 fmt::join(columns, ", "), placeholders(m_backend.dialect(), 1, columns.size()),
-                                 fmt::join(updates, ", ")),
-                     {state.job, state.schedule, state.timezone, time_or_null(state.last_fire),
-                      time_or_null(state.next_fire), state.last_status, format_utc(state.updated_at),
-                      time_or_null(state.first_due), state.missed, time_or_null(state.last_missed)}},
-                    "cannot record the job in housekeep_jobs");
+  m_backend.execute(
+    {fmt::format("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT (job) DO UPDATE SET {}", m_jobs, fmt::join(columns, ", "),
+                 placeholders(m_backend.dialect(), 1, columns.size()), fmt::join(updates, ", ")),
+     {state.job, state.schedule, state.timezone, time_or_null(state.last_fire), time_or_null(state.next_fire),
+      state.last_status, format_utc(state.updated_at), time_or_null(state.first_due), state.missed,
+      time_or_null(state.last_missed)}},
+    "cannot record the job in housekeep_jobs");
 }
 
 std::optional<DaemonBeat> History::daemon_beat()
 {
-  if (!m_backend.columns("housekeep_daemon")) {
+  if (!m_backend.columns(m_daemon)) {
     return std::nullopt;
   }
   std::optional<DaemonBeat> beat;
   m_backend.query(
-    {"SELECT pid, host, started_at, heartbeat_at, status FROM housekeep_daemon WHERE id = 1", {}},
+    {fmt::format("SELECT pid, host, started_at, heartbeat_at, status FROM {} WHERE id = 1", m_daemon), {}},
     [&](const std::vector<std::string>&, const std::vector<Value>& row) {
       beat = DaemonBeat{int_of(row[0]), text_of(row[1]), parse_utc(text_of(row[2])), parse_utc(text_of(row[3])),
                         text_of(row[4])};
@@ -341,16 +362,18 @@ std::optional<DaemonBeat> History::daemon_beat()
 void History::save_daemon_beat(const DaemonBeat& beat)
 {
   const std::string doing = "cannot record the daemon's heartbeat in housekeep_daemon";
-  m_backend.execute({"CREATE TABLE IF NOT EXISTS housekeep_daemon (id INTEGER PRIMARY KEY CHECK (id = 1), pid BIGINT "
-                     "NOT NULL, host TEXT NOT NULL, started_at TEXT NOT NULL, heartbeat_at TEXT NOT NULL, status TEXT "
-                     "NOT NULL)",
+  ensure_schema();
+  m_backend.execute({fmt::format("CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY CHECK (id = 1), pid BIGINT "
+                                 "NOT NULL, host TEXT NOT NULL, started_at TEXT NOT NULL, heartbeat_at TEXT NOT "
+                                 "NULL, status TEXT NOT NULL)",
+                                 m_daemon),
                      {}},
                     doing);
-  m_backend.execute({fmt::format("INSERT INTO housekeep_daemon (id, pid, host, started_at, heartbeat_at, status) "
+  m_backend.execute({fmt::format("INSERT INTO {} (id, pid, host, started_at, heartbeat_at, status) "
                                  "VALUES (1, {}) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = "
                                  "excluded.host, started_at = excluded.started_at, heartbeat_at = "
                                  "excluded.heartbeat_at, status = excluded.status",
-                                 placeholders(m_backend.dialect(), 1, 5)),
+                                 m_daemon, placeholders(m_backend.dialect(), 1, 5)),
                      {beat.pid, beat.host, format_utc(beat.started_at), format_utc(beat.heartbeat_at), beat.status}},
                     doing);
 }

@@ -208,6 +208,35 @@ check "vacuum ran: the statistics were gathered" [ "$(q "SELECT count(*) FROM pg
 expect 65 "not supported" "$HK" --db "$URL" -c upkeep.toml run --task backup
 check "the failed backup left no file" [ -z "$(ls -A backups)" ]
 
+# housekeep's own tables in a schema of their own, created on first write.
+printf '[database]\nhistory_schema = "hk_meta"\n' >schema.toml
+runs_before=$(q "SELECT count(*) FROM housekeep_runs")
+expect 0 "" "$HK" --db "$URL" -c schema.toml run --task messages
+check "history_schema: the schema and its tables were created" \
+  [ "$(q "SELECT count(*) FROM pg_tables WHERE schemaname = 'hk_meta' AND tablename IN ('housekeep_runs', 'housekeep_locks')")" = 2 ]
+check "history_schema: the run is recorded there" [ "$(q "SELECT count(*) FROM hk_meta.housekeep_runs")" = 1 ]
+check "history_schema: and not in the default schema" [ "$(q "SELECT count(*) FROM housekeep_runs")" = "$runs_before" ]
+expect 0 "" "$HK" --db "$URL" -c schema.toml --json history
+check "history_schema: history reads it" [ "$(jq '.runs | length' out)" = 1 ]
+q "INSERT INTO hk_meta.housekeep_locks VALUES ('purge', 4343, 'elsewhere', 'run', '2026-01-01T00:00:00.000Z', 'x', now() + interval '1 minute')"
+expect 75 "pid 4343 on elsewhere" "$HK" --db "$URL" -c schema.toml run --task messages
+# (the default schema's lock is another, and free)
+expect 0 "" "$HK" --db "$URL" run --task messages
+q "DELETE FROM hk_meta.housekeep_locks"
+printf '[database]\nhistory_schema = "Bad-Name"\n' >badschema.toml
+expect 78 "badschema.toml:2:18: database.history_schema: 'Bad-Name' is not a schema name" "$HK" --db "$URL" -c badschema.toml run --task stats
+expect 78 "applies to PostgreSQL only" "$HK" --db "$WORK/app.db" -c schema.toml run --task stats
+
+# A role that may read but not delete: 77 naming the table, nothing deleted.
+q "SET client_min_messages = warning; DROP ROLE IF EXISTS hk_reader; CREATE ROLE hk_reader LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO hk_reader;
+   GRANT CREATE, USAGE ON SCHEMA public TO hk_reader; GRANT ALL ON housekeep_runs, housekeep_locks TO hk_reader;
+   GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO hk_reader;
+   INSERT INTO messages (conversation_id, content, created_at) VALUES (NULL, 'orphan', now());"
+READER="postgresql://hk_reader@/$DB?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT"
+expect 77 "permission denied for table messages" "$HK" --db "$READER" run --task messages
+check "the orphan is still there" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id IS NULL")" = 1 ]
+q "REASSIGN OWNED BY hk_reader TO postgres; DROP OWNED BY hk_reader; DROP ROLE hk_reader"
+
 # Wrong database, wrong table: the statuses of SPEC §3, the password masked.
 expect 66 "does not exist" "$HK" --db "postgresql://postgres:s3cret@/no_such_db?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT" run --task stats
 check "the password is masked" [ "$(grep -c s3cret err)" = 0 ]

@@ -38,6 +38,8 @@ TEST_CASE("built-in defaults reproduce the classic schema and schedule", "[confi
   CHECK(builtin_task(c, "stats").duration("recent") == hours(24));
   CHECK(c.defaults.batch_size == 50000);
   CHECK(c.database.busy_timeout == seconds(5));
+  CHECK(c.database.statement_timeout == seconds(60));
+  CHECK(c.database.history_schema.empty());
   REQUIRE(c.jobs.size() == 3);
   CHECK(c.jobs[0].name == "daily_housekeeping");
   CHECK(c.jobs[1].schedule == "0 3 * * sun");
@@ -50,6 +52,8 @@ TEST_CASE("a file overrides only what it names", "[config]")
 [database]
 url = "sqlite:///srv/app.db"
 busy_timeout = "10s"
+statement_timeout = "0s"
+history_schema = "housekeep"
 
 [defaults]
 batch_size = 250
@@ -69,6 +73,8 @@ timezone = "Europe/Berlin"
                                 "app.toml");
   CHECK(c.database.url == "sqlite:///srv/app.db");
   CHECK(c.database.busy_timeout == seconds(10));
+  CHECK(c.database.statement_timeout == seconds(0));
+  CHECK(c.database.history_schema == "housekeep");
   CHECK(c.defaults.batch_size == 250);
   CHECK(builtin_task(c, "conversations").table() == "chat_conversation");
   CHECK(builtin_task(c, "conversations").time_format() == TimeFormat::iso8601);

@@ -107,15 +107,31 @@ std::string scope_name(LockScope scope)
   return scope == LockScope::purge ? "purge" : "daemon";
 }
 
-const std::string k_create = "CREATE TABLE IF NOT EXISTS housekeep_locks (scope TEXT PRIMARY KEY, pid BIGINT NOT NULL, "
-                             "host TEXT NOT NULL, what TEXT NOT NULL, since TEXT NOT NULL, token TEXT NOT NULL, "
-                             "lease_until TIMESTAMPTZ NOT NULL)";
+// housekeep_locks as SQL names it: in `schema`, or unqualified.
+std::string locks_table(const std::string& schema)
+{
+  return schema.empty() ? "housekeep_locks" : schema + ".housekeep_locks";
+}
 
-bool locks_table_exists(PgConnection& connection)
+void create_locks_table(PgConnection& connection, const std::string& schema)
+{
+  if (!schema.empty()) {
+    connection.run(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", schema), {},
+                   fmt::format("cannot create the schema {} for housekeep's tables", schema));
+  }
+  connection.run(
+    fmt::format("CREATE TABLE IF NOT EXISTS {} (scope TEXT PRIMARY KEY, pid BIGINT NOT NULL, host TEXT NOT "
+                "NULL, what TEXT NOT NULL, since TEXT NOT NULL, token TEXT NOT NULL, lease_until "
+                "TIMESTAMPTZ NOT NULL)",
+                locks_table(schema)),
+    {}, "cannot create housekeep_locks");
+}
+
+bool locks_table_exists(PgConnection& connection, const std::string& schema)
 {
   bool exists = false;
   connection.each_row(
-    "SELECT to_regclass('housekeep_locks') IS NOT NULL", {},
+    "SELECT to_regclass($1) IS NOT NULL", {locks_table(schema)},
     [&](const std::vector<std::string>&, const std::vector<Value>& row) { exists = std::get<bool>(row.at(0)); },
     "cannot read housekeep_locks");
   return exists;
@@ -131,9 +147,9 @@ LockHolder holder_of(const std::vector<Value>& row)
 // is in) every k_lease_renewal until released.
 class LeaseLock final : public Lock {
 public:
-  LeaseLock(const DatabaseUrl& url, std::string scope, std::string token)
-      : m_connection(url, OpenOptions{}), m_scope(std::move(scope)), m_token(std::move(token)),
-        m_renewer([this](std::stop_token stop) { renew_until(stop); })
+  LeaseLock(const DatabaseUrl& url, std::string table, std::string scope, std::string token)
+      : m_connection(url, OpenOptions{}), m_table(std::move(table)), m_scope(std::move(scope)),
+        m_token(std::move(token)), m_renewer([this](std::stop_token stop) { renew_until(stop); })
   {
     const std::lock_guard guard(g_held_mutex);
     g_held.insert(m_token);
@@ -149,7 +165,7 @@ public:
       g_held.erase(m_token);
     }
     try {
-      m_connection.run("DELETE FROM housekeep_locks WHERE scope = $1 AND token = $2", {m_scope, m_token},
+      m_connection.run(fmt::format("DELETE FROM {} WHERE scope = $1 AND token = $2", m_table), {m_scope, m_token},
                        "cannot release the lock");
     } catch (const Error&) {
       // The lease runs out by itself.
@@ -160,6 +176,7 @@ public:
 
 private:
   PgConnection m_connection;
+  std::string m_table;
   std::string m_scope;
   std::string m_token;
   std::mutex m_mutex;
@@ -174,9 +191,9 @@ private:
         return;
       }
       try {
-        m_connection.run(fmt::format("UPDATE housekeep_locks SET lease_until = now() + interval '{} seconds' "
+        m_connection.run(fmt::format("UPDATE {} SET lease_until = now() + interval '{} seconds' "
                                      "WHERE scope = $1 AND token = $2",
-                                     k_lease.count()),
+                                     m_table, k_lease.count()),
                          {m_scope, m_token}, "cannot renew the lock");
       } catch (const Error&) {
         // The next renewal tries again; a lease that ran out is taken over, and said so.
@@ -187,15 +204,17 @@ private:
 
 } // namespace
 
-LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, const LockHolder& me, LockScope scope)
+LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, const std::string& schema,
+                           const LockHolder& me, LockScope scope)
 {
   const std::string name = scope_name(scope);
-  connection.run(k_create, {}, "cannot create housekeep_locks");
+  const std::string table = locks_table(schema);
+  create_locks_table(connection, schema);
   std::optional<LockHolder> previous;
   bool expired = false;
   std::string previous_token;
   connection.each_row(
-    "SELECT pid, host, what, since, lease_until < now(), token FROM housekeep_locks WHERE scope = $1", {name},
+    fmt::format("SELECT pid, host, what, since, lease_until < now(), token FROM {} WHERE scope = $1", table), {name},
     [&](const std::vector<std::string>&, const std::vector<Value>& row) {
       previous = holder_of(row);
       expired = std::get<bool>(row.at(4));
@@ -211,13 +230,12 @@ LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, con
     fmt::format("{}|{:x}", own_identity(), std::uniform_int_distribution<std::uint64_t>()(random));
   bool taken = false;
   connection.each_row(
-    fmt::format(
-      "INSERT INTO housekeep_locks (scope, pid, host, what, since, token, lease_until) VALUES ($1, $2, $3, $4, "
-      "$5, $6, now() + interval '{} seconds') ON CONFLICT (scope) DO UPDATE SET pid = excluded.pid, host = "
-      "excluded.host, what = excluded.what, since = excluded.since, token = excluded.token, lease_until = "
-      "excluded.lease_until WHERE housekeep_locks.lease_until < now() OR housekeep_locks.token = $7 "
-      "RETURNING token",
-      k_lease.count()),
+    fmt::format("INSERT INTO {0} AS held (scope, pid, host, what, since, token, lease_until) VALUES ($1, $2, $3, $4, "
+                "$5, $6, now() + interval '{1} seconds') ON CONFLICT (scope) DO UPDATE SET pid = excluded.pid, host = "
+                "excluded.host, what = excluded.what, since = excluded.since, token = excluded.token, lease_until = "
+                "excluded.lease_until WHERE held.lease_until < now() OR held.token = $7 "
+                "RETURNING token",
+                table, k_lease.count()),
     {name, me.pid, me.host, me.what, me.since, token, gone ? Value{previous_token} : Value{}},
     [&](const std::vector<std::string>&, const std::vector<Value>& row) {
       taken = std::get<std::string>(row.at(0)) == token;
@@ -225,27 +243,28 @@ LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, con
     "cannot take the lock in housekeep_locks");
   LockAttempt attempt;
   if (taken) {
-    attempt.lock = std::make_unique<LeaseLock>(url, name, token);
+    attempt.lock = std::make_unique<LeaseLock>(url, table, name, token);
     if (previous && (expired || gone)) {
       attempt.stale = previous;
     }
     return attempt;
   }
-  attempt.holder = lease_holder(connection, scope);
+  attempt.holder = lease_holder(connection, schema, scope);
   if (!attempt.holder) {
     attempt.holder = previous.value_or(LockHolder{});
   }
   return attempt;
 }
 
-std::optional<LockHolder> lease_holder(PgConnection& connection, LockScope scope)
+std::optional<LockHolder> lease_holder(PgConnection& connection, const std::string& schema, LockScope scope)
 {
-  if (!locks_table_exists(connection)) {
+  if (!locks_table_exists(connection, schema)) {
     return std::nullopt;
   }
   std::optional<LockHolder> holder;
   connection.each_row(
-    "SELECT pid, host, what, since FROM housekeep_locks WHERE scope = $1 AND lease_until >= now()", {scope_name(scope)},
+    fmt::format("SELECT pid, host, what, since FROM {} WHERE scope = $1 AND lease_until >= now()", locks_table(schema)),
+    {scope_name(scope)},
     [&](const std::vector<std::string>&, const std::vector<Value>& row) { holder = holder_of(row); },
     "cannot read housekeep_locks");
   return holder;

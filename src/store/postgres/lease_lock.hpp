@@ -21,9 +21,12 @@ inline constexpr std::chrono::seconds k_lease_renewal{15};
 /// holder known to be gone: a process of this machine and pid namespace that no longer runs,
 /// or this process's own lease left by a lost connection); the lock renews its lease on a
 /// connection of its own until it is released.
-LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, const LockHolder& me, LockScope scope);
+/// The table is housekeep_locks in `schema` (created with the table when missing), or where a
+/// table named without a schema goes when `schema` is empty.
+LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, const std::string& schema,
+                           const LockHolder& me, LockScope scope);
 
 /// Who holds the lock of `scope` with a lease still running; nothing when it is free.
-std::optional<LockHolder> lease_holder(PgConnection& connection, LockScope scope);
+std::optional<LockHolder> lease_holder(PgConnection& connection, const std::string& schema, LockScope scope);
 
 } // namespace housekeep

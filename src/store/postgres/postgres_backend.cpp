@@ -173,12 +173,16 @@ public:
 
   LockAttempt try_lock(const LockHolder& me, LockScope scope) override
   {
-    return try_lease_lock(m_connection, m_url, me, scope);
+    return try_lease_lock(m_connection, m_url, m_options.history_schema, me, scope);
   }
 
-  std::optional<LockHolder> lock_holder(LockScope scope) override { return lease_holder(m_connection, scope); }
+  std::optional<LockHolder> lock_holder(LockScope scope) override
+  {
+    return lease_holder(m_connection, m_options.history_schema, scope);
+  }
 
   Maintenance* maintenance() override { return &m_maintenance; }
+  std::string own_schema() const override { return m_options.history_schema; }
 
 private:
   DatabaseUrl m_url;

@@ -429,6 +429,12 @@ void check_sqlite_url(const DatabaseUrl& url)
 
 std::unique_ptr<Backend> open_sqlite_backend(const DatabaseUrl& url, const OpenOptions& options)
 {
+  if (!options.history_schema.empty()) {
+    // One file holds the application's tables and housekeep's: there is no other schema.
+    throw ConfigError(fmt::format("database '{}': database.history_schema = '{}' applies to PostgreSQL only",
+                                  url.redacted(), options.history_schema),
+                      "remove it for a SQLite database: housekeep's tables live in the file itself");
+  }
   return std::make_unique<SqliteBackend>(url, options);
 }
 
