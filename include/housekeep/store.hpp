@@ -209,17 +209,21 @@ struct StoreTraits {
 class Maintenance {
 public:
   virtual ~Maintenance() = default;
+  /// The file name extension of a backup (".db", ".dump").
+  virtual std::string_view backup_extension() const = 0;
   /// A consistent copy of the whole database, written to the new file `path` while the
-  /// application may keep writing.
-  virtual void backup_to(const std::string& path) = 0;
+  /// application may keep writing. `tool`: the program that writes it, on engines that use
+  /// one (empty: the engine's own, found on PATH).
+  virtual void backup_to(const std::string& path, const std::string& tool) = 0;
+  /// Checks a copy that backup_to() wrote, with the engine's own means, and says what was
+  /// found ("integrity check ok"); throws DataError saying what is wrong with it.
+  virtual std::string verify_backup(const std::string& path, const std::string& tool) = 0;
   /// Reclaims free space: "full" (rebuild the file), "incremental" (return free pages, where
   /// the file allows it) or "optimize" (refresh the planner's statistics). Returns false
   /// when the mode does not apply to this database (incremental without auto_vacuum).
   virtual bool vacuum(std::string_view mode) = 0;
   /// The database's size in bytes.
   virtual std::int64_t size_bytes() = 0;
-  /// "ok", or the first problem an integrity check finds.
-  virtual std::string integrity_check() = 0;
   /// "ok", or the first problem a quick structural check of `table` and its indexes finds
   /// (damaged pages, broken b-trees).
   virtual std::string quick_check(const std::string& table) = 0;

@@ -123,7 +123,7 @@ check "the retry said why: the lock timeout" grep -q "lock timeout" err
 check "after the retries, every orphan went" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id IS NULL")" = 0 ]
 archived=$(cat arch2/*.jsonl | jq -R -r 'fromjson? | select(.housekeep_archive == null) | .id')
 check "the archive holds each of the 30 deleted rows once" \
-  [ "$(sort -u <<<"$archived" | wc -l)" = 30 ] && [ "$(wc -l <<<"$archived")" = 30 ]
+  [ "$(sort -u <<<"$archived" | wc -l)" = 30 -a "$(wc -l <<<"$archived")" = 30 ]
 wait
 q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 30)"
 locked=$(q "SELECT min(id) FROM messages WHERE conversation_id IS NULL")
@@ -154,7 +154,10 @@ slow_run() { # slow_run DIR: a purge of conversations in batches of 5, paced
   "$HK" --db "$URL" run --task conversations --archive "$1" --batch-size 5 --batch-time 0 --sleep 50ms >"$1.out" 2>"$1.err" &
   slow_pid=$!
   local waited=0
-  until [ "$(q "SELECT count(*) FROM conversations")" -lt 300 ] || [ $waited -ge 100 ]; do
+  # (The old conversations' 1,500 messages go first, in key order, then the conversations.)
+  local start
+  start=$(q "SELECT count(*) FROM messages")
+  until [ "$(q "SELECT count(*) FROM messages")" -lt $((start - 20)) ] || [ $waited -ge 200 ]; do
     sleep 0.05
     waited=$((waited + 1))
   done
@@ -175,8 +178,8 @@ for how in terminated killed; do
     kill -KILL "$slow_pid"
     wait "$slow_pid" 2>/dev/null
   fi
-  left=$(q "SELECT count(*) FROM conversations WHERE created_at < now() - interval '30 days'")
-  check "$how: cut off mid-way ($left of 300 old conversations left)" [ "$left" -gt 0 ] && [ "$left" -lt 300 ]
+  left=$(q "SELECT (SELECT count(*) FROM conversations WHERE created_at < now() - interval '30 days') + (SELECT count(*) FROM messages WHERE created_at < now() - interval '30 days')")
+  check "$how: cut off mid-way ($left of 1,800 old rows left)" [ "$left" -gt 0 -a "$left" -lt 1800 ]
   check "$how: no message lost its conversation" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id NOT IN (SELECT id FROM conversations)")" = 0 ]
   check "$how: its lease is still in housekeep_locks" [ "$(q "SELECT count(*) FROM housekeep_locks WHERE lease_until > now()")" = 1 ]
   for table in conversations messages; do
@@ -195,8 +198,7 @@ for how in terminated killed; do
   done
 done
 
-# Upkeep: vacuum is VACUUM (ANALYZE), reporting the database's size; an online backup is
-# not built in for PostgreSQL yet: 65, nothing written.
+# Upkeep: vacuum is VACUUM (ANALYZE), reporting the database's size.
 mkdir -m 700 backups
 printf '[tasks.compact]\nkind = "vacuum"\nmode = "incremental"\n\n[tasks.backup]\ndirectory = "%s/backups"\n' "$WORK" >upkeep.toml
 expect 0 "" "$HK" --db "$URL" -c upkeep.toml --json run --task compact
@@ -205,8 +207,35 @@ size=$(q "SELECT pg_database_size(current_database())")
 check "vacuum reports the database's size ($(jq -c .tasks[0].stats out) vs $size)" \
   jq -e ".tasks[0].stats.bytes_after > 0 and (.tasks[0].stats.bytes_after - $size | fabs) < 1048576" out
 check "vacuum ran: the statistics were gathered" [ "$(q "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'messages' AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL")" = 1 ]
-expect 65 "not supported" "$HK" --db "$URL" -c upkeep.toml run --task backup
-check "the failed backup left no file" [ -z "$(ls -A backups)" ]
+# A backup is pg_dump's custom format, written under a temporary name, checked with
+# pg_restore --list, then renamed; the password reaches pg_dump in its environment only.
+expect 0 "pg_restore --list ok" "$HK" --db "$URL" -c upkeep.toml --json run --task backup
+made=$(jq -r '.tasks[0].output' out)
+check "backup: named <db>-<UTC stamp>.dump ($made)" grep -Eq "/backups/${DB}-[0-9]{8}T[0-9]{6}Z\.dump$" <<<"$made"
+check "backup: mode 0600" [ "$(stat -c %a "$made")" = 600 ]
+check "backup: nothing else left in the directory" [ "$(ls -A backups | wc -l)" = 1 ]
+psql "$ADMIN dbname=postgres" -qAtX -c "CREATE DATABASE ${DB}_copy" >/dev/null
+pg_restore --no-owner -d "$ADMIN dbname=${DB}_copy" "$made"
+check "backup: restores to the same rows" [ "$(psql "$ADMIN dbname=${DB}_copy" -qAtX -c "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM messages t")" = "$(q "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM messages t")" ]
+psql "$ADMIN dbname=postgres" -qAtX -c "DROP DATABASE ${DB}_copy" >/dev/null
+# Retention: keep_last protects the newest; older ones beyond keep_days go.
+for stamp in 20200101T000000Z 20200102T000000Z; do cp "$made" "backups/${DB}-$stamp.dump"; done
+printf '[tasks.backup]\ndirectory = "%s/backups"\nkeep_days = 1\nkeep_last = 2\n' "$WORK" >keep.toml
+sleep 1
+expect 0 "" "$HK" --db "$URL" -c keep.toml run --task backup
+check "backup: retention kept the newest two, deleted the rest" [ "$(ls backups | wc -l)" = 2 -a ! -e "backups/${DB}-20200101T000000Z.dump" ]
+# A password given in the URL reaches pg_dump, and appears in no output.
+q "ALTER ROLE postgres PASSWORD 'pw-s3cret'"
+sleep 1
+printf '[tasks.backup]\ndirectory = "%s/backups"\ntool = "%s"\n' "$WORK" "$(command -v pg_dump)" >tool.toml
+expect 0 "" "$HK" --db "postgresql://postgres:pw-s3cret@/$DB?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT" -c tool.toml run --task backup
+check "backup: the password is in no output" [ "$(cat out err | grep -c pw-s3cret)" = 0 ]
+q "ALTER ROLE postgres PASSWORD NULL"
+printf '[tasks.backup]\ndirectory = "%s/backups"\ntool = "/nonexistent/pg_dump"\n' "$WORK" >missing.toml
+before_files=$(ls -A backups | wc -l)
+sleep 1
+expect 69 "cannot run pg_dump" "$HK" --db "$URL" -c missing.toml run --task backup
+check "backup: a missing pg_dump leaves no file" [ "$(ls -A backups | wc -l)" = "$before_files" ]
 
 # housekeep's own tables in a schema of their own, created on first write.
 printf '[database]\nhistory_schema = "hk_meta"\n' >schema.toml

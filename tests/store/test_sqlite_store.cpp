@@ -91,7 +91,13 @@ TEST_CASE("SQLite offers its maintenance: sizes, vacuum modes, checks", "[store]
   CHECK(engine.vacuum("optimize"));
   CHECK(engine.vacuum("full"));
   CHECK(engine.size_bytes() < before / 4);
-  CHECK(engine.integrity_check() == "ok");
   CHECK(engine.quick_check("t") == "ok");
+  engine.backup_to(dir.file("copy.db"), "");
+  CHECK(engine.verify_backup(dir.file("copy.db"), "") == "integrity check ok");
+  CHECK(Sql(dir.file("copy.db")).integer("SELECT count(*) FROM t") == 100);
+  {
+    std::ofstream(dir.file("bad.db")) << "not a database";
+  }
+  CHECK_THROWS_AS(engine.verify_backup(dir.file("bad.db"), ""), DataError);
   CHECK(sql.integer("SELECT count(*) FROM t") == 100);
 }

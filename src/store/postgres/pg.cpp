@@ -274,6 +274,35 @@ std::string PgConnection::database() const
   return PQdb(m_conn);
 }
 
+std::string PgConnection::conninfo() const
+{
+  std::string out;
+  PQconninfoOption* options = PQconninfo(m_conn);
+  for (PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr; ++o) {
+    const std::string_view keyword = o->keyword;
+    if (o->val == nullptr || *o->val == '\0' || keyword == "password" || keyword == "options" ||
+        keyword == "application_name") {
+      continue;
+    }
+    std::string value;
+    for (const char* c = o->val; *c != '\0'; ++c) {
+      if (*c == '\\' || *c == '\'') {
+        value += '\\';
+      }
+      value += *c;
+    }
+    out += fmt::format("{}{}='{}'", out.empty() ? "" : " ", keyword, value);
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
+std::string PgConnection::password() const
+{
+  const char* password = PQpass(m_conn);
+  return password != nullptr ? password : "";
+}
+
 bool PgConnection::lost() const
 {
   return PQstatus(m_conn) == CONNECTION_BAD;

@@ -37,6 +37,12 @@ public:
   void rollback_quietly() noexcept;
   /// The database's name.
   std::string database() const;
+  /// The connection's parameters as libpq resolved them (from the URL, the PG* variables),
+  /// as one conninfo string for another libpq program (pg_dump), without the password.
+  std::string conninfo() const;
+  /// The password the connection was made with (from the URL, PGPASSWORD or ~/.pgpass), or
+  /// empty: for another libpq program's environment, never its command line.
+  std::string password() const;
   /// True once the connection is gone.
   bool lost() const;
   /// True when a pooler (PgBouncer) stands between: session settings do not last beyond a

@@ -5,6 +5,7 @@
 #include "store/postgres/postgres_backend.hpp"
 
 #include "housekeep/error.hpp"
+#include "housekeep/process.hpp"
 #include "store/backend.hpp"
 #include "store/postgres/lease_lock.hpp"
 #include "store/postgres/pg.hpp"
@@ -57,18 +58,49 @@ private:
   bool m_done = false;
 };
 
-// PostgreSQL's upkeep: VACUUM and ANALYZE of the whole database (outside any transaction, as
-// VACUUM must be), its size. The server checks pages as it reads them (with data checksums
-// on), so there is no separate check to run; an online backup is pg_dump's, not built in yet.
+// How long pg_dump or pg_restore may take before they are stopped.
+constexpr std::chrono::hours k_dump_timeout{24};
+
+// The last line a program wrote that says something.
+std::string last_line(const std::string& output)
+{
+  std::string line;
+  std::size_t end = output.size();
+  while (line.empty() && end > 0) {
+    const auto start = output.rfind('\n', end - 1);
+    const std::size_t from = start == std::string::npos ? 0 : start + 1;
+    line = output.substr(from, end - from);
+    end = start == std::string::npos ? 0 : start;
+  }
+  return line;
+}
+
+// PostgreSQL's upkeep: a backup is pg_dump's custom format, checked with pg_restore --list;
+// VACUUM and ANALYZE of the whole database (outside any transaction, as VACUUM must be), its
+// size. The server checks pages as it reads them (with data checksums on), so there is no
+// separate quick check to run.
 class PgMaintenance final : public Maintenance {
 public:
   PgMaintenance(PgConnection& connection, std::string label) : m_connection(connection), m_label(std::move(label)) {}
 
-  void backup_to(const std::string&) override
+  std::string_view backup_extension() const override { return ".dump"; }
+
+  void backup_to(const std::string& path, const std::string& tool) override
   {
-    throw DataError(
-      fmt::format("database '{}': an online backup of PostgreSQL is not supported by this version", m_label),
-      "use pg_dump --format=custom, and pg_restore --list to verify the copy");
+    const std::string program = tool.empty() ? "pg_dump" : tool;
+    // The connection as this one was made, its password in the environment (never on a
+    // command line, where ps shows it).
+    run_tool({program, "--format=custom", "--no-password", "--file=" + path, "--dbname=" + m_connection.conninfo()},
+             "pg_dump");
+  }
+
+  std::string verify_backup(const std::string& path, const std::string& tool) override
+  {
+    const auto slash = tool.rfind('/');
+    const std::string program = slash == std::string::npos ? "pg_restore" : tool.substr(0, slash + 1) + "pg_restore";
+    // Reads the archive's table of contents: a file pg_restore cannot use fails here.
+    run_tool({program, "--list", path}, "pg_restore --list");
+    return "pg_restore --list ok";
   }
 
   bool vacuum(std::string_view mode) override
@@ -90,13 +122,46 @@ public:
     return size;
   }
 
-  std::string integrity_check() override { return "ok"; }
   std::string quick_check(const std::string&) override { return "ok"; }
   std::string_view repair_hint() const override { return "restore it with pg_restore"; }
 
 private:
   PgConnection& m_connection;
   std::string m_label;
+
+  // Runs one of PostgreSQL's client programs; throws its last line of output as the error.
+  void run_tool(const std::vector<std::string>& argv, std::string_view what)
+  {
+    auto environment = pass_environment({"PATH", "HOME", "PGPASSFILE", "PGSYSCONFDIR", "PGSSLROOTCERT", "PGSSLCERT",
+                                         "PGSSLKEY", "LANG", "LC_ALL", "LC_MESSAGES"});
+    if (const std::string password = m_connection.password(); !password.empty()) {
+      environment.emplace_back("PGPASSWORD", password);
+    }
+    const ProcessResult result = run_process(argv, environment, k_dump_timeout, true);
+    if (result.status == 0) {
+      return;
+    }
+    if (result.status == -1 || result.status == 127) {
+      throw UnavailableError(fmt::format("database '{}': cannot run {} ('{}')", m_label, what, argv.front()),
+                             "install PostgreSQL's client programs (postgresql-client), or name the program with "
+                             "tool = \"/usr/lib/postgresql/16/bin/pg_dump\" in the task");
+    }
+    const std::string why = last_line(result.output_tail);
+    const std::string message =
+      fmt::format("database '{}': {} {}: {}", m_label, what,
+                  result.timed_out ? "timed out" : fmt::format("failed (exit {})", result.status), why);
+    if (why.find("permission denied") != std::string::npos) {
+      throw PermissionError(message, "the role needs to read every table (pg_read_all_data)");
+    }
+    if (why.find("version mismatch") != std::string::npos) {
+      throw TaskError(message,
+                      "use a pg_dump at least as new as the server: tool = \"/usr/lib/postgresql/N/bin/pg_dump\"");
+    }
+    if (why.find("connection to server") != std::string::npos) {
+      throw UnavailableError(message);
+    }
+    throw TaskError(message);
+  }
 };
 
 class PostgresBackend final : public Backend {

@@ -309,7 +309,9 @@ public:
 
   Maintenance* maintenance() override { return this; }
 
-  void backup_to(const std::string& path) override
+  std::string_view backup_extension() const override { return ".db"; }
+
+  void backup_to(const std::string& path, const std::string&) override
   {
     sqlite3* target = nullptr;
     if (sqlite3_open_v2(path.c_str(), &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
@@ -386,13 +388,20 @@ public:
 
   std::string_view repair_hint() const override { return "repair it (sqlite3's .recover)"; }
 
-  std::string integrity_check() override
+  std::string verify_backup(const std::string& path, const std::string&) override
   {
+    std::string check;
     try {
-      return m_db.execAndGet("PRAGMA integrity_check").getString();
+      SQLite::Database copy(path, SQLite::OPEN_READONLY);
+      check = copy.execAndGet("PRAGMA integrity_check").getString();
     } catch (const SQLite::Exception& e) {
-      return e.what(); // a file too damaged to check
+      check = e.what(); // a file too damaged to check
     }
+    if (check != "ok") {
+      throw DataError(fmt::format("the backup failed its integrity check: {}", check),
+                      "it was not kept; check the database itself with PRAGMA integrity_check");
+    }
+    return "integrity check ok";
   }
 
 private:
