@@ -203,6 +203,12 @@ struct StoreTraits {
   std::chrono::milliseconds (*writer_retry_gap)(std::chrono::milliseconds waited) = nullptr;
 };
 
+/// What an engine knows of one table's space.
+struct TableSpace {
+  std::int64_t dead_rows = 0; // deleted (or updated) but not yet reclaimed by a vacuum
+  std::int64_t bytes = 0;     // the table with its indexes
+};
+
 /// The engine's own upkeep, offered by some backends (SQLite's file backup, VACUUM and
 /// checks) and not others: a task asks Store::maintenance() and reports "not supported by
 /// this database" when there is none.
@@ -218,10 +224,15 @@ public:
   /// Checks a copy that backup_to() wrote, with the engine's own means, and says what was
   /// found ("integrity check ok"); throws DataError saying what is wrong with it.
   virtual std::string verify_backup(const std::string& path, const std::string& tool) = 0;
-  /// Reclaims free space: "full" (rebuild the file), "incremental" (return free pages, where
-  /// the file allows it) or "optimize" (refresh the planner's statistics). Returns false
-  /// when the mode does not apply to this database (incremental without auto_vacuum).
-  virtual bool vacuum(std::string_view mode) = 0;
+  /// Reclaims free space: "full" (rebuild), "incremental" (make dead rows' space reusable,
+  /// return free pages where the file allows it) or "optimize" (refresh the planner's
+  /// statistics), of `tables` on engines that vacuum by table, of the whole database on
+  /// others or when `tables` is empty. Returns false when the mode does not apply to this
+  /// database (incremental without auto_vacuum).
+  virtual bool vacuum(std::string_view mode, const std::vector<std::string>& tables) = 0;
+  /// The table's dead rows and size, on engines that keep such counts (PostgreSQL's
+  /// statistics); nothing elsewhere (SQLite frees pages in place), or when it does not exist.
+  virtual std::optional<TableSpace> table_space(const std::string&) { return std::nullopt; }
   /// The database's size in bytes.
   virtual std::int64_t size_bytes() = 0;
   /// "ok", or the first problem a quick structural check of `table` and its indexes finds

@@ -72,6 +72,9 @@ struct TaskResult {
   TableCounts deleted;
   std::vector<KeptRows> kept; // rows left because tables outside the cascade reference them
   TableCounts stats;
+  /// Per table deleted from: the dead rows it holds after the purge, where the engine counts
+  /// them (space reused once vacuum passes, not returned to the disk).
+  TableCounts dead_rows;
   std::int64_t batches = 0;
   std::chrono::milliseconds lock_wait{0};     // waiting to start write transactions
   std::chrono::milliseconds slowest_batch{0}; // the longest write transaction

@@ -65,6 +65,9 @@ nlohmann::ordered_json run_report_json(const RunReport& report)
     } else {
       t["deleted"] = ordered_counts(task.deleted);
       t["kept"] = kept_json(task.kept);
+      if (!task.dead_rows.empty()) {
+        t["dead_rows"] = ordered_counts(task.dead_rows);
+      }
       t["batches"] = task.batches;
       if (!report.dry_run) {
         t["slowest_batch_ms"] = millis(task.slowest_batch);

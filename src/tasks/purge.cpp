@@ -640,6 +640,27 @@ Chunk next_chunk(Store& store, const Walk& walk, const BatchPlan& plan, const st
   return Chunk{end.rows, end.rows == ask ? std::move(end.last) : std::move(fence), false};
 }
 
+// The rows the purge left dead in each table it deleted from, where the engine counts them
+// (PostgreSQL: their space is reused once vacuum has passed, never returned to the disk by
+// itself; a purge that "did nothing" to the database's size did this).
+void report_dead_rows(TaskContext& context, TaskResult& result)
+{
+  Maintenance* engine = context.store.maintenance();
+  if (engine == nullptr) {
+    return;
+  }
+  for (const auto& [table, rows] : result.deleted) {
+    if (rows == 0) {
+      continue;
+    }
+    if (const auto space = engine->table_space(table)) {
+      result.dead_rows.emplace_back(table, space->dead_rows);
+      context.log.info("{}: '{}' holds {} dead rows ({} bytes with its indexes) until vacuum passes",
+                       context.task->name, table, with_thousands(space->dead_rows), with_thousands(space->bytes));
+    }
+  }
+}
+
 // How often a batch that lost to another transaction (a deadlock, a serialization failure, a
 // row the application held locked past the lock timeout) is tried again before the run gives
 // up (75), and the first wait, doubled each time (with jitter, so that two losers do not meet
@@ -985,6 +1006,7 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   }
   drain(context, policy, plan, walk, free_since, result);
   report_kept(context, policy, result);
+  report_dead_rows(context, result);
 }
 
 } // namespace housekeep

@@ -106,32 +106,45 @@ fi
 # is tried again with backoff; the archive holds each deleted row once.
 printf '[database]\nbusy_timeout = "200ms"\n' >short.toml
 q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 30)"
-locked=$(q "SELECT min(id) FROM messages WHERE conversation_id IS NULL")
-hold_row() { # hold_row SECONDS: the application keeps the orphan $locked locked that long
-  psql "$ADMIN dbname=$DB" -qAtX -c "BEGIN" -c "SELECT id FROM messages WHERE id = $locked FOR UPDATE" \
-    -c "SELECT pg_sleep($1)" -c "COMMIT" >/dev/null &
+hold_row() { # the application keeps the lowest orphan locked until release_row
+  psql "$ADMIN dbname=$DB application_name=app_holding_a_row" -qAtX -c "BEGIN" \
+    -c "SELECT id FROM messages WHERE id = (SELECT min(id) FROM messages WHERE conversation_id IS NULL) FOR UPDATE" \
+    -c "SELECT pg_sleep(60)" -c "COMMIT" >/dev/null 2>&1 &
+  holder=$!
   local waited=0
-  until [ "$(q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'transactionid' AND a.application_name = 'psql' AND a.query LIKE '%pg_sleep%'")" -ge 1 ] || [ $waited -ge 50 ]; do
+  until [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'app_holding_a_row' AND query LIKE 'SELECT pg_sleep%' AND state = 'active'")" = 1 ] || [ $waited -ge 100 ]; do
     sleep 0.1
     waited=$((waited + 1))
   done
 }
+release_row() {
+  q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'app_holding_a_row'" >/dev/null
+  wait "$holder"
+}
 rm -rf arch2 && mkdir -m 700 arch2
-hold_row 1
-expect 0 "rolled back" "$HK" --db "$URL" -c short.toml run --task messages --archive arch2
-check "the retry said why: the lock timeout" grep -q "lock timeout" err
+hold_row
+"$HK" --db "$URL" -c short.toml run --task messages --archive arch2 >retry.out 2>retry.err &
+retrying=$!
+waited=0
+until grep -q "rolled back" retry.err || [ $waited -ge 100 ]; do
+  sleep 0.1
+  waited=$((waited + 1))
+done
+release_row
+wait "$retrying"
+rc=$?
+check "a batch that met the locked row was rolled back and tried again (exit $rc): $(tr '\n' ' ' <retry.err)" [ "$rc" = 0 ]
+check "the retry said why: the lock timeout" grep -q "lock timeout" retry.err
 check "after the retries, every orphan went" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id IS NULL")" = 0 ]
 archived=$(cat arch2/*.jsonl | jq -R -r 'fromjson? | select(.housekeep_archive == null) | .id')
 check "the archive holds each of the 30 deleted rows once" \
   [ "$(sort -u <<<"$archived" | wc -l)" = 30 -a "$(wc -l <<<"$archived")" = 30 ]
-wait
 q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 30)"
-locked=$(q "SELECT min(id) FROM messages WHERE conversation_id IS NULL")
-hold_row 3.5
+hold_row
 expect 75 "lock timeout" "$HK" --db "$URL" -c short.toml run --task messages --batch-size 1000
+release_row
 check "given up after 5 retries" [ "$(grep -c "trying it again" err)" = 5 ]
 check "the locked batch was rolled back: nothing of it went" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id IS NULL")" = 30 ]
-wait
 check "the lock was released" [ "$(q "SELECT count(*) FROM housekeep_locks")" = 0 ]
 
 # A purge cut off mid-way (its connections ended by the server, or the process killed with
@@ -198,15 +211,29 @@ for how in terminated killed; do
   done
 done
 
-# Upkeep: vacuum is VACUUM (ANALYZE), reporting the database's size.
+# Upkeep. A purge reports the dead rows it left in each table it deleted from (as the
+# server's statistics count them); vacuum is VACUUM (ANALYZE) of the purged tables (and only
+# those), reporting each one's dead rows and size before and after, and the database's size.
 mkdir -m 700 backups
+q "CREATE TABLE unrelated (id INT); INSERT INTO unrelated VALUES (1); DELETE FROM unrelated;
+   INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 40)"
+expect 0 "" "$HK" --db "$URL" --json run --task messages
+deleted=$(jq '.tasks[0].deleted.messages' out)
+check "the purge reports the dead rows it left in messages ($(jq -c .tasks[0].dead_rows out); $deleted deleted)" \
+  jq -e ".tasks[0].dead_rows.messages >= $deleted and $deleted == 40" out
 printf '[tasks.compact]\nkind = "vacuum"\nmode = "incremental"\n\n[tasks.backup]\ndirectory = "%s/backups"\n' "$WORK" >upkeep.toml
 expect 0 "" "$HK" --db "$URL" -c upkeep.toml --json run --task compact
+check "vacuum: messages had the purge's dead rows before, none after ($(jq -c .tasks[0].stats out))" \
+  jq -e '.tasks[0].stats["messages.dead_rows_before"] >= 40 and .tasks[0].stats["messages.dead_rows_after"] == 0 and .tasks[0].stats["messages.bytes_after"] > 0' out
+check "vacuum: only the purged tables ('unrelated' untouched)" \
+  [ "$(q "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'unrelated' AND last_vacuum IS NULL")" = 1 ]
 # (The run's own history row may add a page after the vacuum: sizes agree within 1 MiB.)
 size=$(q "SELECT pg_database_size(current_database())")
 check "vacuum reports the database's size ($(jq -c .tasks[0].stats out) vs $size)" \
   jq -e ".tasks[0].stats.bytes_after > 0 and (.tasks[0].stats.bytes_after - $size | fabs) < 1048576" out
 check "vacuum ran: the statistics were gathered" [ "$(q "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'messages' AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL")" = 1 ]
+printf '[tasks.compact]\nkind = "vacuum"\ntables = ["no_such_table"]\n' >badvac.toml
+expect 65 "table 'no_such_table' does not exist" "$HK" --db "$URL" -c badvac.toml run --task compact
 # A backup is pg_dump's custom format, written under a temporary name, checked with
 # pg_restore --list, then renamed; the password reaches pg_dump in its environment only.
 expect 0 "pg_restore --list ok" "$HK" --db "$URL" -c upkeep.toml --json run --task backup

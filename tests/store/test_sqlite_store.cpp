@@ -87,9 +87,9 @@ TEST_CASE("SQLite offers its maintenance: sizes, vacuum modes, checks", "[store]
   Maintenance& engine = store->require_maintenance("vacuum");
   const std::int64_t before = engine.size_bytes();
   CHECK(before == sql.integer("SELECT page_count * page_size FROM pragma_page_count, pragma_page_size"));
-  CHECK_FALSE(engine.vacuum("incremental")); // auto_vacuum is NONE
-  CHECK(engine.vacuum("optimize"));
-  CHECK(engine.vacuum("full"));
+  CHECK_FALSE(engine.vacuum("incremental", {})); // auto_vacuum is NONE
+  CHECK(engine.vacuum("optimize", {}));
+  CHECK(engine.vacuum("full", {}));
   CHECK(engine.size_bytes() < before / 4);
   CHECK(engine.quick_check("t") == "ok");
   engine.backup_to(dir.file("copy.db"), "");

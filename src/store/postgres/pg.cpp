@@ -274,6 +274,11 @@ std::string PgConnection::database() const
   return PQdb(m_conn);
 }
 
+int PgConnection::server_version() const
+{
+  return PQserverVersion(m_conn);
+}
+
 std::string PgConnection::conninfo() const
 {
   std::string out;

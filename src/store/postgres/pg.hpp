@@ -37,6 +37,8 @@ public:
   void rollback_quietly() noexcept;
   /// The database's name.
   std::string database() const;
+  /// The server's version as a number (150004 for 15.4).
+  int server_version() const;
   /// The connection's parameters as libpq resolved them (from the URL, the PG* variables),
   /// as one conninfo string for another libpq program (pg_dump), without the password.
   std::string conninfo() const;

@@ -103,13 +103,37 @@ public:
     return "pg_restore --list ok";
   }
 
-  bool vacuum(std::string_view mode) override
+  bool vacuum(std::string_view mode, const std::vector<std::string>& tables) override
   {
     const char* sql = mode == "full"          ? "VACUUM (FULL, ANALYZE)"
                       : mode == "incremental" ? "VACUUM (ANALYZE)"
                                               : "ANALYZE";
-    m_connection.run(sql, {}, fmt::format("cannot vacuum ({})", mode));
+    std::vector<std::string> quoted;
+    for (const auto& table : tables) {
+      quoted.push_back(quote(table));
+    }
+    m_connection.run(fmt::format("{}{}{}", sql, quoted.empty() ? "" : " ", fmt::join(quoted, ", ")), {},
+                     fmt::format("cannot vacuum ({})", mode));
     return true;
+  }
+
+  std::optional<TableSpace> table_space(const std::string& table) override
+  {
+    // This connection's own deletes reach the shared statistics when it is next idle, at most
+    // once a second unless asked (PostgreSQL 15 and later can be asked).
+    if (m_connection.server_version() >= 150000) {
+      m_connection.run("SELECT pg_stat_force_next_flush()", {}, "cannot read the table statistics");
+    }
+    std::optional<TableSpace> space;
+    m_connection.each_row(
+      "SELECT coalesce(s.n_dead_tup, 0), pg_total_relation_size(c.oid) FROM pg_catalog.pg_class c LEFT JOIN "
+      "pg_catalog.pg_stat_all_tables s ON s.relid = c.oid WHERE c.oid = to_regclass($1)",
+      {quote(table)},
+      [&](const std::vector<std::string>&, const std::vector<Value>& row) {
+        space = TableSpace{std::get<std::int64_t>(row.at(0)), std::get<std::int64_t>(row.at(1))};
+      },
+      fmt::format("cannot read the statistics of '{}'", table));
+    return space;
   }
 
   std::int64_t size_bytes() override

@@ -340,7 +340,7 @@ public:
     }
   }
 
-  bool vacuum(std::string_view mode) override
+  bool vacuum(std::string_view mode, const std::vector<std::string>&) override
   {
     const std::string doing = fmt::format("cannot vacuum ({})", mode);
     if (mode == "full") {
