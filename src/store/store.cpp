@@ -1,6 +1,7 @@
 // Backend selection by URL scheme, URL parsing and identifier rules shared by all backends.
 #include "housekeep/store.hpp"
 
+#include "housekeep/demo.hpp"
 #include "housekeep/error.hpp"
 #include "store/backend.hpp"
 #include "store/postgres/postgres_backend.hpp"
@@ -22,6 +23,7 @@ namespace {
 
 using OpenFn = std::unique_ptr<Backend> (*)(const DatabaseUrl&, const OpenOptions&);
 using CheckFn = void (*)(const DatabaseUrl&);
+using DemoFn = void (*)(const DatabaseUrl&, const DemoData&, bool force);
 
 // An engine, by the scheme of its URLs.
 struct Engine {
@@ -29,14 +31,15 @@ struct Engine {
   OpenFn open;   // the engine's backend
   CheckFn check; // validates the URL's parameters; nullptr: none checked
   bool file;     // the URL's path names a database file
+  DemoFn demo;   // writes the demo's tables
 };
 
 // The one table of store engines.
 constexpr std::array<Engine, 4> k_engines{{
-  {"sqlite", &open_sqlite_backend, &check_sqlite_url, true},
-  {"file", &open_sqlite_backend, &check_sqlite_url, true},
-  {"postgresql", &open_postgres_backend, nullptr, false},
-  {"postgres", &open_postgres_backend, nullptr, false},
+  {"sqlite", &open_sqlite_backend, &check_sqlite_url, true, &write_sqlite_demo},
+  {"file", &open_sqlite_backend, &check_sqlite_url, true, &write_sqlite_demo},
+  {"postgresql", &open_postgres_backend, nullptr, false, &write_postgres_demo},
+  {"postgres", &open_postgres_backend, nullptr, false, &write_postgres_demo},
 }};
 
 const Engine* engine_of(const DatabaseUrl& url)
@@ -246,6 +249,17 @@ std::unique_ptr<Store> open_store(const DatabaseUrl& url, const OpenOptions& opt
     throw UsageError(fmt::format("unsupported database URL scheme '{}'", url.scheme));
   }
   return std::make_unique<Store>(engine->open(url, options));
+}
+
+DemoSummary create_demo_database(const DatabaseUrl& url, const DemoOptions& options, TimePoint now)
+{
+  const Engine* engine = engine_of(url);
+  if (engine == nullptr) {
+    throw UsageError(fmt::format("unsupported database URL scheme '{}'", url.scheme));
+  }
+  const DemoData data = generate_demo(options.messages, now);
+  engine->demo(url, data, options.force);
+  return summarize_demo(data);
 }
 
 } // namespace housekeep

@@ -293,6 +293,24 @@ expect 77 "permission denied for table messages" "$HK" --db "$READER" run --task
 check "the orphan is still there" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id IS NULL")" = 1 ]
 q "REASSIGN OWNED BY hk_reader TO postgres; DROP OWNED BY hk_reader; DROP ROLE hk_reader"
 
+# The demo's tables in an existing database: users, conversations and messages as on SQLite
+# (timestamptz, boolean), written whole in one transaction; never over existing tables.
+DEMO=${DB}_demo
+psql "$ADMIN dbname=postgres" -qAtX -c "CREATE DATABASE $DEMO" >/dev/null
+DEMO_URL="postgresql://postgres@/$DEMO?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT"
+dq() { psql "$ADMIN dbname=$DEMO" -qAtX -c "$1"; }
+expect 0 "" "$HK" --db "$DEMO_URL" --json demo --rows 5000
+check "demo: as many rows as it says" [ "$(jq -c '[.users, .conversations, .messages, .orphan_messages]' out)" = \
+  "[$(dq "SELECT count(*) FROM users"),$(dq "SELECT count(*) FROM conversations"),$(dq "SELECT count(*) FROM messages"),$(dq "SELECT count(*) FROM messages m WHERE conversation_id IS NULL OR NOT EXISTS (SELECT 1 FROM conversations c WHERE c.id = m.conversation_id)")]" ]
+check "demo: the same rows as the SQLite demo" [ "$(dq "SELECT count(*) || ',' || sum(id) || ',' || count(conversation_id) || ',' || count(expires_at) FROM messages")" = \
+  "$("$HK" --db demo.db demo --rows 5000 -q >/dev/null 2>&1; sqlite3 demo.db "SELECT count(*) || ',' || sum(id) || ',' || count(conversation_id) || ',' || count(expires_at) FROM messages")" ]
+check "demo: typed columns" [ "$(dq "SELECT string_agg(data_type, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'users' AND column_name IN ('is_active', 'date_joined')")" = "timestamp with time zone,boolean" ]
+expect 0 "" "$HK" --db "$DEMO_URL" --json run --task all --dry-run
+check "demo: the dry run counts what SQL counts" [ "$(jq '.tasks[0].deleted.conversations' out)" = "$(dq "SELECT count(*) FROM conversations WHERE created_at < now() - interval '30 days'")" ]
+expect 73 "table 'users' already exists" "$HK" --db "$DEMO_URL" demo --rows 10
+expect 64 "never tables of a server" "$HK" --db "$DEMO_URL" demo --rows 10 --force
+psql "$ADMIN dbname=postgres" -qAtX -c "DROP DATABASE $DEMO" >/dev/null
+
 # Wrong database, wrong table: the statuses of SPEC §3, the password masked.
 expect 66 "does not exist" "$HK" --db "postgresql://postgres:s3cret@/no_such_db?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT" run --task stats
 check "the password is masked" [ "$(grep -c s3cret err)" = 0 ]

@@ -165,8 +165,11 @@ std::string session_options(const DatabaseUrl& url, const OpenOptions& options)
     out = own->second + " ";
   }
   // UTC and ISO whatever the database's defaults; a row lock held by the application makes
-  // a statement give up after busy_timeout instead of waiting without end.
-  out += fmt::format("-c TimeZone=UTC -c DateStyle=ISO -c lock_timeout={}", options.busy_timeout.count());
+  // a statement give up after busy_timeout instead of waiting without end. No parallel
+  // workers: every statement is a short keyset read or write, for which starting workers
+  // costs more than it saves (and takes CPUs from the application).
+  out += fmt::format("-c TimeZone=UTC -c DateStyle=ISO -c lock_timeout={} -c max_parallel_workers_per_gather=0",
+                     options.busy_timeout.count());
   if (options.mode == AccessMode::read_only) {
     out += " -c default_transaction_read_only=on";
   }
@@ -411,6 +414,38 @@ PgOutcome PgConnection::run(const std::string& sql, const std::vector<Value>& bi
   const Result result(exec(sql, binds, doing));
   const char* tuples = PQcmdTuples(result.get());
   return PgOutcome{tuples != nullptr && *tuples != '\0' ? std::strtoll(tuples, nullptr, 10) : 0};
+}
+
+std::int64_t PgConnection::copy_in(const std::string& sql, const std::function<bool(std::string& buffer)>& fill,
+                                   std::string_view doing)
+{
+  PGresult* started = PQexec(m_conn, sql.c_str());
+  if (PQresultStatus(started) != PGRES_COPY_IN) {
+    fail(started, doing);
+  }
+  PQclear(started);
+  std::string buffer;
+  bool more = true;
+  while (more) {
+    buffer.clear();
+    more = fill(buffer);
+    if (!buffer.empty() && PQputCopyData(m_conn, buffer.data(), static_cast<int>(buffer.size())) != 1) {
+      fail(nullptr, doing);
+    }
+  }
+  if (PQputCopyEnd(m_conn, nullptr) != 1) {
+    fail(nullptr, doing);
+  }
+  PGresult* ended = PQgetResult(m_conn);
+  while (PGresult* extra = PQgetResult(m_conn)) {
+    PQclear(extra);
+  }
+  if (PQresultStatus(ended) != PGRES_COMMAND_OK) {
+    fail(ended, doing);
+  }
+  const Result result(ended);
+  const char* tuples = PQcmdTuples(result.get());
+  return tuples != nullptr && *tuples != '\0' ? std::strtoll(tuples, nullptr, 10) : 0;
 }
 
 void PgConnection::each_row(const std::string& sql, const std::vector<Value>& binds, const RowVisitor& each,

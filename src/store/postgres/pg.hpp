@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,10 @@ public:
   /// Runs a query and hands `each` its rows.
   void each_row(const std::string& sql, const std::vector<Value>& binds, const RowVisitor& each,
                 std::string_view doing);
+  /// Runs `COPY ... FROM STDIN` (text format): `fill` appends the next rows to its buffer and
+  /// returns false after the last. Returns how many rows went in.
+  std::int64_t copy_in(const std::string& sql, const std::function<bool(std::string& buffer)>& fill,
+                       std::string_view doing);
   /// Rolls back the open transaction, if any; never throws.
   void rollback_quietly() noexcept;
   /// The database's name.

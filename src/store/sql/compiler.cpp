@@ -73,6 +73,10 @@ void SqlCompiler::within_sql(const Within& c, const std::string& alias)
     }
     sql += fmt::format("{}{} {} {}", separator, columns, op, marks);
     separator = " AND ";
+    if (values.size() > 1 && m_dialect.bound_leading_column) {
+      sql += fmt::format(" AND {}.{} {} {}", alias, quote(c.columns.front()),
+                         op[0] == '>' ? ">=" : "<=", bind(values.front()));
+    }
   };
   bound(">", c.after);
   bound("<=", c.through);
