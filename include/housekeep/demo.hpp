@@ -61,6 +61,9 @@ DemoSummary summarize_demo(const DemoData& data);
 /// when one of them exists; `force` is refused there).
 DemoSummary create_demo_database(const DatabaseUrl& url, const DemoOptions& options, TimePoint now);
 
+/// The demo's indexes, as every engine creates them: ';'-separated CREATE INDEX statements.
+std::string_view demo_indexes();
+
 /// The demo's timestamps as written: "2026-01-31 10:00:00" (UTC).
 std::string demo_timestamp(TimePoint t);
 

@@ -79,6 +79,18 @@ DemoSummary summarize_demo(const DemoData& data)
   return summary;
 }
 
+std::string_view demo_indexes()
+{
+  return R"sql(
+CREATE INDEX users_date_joined ON users (date_joined);
+CREATE INDEX conversations_user_id ON conversations (user_id);
+CREATE INDEX conversations_created_at ON conversations (created_at);
+CREATE INDEX messages_conversation_id ON messages (conversation_id);
+CREATE INDEX messages_created_at ON messages (created_at);
+CREATE INDEX messages_expires_at ON messages (expires_at);
+)sql";
+}
+
 std::string demo_timestamp(TimePoint t)
 {
   return date::format("%F %T", std::chrono::floor<std::chrono::seconds>(t));

@@ -38,13 +38,7 @@ CREATE TABLE messages (
 )
 )sql";
 
-constexpr std::string_view k_indexes = R"sql(
-CREATE INDEX users_date_joined ON users (date_joined);
-CREATE INDEX conversations_user_id ON conversations (user_id);
-CREATE INDEX conversations_created_at ON conversations (created_at);
-CREATE INDEX messages_conversation_id ON messages (conversation_id);
-CREATE INDEX messages_created_at ON messages (created_at);
-CREATE INDEX messages_expires_at ON messages (expires_at);
+constexpr std::string_view k_foreign_key = R"sql(
 ALTER TABLE messages ADD CONSTRAINT messages_conversation_id_fkey
   FOREIGN KEY (conversation_id) REFERENCES conversations (id) NOT VALID
 )sql";
@@ -136,7 +130,8 @@ void write_postgres_demo(const DatabaseUrl& url, const DemoData& data, bool forc
                        m.expires ? demo_timestamp(m.created + std::chrono::hours(48)) : std::string("\\N"));
       },
       doing);
-    run_each(connection, k_indexes, doing);
+    run_each(connection, demo_indexes(), doing);
+    run_each(connection, k_foreign_key, doing);
     connection.run("COMMIT", {}, doing);
   } catch (...) {
     connection.rollback_quietly();

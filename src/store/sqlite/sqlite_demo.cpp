@@ -39,12 +39,6 @@ CREATE TABLE messages (
   created_at TEXT NOT NULL,
   expires_at TEXT NULL
 );
-CREATE INDEX users_date_joined ON users (date_joined);
-CREATE INDEX conversations_user_id ON conversations (user_id);
-CREATE INDEX conversations_created_at ON conversations (created_at);
-CREATE INDEX messages_conversation_id ON messages (conversation_id);
-CREATE INDEX messages_created_at ON messages (created_at);
-CREATE INDEX messages_expires_at ON messages (expires_at);
 )sql";
 
 bool exists(const std::string& path)
@@ -118,6 +112,7 @@ void write_sqlite_demo(const DatabaseUrl& url, const DemoData& data, bool force)
     db.exec("PRAGMA journal_mode = OFF");
     db.exec("PRAGMA synchronous = OFF");
     db.exec(std::string(k_schema));
+    db.exec(std::string(demo_indexes()));
     SQLite::Transaction transaction(db);
     write_rows(db, data);
     transaction.commit();
