@@ -227,16 +227,14 @@ DatabaseUrl parse_database_url(std::string_view text)
     }
     url.path = rest;
   }
-  for (const auto& backend : k_engines) {
-    if (backend.scheme == url.scheme) {
-      if (url.path.empty()) {
-        throw UsageError(fmt::format("database URL '{}' names no database", url.redacted()));
-      }
-      if (backend.check != nullptr) {
-        backend.check(url);
-      }
-      return url;
+  if (const Engine* engine = engine_of(url)) {
+    if (url.path.empty()) {
+      throw UsageError(fmt::format("database URL '{}' names no database", url.redacted()));
     }
+    if (engine->check != nullptr) {
+      engine->check(url);
+    }
+    return url;
   }
   throw UsageError(fmt::format("unsupported database URL scheme '{}' in '{}'", url.scheme, url.redacted()),
                    fmt::format("use {}", database_url_forms()));

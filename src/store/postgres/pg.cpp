@@ -215,10 +215,13 @@ PgConnection::PgConnection(const DatabaseUrl& url, const OpenOptions& options)
   const std::string session = session_options(url, options);
   const char* keywords[] = {"dbname", "application_name", "options", "connect_timeout", nullptr};
   const char* values[] = {url.text.c_str(), "housekeep", session.c_str(), "10", nullptr};
-  m_conn = PQconnectdbParams(keywords, values, 1);
-  if (m_conn == nullptr) {
-    throw UnavailableError(fmt::format("database '{}': cannot connect: out of memory", m_label));
-  }
+  const auto connect = [&] {
+    m_conn = PQconnectdbParams(keywords, values, 1);
+    if (m_conn == nullptr) {
+      throw UnavailableError(fmt::format("database '{}': cannot connect: out of memory", m_label));
+    }
+  };
+  connect();
   if (PQstatus(m_conn) != CONNECTION_OK &&
       std::string_view(PQerrorMessage(m_conn)).find("unsupported startup parameter") != std::string_view::npos) {
     // A pooler (PgBouncer) in front of the server takes no `options`: connect without them
@@ -228,10 +231,7 @@ PgConnection::PgConnection(const DatabaseUrl& url, const OpenOptions& options)
     PQfinish(m_conn);
     values[2] = nullptr;
     keywords[2] = nullptr;
-    m_conn = PQconnectdbParams(keywords, values, 1);
-    if (m_conn == nullptr) {
-      throw UnavailableError(fmt::format("database '{}': cannot connect: out of memory", m_label));
-    }
+    connect();
     m_pooled = true;
   }
   if (PQstatus(m_conn) == CONNECTION_OK) {
