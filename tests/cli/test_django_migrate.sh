@@ -37,25 +37,7 @@ INSERT INTO django_admin_log (action_time, object_id, object_repr, change_messag
 SQL
 [ "$(q django.db 'SELECT count(*) FROM auth_user_groups')" -gt 0 ] || fail "no groups made"
 
-cat > django.toml <<'TOML'
-[database]
-url = "sqlite://django.db"
-
-[tasks.conversations]
-table = "chat_conversation"
-time_column = "created"
-children = [ { table = "chat_message", foreign_key = "conversation_id" } ]
-
-[tasks.messages]
-table = "chat_message"
-foreign_key = "conversation_id"
-parent = "chat_conversation"
-time_column = "sent"
-
-[tasks.users]
-table = "auth_user"
-children = [ { table = "chat_conversation", foreign_key = "owner_id" } ]
-TOML
+{ printf '[database]\nurl = "sqlite://django.db"\n\n'; cat "$SRC/django/housekeep.toml"; } >django.toml
 
 # The same policy as plain SQL, on a copy.
 cp django.db expected.db

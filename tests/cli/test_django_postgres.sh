@@ -40,22 +40,7 @@ INSERT INTO django_admin_log (action_time, object_id, object_repr, change_messag
 q postgres "CREATE DATABASE ${DB}_expected TEMPLATE $DB"
 URL="postgresql://postgres@/$DB?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT"
 
-cat > django.toml <<'TOML'
-[tasks.conversations]
-table = "chat_conversation"
-time_column = "created"
-children = [ { table = "chat_message", foreign_key = "conversation_id" } ]
-
-[tasks.messages]
-table = "chat_message"
-foreign_key = "conversation_id"
-parent = "chat_conversation"
-time_column = "sent"
-
-[tasks.users]
-table = "auth_user"
-children = [ { table = "chat_conversation", foreign_key = "owner_id" } ]
-TOML
+cp "$SRC/django/housekeep.toml" django.toml
 
 referenced="EXISTS (SELECT 1 FROM auth_user_groups r WHERE r.user_id = u.id) OR
   EXISTS (SELECT 1 FROM auth_user_user_permissions r WHERE r.user_id = u.id) OR
