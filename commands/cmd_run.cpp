@@ -206,7 +206,8 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
     ->type_name("DURATION");
   sub
     ->add_option("--sleep", args->sleep,
-                 "Pause between batches, for the application's writers (default: defaults.sleep, 25ms)")
+                 "Pause between batches, for the application's writers (default: defaults.sleep, else 25ms on "
+                 "SQLite, 0 on PostgreSQL)")
     ->type_name("DURATION");
   CLI::Option* wait = sub
                         ->add_option("--wait", args->wait,

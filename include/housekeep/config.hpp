@@ -45,12 +45,13 @@ struct DatabaseConfig {
   Millis busy_timeout{5000};
   Millis statement_timeout{60000}; // a write statement running longer is cancelled (servers); 0: off
   std::string history_schema;      // of housekeep's own tables (PostgreSQL); empty: search_path's first
+  Millis max_replication_lag{30000}; // a purge pauses while a standby is further behind; 0: off
 };
 
 struct DefaultsConfig {
   std::int64_t batch_size = 50000; // rows of the walked table per write transaction, at most
   Millis batch_time{50};           // shrink batches to hold the write lock about this long; 0: off
-  Millis sleep{25};                // between batches, so the application's writers get in
+  std::optional<Millis> sleep;     // between batches; unset: the engine's (StoreTraits::pause)
   std::string timezone = "UTC";
   Millis misfire_grace{std::chrono::hours(1)};
   Millis history_keep{std::chrono::hours(24 * 90)};

@@ -106,7 +106,14 @@ private:
   std::string m_jobs;   // housekeep_jobs
   std::string m_daemon; // housekeep_daemon
 
-  void ensure_schema();
+  std::vector<std::string> m_ensured; // tables known to be there, with every column
+
+  // True when this History made sure of `table` (and its columns) before.
+  bool ensured(const std::string& table) const;
+  // Creates `table` with `create` (its schema first) unless it is there already; true when it
+  // did. A table that exists is never created again: CREATE ... IF NOT EXISTS asks for the
+  // CREATE privilege even then, which an application's role often lacks.
+  bool create_table(const std::string& table, const std::string& create, std::string_view doing);
 
   void ensure_runs_table();
   void ensure_jobs_table();

@@ -24,6 +24,7 @@ public:
   TerminalProgress(std::FILE* out, const Clock& clock) : m_out(out), m_clock(clock) {}
 
   void advance(std::string_view task, std::int64_t done, std::int64_t total) override;
+  void paused(std::string_view task, std::string_view why) override;
   void finish(std::string_view task) override;
 
 private:

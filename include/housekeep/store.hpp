@@ -201,6 +201,18 @@ struct StoreTraits {
   /// contains its next attempt. Null where writers wait on row locks and are woken when the
   /// lock goes (nothing to add to the pause).
   std::chrono::milliseconds (*writer_retry_gap)(std::chrono::milliseconds waited) = nullptr;
+  /// The pause between batches when the configuration sets none (`sleep`): where the
+  /// application's writers wait for the whole database while a batch writes (SQLite), one
+  /// long enough for them to get in; none where they wait only on the rows the batch deletes,
+  /// rows the application no longer uses (PostgreSQL).
+  std::chrono::milliseconds pause{0};
+};
+
+/// How far the standby furthest behind is from replaying what the primary wrote.
+struct StandbyLag {
+  bool visible = true;            // false: standbys are there, but this role cannot see their lag
+  std::string standby;            // its application_name (or address)
+  std::chrono::milliseconds lag{0};
 };
 
 /// What an engine knows of one table's space.
@@ -233,6 +245,12 @@ public:
   /// The table's dead rows and size, on engines that keep such counts (PostgreSQL's
   /// statistics); nothing elsewhere (SQLite frees pages in place), or when it does not exist.
   virtual std::optional<TableSpace> table_space(const std::string&) { return std::nullopt; }
+  /// Takes the planner's statistics of `table` afresh when so many of its rows changed since
+  /// they were last taken that its plans go wrong (a purge deleted a large share of it), on
+  /// engines whose planner works from such statistics; the next task, and the application,
+  /// then plan by what is there. Gives up quietly (false) when the table is busy with
+  /// another upkeep. Returns true when it took them.
+  virtual bool refresh_statistics(const std::string&) { return false; }
   /// The database's size in bytes.
   virtual std::int64_t size_bytes() = 0;
   /// "ok", or the first problem a quick structural check of `table` and its indexes finds
@@ -284,6 +302,10 @@ public:
   /// The next batch of a keyset walk over the set: its first `limit` rows in the order of
   /// `columns` (the last of which must be unique). Reads only those columns, one row at a time.
   BatchEnd next_batch(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit);
+  /// Where the set's first `limit` rows in the order of `columns` end, without reading them
+  /// out: `rows` is `limit` and `last` the limit-th row when the set has that many; else
+  /// `rows` is 0, and `last` the set's last row (empty when the set is).
+  BatchEnd fence(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit);
   /// The values of `columns` of the set's first `limit` rows in the order of `columns`.
   std::vector<std::vector<Value>> read_ordered(const RowSet& rows, const std::vector<std::string>& columns,
                                                std::size_t limit);
@@ -303,6 +325,9 @@ public:
   /// Who holds the lock, without taking it; nothing when it is free.
   std::optional<LockHolder> lock_holder(LockScope scope);
 
+  /// The standby furthest behind in replaying this database's writes; nothing when none
+  /// is, or the engine has none.
+  std::optional<StandbyLag> standby_lag();
   /// The engine's upkeep, or null when this database offers none.
   Maintenance* maintenance();
   /// The engine's upkeep for `what` ("vacuum", "backup"); a DataError (65) saying it is not
@@ -318,7 +343,7 @@ private:
 
   // Steps through the set's first `limit` rows in the order of `columns`, reading only those.
   void for_each_ordered(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit,
-                        const RowVisitor& each);
+                        const RowVisitor& each, std::size_t skip = 0, bool descending = false);
 };
 
 /// How a store is opened.

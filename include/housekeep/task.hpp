@@ -143,6 +143,8 @@ public:
   virtual ~ProgressSink() = default;
   /// `done` rows deleted so far, of about `total` (0 when unknown).
   virtual void advance(std::string_view task, std::int64_t done, std::int64_t total) = 0;
+  /// The task is paused, and why ("standby 'replica1' is 45s behind").
+  virtual void paused(std::string_view /*task*/, std::string_view /*why*/) {}
   /// The task ended, whatever way.
   virtual void finish(std::string_view task) = 0;
 };

@@ -18,6 +18,9 @@ stop_test_postgres() {
   if [ -n "${PG_TEST_DIR:-}" ] && [ -f "$PG_TEST_DIR/pgbouncer.pid" ]; then
     kill "$(cat "$PG_TEST_DIR/pgbouncer.pid")" 2>/dev/null || true
   fi
+  if [ -n "${PG_TEST_DIR:-}" ] && [ -d "$PG_TEST_DIR/standby" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_TEST_DIR/standby" -m immediate stop >/dev/null 2>&1 || true
+  fi
   if [ -n "${PG_TEST_DIR:-}" ] && [ -d "$PG_TEST_DIR" ]; then
     as_pg "$PG_BIN/pg_ctl" -D "$PG_TEST_DIR/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$PG_TEST_DIR"
@@ -73,4 +76,20 @@ INI
   as_pg pgbouncer -d "$PG_TEST_DIR/pgbouncer.ini" || { cat "$PG_TEST_DIR/pgbouncer.log" >&2; return 1; }
   export HOUSEKEEP_TEST_PGBOUNCER_PORT=$port
   echo "test PgBouncer (transaction pooling) on port $port" >&2
+}
+
+# start_test_standby: a streaming standby of the cluster (pg_basebackup -R) on a port of its
+# own, named hk_standby in pg_stat_replication; exports HOUSEKEEP_TEST_PG_STANDBY_PORT.
+# Stopped with the cluster.
+start_test_standby() {
+  local port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_pg "$PG_BIN/pg_basebackup" -h "$PG_TEST_DIR" -p "$HOUSEKEEP_TEST_PG_PORT" -U postgres -D "$PG_TEST_DIR/standby" \
+    -R -X stream --checkpoint=fast --no-sync >"$PG_TEST_DIR/basebackup.log" 2>&1 ||
+    { cat "$PG_TEST_DIR/basebackup.log" >&2; return 1; }
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_TEST_DIR/standby" -l "$PG_TEST_DIR/standby.log" -w \
+    -o "-k $PG_TEST_DIR -p $port -c listen_addresses=127.0.0.1 -c cluster_name=hk_standby -c hot_standby=on -c max_connections=200" \
+    start >/dev/null || { cat "$PG_TEST_DIR/standby.log" >&2; return 1; }
+  export HOUSEKEEP_TEST_PG_STANDBY_PORT=$port
+  echo "test PostgreSQL standby on port $port" >&2
 }

@@ -259,7 +259,7 @@ private:
 
 void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
 {
-  r.check_keys(t, "database", {"url", "busy_timeout", "statement_timeout", "history_schema"});
+  r.check_keys(t, "database", {"url", "busy_timeout", "statement_timeout", "history_schema", "max_replication_lag"});
   if (r.string(t, "url", "database", out.url) && out.url.empty()) {
     // An empty URL is a mistake (an unset template variable), never "use the default file".
     r.fail(t.get("url")->source(), "database.url is empty",
@@ -281,6 +281,7 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
            fmt::format("database.history_schema: '{}' is not a schema name", out.history_schema),
            "a schema is [a-z_][a-z0-9_]*, e.g. history_schema = \"housekeep\"");
   }
+  r.duration(t, "max_replication_lag", "database", out.max_replication_lag);
   // Engines count these waits in an int of milliseconds (a busy timeout, a lock or statement
   // timeout): longer would wrap to no wait.
   for (const auto& [key, value] :
@@ -300,7 +301,10 @@ void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
                 "on_failure", "on_success", "hook_timeout"});
   r.integer(t, "batch_size", "defaults", out.batch_size, 1, k_max_batch_size);
   r.duration(t, "batch_time", "defaults", out.batch_time);
-  r.duration(t, "sleep", "defaults", out.sleep);
+  if (Millis sleep{}; t.contains("sleep")) {
+    r.duration(t, "sleep", "defaults", sleep);
+    out.sleep = sleep;
+  }
   if (r.string(t, "timezone", "defaults", out.timezone)) {
     r.zone(t, "timezone", "defaults");
   }
@@ -769,16 +773,19 @@ std::string config_to_toml(const Config& c)
   if (!c.database.url.empty()) {
     out += fmt::format("url = {}\n", toml_string(parse_database_url(c.database.url).redacted()));
   }
-  out += fmt::format("busy_timeout = {}\nstatement_timeout = {}\n", dur(c.database.busy_timeout),
-                     dur(c.database.statement_timeout));
+  out += fmt::format("busy_timeout = {}\nstatement_timeout = {}\nmax_replication_lag = {}\n",
+                     dur(c.database.busy_timeout), dur(c.database.statement_timeout),
+                     dur(c.database.max_replication_lag));
   if (!c.database.history_schema.empty()) {
     out += fmt::format("history_schema = {}\n", toml_string(c.database.history_schema));
   }
   out += "\n";
-  out += fmt::format("[defaults]\nbatch_size = {}\nbatch_time = {}\nsleep = {}\ntimezone = {}\nmisfire_grace = {}\n"
+  out += fmt::format("[defaults]\nbatch_size = {}\nbatch_time = {}\n{}\ntimezone = {}\nmisfire_grace = {}\n"
                      "history_keep = {}\nmax_delete = {}\non_failure = {}\non_success = {}\n"
                      "hook_timeout = {}\n\n",
-                     c.defaults.batch_size, dur(c.defaults.batch_time), dur(c.defaults.sleep),
+                     c.defaults.batch_size, dur(c.defaults.batch_time),
+                     c.defaults.sleep ? "sleep = " + dur(*c.defaults.sleep)
+                                      : std::string("# sleep: the engine's (25ms on SQLite, 0s on PostgreSQL)"),
                      toml_string(c.defaults.timezone), dur(c.defaults.misfire_grace), dur(c.defaults.history_keep),
                      c.defaults.max_delete, toml_string(c.defaults.on_failure), toml_string(c.defaults.on_success),
                      dur(c.defaults.hook_timeout));

@@ -55,6 +55,15 @@ void TerminalProgress::advance(std::string_view task, std::int64_t done, std::in
   m_visible = true;
 }
 
+void TerminalProgress::paused(std::string_view task, std::string_view why)
+{
+  std::fprintf(m_out, "\r%.*s: paused: %.*s\033[K", static_cast<int>(task.size()), task.data(),
+               static_cast<int>(why.size()), why.data());
+  std::fflush(m_out);
+  m_visible = true;
+  m_drawn = m_clock.now();
+}
+
 void TerminalProgress::finish(std::string_view /*task*/)
 {
   if (m_visible) {

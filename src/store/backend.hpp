@@ -81,6 +81,10 @@ public:
   /// puts a table named without one.
   virtual std::string own_schema() const { return {}; }
 
+  /// The standby furthest behind in replaying this database's writes, on engines that
+  /// stream them to standbys; nothing when there is none, or none behind.
+  virtual std::optional<StandbyLag> standby_lag() { return std::nullopt; }
+
   /// The engine's own maintenance (backup, vacuum, checks), or null when it offers none.
   virtual Maintenance* maintenance() { return nullptr; }
 

@@ -121,17 +121,36 @@ std::vector<Value> Store::sample(std::string_view table, std::string_view column
 }
 
 void Store::for_each_ordered(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit,
-                             const RowVisitor& each)
+                             const RowVisitor& each, std::size_t skip, bool descending)
 {
   std::vector<std::string> quoted;
+  std::vector<std::string> order;
   for (const auto& column : columns) {
     quoted.push_back("t0." + quote(column));
+    order.push_back(quoted.back() + (descending ? " DESC" : ""));
   }
   SqlCompiler q(m_backend->dialect());
   q.sql = fmt::format("SELECT {} FROM {} AS t0", fmt::join(quoted, ", "), quote(rows.table));
   q.where(rows, "t0");
-  q.sql += fmt::format(" ORDER BY {} LIMIT {}", fmt::join(quoted, ", "), q.bind(static_cast<std::int64_t>(limit)));
+  q.sql += fmt::format(" ORDER BY {} LIMIT {}", fmt::join(order, ", "), q.bind(static_cast<std::int64_t>(limit)));
+  if (skip > 0) {
+    q.sql += " OFFSET " + q.bind(static_cast<std::int64_t>(skip));
+  }
   m_backend->query(statement(std::move(q)), each, reading(rows.table));
+}
+
+BatchEnd Store::fence(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit)
+{
+  BatchEnd end;
+  const auto keep = [&](const std::vector<std::string>&, const std::vector<Value>& values) { end.last = values; };
+  // The engine steps over the rows before the limit-th in its index; only that one comes back.
+  for_each_ordered(rows, columns, 1, keep, std::max<std::size_t>(limit, 1) - 1);
+  if (!end.last.empty()) {
+    end.rows = static_cast<std::int64_t>(limit);
+    return end;
+  }
+  for_each_ordered(rows, columns, 1, keep, 0, true);
+  return end;
 }
 
 BatchEnd Store::next_batch(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit)
@@ -237,6 +256,11 @@ LockAttempt Store::try_lock(const LockHolder& me, LockScope scope)
 std::optional<LockHolder> Store::lock_holder(LockScope scope)
 {
   return m_backend->lock_holder(scope);
+}
+
+std::optional<StandbyLag> Store::standby_lag()
+{
+  return m_backend->standby_lag();
 }
 
 Maintenance* Store::maintenance()

@@ -3,6 +3,8 @@
 // key) comes from the dialect.
 #include "housekeep/history.hpp"
 
+#include "housekeep/error.hpp"
+
 #include "store/backend.hpp"
 
 #include <fmt/format.h>
@@ -126,12 +128,22 @@ History::History(Backend& backend, std::string schema)
 {
 }
 
-void History::ensure_schema()
+bool History::ensured(const std::string& table) const
 {
+  return std::find(m_ensured.begin(), m_ensured.end(), table) != m_ensured.end();
+}
+
+bool History::create_table(const std::string& table, const std::string& create, std::string_view doing)
+{
+  if (m_backend.columns(table)) {
+    return false;
+  }
   if (!m_schema.empty()) {
     m_backend.execute({fmt::format("CREATE SCHEMA IF NOT EXISTS {}", m_schema), {}},
                       fmt::format("cannot create the schema {} for housekeep's tables", m_schema));
   }
+  m_backend.execute({create, {}}, doing);
+  return true;
 }
 
 void History::add_missing_columns(const std::string& table, const std::vector<std::string>& columns)
@@ -147,19 +159,26 @@ void History::add_missing_columns(const std::string& table, const std::vector<st
 
 void History::ensure_runs_table()
 {
+  if (ensured(m_runs)) {
+    return;
+  }
   const std::string doing = "cannot create housekeep_runs";
-  ensure_schema();
-  m_backend.execute({fmt::format("CREATE TABLE IF NOT EXISTS {} (id {}, job TEXT, task TEXT NOT NULL, "
-                                 "started_at TEXT NOT NULL, finished_at TEXT NOT NULL, status TEXT NOT NULL, "
-                                 "deleted TEXT NOT NULL DEFAULT '{{}}', error TEXT, host TEXT, pid BIGINT, dry_run "
-                                 "INTEGER NOT NULL DEFAULT 0, output TEXT, kept TEXT)",
-                                 m_runs, m_backend.dialect().auto_id),
-                     {}},
-                    doing);
-  m_backend.execute({fmt::format("CREATE INDEX IF NOT EXISTS housekeep_runs_started ON {} (started_at)", m_runs), {}},
-                    doing);
+  create_table(m_runs,
+               fmt::format("CREATE TABLE IF NOT EXISTS {} (id {}, job TEXT, task TEXT NOT NULL, "
+                           "started_at TEXT NOT NULL, finished_at TEXT NOT NULL, status TEXT NOT NULL, "
+                           "deleted TEXT NOT NULL DEFAULT '{{}}', error TEXT, host TEXT, pid BIGINT, dry_run "
+                           "INTEGER NOT NULL DEFAULT 0, output TEXT, kept TEXT)",
+                           m_runs, m_backend.dialect().auto_id),
+               doing);
+  try {
+    // Older tables lack it; a role that does not own the table leaves it to the owner.
+    m_backend.execute({fmt::format("CREATE INDEX IF NOT EXISTS housekeep_runs_started ON {} (started_at)", m_runs), {}},
+                      doing);
+  } catch (const PermissionError&) {
+  }
   // Added after the first release of the table: older tables get the columns on first write.
   add_missing_columns(m_runs, {"output TEXT", "kept TEXT"});
+  m_ensured.push_back(m_runs);
 }
 
 std::int64_t History::record_run(const RunRecord& run)
@@ -279,16 +298,19 @@ std::int64_t History::prune_runs(TimePoint before)
 
 void History::ensure_jobs_table()
 {
-  ensure_schema();
-  m_backend.execute({fmt::format("CREATE TABLE IF NOT EXISTS {} (job TEXT PRIMARY KEY, schedule TEXT NOT NULL, "
-                                 "timezone TEXT NOT NULL, last_fire TEXT, next_fire TEXT, last_status TEXT NOT NULL "
-                                 "DEFAULT '', updated_at TEXT NOT NULL, first_due TEXT, missed BIGINT NOT NULL "
-                                 "DEFAULT 0, last_missed TEXT)",
-                                 m_jobs),
-                     {}},
-                    "cannot create housekeep_jobs");
+  if (ensured(m_jobs)) {
+    return;
+  }
+  create_table(m_jobs,
+               fmt::format("CREATE TABLE IF NOT EXISTS {} (job TEXT PRIMARY KEY, schedule TEXT NOT NULL, "
+                           "timezone TEXT NOT NULL, last_fire TEXT, next_fire TEXT, last_status TEXT NOT NULL "
+                           "DEFAULT '', updated_at TEXT NOT NULL, first_due TEXT, missed BIGINT NOT NULL "
+                           "DEFAULT 0, last_missed TEXT)",
+                           m_jobs),
+               "cannot create housekeep_jobs");
   // Added after the first release of the table: older tables get the columns on first write.
   add_missing_columns(m_jobs, {"first_due TEXT", "missed BIGINT NOT NULL DEFAULT 0", "last_missed TEXT"});
+  m_ensured.push_back(m_jobs);
 }
 
 std::vector<JobState> History::job_states()
@@ -362,13 +384,15 @@ std::optional<DaemonBeat> History::daemon_beat()
 void History::save_daemon_beat(const DaemonBeat& beat)
 {
   const std::string doing = "cannot record the daemon's heartbeat in housekeep_daemon";
-  ensure_schema();
-  m_backend.execute({fmt::format("CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY CHECK (id = 1), pid BIGINT "
-                                 "NOT NULL, host TEXT NOT NULL, started_at TEXT NOT NULL, heartbeat_at TEXT NOT "
-                                 "NULL, status TEXT NOT NULL)",
-                                 m_daemon),
-                     {}},
-                    doing);
+  if (!ensured(m_daemon)) {
+    create_table(m_daemon,
+                 fmt::format("CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY CHECK (id = 1), pid BIGINT "
+                             "NOT NULL, host TEXT NOT NULL, started_at TEXT NOT NULL, heartbeat_at TEXT NOT "
+                             "NULL, status TEXT NOT NULL)",
+                             m_daemon),
+                 doing);
+    m_ensured.push_back(m_daemon);
+  }
   m_backend.execute({fmt::format("INSERT INTO {} (id, pid, host, started_at, heartbeat_at, status) "
                                  "VALUES (1, {}) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = "
                                  "excluded.host, started_at = excluded.started_at, heartbeat_at = "

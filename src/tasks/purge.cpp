@@ -299,9 +299,9 @@ std::shared_ptr<RowSet> correlated(const RowSet& rows)
   return out;
 }
 
-// A time-sized chunk of a batch reads at most this many rows of the walk's range for each
-// row it asks for.
-constexpr std::int64_t k_scan_factor = 4;
+// A time-sized chunk of a batch passes at most this many rows of the walk's range for each
+// row of the walk it is after (see Density).
+constexpr double k_max_scan_factor = 64.0;
 
 // How long the reads of one stretch of counting should take: in rollback-journal mode a
 // writer of the application waits for the read in progress to end before it can commit.
@@ -492,8 +492,8 @@ BatchPlan batch_plan(const TaskContext& context)
   BatchPlan plan;
   plan.most = options.batch_size.value_or(defaults.batch_size);
   plan.target = options.batch_time.value_or(defaults.batch_time);
-  plan.pause = options.sleep.value_or(defaults.sleep);
   plan.store = context.store.traits();
+  plan.pause = options.sleep.value_or(defaults.sleep.value_or(plan.store.pause));
   return plan;
 }
 
@@ -607,43 +607,71 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::strin
   return sweeps;
 }
 
-// Deletes the walk's rows in batches, one write transaction each, until it is drained.
 // The next stretch of a walk to delete, (after, through].
 struct Chunk {
-  std::int64_t rows = 0;      // of the walk's selection in it
   std::vector<Value> through; // empty: nothing is left
   bool last = false;          // it reaches the end of the walk's range
+  std::int64_t scanned = 0;   // rows of the walk's range it spans, when it was fenced
 };
 
-// The stretch after `after` holding the walk's next `ask` rows. A time-sized chunk reads at
-// most k_scan_factor times that many rows of the walk's range and ends at that fence, found
-// or not: where the walk's rows lie sparsely among others (orphans among live messages),
-// finding `ask` of them could scan far, holding the lock well past the target before the
-// batch can close.
-Chunk next_chunk(Store& store, const Walk& walk, const BatchPlan& plan, const std::vector<Value>& after,
-                 std::int64_t ask)
+// How densely the walk's rows lie among the rows of its range, as its chunks found them: a
+// time-sized chunk spans as many rows of the range as should hold the rows it asks for.
+// Where the walk's rows lie sparsely among others (orphans among live messages), finding
+// them could otherwise scan far, holding the transaction well past its time before the
+// batch can close, or take many chunks of a few rows each.
+struct Density {
+  std::int64_t scanned = 0; // rows of the range the chunks spanned
+  std::int64_t found = 0;   // rows of the walk they deleted
+
+  // Rows of the range to span for `ask` rows of the walk: as many at first (never more rows
+  // than asked for), then by the density found so far, at most k_max_scan_factor times.
+  std::int64_t span(std::int64_t ask) const
+  {
+    const double factor = found > 0     ? static_cast<double>(scanned) / static_cast<double>(found)
+                          : scanned > 0 ? k_max_scan_factor
+                                        : 1.0;
+    return std::clamp<std::int64_t>(static_cast<std::int64_t>(static_cast<double>(ask) *
+                                                              std::clamp(factor, 1.0, k_max_scan_factor)),
+                                    1, k_max_batch_size);
+  }
+};
+
+// The stretch after `after` to delete next. A time-sized chunk of a walk whose rows are not
+// all of its range ends at a fence, the row of the range Density::span() rows on (or the
+// range's last): up to a fence, the fence implies the selection's range (as a stretch's
+// bounds do), so the deletes find the walk's rows in it themselves, with their index serving
+// both ends. Where every row up to the fence being the walk's would take the batch past the
+// rows it may hold (`room`: batch_size is a promise), the chunk ends at the `ask`-th of the
+// walk's rows before the fence, read first. Otherwise the chunk ends at the `ask`-th row.
+Chunk next_chunk(Store& store, const Walk& walk, const BatchPlan& plan, const Density& density,
+                 const std::vector<Value>& after, std::int64_t ask, std::int64_t room)
 {
-  std::vector<Value> fence;
-  if (plan.timed() && !walk.range_where.empty()) { // else every row of the range is the walk's
-    BatchEnd scanned = next_in_walk(store, *walk.scan, walk.columns, after, ask * k_scan_factor);
-    if (scanned.rows == ask * k_scan_factor) {
-      fence = std::move(scanned.last);
+  if (plan.timed() && !walk.range_where.empty()) {
+    RowSet rest = *walk.scan;
+    rest.where.emplace_back(Within{walk.columns, after, {}});
+    const std::int64_t span = density.span(ask);
+    BatchEnd fence = store.fence(rest, walk.columns, static_cast<std::size_t>(span));
+    const bool last = fence.rows < span;
+    Chunk chunk{std::move(fence.last), last, last ? span : fence.rows};
+    if (chunk.through.empty() || span <= room) {
+      return chunk;
     }
+    BatchEnd end =
+      next_in_walk(store, RowSet{walk.selection->table, walk.range_where}, walk.columns, after, ask, chunk.through);
+    if (end.rows == ask) {
+      return Chunk{std::move(end.last), false, 0}; // short of the fence: how many rows it spans is not known
+    }
+    return chunk;
   }
-  if (fence.empty()) {
-    BatchEnd end = next_in_walk(store, *walk.selection, walk.columns, after, ask);
-    return Chunk{end.rows, std::move(end.last), end.rows < ask};
-  }
-  // Up to a fence, the fence implies the selection's range (as a stretch's bounds do), and
-  // leaving the range out lets the index serve both ends of the read.
-  BatchEnd end = next_in_walk(store, RowSet{walk.selection->table, walk.range_where}, walk.columns, after, ask, fence);
-  return Chunk{end.rows, end.rows == ask ? std::move(end.last) : std::move(fence), false};
+  BatchEnd end = next_in_walk(store, *walk.selection, walk.columns, after, ask);
+  return Chunk{std::move(end.last), end.rows < ask, 0};
 }
 
 // The rows the purge left dead in each table it deleted from, where the engine counts them
 // (PostgreSQL: their space is reused once vacuum has passed, never returned to the disk by
-// itself; a purge that "did nothing" to the database's size did this).
-void report_dead_rows(TaskContext& context, TaskResult& result)
+// itself; a purge that "did nothing" to the database's size did this). And the planner's
+// statistics of a table the purge changed much, taken afresh.
+void after_purge(TaskContext& context, TaskResult& result)
 {
   Maintenance* engine = context.store.maintenance();
   if (engine == nullptr) {
@@ -657,6 +685,9 @@ void report_dead_rows(TaskContext& context, TaskResult& result)
       result.dead_rows.emplace_back(table, space->dead_rows);
       context.log.info("{}: '{}' holds {} dead rows ({} bytes with its indexes) until vacuum passes",
                        context.task->name, table, with_thousands(space->dead_rows), with_thousands(space->bytes));
+    }
+    if (engine->refresh_statistics(table)) {
+      context.log.debug("{}: took the planner's statistics of '{}' afresh", context.task->name, table);
     }
   }
 }
@@ -685,26 +716,33 @@ struct Batch {
 // Reads and deletes the next batch of the walk after `after` (moved past it) in the open
 // write transaction, up to `size` rows or the plan's time.
 Batch fill_batch(TaskContext& context, const PurgePolicy& policy, const BatchPlan& plan, const Walk& walk,
-                 std::vector<Value>& after, std::int64_t size, Stopwatch::time_point started,
+                 Density& density, std::vector<Value>& after, std::int64_t size, Stopwatch::time_point started,
                  Stopwatch::duration last_commit)
 {
   Store& store = context.store;
   Batch batch;
   while (batch.rows < size) {
     const std::int64_t ask = std::min(plan.chunk(size), size - batch.rows);
-    Chunk chunk = next_chunk(store, walk, plan, after, ask);
+    Chunk chunk = next_chunk(store, walk, plan, density, after, ask, plan.most - batch.rows);
     batch.drained = chunk.last;
-    count_kept(store, walk, after, batch.drained ? std::vector<Value>{} : chunk.through, chunk.rows, batch.counts);
-    if (chunk.rows > 0) {
+    std::int64_t rows = 0;
+    if (!chunk.through.empty()) {
       for (const auto& set : stretch_sets(walk, after, chunk.through)) {
         if (context.archive != nullptr) {
           store.read_rows(*set.rows, [&](const std::vector<std::string>& names, const std::vector<Value>& values) {
             context.archive->append(policy.name, set.rows->table, set.key_column, set.depth, names, values);
           });
         }
-        batch.counts.add_deleted(set.rows->table, store.erase(*set.rows));
+        rows = store.erase(*set.rows); // the walked table's set comes last
+        batch.counts.add_deleted(set.rows->table, rows);
       }
-      batch.rows += chunk.rows;
+    }
+    // What is left of the walk's candidates in the stretch, outside references kept.
+    count_kept(store, walk, after, batch.drained ? std::vector<Value>{} : chunk.through, 0, batch.counts);
+    batch.rows += rows;
+    if (chunk.scanned > 0) {
+      density.scanned += chunk.scanned;
+      density.found += rows;
     }
     if (!chunk.through.empty()) {
       after = std::move(chunk.through);
@@ -716,9 +754,64 @@ Batch fill_batch(TaskContext& context, const PurgePolicy& policy, const BatchPla
   return batch;
 }
 
+// How often a purge asks how far the standbys are behind, and how often it asks again while
+// it waits for them.
+constexpr std::chrono::seconds k_standby_check{1};
+constexpr std::chrono::milliseconds k_standby_poll{500};
+
+// Between batches: while a standby replays the primary's writes further behind than
+// database.max_replication_lag, the purge waits (a bulk delete writes WAL as fast as the
+// primary can, and standbys that serve reads would fall minutes behind), saying so in the
+// log and on the progress line.
+struct StandbyWatch {
+  Stopwatch::time_point checked{};
+  bool told_invisible = false;
+
+  void after_batch(TaskContext& context, const std::string& what, const TaskResult& result)
+  {
+    const Millis most = context.config.database.max_replication_lag;
+    if (most.count() == 0 || Stopwatch::now() - checked < k_standby_check) {
+      return;
+    }
+    checked = Stopwatch::now();
+    auto lag = context.store.standby_lag();
+    if (lag && !lag->visible) {
+      if (!told_invisible) {
+        told_invisible = true;
+        context.log.warning("{}: cannot see how far the standbys are behind (max_replication_lag); grant this "
+                            "role pg_monitor, or set max_replication_lag = \"0s\"",
+                            what);
+      }
+      return;
+    }
+    if (!lag || lag->lag <= most) {
+      return;
+    }
+    const auto started = Stopwatch::now();
+    context.log.warning("{}: standby '{}' is {} behind (max_replication_lag {}); the purge waits for it", what,
+                        lag->standby, humanize_duration(lag->lag), humanize_duration(most));
+    while (lag && lag->visible && lag->lag > most) {
+      if (context.progress != nullptr) {
+        context.progress->paused(context.task->name, fmt::format("standby '{}' is {} behind", lag->standby,
+                                                                  humanize_duration(lag->lag)));
+      }
+      if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
+        throw Stopped(reason, fmt::format("{}: {} while waiting for standby '{}' ({} rows deleted so far)", what,
+                                          reason == StopReason::timed_out ? "timed out" : "interrupted",
+                                          lag->standby, with_thousands(result.total_deleted())));
+      }
+      context.clock.sleep_for(k_standby_poll);
+      lag = context.store.standby_lag();
+    }
+    checked = Stopwatch::now();
+    context.log.info("{}: the standbys caught up; the purge goes on after waiting {}", what,
+                     humanize_duration(std::chrono::duration_cast<Millis>(checked - started)));
+  }
+};
+
 // `free_since` is when the lock was last left free long enough for any waiting writer.
 void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& plan, const Walk& walk,
-           Stopwatch::time_point& free_since, TaskResult& result)
+           Stopwatch::time_point& free_since, StandbyWatch& standbys, TaskResult& result)
 {
   Store& store = context.store;
   const std::string& what = policy.task;
@@ -726,6 +819,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
   std::vector<Value> after = walk.start;
   std::int64_t size = plan.first_size();
   Stopwatch::duration last_commit{};
+  Density density;
   bool drained = false;
   while (!drained) {
     Batch batch;
@@ -739,7 +833,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
         result.lock_wait += std::chrono::duration_cast<std::chrono::milliseconds>(started - asked);
         // Choosing rows inside the write transaction means no row can change between being
         // chosen and being deleted.
-        batch = fill_batch(context, policy, plan, walk, after, size, started, last_commit);
+        batch = fill_batch(context, policy, plan, walk, density, after, size, started, last_commit);
         if (batch.rows == 0 && batch.drained) {
           break; // nothing was written; the transaction rolls back
         }
@@ -802,6 +896,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
                                         what, reason == StopReason::timed_out ? "timed out" : "interrupted",
                                         result.batches, with_thousands(done), table));
     }
+    standbys.after_batch(context, what, result);
     if (const Millis pause = plan.pause_after(Stopwatch::now() - free_since, held); pause.count() > 0) {
       context.clock.sleep_for(pause);
       free_since = Stopwatch::now();
@@ -1001,12 +1096,13 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     result.add_deleted(set.rows->table, 0);
   }
   auto free_since = Stopwatch::now();
+  StandbyWatch standbys;
   for (const Walk& sweep : plan_sweeps(context, walk, what)) {
-    drain(context, policy, plan, sweep, free_since, result);
+    drain(context, policy, plan, sweep, free_since, standbys, result);
   }
-  drain(context, policy, plan, walk, free_since, result);
+  drain(context, policy, plan, walk, free_since, standbys, result);
   report_kept(context, policy, result);
-  report_dead_rows(context, result);
+  after_purge(context, result);
 }
 
 } // namespace housekeep

@@ -311,6 +311,36 @@ expect 73 "table 'users' already exists" "$HK" --db "$DEMO_URL" demo --rows 10
 expect 64 "never tables of a server" "$HK" --db "$DEMO_URL" demo --rows 10 --force
 psql "$ADMIN dbname=postgres" -qAtX -c "DROP DATABASE $DEMO" >/dev/null
 
+# A standby replaying behind max_replication_lag pauses the purge until it catches up, and
+# the log says so; a role that cannot see the standbys' lag is told once.
+if [ -n "${HOUSEKEEP_TEST_PG_STANDBY_PORT:-}" ]; then
+  STANDBY="host=$HOUSEKEEP_TEST_PG_HOST port=$HOUSEKEEP_TEST_PG_STANDBY_PORT user=postgres dbname=postgres"
+  printf '[database]\nmax_replication_lag = "1s"\n' >lag.toml
+  q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 30)"
+  psql "$STANDBY" -qAtX -c "SELECT pg_wal_replay_pause()" >/dev/null
+  q "INSERT INTO messages (conversation_id, content, created_at) VALUES (NULL, 'wal while paused', now())"
+  sleep 1.5
+  (sleep 3 && psql "$STANDBY" -qAtX -c "SELECT pg_wal_replay_resume()" >/dev/null) &
+  resumer=$!
+  started=$(date +%s%N)
+  expect 0 "standby 'hk_standby' is" "$HK" --db "$URL" -c lag.toml run --task messages --batch-size 10
+  waited_ms=$((($(date +%s%N) - started) / 1000000))
+  wait "$resumer"
+  check "standby: the purge waited for the standby ($waited_ms ms)" [ "$waited_ms" -ge 1000 ]
+  check "standby: the log says it waited and went on" grep -q "the standbys caught up; the purge goes on after waiting" err
+  check "standby: the orphans are gone all the same" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id IS NULL")" = 0 ]
+  expect 0 "" "$HK" --db "$URL" -c lag.toml run --task messages
+  check "standby: caught up, no wait" [ "$(grep -c 'waits for it' err)" = 0 ]
+  q "SET client_min_messages = warning; DROP ROLE IF EXISTS hk_purger; CREATE ROLE hk_purger LOGIN;
+     GRANT SELECT, DELETE ON ALL TABLES IN SCHEMA public TO hk_purger; GRANT ALL ON housekeep_runs, housekeep_locks TO hk_purger;
+     GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO hk_purger;
+     INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 3)"
+  PURGER="postgresql://hk_purger@/$DB?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT"
+  expect 0 "cannot see how far the standbys are behind" "$HK" --db "$PURGER" -c lag.toml run --task messages --batch-size 1
+  check "standby: told once" [ "$(grep -c 'cannot see how far' err)" = 1 ]
+  q "REASSIGN OWNED BY hk_purger TO postgres; DROP OWNED BY hk_purger; DROP ROLE hk_purger"
+fi
+
 # Wrong database, wrong table: the statuses of SPEC §3, the password masked.
 expect 66 "does not exist" "$HK" --db "postgresql://postgres:s3cret@/no_such_db?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT" run --task stats
 check "the password is masked" [ "$(grep -c s3cret err)" = 0 ]

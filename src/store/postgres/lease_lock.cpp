@@ -209,7 +209,11 @@ LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, con
 {
   const std::string name = scope_name(scope);
   const std::string table = locks_table(schema);
-  create_locks_table(connection, schema);
+  // Created when missing only: CREATE ... IF NOT EXISTS asks for the CREATE privilege even
+  // when the table is there, which an application's role often lacks.
+  if (!locks_table_exists(connection, schema)) {
+    create_locks_table(connection, schema);
+  }
   std::optional<LockHolder> previous;
   bool expired = false;
   std::string previous_token;

@@ -15,6 +15,9 @@
 
 namespace housekeep {
 
+/// Which server speaks the protocol, from `version()`: they differ in what they accept.
+enum class PgEngine { postgresql, cockroachdb, yugabytedb };
+
 /// What a statement did.
 struct PgOutcome {
   std::int64_t changed = 0; // rows inserted, updated or deleted
@@ -31,6 +34,9 @@ public:
 
   /// Runs a statement; throws housekeep's error for its SQLSTATE, naming `doing`.
   PgOutcome run(const std::string& sql, const std::vector<Value>& binds, std::string_view doing);
+  /// Runs statements without values, several separated by ';', in one round trip (the
+  /// simple protocol); throws as run() does.
+  void run_script(const std::string& sql, std::string_view doing);
   /// Runs a query and hands `each` its rows.
   void each_row(const std::string& sql, const std::vector<Value>& binds, const RowVisitor& each,
                 std::string_view doing);
@@ -44,6 +50,14 @@ public:
   std::string database() const;
   /// The server's version as a number (150004 for 15.4).
   int server_version() const;
+  /// The server's engine, read from version() when connecting.
+  PgEngine engine() const { return m_engine; }
+  /// The engine and version as version() says it ("PostgreSQL 15.4 on x86_64-pc-linux-gnu, ...").
+  const std::string& version_text() const { return m_version; }
+  /// The planner settings housekeep's statements want ("jit = off"): set for the session
+  /// when connecting, and by each write transaction for itself through a pooler, where
+  /// session settings do not last.
+  const std::vector<std::string>& planner_settings() const { return m_planner; }
   /// The connection's parameters as libpq resolved them (from the URL, the PG* variables),
   /// as one conninfo string for another libpq program (pg_dump), without the password.
   std::string conninfo() const;
@@ -61,6 +75,11 @@ private:
   std::vector<std::string> m_secrets; // what the mask hides, kept out of libpq's messages
   PGconn* m_conn = nullptr;
   bool m_pooled = false;
+  PgEngine m_engine = PgEngine::postgresql;
+  std::string m_version;
+  std::vector<std::string> m_planner;
+
+  std::vector<std::string> choose_planner_settings();
 
   PGresult* exec(const std::string& sql, const std::vector<Value>& binds, std::string_view doing);
   [[noreturn]] void fail(PGresult* result, std::string_view doing);

@@ -29,14 +29,19 @@ class PgTransaction final : public Transaction {
 public:
   PgTransaction(PgConnection& connection, const OpenOptions& options) : m_connection(connection)
   {
-    m_connection.run("BEGIN", {}, "cannot start a write transaction");
     // For this transaction alone, whatever the session (or a pooler) has: a row the
     // application holds locked makes a statement give up, not wait without end, and a
-    // statement that runs away is cancelled rather than hold its locks and vacuum back.
-    m_connection.run(fmt::format("SET LOCAL lock_timeout = {}", options.busy_timeout.count()), {},
-                     "cannot start a write transaction");
-    m_connection.run(fmt::format("SET LOCAL statement_timeout = {}", options.statement_timeout.count()), {},
-                     "cannot start a write transaction");
+    // statement that runs away is cancelled rather than hold its locks and vacuum back. One
+    // round trip: a batch may last a few milliseconds.
+    std::string settings;
+    if (m_connection.pooled()) {
+      for (const auto& setting : m_connection.planner_settings()) {
+        settings += "; SET LOCAL " + setting;
+      }
+    }
+    m_connection.run_script(fmt::format("BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}{}",
+                                        options.busy_timeout.count(), options.statement_timeout.count(), settings),
+                            "cannot start a write transaction");
   }
   ~PgTransaction() override
   {
@@ -81,7 +86,10 @@ std::string last_line(const std::string& output)
 // separate quick check to run.
 class PgMaintenance final : public Maintenance {
 public:
-  PgMaintenance(PgConnection& connection, std::string label) : m_connection(connection), m_label(std::move(label)) {}
+  PgMaintenance(PgConnection& connection, std::string label, const OpenOptions& options)
+      : m_connection(connection), m_label(std::move(label)), m_options(options)
+  {
+  }
 
   std::string_view backup_extension() const override { return ".dump"; }
 
@@ -136,6 +144,34 @@ public:
     return space;
   }
 
+  bool refresh_statistics(const std::string& table) override
+  {
+    // Autovacuum's own rule (10% of the rows, and 50), acted on now rather than at its next
+    // round (a minute or more away), so that the next statement does not plan for the rows
+    // that were deleted. Reads the statistics table_space() has just flushed.
+    bool stale = false;
+    m_connection.each_row(
+      "SELECT s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0) FROM pg_catalog.pg_class c JOIN "
+      "pg_catalog.pg_stat_all_tables s ON s.relid = c.oid WHERE c.oid = to_regclass($1)",
+      {quote(table)},
+      [&](const std::vector<std::string>&, const std::vector<Value>& row) { stale = std::get<bool>(row.at(0)); },
+      fmt::format("cannot read the statistics of '{}'", table));
+    if (!stale) {
+      return false;
+    }
+    try {
+      // ANALYZE takes a lock that only other upkeep (a vacuum, an index build) waits on or
+      // holds; it waits for one no longer than a batch would.
+      m_connection.run_script(fmt::format("BEGIN; SET LOCAL lock_timeout = {}; ANALYZE {}; COMMIT",
+                                          m_options.busy_timeout.count(), quote(table)),
+                              fmt::format("cannot analyze '{}'", table));
+    } catch (const ConflictError&) {
+      m_connection.rollback_quietly();
+      return false;
+    }
+    return true;
+  }
+
   std::int64_t size_bytes() override
   {
     std::int64_t size = 0;
@@ -152,6 +188,7 @@ public:
 private:
   PgConnection& m_connection;
   std::string m_label;
+  const OpenOptions& m_options;
 
   // Runs one of PostgreSQL's client programs; throws its last line of output as the error.
   void run_tool(const std::vector<std::string>& argv, std::string_view what)
@@ -192,7 +229,7 @@ class PostgresBackend final : public Backend {
 public:
   PostgresBackend(const DatabaseUrl& url, const OpenOptions& options)
       : m_url(url), m_connection(url, options), m_read_only(options.mode == AccessMode::read_only), m_options(options),
-        m_maintenance(m_connection, url.redacted())
+        m_maintenance(m_connection, url.redacted(), m_options)
   {
   }
 
@@ -202,7 +239,8 @@ public:
   bool replaced() const override { return false; }
   bool connection_lost() const override { return m_connection.lost(); }
   const Dialect& dialect() const override { return k_dialect; }
-  // Writers wait on row locks and are woken when they go: nothing to add to the pause.
+  // Writers wait on row locks and are woken when they go: nothing to add to a pause, and no
+  // pause needed for them (what a purge does to standbys is max_replication_lag's).
   StoreTraits traits() const override { return StoreTraits{}; }
 
   std::int64_t execute(const Sql& sql, std::string_view doing) override
@@ -268,6 +306,28 @@ public:
   std::optional<LockHolder> lock_holder(LockScope scope) override
   {
     return lease_holder(m_connection, m_options.history_schema, scope);
+  }
+
+  std::optional<StandbyLag> standby_lag() override
+  {
+    if (m_connection.engine() != PgEngine::postgresql) {
+      return std::nullopt; // their replicas are their own business (consensus, not WAL shipping)
+    }
+    // A role without pg_monitor (or pg_read_all_stats) sees the standbys, not their state.
+    std::optional<StandbyLag> found;
+    m_connection.each_row(
+      "SELECT bool_and(state IS NOT NULL), (array_agg(coalesce(nullif(application_name, ''), host(client_addr), "
+      "'standby') ORDER BY replay_lag DESC NULLS LAST))[1], coalesce((extract(epoch FROM max(replay_lag)) * "
+      "1000)::bigint, 0) FROM pg_catalog.pg_stat_replication",
+      {},
+      [&](const std::vector<std::string>&, const std::vector<Value>& row) {
+        if (const auto* visible = std::get_if<bool>(&row.at(0))) {
+          found = StandbyLag{*visible, std::get<std::string>(row.at(1)),
+                             std::chrono::milliseconds(std::get<std::int64_t>(row.at(2)))};
+        }
+      },
+      "cannot read the standbys' lag");
+    return found;
   }
 
   Maintenance* maintenance() override { return &m_maintenance; }

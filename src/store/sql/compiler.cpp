@@ -114,8 +114,10 @@ void SqlCompiler::column_condition_sql(const T& c, const std::string& column)
     sql += fmt::format(fmt::runtime(m_dialect.is_true), column);
   } else if constexpr (std::is_same_v<T, Orphan>) {
     const std::string parent = next_alias();
-    sql += fmt::format("({0} IS NULL OR NOT EXISTS (SELECT 1 FROM {1} AS {2} WHERE {2}.{3} = {0}))", column,
-                       quote(c.parent_table), parent, quote(c.parent_key));
+    // A NULL reference matches no parent, so NOT EXISTS holds for it too; written without an
+    // OR, the condition is one anti-join the planner can run by the parent's key.
+    sql += fmt::format("NOT EXISTS (SELECT 1 FROM {} AS {} WHERE {}.{} = {})", quote(c.parent_table), parent, parent,
+                       quote(c.parent_key), column);
   } else if constexpr (std::is_same_v<T, KeyIn>) {
     if (c.keys.empty()) {
       sql += m_dialect.never;
