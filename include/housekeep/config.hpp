@@ -43,8 +43,8 @@ struct ChildConfig {
 struct DatabaseConfig {
   std::string url; // empty: not set in the file
   Millis busy_timeout{5000};
-  Millis statement_timeout{60000}; // a write statement running longer is cancelled (servers); 0: off
-  std::string history_schema;      // of housekeep's own tables (PostgreSQL); empty: search_path's first
+  Millis statement_timeout{60000};   // a write statement running longer is cancelled (servers); 0: off
+  std::string history_schema;        // of housekeep's own tables (PostgreSQL); empty: search_path's first
   Millis max_replication_lag{30000}; // a purge pauses while a standby is further behind; 0: off
 };
 

@@ -210,8 +210,8 @@ struct StoreTraits {
 
 /// How far the standby furthest behind is from replaying what the primary wrote.
 struct StandbyLag {
-  bool visible = true;            // false: standbys are there, but this role cannot see their lag
-  std::string standby;            // its application_name (or address)
+  bool visible = true; // false: standbys are there, but this role cannot see their lag
+  std::string standby; // its application_name (or address)
   std::chrono::milliseconds lag{0};
 };
 

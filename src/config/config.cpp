@@ -773,9 +773,9 @@ std::string config_to_toml(const Config& c)
   if (!c.database.url.empty()) {
     out += fmt::format("url = {}\n", toml_string(parse_database_url(c.database.url).redacted()));
   }
-  out += fmt::format("busy_timeout = {}\nstatement_timeout = {}\nmax_replication_lag = {}\n",
-                     dur(c.database.busy_timeout), dur(c.database.statement_timeout),
-                     dur(c.database.max_replication_lag));
+  out +=
+    fmt::format("busy_timeout = {}\nstatement_timeout = {}\nmax_replication_lag = {}\n", dur(c.database.busy_timeout),
+                dur(c.database.statement_timeout), dur(c.database.max_replication_lag));
   if (!c.database.history_schema.empty()) {
     out += fmt::format("history_schema = {}\n", toml_string(c.database.history_schema));
   }

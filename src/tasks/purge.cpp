@@ -630,9 +630,9 @@ struct Density {
     const double factor = found > 0     ? static_cast<double>(scanned) / static_cast<double>(found)
                           : scanned > 0 ? k_max_scan_factor
                                         : 1.0;
-    return std::clamp<std::int64_t>(static_cast<std::int64_t>(static_cast<double>(ask) *
-                                                              std::clamp(factor, 1.0, k_max_scan_factor)),
-                                    1, k_max_batch_size);
+    return std::clamp<std::int64_t>(
+      static_cast<std::int64_t>(static_cast<double>(ask) * std::clamp(factor, 1.0, k_max_scan_factor)), 1,
+      k_max_batch_size);
   }
 };
 
@@ -792,13 +792,13 @@ struct StandbyWatch {
                         lag->standby, humanize_duration(lag->lag), humanize_duration(most));
     while (lag && lag->visible && lag->lag > most) {
       if (context.progress != nullptr) {
-        context.progress->paused(context.task->name, fmt::format("standby '{}' is {} behind", lag->standby,
-                                                                  humanize_duration(lag->lag)));
+        context.progress->paused(context.task->name,
+                                 fmt::format("standby '{}' is {} behind", lag->standby, humanize_duration(lag->lag)));
       }
       if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
         throw Stopped(reason, fmt::format("{}: {} while waiting for standby '{}' ({} rows deleted so far)", what,
-                                          reason == StopReason::timed_out ? "timed out" : "interrupted",
-                                          lag->standby, with_thousands(result.total_deleted())));
+                                          reason == StopReason::timed_out ? "timed out" : "interrupted", lag->standby,
+                                          with_thousands(result.total_deleted())));
       }
       context.clock.sleep_for(k_standby_poll);
       lag = context.store.standby_lag();

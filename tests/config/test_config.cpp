@@ -40,6 +40,8 @@ TEST_CASE("built-in defaults reproduce the classic schema and schedule", "[confi
   CHECK(c.database.busy_timeout == seconds(5));
   CHECK(c.database.statement_timeout == seconds(60));
   CHECK(c.database.history_schema.empty());
+  CHECK(c.database.max_replication_lag == seconds(30));
+  CHECK_FALSE(c.defaults.sleep.has_value()); // the engine's: 25ms on SQLite, none on PostgreSQL
   REQUIRE(c.jobs.size() == 3);
   CHECK(c.jobs[0].name == "daily_housekeeping");
   CHECK(c.jobs[1].schedule == "0 3 * * sun");
@@ -54,9 +56,11 @@ url = "sqlite:///srv/app.db"
 busy_timeout = "10s"
 statement_timeout = "0s"
 history_schema = "housekeep"
+max_replication_lag = "0s"
 
 [defaults]
 batch_size = 250
+sleep = "10ms"
 
 [tasks.conversations]
 table = "chat_conversation"
@@ -75,7 +79,9 @@ timezone = "Europe/Berlin"
   CHECK(c.database.busy_timeout == seconds(10));
   CHECK(c.database.statement_timeout == seconds(0));
   CHECK(c.database.history_schema == "housekeep");
+  CHECK(c.database.max_replication_lag == seconds(0));
   CHECK(c.defaults.batch_size == 250);
+  CHECK(c.defaults.sleep == milliseconds(10));
   CHECK(builtin_task(c, "conversations").table() == "chat_conversation");
   CHECK(builtin_task(c, "conversations").time_format() == TimeFormat::iso8601);
   CHECK(builtin_task(c, "conversations").duration("older_than") == hours(24 * 14));

@@ -81,6 +81,15 @@ TEMPLATE_TEST_CASE("contract: row sets count, walk and delete the rows plain SQL
   CHECK(store->count(RowSet{"p", {Within{{"at", "id"}, {}, first.last}}}) == 3);
   CHECK(store->next_batch(RowSet{"p", {Before{"at", integer(0)}}}, {"id"}, 5).last.empty());
   CHECK(store->read_ordered(RowSet{"c", {}}, {"id"}, 2) == std::vector<std::vector<Value>>{{integer(1)}, {integer(2)}});
+  // A fence: the limit-th row when there are that many, else the set's last (rows 0).
+  const BatchEnd fence = store->fence(RowSet{"p", {}}, {"at", "id"}, 3);
+  CHECK(fence.rows == 3);
+  CHECK(fence.last == first.last);
+  const BatchEnd short_of = store->fence(rest, {"at", "id"}, 1000);
+  CHECK(short_of.rows == 0);
+  CHECK(short_of.last == std::vector<Value>{integer(db.integer("SELECT at FROM p ORDER BY at DESC, id DESC LIMIT 1")),
+                                            integer(db.integer("SELECT id FROM p ORDER BY at DESC, id DESC LIMIT 1"))});
+  CHECK(store->fence(RowSet{"p", {Before{"at", integer(0)}}}, {"id"}, 5).last.empty());
 
   std::vector<std::string> seen_columns;
   std::int64_t rows = 0;

@@ -3,6 +3,7 @@
 #include "housekeep/error.hpp"
 #include "housekeep/store.hpp"
 #include "store/backend.hpp"
+#include "store/postgres/pg.hpp"
 #include "store/postgres/postgres_backend.hpp"
 
 #include "store/backends.hpp"
@@ -50,6 +51,19 @@ TEST_CASE("postgres: every session is UTC, ISO and named housekeep, whatever the
   CHECK(text(*backend, "SHOW lock_timeout") == "200ms");
   CHECK(backend->name().starts_with("hk_contract_"));
   CHECK(text(*backend_of(db, AccessMode::read_only), "SHOW default_transaction_read_only") == "on");
+  // Planned for short index walks, without JIT.
+  CHECK(text(*backend, "SHOW random_page_cost") == "1.1");
+  CHECK(text(*backend, "SHOW jit") == "off");
+}
+
+TEST_CASE("postgres: the engine is told from version(), not from the version number it emulates", "[store][postgres]")
+{
+  CHECK(engine_of_version("PostgreSQL 15.4 (Debian 15.4-1) on x86_64-pc-linux-gnu, compiled by gcc 12.2.0, 64-bit") ==
+        PgEngine::postgresql);
+  CHECK(engine_of_version("CockroachDB CCL v23.1.11 (x86_64-pc-linux-gnu, built 2023/09/27 01:53:43, go1.19.10)") ==
+        PgEngine::cockroachdb);
+  CHECK(engine_of_version("PostgreSQL 11.2-YB-2.18.3.0-b0 on x86_64-pc-linux-gnu, compiled by clang version 15.0.3") ==
+        PgEngine::yugabytedb);
 }
 
 TEST_CASE("postgres: column types are read as values of their kind", "[store][postgres]")

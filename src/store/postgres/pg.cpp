@@ -176,8 +176,9 @@ std::string session_options(const DatabaseUrl& url, const OpenOptions& options)
   return out;
 }
 
-// CockroachDB and YugabyteDB say who they are in version(), and PostgreSQL's version number
-// in server_version (which is what they emulate, not what they are).
+} // namespace
+
+// Their server_version is the PostgreSQL they emulate, not what they are.
 PgEngine engine_of_version(std::string_view version)
 {
   if (version.find("CockroachDB") != std::string_view::npos) {
@@ -188,8 +189,6 @@ PgEngine engine_of_version(std::string_view version)
   }
   return PgEngine::postgresql;
 }
-
-} // namespace
 
 Value pg_value(const char* text, int length, Oid type)
 {
@@ -262,10 +261,8 @@ PgConnection::PgConnection(const DatabaseUrl& url, const OpenOptions& options)
       "cannot read the server's version");
     m_engine = engine_of_version(m_version);
     m_planner = choose_planner_settings();
-    if (!m_pooled) {
-      for (const auto& setting : m_planner) {
-        run_script("SET " + setting, "cannot set the session's planner settings");
-      }
+    if (!m_pooled && !m_planner.empty()) {
+      run_script(fmt::format("SET {}", fmt::join(m_planner, "; SET ")), "cannot set the session's planner settings");
     }
     return;
   }

@@ -85,6 +85,9 @@ private:
   [[noreturn]] void fail(PGresult* result, std::string_view doing);
 };
 
+/// The engine version() names: CockroachDB and YugabyteDB say who they are there.
+PgEngine engine_of_version(std::string_view version);
+
 /// A value as PostgreSQL writes it in text for the column type `type` (an OID), read back.
 Value pg_value(const char* text, int length, Oid type);
 

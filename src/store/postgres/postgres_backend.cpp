@@ -330,7 +330,12 @@ public:
     return found;
   }
 
-  Maintenance* maintenance() override { return &m_maintenance; }
+  // pg_dump, VACUUM and the statistics views are PostgreSQL's own: CockroachDB and YugabyteDB
+  // back up, reclaim and count in their own ways (BACKUP, garbage collection by TTL).
+  Maintenance* maintenance() override
+  {
+    return m_connection.engine() == PgEngine::postgresql ? &m_maintenance : nullptr;
+  }
   std::string own_schema() const override { return m_options.history_schema; }
 
 private:
