@@ -6,13 +6,15 @@
 #   sql    the same deletions as plain SQL in one transaction through psql (the floor)
 # For each: wall time, WAL bytes written (pg_current_wal_lsn() before and after), peak RSS
 # (housekeep's own; the floor's work is the server's), the longest write transaction
-# (housekeep's -v log), and the worst latency and failures of a concurrent writer inserting
-# one row every 10 ms throughout.
+# (housekeep's -v log), the worst latency and failures of a concurrent writer inserting
+# one row every 10 ms throughout, and the worst replay lag of a streaming standby
+# (pg_stat_replication.replay_lag, sampled every 100 ms) when there is one.
 #
 #   bench/bench_purge_pg.sh build/release/commands/housekeep [ROWS...]   (default 1000000)
 # ROUNDS=N repeats every measurement N times, rotating which goes first. The server is the
-# one HOUSEKEEP_TEST_PG_HOST/PORT name, or a throwaway cluster started here
-# (scripts/lib/postgres.sh). Writes the table to stdout and bench/results-purge-pg.txt.
+# one HOUSEKEEP_TEST_PG_HOST/PORT name, or a throwaway cluster started here with a standby
+# (scripts/lib/postgres.sh; STANDBY=0: none). Writes the table to stdout and
+# bench/results-purge-pg.txt.
 set -euo pipefail
 HK=$(realpath "${1:?usage: bench_purge_pg.sh /path/to/housekeep [ROWS...]}")
 shift
@@ -29,6 +31,9 @@ if [ -z "${HOUSEKEEP_TEST_PG_HOST:-}" ]; then
   . "$HERE/../scripts/lib/postgres.sh"
   start_test_postgres
   trap 'touch "$WORK/stop"; wait; rm -rf "$WORK"; stop_test_postgres' EXIT
+  if [ "${STANDBY:-1}" != 0 ]; then
+    start_test_standby
+  fi
 fi
 ADMIN="host=$HOUSEKEEP_TEST_PG_HOST port=$HOUSEKEEP_TEST_PG_PORT user=postgres"
 url() { echo "postgresql://postgres@/$1?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT"; }
@@ -49,7 +54,8 @@ SQL
 }
 
 # writer DB STOPFILE: inserts a row every 10 ms until STOPFILE exists; prints the worst
-# latency in ms and the number of failed inserts.
+# latency in ms, the number of failed inserts and the worst standby replay lag in ms seen
+# every 10th insert ("-" without a standby).
 writer() {
   /usr/bin/python3 - "$ADMIN dbname=$1" "$2" <<'PY'
 import os, sys, time
@@ -59,8 +65,14 @@ con.autocommit = True
 cur = con.cursor()
 cur.execute("SELECT coalesce(max(id), 0) FROM messages")
 next_id = cur.fetchone()[0] + 10_000_000
-worst, failed = 0.0, 0
+worst, failed, lag, n = 0.0, 0, None, 0
 while not os.path.exists(sys.argv[2]):
+    n += 1
+    if n % 10 == 0:
+        cur.execute("SELECT extract(epoch FROM max(replay_lag)) * 1000, count(*) FROM pg_stat_replication")
+        ms, standbys = cur.fetchone()
+        if standbys:
+            lag = max(lag or 0.0, float(ms or 0))
     t = time.monotonic()
     try:
         next_id += 1
@@ -69,7 +81,7 @@ while not os.path.exists(sys.argv[2]):
         failed += 1
     worst = max(worst, (time.monotonic() - t) * 1000)
     time.sleep(0.01)
-print(f"{worst:.0f} {failed}")
+print(f"{worst:.0f} {failed} {'-' if lag is None else f'{lag:.0f}'}")
 PY
 }
 
@@ -94,7 +106,7 @@ measure() {
   fi
 }
 
-printf '%-10s %-5s %8s %8s %10s %10s %12s %14s\n' ROWS WHO WALL_S RSS_KB WAL_MB LONGEST_TX WRITER_WORST WRITER_FAILED |
+printf '%-10s %-5s %8s %8s %10s %10s %12s %14s %12s\n' ROWS WHO WALL_S RSS_KB WAL_MB LONGEST_TX WRITER_WORST WRITER_FAILED STANDBY_LAG |
   tee "$OUT"
 for rows in "${SIZES[@]}"; do
   psql_on postgres "DROP DATABASE IF EXISTS bench_base" >/dev/null
@@ -128,9 +140,9 @@ for rows in "${SIZES[@]}"; do
         rss_kb=$rss
       fi
       wal_mb=$(awk '{ printf "%.1f", $1 / 1048576 }' "$WORK/wal.$who")
-      read -r worst failed <"$WORK/writer.$who"
-      printf '%-10s %-5s %8s %8s %10s %10s %12s %14s\n' "$rows" "$who" "$wall" "$rss_kb" "$wal_mb" "$longest" \
-        "${worst}ms" "$failed" | tee -a "$OUT"
+      read -r worst failed lag <"$WORK/writer.$who"
+      printf '%-10s %-5s %8s %8s %10s %10s %12s %14s %12s\n' "$rows" "$who" "$wall" "$rss_kb" "$wal_mb" "$longest" \
+        "${worst}ms" "$failed" "${lag}ms" | tee -a "$OUT"
     done
     # All must have deleted the same rows, give or take rows that aged past a cutoff between
     # the runs (each computes "now" itself).

@@ -206,6 +206,13 @@ struct StoreTraits {
   /// long enough for them to get in; none where they wait only on the rows the batch deletes,
   /// rows the application no longer uses (PostgreSQL).
   std::chrono::milliseconds pause{0};
+  /// Cascaded rows that lie at least this densely in their table's key range are deleted by
+  /// a walk of their own table, before their parents; none: never. Where each batch that
+  /// reaches scattered children rewrites the index and table pages they sit on (SQLite), a
+  /// walk in their own key order writes each page once (below 2%, scanning the range to find
+  /// them costs more than it saves). Where a delete marks a row in a page that is written
+  /// once per checkpoint whatever the batches (PostgreSQL), the walk only adds a scan.
+  std::optional<double> sweep_density;
 };
 
 /// How far the standby furthest behind is from replaying what the primary wrote.

@@ -85,7 +85,7 @@ start_test_standby() {
   local port
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   as_pg "$PG_BIN/pg_basebackup" -h "$PG_TEST_DIR" -p "$HOUSEKEEP_TEST_PG_PORT" -U postgres -D "$PG_TEST_DIR/standby" \
-    -R -X stream --checkpoint=fast --no-sync >"$PG_TEST_DIR/basebackup.log" 2>&1 ||
+    -R -X stream --create-slot --slot=hk_standby --checkpoint=fast --no-sync >"$PG_TEST_DIR/basebackup.log" 2>&1 ||
     { cat "$PG_TEST_DIR/basebackup.log" >&2; return 1; }
   as_pg "$PG_BIN/pg_ctl" -D "$PG_TEST_DIR/standby" -l "$PG_TEST_DIR/standby.log" -w \
     -o "-k $PG_TEST_DIR -p $port -c listen_addresses=127.0.0.1 -c cluster_name=hk_standby -c hot_standby=on -c max_connections=200" \

@@ -514,13 +514,6 @@ std::vector<std::string> condition_columns(const std::vector<Condition>& where)
   return columns;
 }
 
-// Cascaded rows that lie at least this densely in their table's key range are deleted by a
-// walk of their own table, before their parents: scattered children otherwise cost every
-// batch that reaches them a rewrite of the index and table pages they sit on, where a walk
-// in their own key order writes each page once. Below it, scanning the range to find them
-// would cost more than it saves.
-constexpr double k_sweep_density = 0.02;
-
 // The walks that delete a policy's scattered descendants before the walk of its own table:
 // one for each cascaded table whose rows to delete lie densely enough in its integer key
 // range (measured by stretches of the policy's walk, so that no read is long). Each sweep's
@@ -528,7 +521,8 @@ constexpr double k_sweep_density = 0.02;
 // never orphaned; the walk of the policy's table deletes whatever the sweeps did not reach.
 std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::string_view what)
 {
-  if (walk.children->empty()) {
+  const std::optional<double> sweep_density = context.store.traits().sweep_density;
+  if (walk.children->empty() || !sweep_density) {
     return {};
   }
   const auto sets = walk_sets(walk);
@@ -580,7 +574,7 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::strin
     }
     const double width = static_cast<double>(*span.highest - *span.lowest) + 1.0;
     const double density = static_cast<double>(span.rows) / width;
-    if (density < k_sweep_density) {
+    if (density < *sweep_density) {
       continue;
     }
     const KeySet& set = sets[i];
@@ -614,22 +608,31 @@ struct Chunk {
   std::int64_t scanned = 0;   // rows of the walk's range it spans, when it was fenced
 };
 
-// How densely the walk's rows lie among the rows of its range, as its chunks found them: a
-// time-sized chunk spans as many rows of the range as should hold the rows it asks for.
-// Where the walk's rows lie sparsely among others (orphans among live messages), finding
-// them could otherwise scan far, holding the transaction well past its time before the
-// batch can close, or take many chunks of a few rows each.
+// How much the density the last chunks found weighs against that of the ones before: the
+// rows to delete cluster (a month of orphans, then none), so the estimate follows the last
+// few chunks.
+constexpr double k_density_memory = 0.5;
+
+// How densely the walk's rows lie among the rows of its range, as its last chunks found
+// them: a time-sized chunk spans as many rows of the range as should hold the rows it asks
+// for. Where the walk's rows lie sparsely among others (orphans among live messages),
+// finding them could otherwise scan far, holding the transaction well past its time before
+// the batch can close, or take many chunks of a few rows each.
 struct Density {
-  std::int64_t scanned = 0; // rows of the range the chunks spanned
-  std::int64_t found = 0;   // rows of the walk they deleted
+  double scanned = 0; // rows of the range the chunks spanned, the older ones weighing less
+  double found = 0;   // rows of the walk they deleted, likewise
+
+  void add(std::int64_t spanned, std::int64_t deleted)
+  {
+    scanned = scanned * k_density_memory + static_cast<double>(spanned);
+    found = found * k_density_memory + static_cast<double>(deleted);
+  }
 
   // Rows of the range to span for `ask` rows of the walk: as many at first (never more rows
   // than asked for), then by the density found so far, at most k_max_scan_factor times.
   std::int64_t span(std::int64_t ask) const
   {
-    const double factor = found > 0     ? static_cast<double>(scanned) / static_cast<double>(found)
-                          : scanned > 0 ? k_max_scan_factor
-                                        : 1.0;
+    const double factor = found > 0 ? scanned / found : scanned > 0 ? k_max_scan_factor : 1.0;
     return std::clamp<std::int64_t>(
       static_cast<std::int64_t>(static_cast<double>(ask) * std::clamp(factor, 1.0, k_max_scan_factor)), 1,
       k_max_batch_size);
@@ -741,8 +744,7 @@ Batch fill_batch(TaskContext& context, const PurgePolicy& policy, const BatchPla
     count_kept(store, walk, after, batch.drained ? std::vector<Value>{} : chunk.through, 0, batch.counts);
     batch.rows += rows;
     if (chunk.scanned > 0) {
-      density.scanned += chunk.scanned;
-      density.found += rows;
+      density.add(chunk.scanned, rows);
     }
     if (!chunk.through.empty()) {
       after = std::move(chunk.through);

@@ -234,7 +234,7 @@ public:
 
   const Dialect& dialect() const override { return k_dialect; }
 
-  StoreTraits traits() const override { return StoreTraits{&busy_handler_gap, std::chrono::milliseconds{25}}; }
+  StoreTraits traits() const override { return StoreTraits{&busy_handler_gap, std::chrono::milliseconds{25}, 0.02}; }
 
   std::int64_t execute(const Sql& sql, std::string_view doing) override
   {
