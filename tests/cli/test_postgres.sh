@@ -311,6 +311,41 @@ expect 73 "table 'users' already exists" "$HK" --db "$DEMO_URL" demo --rows 10
 expect 64 "never tables of a server" "$HK" --db "$DEMO_URL" demo --rows 10 --force
 psql "$ADMIN dbname=postgres" -qAtX -c "DROP DATABASE $DEMO" >/dev/null
 
+# The daemon on a server, directly and through PgBouncer in transaction mode: it fires every
+# second, records its runs and heartbeat, refuses a second daemon (75, naming it), and stops
+# on SIGTERM within 2 s, recorded as stopped.
+printf '[jobs.tick]\ntask = "stats"\nschedule = "* * * * * *"\n' >tick.toml
+daemon_on() {
+  local url=$1 how=$2 runs_before pid i rc
+  runs_before=$(q "SELECT count(*) FROM housekeep_runs WHERE job = 'tick'")
+  "$HK" --db "$url" -c tick.toml daemon 2>daemon.err &
+  pid=$!
+  for ((i = 0; i < 100; i++)); do
+    [ "$(q "SELECT count(*) FROM housekeep_runs WHERE job = 'tick'")" -ge $((runs_before + 3)) ] && break
+    sleep 0.1
+  done
+  check "daemon $how: fires every second ($(q "SELECT count(*) FROM housekeep_runs WHERE job = 'tick'") runs)" \
+    [ "$(q "SELECT count(*) FROM housekeep_runs WHERE job = 'tick'")" -ge $((runs_before + 3)) ]
+  expect 75 "another daemon already runs" "$HK" --db "$url" -c tick.toml daemon
+  check "daemon $how: the second one names the first (pid $pid)" grep -q "pid $pid on" err
+  expect 0 "" "$HK" --db "$url" -c tick.toml --json scheduler-info
+  check "daemon $how: scheduler-info shows it running" jq -e --argjson pid "$pid" '.daemon.running and .daemon.pid == $pid' out
+  local start end
+  start=$(date +%s%N)
+  kill -TERM "$pid"
+  wait "$pid"
+  rc=$?
+  end=$(date +%s%N)
+  check "daemon $how: SIGTERM exits 0 (rc $rc)" [ "$rc" -eq 0 ]
+  check "daemon $how: within 2 s ($(((end - start) / 1000000)) ms)" [ $(((end - start) / 1000000)) -lt 2000 ]
+  check "daemon $how: recorded as stopped" [ "$(q "SELECT status FROM housekeep_daemon")" = stopped ]
+  check "daemon $how: no second ran twice" [ "$(q "SELECT count(*) - count(DISTINCT substr(started_at, 1, 19)) FROM housekeep_runs WHERE job = 'tick'")" = 0 ]
+}
+daemon_on "$URL" "directly"
+if [ -n "${HOUSEKEEP_TEST_PGBOUNCER_PORT:-}" ]; then
+  daemon_on "postgresql://postgres@127.0.0.1:$HOUSEKEEP_TEST_PGBOUNCER_PORT/$DB" "through PgBouncer"
+fi
+
 # A standby replaying behind max_replication_lag pauses the purge until it catches up, and
 # the log says so; a role that cannot see the standbys' lag is told once.
 if [ -n "${HOUSEKEEP_TEST_PG_STANDBY_PORT:-}" ]; then
