@@ -362,6 +362,15 @@ void count_kept(Store& store, const Walk& walk, const std::vector<Value>& after,
   }
 }
 
+// Throws Stopped when the run was asked to stop (SIGTERM, its timeout) while `doing`.
+void stop_if_asked(const TaskContext& context, std::string_view what, std::string_view doing)
+{
+  if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
+    throw Stopped(reason, fmt::format("{}: {} while {}", what,
+                                      reason == StopReason::timed_out ? "timed out" : "interrupted", doing));
+  }
+}
+
 // Adds to `result` the rows of each of the walk's sets, by stretches of the walk, leaving
 // out those of earlier planned sets, and the rows outside references keep.
 void count_in_walk(TaskContext& context, const Walk& walk, TaskResult& result)
@@ -370,6 +379,7 @@ void count_in_walk(TaskContext& context, const Walk& walk, TaskResult& result)
   std::vector<Value> last;
   for_each_stretch(context.store, *walk.selection, walk.columns,
                    [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t found) {
+                     stop_if_asked(context, context.task->name, "counting (nothing was deleted)");
                      count_kept(context.store, walk, after, through, found, result);
                      last = through;
                      for (const auto& set : stretch_sets(walk, after, through)) {
@@ -557,6 +567,7 @@ std::vector<Walk> plan_sweeps(TaskContext& context, const Walk& walk, std::strin
   }
   for_each_stretch(context.store, *walk.selection, walk.columns,
                    [&](const std::vector<Value>& after, const std::vector<Value>& through, std::int64_t) {
+                     stop_if_asked(context, what, "planning the walks (nothing was deleted yet)");
                      const auto stretch = stretch_sets(walk, after, through);
                      for (std::size_t i = 0; i + 1 < stretch.size(); ++i) {
                        if (spans[i].integer) {

@@ -351,21 +351,32 @@ fi
 if [ -n "${HOUSEKEEP_TEST_PG_STANDBY_PORT:-}" ]; then
   STANDBY="host=$HOUSEKEEP_TEST_PG_HOST port=$HOUSEKEEP_TEST_PG_STANDBY_PORT user=postgres dbname=postgres"
   printf '[database]\nmax_replication_lag = "1s"\n' >lag.toml
-  q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 30)"
+  q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 30);
+     CREATE TABLE wal_tick (x int)"
+  # The standby reports its replay position as WAL reaches it: a row every 100 ms keeps its
+  # lag, as the primary sees it, up to date both ways.
+  (while [ ! -e ticks.stop ]; do q "INSERT INTO wal_tick VALUES (1)"; sleep 0.1; done) &
+  ticker=$!
   psql "$STANDBY" -qAtX -c "SELECT pg_wal_replay_pause()" >/dev/null
-  q "INSERT INTO messages (conversation_id, content, created_at) VALUES (NULL, 'wal while paused', now())"
-  sleep 1.5
+  for ((i = 0; i < 50; i++)); do
+    [ "$(q "SELECT count(*) FROM pg_stat_replication WHERE replay_lag > interval '1.2 s'")" = 1 ] && break
+    sleep 0.1
+  done
+  check "standby: the premise: it replays more than 1.2 s behind" \
+    [ "$(q "SELECT count(*) FROM pg_stat_replication WHERE replay_lag > interval '1.2 s'")" = 1 ]
   (sleep 3 && psql "$STANDBY" -qAtX -c "SELECT pg_wal_replay_resume()" >/dev/null) &
   resumer=$!
   started=$(date +%s%N)
   expect 0 "standby 'hk_standby' is" "$HK" --db "$URL" -c lag.toml run --task messages --batch-size 10
   waited_ms=$((($(date +%s%N) - started) / 1000000))
   wait "$resumer"
-  check "standby: the purge waited for the standby ($waited_ms ms)" [ "$waited_ms" -ge 1000 ]
+  check "standby: the purge waited for the standby ($waited_ms ms)" [ "$waited_ms" -ge 2000 ]
   check "standby: the log says it waited and went on" grep -q "the standbys caught up; the purge goes on after waiting" err
   check "standby: the orphans are gone all the same" [ "$(q "SELECT count(*) FROM messages WHERE conversation_id IS NULL")" = 0 ]
   expect 0 "" "$HK" --db "$URL" -c lag.toml run --task messages
   check "standby: caught up, no wait" [ "$(grep -c 'waits for it' err)" = 0 ]
+  touch ticks.stop
+  wait "$ticker"
   q "SET client_min_messages = warning; DROP ROLE IF EXISTS hk_purger; CREATE ROLE hk_purger LOGIN;
      GRANT SELECT, DELETE ON ALL TABLES IN SCHEMA public TO hk_purger; GRANT ALL ON housekeep_runs, housekeep_locks TO hk_purger;
      GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO hk_purger;
