@@ -202,7 +202,7 @@ void register_run(CLI::App& app, const Globals& globals, Action& action)
     ->add_option("--batch-time", args->batch_time,
                  "Size batches (up to --batch-size rows) so that each write transaction holds "
                  "the lock about DURATION; 0 makes every batch --batch-size rows (default: "
-                 "defaults.batch_time, 50ms)")
+                 "defaults.batch_time, else 50ms on SQLite, 100ms on PostgreSQL)")
     ->type_name("DURATION");
   sub
     ->add_option("--sleep", args->sleep,

@@ -49,9 +49,9 @@ struct DatabaseConfig {
 };
 
 struct DefaultsConfig {
-  std::int64_t batch_size = 50000; // rows of the walked table per write transaction, at most
-  Millis batch_time{50};           // shrink batches to hold the write lock about this long; 0: off
-  std::optional<Millis> sleep;     // between batches; unset: the engine's (StoreTraits::pause)
+  std::int64_t batch_size = 50000;  // rows of the walked table per write transaction, at most
+  std::optional<Millis> batch_time; // hold each write transaction about this long; 0: off; unset: the engine's
+  std::optional<Millis> sleep;      // between batches; unset: the engine's (StoreTraits::pause)
   std::string timezone = "UTC";
   Millis misfire_grace{std::chrono::hours(1)};
   Millis history_keep{std::chrono::hours(24 * 90)};

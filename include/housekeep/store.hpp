@@ -201,6 +201,11 @@ struct StoreTraits {
   /// contains its next attempt. Null where writers wait on row locks and are woken when the
   /// lock goes (nothing to add to the pause).
   std::chrono::milliseconds (*writer_retry_gap)(std::chrono::milliseconds waited) = nullptr;
+  /// How long a write transaction of a purge should last when the configuration says nothing
+  /// (`batch_time`): where every application writer waits for it (SQLite), short; where only
+  /// those that touch its rows do (PostgreSQL), longer, so that fewer batches pay each
+  /// one's fixed costs (on the 1M demo, 100 ms took `run --task all` from 5.7 s to 4.7 s).
+  std::chrono::milliseconds batch_time{50};
   /// The pause between batches when the configuration sets none (`sleep`): where the
   /// application's writers wait for the whole database while a batch writes (SQLite), one
   /// long enough for them to get in; none where they wait only on the rows the batch deletes,

@@ -300,7 +300,10 @@ void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
                {"batch_size", "batch_time", "sleep", "timezone", "misfire_grace", "history_keep", "max_delete",
                 "on_failure", "on_success", "hook_timeout"});
   r.integer(t, "batch_size", "defaults", out.batch_size, 1, k_max_batch_size);
-  r.duration(t, "batch_time", "defaults", out.batch_time);
+  if (Millis batch_time{}; t.contains("batch_time")) {
+    r.duration(t, "batch_time", "defaults", batch_time);
+    out.batch_time = batch_time;
+  }
   if (Millis sleep{}; t.contains("sleep")) {
     r.duration(t, "sleep", "defaults", sleep);
     out.sleep = sleep;
@@ -780,15 +783,18 @@ std::string config_to_toml(const Config& c)
     out += fmt::format("history_schema = {}\n", toml_string(c.database.history_schema));
   }
   out += "\n";
-  out += fmt::format("[defaults]\nbatch_size = {}\nbatch_time = {}\n{}\ntimezone = {}\nmisfire_grace = {}\n"
-                     "history_keep = {}\nmax_delete = {}\non_failure = {}\non_success = {}\n"
-                     "hook_timeout = {}\n\n",
-                     c.defaults.batch_size, dur(c.defaults.batch_time),
-                     c.defaults.sleep ? "sleep = " + dur(*c.defaults.sleep)
-                                      : std::string("# sleep: the engine's (25ms on SQLite, 0s on PostgreSQL)"),
-                     toml_string(c.defaults.timezone), dur(c.defaults.misfire_grace), dur(c.defaults.history_keep),
-                     c.defaults.max_delete, toml_string(c.defaults.on_failure), toml_string(c.defaults.on_success),
-                     dur(c.defaults.hook_timeout));
+  out +=
+    fmt::format("[defaults]\nbatch_size = {}\n{}\n{}\ntimezone = {}\nmisfire_grace = {}\n"
+                "history_keep = {}\nmax_delete = {}\non_failure = {}\non_success = {}\n"
+                "hook_timeout = {}\n\n",
+                c.defaults.batch_size,
+                c.defaults.batch_time ? "batch_time = " + dur(*c.defaults.batch_time)
+                                      : std::string("# batch_time: the engine's (50ms on SQLite, 100ms on PostgreSQL)"),
+                c.defaults.sleep ? "sleep = " + dur(*c.defaults.sleep)
+                                 : std::string("# sleep: the engine's (25ms on SQLite, 0s on PostgreSQL)"),
+                toml_string(c.defaults.timezone), dur(c.defaults.misfire_grace), dur(c.defaults.history_keep),
+                c.defaults.max_delete, toml_string(c.defaults.on_failure), toml_string(c.defaults.on_success),
+                dur(c.defaults.hook_timeout));
   std::vector<std::string> all;
   for (const auto& name : c.all) {
     all.push_back(toml_string(name));

@@ -501,8 +501,8 @@ BatchPlan batch_plan(const TaskContext& context)
   const DefaultsConfig& defaults = context.config.defaults;
   BatchPlan plan;
   plan.most = options.batch_size.value_or(defaults.batch_size);
-  plan.target = options.batch_time.value_or(defaults.batch_time);
   plan.store = context.store.traits();
+  plan.target = options.batch_time.value_or(defaults.batch_time.value_or(plan.store.batch_time));
   plan.pause = options.sleep.value_or(defaults.sleep.value_or(plan.store.pause));
   return plan;
 }

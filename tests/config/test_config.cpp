@@ -41,7 +41,8 @@ TEST_CASE("built-in defaults reproduce the classic schema and schedule", "[confi
   CHECK(c.database.statement_timeout == seconds(60));
   CHECK(c.database.history_schema.empty());
   CHECK(c.database.max_replication_lag == seconds(30));
-  CHECK_FALSE(c.defaults.sleep.has_value()); // the engine's: 25ms on SQLite, none on PostgreSQL
+  CHECK_FALSE(c.defaults.sleep.has_value());      // the engine's: 25ms on SQLite, none on PostgreSQL
+  CHECK_FALSE(c.defaults.batch_time.has_value()); // the engine's: 50ms on SQLite, 100ms on PostgreSQL
   REQUIRE(c.jobs.size() == 3);
   CHECK(c.jobs[0].name == "daily_housekeeping");
   CHECK(c.jobs[1].schedule == "0 3 * * sun");

@@ -234,7 +234,15 @@ public:
 
   const Dialect& dialect() const override { return k_dialect; }
 
-  StoreTraits traits() const override { return StoreTraits{&busy_handler_gap, std::chrono::milliseconds{25}, 0.02}; }
+  StoreTraits traits() const override
+  {
+    StoreTraits traits;
+    traits.writer_retry_gap = &busy_handler_gap;
+    traits.batch_time = std::chrono::milliseconds{50};
+    traits.pause = std::chrono::milliseconds{25};
+    traits.sweep_density = 0.02;
+    return traits;
+  }
 
   std::int64_t execute(const Sql& sql, std::string_view doing) override
   {
