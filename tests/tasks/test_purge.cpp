@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 
 using namespace housekeep;
@@ -92,7 +93,61 @@ std::int64_t deleted(const RunReport& report, const std::string& task, const std
   return -1;
 }
 
+// A log stream that asks the run to stop when a line containing `cue` is written: a stop
+// that arrives inside a task, at a point the task's own log names.
+class StopOnLine {
+public:
+  StopOnLine(StopFlag& flag, std::string cue) : m_flag(flag), m_cue(std::move(cue))
+  {
+    cookie_io_functions_t io{};
+    io.write = [](void* self, const char* data, std::size_t size) -> ssize_t {
+      auto* me = static_cast<StopOnLine*>(self);
+      me->m_text.append(data, size);
+      if (me->m_text.find(me->m_cue) != std::string::npos) {
+        me->m_flag.request(StopReason::interrupted);
+      }
+      return static_cast<ssize_t>(size);
+    };
+    m_file = fopencookie(this, "w", io);
+    std::setvbuf(m_file, nullptr, _IONBF, 0);
+  }
+  ~StopOnLine() { std::fclose(m_file); }
+  StopOnLine(const StopOnLine&) = delete;
+  StopOnLine& operator=(const StopOnLine&) = delete;
+
+  std::FILE* file() const { return m_file; }
+
+private:
+  StopFlag& m_flag;
+  std::string m_cue;
+  std::string m_text;
+  std::FILE* m_file = nullptr;
+};
+
 } // namespace
+
+TEST_CASE("a dry run stops between its counting stretches when asked, deleting nothing", "[purge]")
+{
+  Classic db;
+  const std::int64_t rows_before = db.sql.integer("SELECT (SELECT count(*) FROM conversations) + "
+                                                  "(SELECT count(*) FROM messages)");
+  StopFlag stop;
+  // Logged by the task once it knows its cutoff, before it counts anything.
+  StopOnLine stream(stop, "deleting rows before");
+  const Logger log(LogLevel::debug, LogFormat::text, false, stream.file());
+  test::FakeClock clock(test::test_now());
+  auto store = db.open();
+  const Config config = test::default_config();
+  RunRequest request;
+  request.tasks = resolve_tasks(config, {"conversations"});
+  request.options.dry_run = true;
+  request.stop = &stop;
+  const RunReport report = run_tasks(*store, config, request, clock, log);
+  REQUIRE(report.tasks.size() == 1);
+  CHECK(report.tasks[0].status == TaskStatus::interrupted);
+  CHECK(report.tasks[0].error.find("interrupted while counting (nothing was deleted)") != std::string::npos);
+  CHECK(db.sql.integer("SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages)") == rows_before);
+}
 
 TEST_CASE("conversations: exactly the old ones go / with their messages", "[purge]")
 {
