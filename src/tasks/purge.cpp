@@ -808,11 +808,9 @@ struct StandbyWatch {
         context.progress->paused(context.task->name,
                                  fmt::format("standby '{}' is {} behind", lag->standby, humanize_duration(lag->lag)));
       }
-      if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
-        throw Stopped(reason, fmt::format("{}: {} while waiting for standby '{}' ({} rows deleted so far)", what,
-                                          reason == StopReason::timed_out ? "timed out" : "interrupted", lag->standby,
-                                          with_thousands(result.total_deleted())));
-      }
+      stop_if_asked(context, what,
+                    fmt::format("waiting for standby '{}' ({} rows deleted so far)", lag->standby,
+                                with_thousands(result.total_deleted())));
       context.clock.sleep_for(k_standby_poll);
       lag = context.store.standby_lag();
     }

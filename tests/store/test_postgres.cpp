@@ -54,6 +54,7 @@ TEST_CASE("postgres: every session is UTC, ISO and named housekeep, whatever the
   // Planned for short index walks, without JIT.
   CHECK(text(*backend, "SHOW random_page_cost") == "1.1");
   CHECK(text(*backend, "SHOW jit") == "off");
+  CHECK(text(*backend, "SHOW max_parallel_workers_per_gather") == "0");
 }
 
 TEST_CASE("postgres: the engine is told from version(), not from the version number it emulates", "[store][postgres]")

@@ -165,11 +165,9 @@ std::string session_options(const DatabaseUrl& url, const OpenOptions& options)
     out = own->second + " ";
   }
   // UTC and ISO whatever the database's defaults; a row lock held by the application makes
-  // a statement give up after busy_timeout instead of waiting without end. No parallel
-  // workers: every statement is a short keyset read or write, for which starting workers
-  // costs more than it saves (and takes CPUs from the application).
-  out += fmt::format("-c TimeZone=UTC -c DateStyle=ISO -c lock_timeout={} -c max_parallel_workers_per_gather=0",
-                     options.busy_timeout.count());
+  // a statement give up after busy_timeout instead of waiting without end. (The planner's
+  // settings depend on the engine, known once connected: choose_planner_settings().)
+  out += fmt::format("-c TimeZone=UTC -c DateStyle=ISO -c lock_timeout={}", options.busy_timeout.count());
   if (options.mode == AccessMode::read_only) {
     out += " -c default_transaction_read_only=on";
   }
@@ -292,7 +290,8 @@ PgConnection::PgConnection(const DatabaseUrl& url, const OpenOptions& options)
 // sequential page reads (random_page_cost's default, for disks that seek) makes the planner
 // hash a whole parent table for a few hundred rows of a stretch (an orphan check of 1M
 // messages took 10 s so; at 1.1, 1.9 s). And JIT compiling (PostgreSQL 11 and later) costs
-// a short statement more than it runs. Both for housekeep's session only; a lower
+// a short statement more than it runs, and so does starting parallel workers (which also
+// take CPUs from the application). All for housekeep's session only; a lower
 // random_page_cost the server already has stays.
 std::vector<std::string> PgConnection::choose_planner_settings()
 {
@@ -307,7 +306,7 @@ std::vector<std::string> PgConnection::choose_planner_settings()
       random_page_cost = std::get<double>(row.at(0));
     },
     "cannot read the session's planner settings");
-  std::vector<std::string> settings;
+  std::vector<std::string> settings{"max_parallel_workers_per_gather = 0"};
   if (random_page_cost > k_random_page_cost) {
     settings.push_back(fmt::format("random_page_cost = {}", k_random_page_cost));
   }
