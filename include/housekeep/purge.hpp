@@ -4,6 +4,7 @@
 
 #include "housekeep/task.hpp"
 #include "housekeep/task_kind.hpp"
+#include "housekeep/time_column.hpp"
 
 #include <optional>
 #include <string>
@@ -22,7 +23,7 @@ struct Cascade {
 /// "Rows of `column` older than `cutoff`", compared in the column's own representation.
 struct AgeLimit {
   std::string column;
-  TimeFormat format = TimeFormat::auto_detect;
+  TimeSettings time;
   TimePoint cutoff;
   Millis future{std::chrono::hours(24)}; // how far ahead a value may plausibly lie
 };

@@ -220,6 +220,14 @@ struct StoreTraits {
   std::optional<double> sweep_density;
 };
 
+/// What a column's declared type says of the times it holds.
+enum class ColumnTime {
+  undeclared, // no time type (text, numbers, or an engine that types values, not columns)
+  instant,    // a point in time with its zone (PostgreSQL's timestamptz)
+  wall_clock, // a date and time of day without a zone (PostgreSQL's timestamp)
+  date,       // a calendar date
+};
+
 /// How far the standby furthest behind is from replaying what the primary wrote.
 struct StandbyLag {
   bool visible = true; // false: standbys are there, but this role cannot see their lag
@@ -302,6 +310,8 @@ public:
 
   /// The column names of `table`, or nothing when the table does not exist.
   std::optional<std::vector<std::string>> columns(std::string_view table);
+  /// What the declared type of `table.column` says of its times.
+  ColumnTime column_time(std::string_view table, std::string_view column);
   /// Every foreign key declared in the schema.
   std::vector<ForeignKey> foreign_keys();
 

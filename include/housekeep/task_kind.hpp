@@ -27,6 +27,7 @@ enum class KeyType {
   integer,     // within [min, max]
   duration,    // "30d", "1h30m"; with `positive`, above 0
   time_format, // auto, iso8601, unix, unix_ms
+  zone,        // an IANA time zone name ("Europe/Berlin"); empty: none
   referenced,  // keep or fail
   strings,     // an array of strings
   children,    // an array of { table, foreign_key, id_column }

@@ -350,12 +350,13 @@ void read_key(const Reader& r, const toml::table& t, std::string_view section, c
   switch (key.type) {
   case KeyType::text:
   case KeyType::identifier:
+  case KeyType::zone:
   case KeyType::directory: {
     auto& text = std::get<std::string>(value);
     if (key.type == KeyType::identifier) {
       r.identifier(t, key.name, section, text);
-    } else {
-      r.string(t, key.name, section, text);
+    } else if (r.string(t, key.name, section, text) && key.type == KeyType::zone && !text.empty()) {
+      r.zone(t, key.name, section);
     }
     if (key.type == KeyType::directory && !text.empty()) {
       std::string trimmed = text;

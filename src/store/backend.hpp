@@ -69,6 +69,12 @@ public:
 
   /// The column names of `table`, or nothing when the table does not exist.
   virtual std::optional<std::vector<std::string>> columns(std::string_view table) = 0;
+  /// What the declared type of `table.column` says of its times; undeclared where values,
+  /// not columns, carry types.
+  virtual ColumnTime column_time(std::string_view /*table*/, std::string_view /*column*/)
+  {
+    return ColumnTime::undeclared;
+  }
   /// Every foreign key declared in the schema.
   virtual std::vector<ForeignKey> foreign_keys() = 0;
 

@@ -67,6 +67,11 @@ std::optional<std::vector<std::string>> Store::columns(std::string_view table)
   return m_backend->columns(table);
 }
 
+ColumnTime Store::column_time(std::string_view table, std::string_view column)
+{
+  return m_backend->column_time(table, column);
+}
+
 std::vector<ForeignKey> Store::foreign_keys()
 {
   return m_backend->foreign_keys();

@@ -25,6 +25,7 @@ const TaskKind& aged_kind()
     &run_aged,
     purge_keys({{"time_column", KeyType::identifier, std::string("created_at")},
                 {"time_format", KeyType::time_format, TimeFormat::auto_detect},
+                {"time_zone", KeyType::zone, std::string()},
                 {"older_than", KeyType::duration, Duration{std::chrono::hours(24 * 30), "30d"}}}),
     &purge_tables};
   return kind;

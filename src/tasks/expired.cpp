@@ -11,7 +11,7 @@ void run_expired(TaskContext& context, TaskResult& result)
 {
   const TaskConfig& t = *context.task;
   PurgePolicy policy = purge_policy(context);
-  policy.age = AgeLimit{t.text("expires_column"), t.time_format(), context.now, std::chrono::hours(24 * 366 * 100)};
+  policy.age = AgeLimit{t.text("expires_column"), time_settings(t), context.now, std::chrono::hours(24 * 366 * 100)};
   purge(context, policy, result);
 }
 
@@ -24,7 +24,8 @@ const TaskKind& expired_kind()
                              true,
                              &run_expired,
                              purge_keys({{"expires_column", KeyType::identifier, std::string("expires_at")},
-                                         {"time_format", KeyType::time_format, TimeFormat::auto_detect}}),
+                                         {"time_format", KeyType::time_format, TimeFormat::auto_detect},
+                                         {"time_zone", KeyType::zone, std::string()}}),
                              &purge_tables};
   return kind;
 }

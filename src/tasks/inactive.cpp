@@ -27,6 +27,7 @@ const TaskKind& inactive_kind()
     &run_inactive,
     purge_keys({{"time_column", KeyType::identifier, std::string("date_joined")},
                 {"time_format", KeyType::time_format, TimeFormat::auto_detect},
+                {"time_zone", KeyType::zone, std::string()},
                 {"active_column", KeyType::identifier, std::string("is_active")},
                 {"older_than", KeyType::duration, Duration{std::chrono::hours(24 * 7), "7d"}}}),
     &purge_tables};

@@ -27,7 +27,8 @@ const TaskKind& orphans_kind()
                                          {"parent", KeyType::identifier, std::string(), true},
                                          {"parent_id_column", KeyType::identifier, std::string("id")},
                                          {"time_column", KeyType::identifier, std::string("created_at")},
-                                         {"time_format", KeyType::time_format, TimeFormat::auto_detect}}),
+                                         {"time_format", KeyType::time_format, TimeFormat::auto_detect},
+                                         {"time_zone", KeyType::zone, std::string()}}),
                              &purge_tables};
   return kind;
 }

@@ -1033,7 +1033,7 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   auto scan = std::make_shared<RowSet>(); // the walk's range: the table, before the cutoff
   scan->table = policy.table;
   if (policy.age) {
-    const auto encoding = detect_time_encoding(store, policy.table, policy.age->column, policy.age->format, context.now,
+    const auto encoding = detect_time_encoding(store, policy.table, policy.age->column, policy.age->time, context.now,
                                                what, policy.age->future);
     if (!encoding) {
       context.log.debug("{}: '{}.{}' holds no timestamps; nothing to delete", what, policy.table, policy.age->column);
@@ -1148,7 +1148,7 @@ PurgePolicy purge_policy(const TaskContext& context)
 AgeLimit retention(const TaskContext& context)
 {
   const TaskConfig& task = *context.task;
-  return AgeLimit{task.text("time_column"), task.time_format(),
+  return AgeLimit{task.text("time_column"), time_settings(task),
                   context.now - context.options.older_than.value_or(task.duration("older_than"))};
 }
 

@@ -25,7 +25,7 @@ void run_stats(TaskContext& context, TaskResult& result)
   // A bad time value never fails the figures: it is counted as unparseable, and named once.
   const TimePoint since = context.now - context.task->duration("recent");
   auto recent = [&](const TaskConfig& task) {
-    return count_recent(store, task.table(), task.text("time_column"), task.text("id_column"), task.time_format(),
+    return count_recent(store, task.table(), task.text("time_column"), task.text("id_column"), time_settings(task),
                         since, context.now, "tasks." + task.name);
   };
   const RecentCount recent_conversations = recent(conversations);

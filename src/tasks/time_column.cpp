@@ -3,7 +3,10 @@
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
 
+#include "housekeep/schedule.hpp"
+
 #include <date/date.h>
+#include <date/tz.h>
 #include <fmt/format.h>
 
 #include <cctype>
@@ -117,10 +120,44 @@ std::optional<double> as_number(const Value& value)
   return std::nullopt;
 }
 
+// The wall-clock time of `t` in `zone`, as a TimePoint (what the column would hold), bounding
+// exactly the values whose later reading (see from_wall) lies before `t`. Where `t` falls in
+// the first pass of an hour that repeats (clocks go back), that is the start of the repeated
+// hour: each of its values may also mean the second pass, after `t`.
+TimePoint wall_bound(TimePoint t, const date::time_zone& zone)
+{
+  const date::sys_info now = zone.get_info(t);
+  const TimePoint wall = t + now.offset;
+  const date::local_info reading = zone.get_info(date::local_time<milliseconds>{wall.time_since_epoch()});
+  if (reading.result == date::local_info::ambiguous && now.offset == reading.first.offset) {
+    return TimePoint{reading.second.begin + reading.second.offset};
+  }
+  return wall;
+}
+
+// The instant a wall-clock time of `zone` names, as PostgreSQL reads one: where the time
+// happens twice, the later instant (so a value is never taken for older than it may be);
+// where clocks skipped it, by the offset before the jump.
+TimePoint from_wall(TimePoint wall, const date::time_zone* zone)
+{
+  if (zone == nullptr) {
+    return wall;
+  }
+  const date::local_info reading = zone->get_info(date::local_time<milliseconds>{wall.time_since_epoch()});
+  return wall - (reading.result == date::local_info::ambiguous ? reading.second.offset : reading.first.offset);
+}
+
 } // namespace
 
-Value TimeEncoding::encode(TimePoint t) const
+TimeSettings time_settings(const TaskConfig& task)
 {
+  const std::string& zone = task.text("time_zone");
+  return {task.time_format(), zone.empty() ? nullptr : find_zone(zone)};
+}
+
+Value TimeEncoding::encode(TimePoint instant) const
+{
+  const TimePoint t = zone != nullptr ? wall_bound(instant, *zone) : instant;
   if (native) {
     return Value{t};
   }
@@ -145,6 +182,11 @@ Value TimeEncoding::encode(TimePoint t) const
 
 std::string TimeEncoding::describe() const
 {
+  if (zone != nullptr) {
+    TimeEncoding utc = *this;
+    utc.zone = nullptr;
+    return fmt::format("{}, wall-clock times in {}", utc.describe(), zone->name());
+  }
   if (native) {
     return "a time type";
   }
@@ -164,7 +206,7 @@ TimePoint decode_time(const Value& value, const TimeEncoding& encoding)
 {
   if (encoding.native) {
     if (const auto* t = std::get_if<Timestamp>(&value)) {
-      return std::chrono::floor<std::chrono::milliseconds>(*t);
+      return from_wall(std::chrono::floor<std::chrono::milliseconds>(*t), encoding.zone);
     }
     throw DataError(fmt::format("{} is not a time", describe_value(value)));
   }
@@ -184,13 +226,14 @@ TimePoint decode_time(const Value& value, const TimeEncoding& encoding)
   if (!parsed) {
     throw DataError(fmt::format("{} is not an ISO-8601 UTC timestamp", describe_value(value)));
   }
-  return parsed->instant;
+  return from_wall(parsed->instant, encoding.zone);
 }
 
 std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view table, std::string_view column,
-                                                 TimeFormat configured, TimePoint now, std::string_view what,
+                                                 TimeSettings settings, TimePoint now, std::string_view what,
                                                  Millis future)
 {
+  const TimeFormat configured = settings.format;
   // Where a column may hold numbers and text together, numbers sort before text, so the two
   // ends of the column show every kind of value it holds; the same ends are where unit
   // mix-ups and garbage sort. (Where a column has one type, they show its range.)
@@ -280,6 +323,25 @@ std::optional<TimeEncoding> detect_time_encoding(Store& store, std::string_view 
     encoding.format = TimeFormat::iso8601;
   }
 
+  if (settings.zone != nullptr) {
+    const std::string zone_hint = fmt::format("remove time_zone from [{}]: it is for columns of wall-clock times "
+                                              "without a zone; nothing was deleted",
+                                              what);
+    std::string own;
+    if (numeric) {
+      own = fmt::format("holds unix times ({}), which count from UTC", describe_value(values.front()));
+    } else if (!native && !encoding.suffix.empty()) {
+      own = fmt::format("holds UTC times ({})", describe_value(values.front()));
+    } else if (native && store.column_time(table, column) == ColumnTime::instant) {
+      own = "has a type with a zone: its values are instants";
+    }
+    if (!own.empty()) {
+      throw DataError(fmt::format("{} {}, so time_zone = \"{}\" does not apply", subject, own, settings.zone->name()),
+                      zone_hint);
+    }
+    encoding.zone = settings.zone;
+  }
+
   const TimePoint earliest{date::sys_days{date::year{1990} / 1 / 1}};
   const TimePoint latest = now + future;
   for (const auto& v : values) {
@@ -317,7 +379,7 @@ ReadValue read_value(const Value& value, const TimeEncoding& encoding)
       return {std::nullopt,
               fmt::format("which mixes timestamp layouts: it is not {} like the rest", encoding.describe())};
     }
-    return {parsed->instant, {}};
+    return {from_wall(parsed->instant, encoding.zone), {}};
   }
   try {
     return {decode_time(value, encoding), {}};
@@ -361,12 +423,14 @@ std::int64_t walk_values(Store& store, const RowSet& rows, std::string_view colu
 // The layout of the column's lowest values that read as times, ignoring the rest: what a
 // column with a few bad values is mostly written in.
 std::optional<TimeEncoding> low_side_encoding(Store& store, std::string_view table, std::string_view column,
-                                              TimeFormat configured)
+                                              TimeSettings settings)
 {
+  const TimeFormat configured = settings.format;
   for (const Value& v : store.sample(table, column, k_sample_size, false)) {
     if (std::holds_alternative<Timestamp>(v)) {
       TimeEncoding encoding;
       encoding.native = true;
+      encoding.zone = settings.zone;
       return encoding;
     }
     if (const auto number = as_number(v); number && configured != TimeFormat::iso8601) {
@@ -381,6 +445,7 @@ std::optional<TimeEncoding> low_side_encoding(Store& store, std::string_view tab
         parsed && (configured == TimeFormat::auto_detect || configured == TimeFormat::iso8601)) {
       TimeEncoding encoding = parsed->layout;
       encoding.format = TimeFormat::iso8601;
+      encoding.zone = encoding.suffix.empty() ? settings.zone : nullptr;
       return encoding;
     }
   }
@@ -414,7 +479,7 @@ std::int64_t check_old_side(Store& store, std::string_view table, std::string_vi
 }
 
 RecentCount count_recent(Store& store, std::string_view table, std::string_view column, std::string_view key_column,
-                         TimeFormat configured, TimePoint since, TimePoint now, std::string_view what)
+                         TimeSettings configured, TimePoint since, TimePoint now, std::string_view what)
 {
   RecentCount out;
   std::optional<TimeEncoding> encoding;

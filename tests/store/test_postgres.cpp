@@ -1,7 +1,9 @@
 // What only the PostgreSQL backend does: the session it sets up, the column types it reads,
 // how it reports a server it cannot use, a lost connection, and leases left by the dead.
 #include "housekeep/error.hpp"
+#include "housekeep/schedule.hpp"
 #include "housekeep/store.hpp"
+#include "housekeep/time_column.hpp"
 #include "store/backend.hpp"
 #include "store/postgres/pg.hpp"
 #include "store/postgres/postgres_backend.hpp"
@@ -93,6 +95,47 @@ TEST_CASE("postgres: column types are read as values of their kind", "[store][po
   CHECK(values[9] == Value{std::string("hé")});
   // And bound back as they were read.
   CHECK(store->count(RowSet{"t", {KeyIn{"at", {values[3]}}, KeyIn{"data", {values[8]}}, IsTrue{"flag"}}}) == 1);
+}
+
+TEST_CASE("postgres: a timestamp column holds wall-clock times, read in the task's time_zone", "[store][postgres]")
+{
+  HOUSEKEEP_PG_DB(db);
+  db.exec("CREATE TABLE w (id BIGINT PRIMARY KEY, plain TIMESTAMP, zoned TIMESTAMPTZ, day DATE, note TEXT)");
+  // Every 20 minutes from 22 to 27 October 2026 as Berlin's wall clock shows it, through the
+  // night its clocks go back (02:00-03:00 on the 25th happens twice).
+  db.exec("INSERT INTO w SELECT n, (timestamptz '2026-10-22 00:00:00+00' + n * interval '20 minutes') AT TIME ZONE "
+          "'Europe/Berlin', timestamptz '2026-10-22 00:00:00+00' + n * interval '20 minutes', DATE '2026-10-22' + n "
+          "/ 72, 'x' FROM generate_series(0, 360) AS n");
+  auto store = db.open();
+  CHECK(store->column_time("w", "plain") == ColumnTime::wall_clock);
+  CHECK(store->column_time("w", "zoned") == ColumnTime::instant);
+  CHECK(store->column_time("w", "day") == ColumnTime::date);
+  CHECK(store->column_time("w", "note") == ColumnTime::undeclared);
+
+  const TimeSettings berlin{TimeFormat::auto_detect, find_zone("Europe/Berlin")};
+  const TimePoint now = parse_utc("2026-10-28T00:00:00Z");
+  const auto encoding = detect_time_encoding(*store, "w", "plain", berlin, now, "tasks.test");
+  REQUIRE(encoding);
+  // Cutoffs around the fold: the rows before each by the server's reading of the wall clock,
+  // which takes a repeated time as its later instant (PostgreSQL's documented choice).
+  for (const char* cutoff : {"2026-10-24T12:00:00Z", "2026-10-25T00:30:00Z", "2026-10-25T01:00:00Z",
+                             "2026-10-25T01:30:00Z", "2026-10-25T02:00:00Z", "2026-10-26T09:10:00Z"}) {
+    INFO(cutoff);
+    const TimePoint instant = parse_utc(cutoff);
+    CHECK(store->count(RowSet{"w", {Before{"plain", encoding->encode(instant)}}}) ==
+          db.integer(fmt::format("SELECT count(*) FROM w WHERE (plain AT TIME ZONE 'Europe/Berlin') < '{}'", cutoff)));
+  }
+  // Away from the fold, exactly the rows before the instant.
+  CHECK(store->count(RowSet{"w", {Before{"plain", encoding->encode(parse_utc("2026-10-26T09:10:00Z"))}}}) ==
+        db.integer("SELECT count(*) FROM w WHERE zoned < '2026-10-26 09:10:00+00'"));
+  // A timestamptz holds instants: a zone is refused, with the column named.
+  try {
+    detect_time_encoding(*store, "w", "zoned", berlin, now, "tasks.test");
+    FAIL("a zone for a timestamptz column was accepted");
+  } catch (const DataError& e) {
+    CHECK(std::string(e.what()) == "tasks.test: column 'w.zoned' has a type with a zone: its values are instants, so "
+                                   "time_zone = \"Europe/Berlin\" does not apply");
+  }
 }
 
 TEST_CASE("postgres: a server it cannot use is 69, 66 or 64; the password never shows", "[store][postgres]")

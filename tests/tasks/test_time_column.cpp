@@ -1,4 +1,5 @@
 #include "housekeep/error.hpp"
+#include "housekeep/schedule.hpp"
 #include "housekeep/time_column.hpp"
 
 #include "support/temp_db.hpp"
@@ -14,6 +15,7 @@ struct Column {
   test::TempDir dir;
   std::string path = dir.file("t.db");
   std::unique_ptr<Store> store;
+  const date::time_zone* zone = nullptr; // time_zone of the task
 
   explicit Column(const std::string& values)
   {
@@ -27,7 +29,7 @@ struct Column {
 
   std::optional<TimeEncoding> detect(TimeFormat format = TimeFormat::auto_detect)
   {
-    return detect_time_encoding(*store, "t", "at", format, test::test_now(), "tasks.test");
+    return detect_time_encoding(*store, "t", "at", TimeSettings{format, zone}, test::test_now(), "tasks.test");
   }
 
   std::string error(TimeFormat format = TimeFormat::auto_detect)
@@ -111,4 +113,55 @@ TEST_CASE("mixed / unparseable or implausible values stop with a data error", "[
   CHECK(Column("(1780000000)").error(TimeFormat::unix_millis).find("only makes sense as seconds") != std::string::npos);
   CHECK(Column("(1780000000)").error(TimeFormat::iso8601).find("holds numbers") != std::string::npos);
   CHECK(Column("('2026-06-01')").error(TimeFormat::unix_seconds).find("holds text") != std::string::npos);
+}
+
+TEST_CASE("time_zone: wall-clock text is compared in its zone, a repeated hour from its start", "[time]")
+{
+  using namespace std::chrono;
+  const date::time_zone* berlin = find_zone("Europe/Berlin");
+  Column column("('2026-06-01 10:00:00'), ('2026-06-10 11:00:00')");
+  column.zone = berlin;
+  const auto encoding = column.detect();
+  REQUIRE(encoding);
+  CHECK(encoding->describe() == "iso8601 (2026-01-31 10:00:00), wall-clock times in Europe/Berlin");
+  // Summer: UTC+2.
+  CHECK(std::get<std::string>(encoding->encode(test::test_now())) == "2026-06-15 14:00:00");
+  CHECK(decode_time(Value{std::string("2026-06-15 14:00:00")}, *encoding) == test::test_now());
+  // Winter: UTC+1.
+  const TimePoint january{date::sys_days{date::year{2026} / 1 / 10}};
+  CHECK(std::get<std::string>(encoding->encode(january)) == "2026-01-10 01:00:00");
+
+  // Clocks go back at 01:00 UTC on 25 October 2026: 02:00-03:00 happens twice in Berlin. An
+  // instant in the first pass is written as 02:00, so "02:10" (which may be the second pass,
+  // after the cutoff) is kept; in the second pass, as itself.
+  const TimePoint fold{date::sys_days{date::year{2026} / 10 / 25} + hours(1)};
+  CHECK(std::get<std::string>(encoding->encode(fold - minutes(30))) == "2026-10-25 02:00:00"); // 02:30 CEST
+  CHECK(std::get<std::string>(encoding->encode(fold + minutes(30))) == "2026-10-25 02:30:00"); // 02:30 CET
+  CHECK(std::get<std::string>(encoding->encode(fold + minutes(60))) == "2026-10-25 03:00:00");
+  CHECK(std::get<std::string>(encoding->encode(fold - minutes(61))) == "2026-10-25 01:59:00");
+  // A repeated time reads as the later instant, never as older than it may be.
+  CHECK(decode_time(Value{std::string("2026-10-25 02:30:00")}, *encoding) == fold + minutes(30));
+  // Clocks skipped 02:00-03:00 on 29 March 2026: a time in the gap reads by the offset before
+  // the jump, as PostgreSQL reads it (02:30 at UTC+1).
+  CHECK(decode_time(Value{std::string("2026-03-29 02:30:00")}, *encoding) ==
+        TimePoint{date::sys_days{date::year{2026} / 3 / 29} + hours(1) + minutes(30)});
+
+  Column dates("('2026-06-01'), ('2026-06-10')");
+  dates.zone = berlin;
+  // 23:30 UTC on the 14th is already the 15th in Berlin.
+  CHECK(std::get<std::string>(dates.detect()->encode(test::test_now() - hours(12) - minutes(30))) == "2026-06-15");
+}
+
+TEST_CASE("time_zone is refused for times that carry their own zone", "[time]")
+{
+  const date::time_zone* berlin = find_zone("Europe/Berlin");
+  Column unix("(1780000000), (1781000000)");
+  unix.zone = berlin;
+  CHECK(unix.error() == "tasks.test: column 't.at' holds unix times (1780000000), which count from UTC, so "
+                        "time_zone = \"Europe/Berlin\" does not apply");
+  Column utc("('2026-06-01T10:00:00Z')");
+  utc.zone = berlin;
+  CHECK(utc.error().find("holds UTC times ('2026-06-01T10:00:00Z'), so time_zone") != std::string::npos);
+  // Without the zone both read as before.
+  CHECK(Column("('2026-06-01T10:00:00Z')").detect().has_value());
 }

@@ -277,6 +277,22 @@ public:
     return names.empty() ? std::nullopt : std::optional(std::move(names));
   }
 
+  ColumnTime column_time(std::string_view table, std::string_view column) override
+  {
+    const auto types = texts({"SELECT format_type(atttypid, NULL) FROM pg_catalog.pg_attribute WHERE attrelid = "
+                              "to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped",
+                              {quote(table), std::string(column)}},
+                             0, fmt::format("cannot read the type of '{}.{}'", table, column));
+    const std::string type = types.empty() ? std::string() : types.front();
+    if (type == "timestamp with time zone") {
+      return ColumnTime::instant;
+    }
+    if (type == "timestamp without time zone") {
+      return ColumnTime::wall_clock;
+    }
+    return type == "date" ? ColumnTime::date : ColumnTime::undeclared;
+  }
+
   // Tables are named as the configuration names them: bare when the search path finds them,
   // schema-qualified otherwise. A key of several columns appears once per column.
   std::vector<ForeignKey> foreign_keys() override
