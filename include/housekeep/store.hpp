@@ -274,7 +274,7 @@ public:
   /// The database's size in bytes.
   virtual std::int64_t size_bytes() = 0;
   /// "ok", or the first problem a quick structural check of `table` and its indexes finds
-  /// (damaged pages, broken b-trees).
+  /// (damaged pages, broken b-trees); empty where the engine has no such check.
   virtual std::string quick_check(const std::string& table) = 0;
   /// How to repair a damaged database with the engine's own tools, for hints.
   virtual std::string_view repair_hint() const = 0;

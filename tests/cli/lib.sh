@@ -9,6 +9,73 @@ unset HOUSEKEEP_CONFIG HOUSEKEEP_DATABASE_URL DATABASE_URL JOURNAL_STREAM
 checks=0
 failures=0
 
+# The engine under test: sqlite (database files in $WORK) or postgresql (databases on the test
+# server scripts/test starts, dropped at exit). CTest runs the portable tests once per engine
+# (HOUSEKEEP_TEST_ENGINE); without a server, the PostgreSQL run is skipped (77).
+ENGINE=${HOUSEKEEP_TEST_ENGINE:-sqlite}
+PG_PREFIX=hk_cli_$$_
+pg_admin() {
+  PGOPTIONS="-c client_min_messages=warning" psql -qAtX -v ON_ERROR_STOP=1 \
+    "host=$HOUSEKEEP_TEST_PG_HOST port=$HOUSEKEEP_TEST_PG_PORT user=postgres dbname=postgres" -c "$1"
+}
+drop_databases() {
+  local d
+  for d in $(pg_admin "SELECT datname FROM pg_database WHERE datname LIKE '${PG_PREFIX}%'"); do
+    pg_admin "DROP DATABASE $d WITH (FORCE)" >/dev/null 2>&1
+  done
+}
+case $ENGINE in
+sqlite) ;;
+postgresql)
+  if [ -z "${HOUSEKEEP_TEST_PG_HOST:-}" ]; then
+    echo "skipped: no PostgreSQL test server (HOUSEKEEP_TEST_PG_HOST)"
+    exit 77
+  fi
+  trap 'drop_databases; rm -rf "$WORK"' EXIT
+  ;;
+*)
+  echo "unknown HOUSEKEEP_TEST_ENGINE '$ENGINE'" >&2
+  exit 2
+  ;;
+esac
+pg_url() { echo "postgresql://postgres@/${PG_PREFIX}$1?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT"; }
+
+# db NAME: the --db argument of a new, empty database called NAME.
+db() {
+  if [ "$ENGINE" = sqlite ]; then
+    echo "$1.db"
+  else
+    pg_admin "CREATE DATABASE ${PG_PREFIX}$1" >/dev/null && pg_url "$1"
+  fi
+}
+
+# copy_db DB NAME: the --db argument of a copy of DB called NAME.
+copy_db() {
+  if [ "$ENGINE" = sqlite ]; then
+    cp "$1" "$2.db" && echo "$2.db"
+  else
+    pg_admin "CREATE DATABASE ${PG_PREFIX}$2 TEMPLATE ${PG_PREFIX}$(db_name "$1")" >/dev/null && pg_url "$2"
+  fi
+}
+db_name() {
+  local name=${1#postgresql://postgres@/}
+  name=${name%%\?*}
+  echo "${name#"$PG_PREFIX"}"
+}
+
+# SQL that differs between the engines. ts 'YYYY-MM-DD HH:MM:SS': that UTC time as a literal
+# comparable with the demo's time columns; days_before STAMP N: N days before it;
+# json_int COLUMN KEY: an integer of a JSON object held as text.
+ts() {
+  if [ "$ENGINE" = sqlite ]; then echo "'$1'"; else echo "timestamptz '$1+00'"; fi
+}
+days_before() {
+  ts "$(date -u -d "$1 UTC - $2 days" '+%Y-%m-%d %H:%M:%S')"
+}
+json_int() {
+  if [ "$ENGINE" = sqlite ]; then echo "json_extract($1, '\$.$2')"; else echo "($1::json ->> '$2')::bigint"; fi
+}
+
 fail() {
   echo "FAIL: $*" >&2
   failures=$((failures + 1))
@@ -55,19 +122,40 @@ expect() {
   fi
 }
 
-# q DB SQL: one value from an independent sqlite3 query.
+# q DB SQL: values from an independent query (sqlite3, or psql for a postgresql:// URL).
 q() {
-  sqlite3 -batch -noheader "$1" "$2"
+  case $1 in
+  postgresql://*) PGOPTIONS="-c client_min_messages=warning" psql -qAtX -v ON_ERROR_STOP=1 "$1" -c "$2" ;;
+  *) sqlite3 -batch -noheader "$1" "$2" ;;
+  esac
 }
 
-# digest FILE: the file's bytes.
+# digest DB: a SQLite file's bytes; on PostgreSQL, every row of every table (housekeep's own
+# included: a dry run writes nothing, not even history; an empty table counts as none, as
+# taking the purge lock creates housekeep_locks).
 digest() {
-  sha256sum "$1" | cut -d' ' -f1
+  case $1 in
+  postgresql://*) pg_digest "$1" "" ;;
+  *) sha256sum "$1" | cut -d' ' -f1 ;;
+  esac
+}
+pg_digest() {
+  local table dump=""
+  for table in $(q "$1" "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' $2 ORDER BY 1"); do
+    dump+=$(q "$1" "SELECT '$table:' || md5(string_agg(t::text, ',' ORDER BY t::text)) FROM \"$table\" t HAVING count(*) > 0")
+  done
+  printf '%s' "$dump" | sha256sum | cut -d' ' -f1
 }
 
 # data_digest DB: the application's rows (housekeep's own tables left out, since a failed
 # run is recorded in housekeep_runs on purpose).
 data_digest() {
+  case $1 in
+  postgresql://*)
+    pg_digest "$1" "AND table_name NOT LIKE 'housekeep\\_%'"
+    return
+    ;;
+  esac
   local table dump=""
   for table in $(sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'housekeep_%' ORDER BY name"); do
     dump+=$(sqlite3 "$1" "SELECT * FROM \"$table\" ORDER BY rowid")

@@ -4,13 +4,14 @@
 # timeout, and that they never change the run's exit status).
 . "$(dirname "$0")/lib.sh"
 
-"$HK" --db app.db demo --rows 5000 -q
-cp app.db fresh.db
+APP=$(db app)
+"$HK" --db "$APP" demo --rows 5000 -q
+FRESH=$(copy_db "$APP" fresh)
 
 # --- metrics file ---
-before=$(q app.db "SELECT count(*) FROM messages")
-expect 0 "" "$HK" --db app.db run --task all --metrics-file metrics.prom
-after=$(q app.db "SELECT count(*) FROM messages")
+before=$(q "$APP" "SELECT count(*) FROM messages")
+expect 0 "" "$HK" --db "$APP" run --task all --metrics-file metrics.prom
+after=$(q "$APP" "SELECT count(*) FROM messages")
 python3 - metrics.prom >parse.out 2>&1 <<'PY'
 import re, sys
 name = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
@@ -36,10 +37,10 @@ check "metrics: messages deleted match the database ($messages_deleted = $before
 check "metrics: every task succeeded" [ "$(grep -c '^housekeep_last_run_success{.*} 1$' metrics.prom)" = 4 ]
 check "metrics: stats carried" grep -q '^housekeep_last_run_stat{job="",task="stats",name="total_users"} ' metrics.prom
 inode=$(stat -c %i metrics.prom)
-expect 0 "" "$HK" --db app.db run --task stats --metrics-file metrics.prom
+expect 0 "" "$HK" --db "$APP" run --task stats --metrics-file metrics.prom
 check "metrics: the file is replaced (rename), not rewritten in place" [ "$(stat -c %i metrics.prom)" != "$inode" ]
 check "metrics: no temporary file left behind" [ -z "$(ls | grep 'metrics.prom.tmp')" ]
-expect 0 "cannot write metrics file" "$HK" --db app.db run --task stats --metrics-file no-such-dir/m.prom
+expect 0 "cannot write metrics file" "$HK" --db "$APP" run --task stats --metrics-file no-such-dir/m.prom
 
 # --- statsd ---
 python3 - >statsd.out <<'PY' &
@@ -58,16 +59,16 @@ while time.time() < end and not __import__('os').path.exists('statsd.done'):
 PY
 listener=$!
 for _ in $(seq 1 50); do [ -s statsd.port ] && break; sleep 0.1; done
-cp fresh.db statsd.db
-before=$(q statsd.db "SELECT count(*) FROM messages WHERE conversation_id IS NULL OR conversation_id NOT IN (SELECT id FROM conversations)")
-expect 0 "" "$HK" --db statsd.db run --task messages --statsd "127.0.0.1:$(cat statsd.port)"
+STATSD=$(copy_db "$FRESH" statsd)
+before=$(q "$STATSD" "SELECT count(*) FROM messages WHERE conversation_id IS NULL OR conversation_id NOT IN (SELECT id FROM conversations)")
+expect 0 "" "$HK" --db "$STATSD" run --task messages --statsd "127.0.0.1:$(cat statsd.port)"
 sleep 0.3
 touch statsd.done
 wait "$listener"
 check "statsd: the deleted count arrives ($before orphans): $(tr '\n' ' ' <statsd.out)" grep -qx "housekeep.deleted.messages:$before|c" statsd.out
 check "statsd: the status counter arrives" grep -qx "housekeep.run.messages.ok:1|c" statsd.out
 check "statsd: the timing arrives" grep -qE '^housekeep.run.messages.duration:[0-9]+\|ms$' statsd.out
-expect 64 "is not HOST:PORT" "$HK" --db statsd.db run --task stats --statsd nonsense
+expect 64 "is not HOST:PORT" "$HK" --db "$STATSD" run --task stats --statsd nonsense
 
 # --- hooks ---
 cat >hooks.toml <<'TOML'
@@ -84,38 +85,38 @@ task = "conversations"
 schedule = "0 2 * * *"
 on_success = "echo \"$HOUSEKEEP_JOB $HOUSEKEEP_STATUS $HOUSEKEEP_DELETED_TOTAL\" > job.env"
 TOML
-cp fresh.db hooks.db
-expect 0 "" "$HK" --db hooks.db -c hooks.toml run --task stats
+HOOKS=$(copy_db "$FRESH" hooks)
+expect 0 "" "$HK" --db "$HOOKS" -c hooks.toml run --task stats
 check "on_success ran with the run's facts" grep -qx "HOUSEKEEP_STATUS=ok" success.env
 check "on_success: tasks named" grep -qx "HOUSEKEEP_TASKS=stats" success.env
 check "on_success: exit code 0" grep -qx "HOUSEKEEP_EXIT_CODE=0" success.env
-check "on_success: the database named" grep -qx "HOUSEKEEP_DATABASE=hooks.db" success.env
+check "on_success: the database named" grep -qxF "HOUSEKEEP_DATABASE=$HOOKS" success.env
 check "on_success: a duration" grep -qE '^HOUSEKEEP_DURATION_MS=[0-9]+$' success.env
-expect 65 "no_such_table" "$HK" --db hooks.db -c hooks.toml run --task messages
+expect 65 "no_such_table" "$HK" --db "$HOOKS" -c hooks.toml run --task messages
 check "on_failure ran; its own failure did not change the exit status (65)" grep -qx "HOUSEKEEP_STATUS=failed" failure.env
 check "on_failure: exit code 65" grep -qx "HOUSEKEEP_EXIT_CODE=65" failure.env
 check "on_failure: the error" grep -q "^HOUSEKEEP_ERROR=.*no_such_table" failure.env
-expect 0 "" "$HK" --db hooks.db -c hooks.toml run --job nightly
-gone=$(( $(q fresh.db "SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages)") - $(q hooks.db "SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages)") ))
+expect 0 "" "$HK" --db "$HOOKS" -c hooks.toml run --job nightly
+gone=$(( $(q "$FRESH" "SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages)") - $(q "$HOOKS" "SELECT (SELECT count(*) FROM conversations) + (SELECT count(*) FROM messages)") ))
 check "a job's own hook replaces the default: $(cat job.env 2>/dev/null)" grep -qx "nightly ok $gone" job.env
 
 printf '[defaults]\non_success = "echo hello from the hook"\n' >chatty.toml
-expect 0 "hello from the hook" "$HK" --db hooks.db -c chatty.toml --json run --task stats
+expect 0 "hello from the hook" "$HK" --db "$HOOKS" -c chatty.toml --json run --task stats
 check "a hook's output goes to stderr, never into the JSON on stdout" jq -e .ok out
 check "a hook's output is logged a line at a time" grep -qx "housekeep: on_success hook: hello from the hook" err
-expect 0 "" "$HK" --db hooks.db -c chatty.toml --log-format json run --task stats
+expect 0 "" "$HK" --db "$HOOKS" -c chatty.toml --log-format json run --task stats
 check "a hook's output keeps the JSON log a stream of objects" jq -e -s 'any(.[]; .message == "on_success hook: hello from the hook")' err
-expect 0 "" "$HK" --db hooks.db -c chatty.toml -q run --task stats
+expect 0 "" "$HK" --db "$HOOKS" -c chatty.toml -q run --task stats
 check "with -q a hook's output is not shown" [ ! -s err ]
 
 # HOUSEKEEP_DELETED names each table once; each task has its own variable.
 printf '[defaults]\non_success = "env | grep ^HOUSEKEEP_DELETED | sort > all.env"\n' >all.toml
-cp fresh.db all.db
-expect 0 "" "$HK" --db all.db -c all.toml run --task all
+ALL=$(copy_db "$FRESH" all)
+expect 0 "" "$HK" --db "$ALL" -c all.toml run --task all
 deleted=$(sed -n 's/^HOUSEKEEP_DELETED=//p' all.env)
 check "HOUSEKEEP_DELETED: no table twice ($deleted)" [ "$(echo "$deleted" | tr ' ' '\n' | cut -d= -f1 | sort | uniq -d)" = "" ]
 check "HOUSEKEEP_DELETED: the messages of every task together" \
-  [ "$(echo "$deleted" | tr ' ' '\n' | sed -n 's/^messages=//p')" = "$(( $(q fresh.db "SELECT count(*) FROM messages") - $(q all.db "SELECT count(*) FROM messages") ))" ]
+  [ "$(echo "$deleted" | tr ' ' '\n' | sed -n 's/^messages=//p')" = "$(( $(q "$FRESH" "SELECT count(*) FROM messages") - $(q "$ALL" "SELECT count(*) FROM messages") ))" ]
 check "HOUSEKEEP_DELETED_CONVERSATIONS: that task's tables alone" grep -qE '^HOUSEKEEP_DELETED_CONVERSATIONS=messages=[0-9]+ conversations=[0-9]+$' all.env
 check "HOUSEKEEP_DELETED_USERS too" grep -q '^HOUSEKEEP_DELETED_USERS=' all.env
 
@@ -125,7 +126,7 @@ on_success = "sleep 60 & echo $! > child.pid; wait"
 hook_timeout = "1s"
 TOML
 start=$(date +%s%N)
-expect 0 "" "$HK" --db hooks.db -c hung.toml run --task stats
+expect 0 "" "$HK" --db "$HOOKS" -c hung.toml run --task stats
 took=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 check "the hung hook was reported" grep -q "on_success hook .* ended by signal" err
 check "a hung hook is killed at its timeout (run took ${took}s)" awk -v t="$took" 'BEGIN { exit !(t < 5) }'
