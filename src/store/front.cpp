@@ -223,8 +223,9 @@ std::int64_t Store::insert_missing(std::string_view table, std::string_view key_
   } catch (const ConstraintError& e) {
     throw DataError(
       fmt::format("database '{}': restoring into '{}' would break a constraint: {}", describe(), table, e.what()),
-      e.foreign_key() ? "restore the parent tables' archives too (restore takes them all at once); "
-                        "nothing was restored"
+      e.foreign_key() ? "restore the parent tables' archives too (restore takes them all at once); a row whose "
+                        "parent was already gone when it was deleted (an orphan) cannot come back while the "
+                        "database checks the key of new rows; nothing was restored"
                       : "a row already there holds the same unique value under another key (added "
                         "since the purge?); resolve it and restore again; nothing was restored");
   }
