@@ -2,22 +2,23 @@
 # Bad input: the exit status of SPEC §3, one clear error line, and nothing changed.
 . "$(dirname "$0")/lib.sh"
 
-"$HK" --db app.db demo --rows 3000 -q
-before=$(data_digest app.db)
-bytes=$(digest app.db)
+APP=$(db app)
+"$HK" --db "$APP" demo --rows 3000 -q
+before=$(data_digest "$APP")
+bytes=$(digest "$APP")
 # unchanged: no application row changed. untouched: the file is byte-identical (errors found
 # before the database is even opened, or that stop a run before it records anything).
 unchanged() {
   checks=$((checks + 1))
-  [ "$(data_digest app.db)" = "$before" ] || fail "app.db rows changed after: $*"
-  [ ! -s app.db-housekeep.lock ] || fail "lock file still names a holder after: $*"
-  bytes=$(digest app.db)
+  [ "$(data_digest "$APP")" = "$before" ] || fail "app.db rows changed after: $*"
+  [ ! -s "$APP"-housekeep.lock ] || fail "lock file still names a holder after: $*"
+  bytes=$(digest "$APP")
 }
 untouched() {
-  [ "$(digest app.db)" = "$bytes" ] || fail "app.db bytes changed after: $*"
+  [ "$(digest "$APP")" = "$bytes" ] || fail "app.db bytes changed after: $*"
   unchanged "$@"
 }
-db=(--db app.db)
+db=(--db "$APP")
 conf() { printf '%s\n' "$@" > bad.toml; }
 
 # Usage errors (64)
@@ -39,10 +40,10 @@ check "--json: a missing value's error document" jq -e '.ok == false and .error.
 
 # An empty value is an error, never "not given": `--db "$DB"` with DB unset must not fall back
 # to $DATABASE_URL (another database), nor --config "" to the built-in policy.
-cp app.db other.db
-other=$(data_digest other.db)
-DATABASE_URL=other.db expect 64 "--db: an empty value is not allowed" "$HK" --db "" run --task all
-check "the fallback database was not touched" [ "$(data_digest other.db)" = "$other" ]
+OTHER=$(copy_db "$APP" other)
+other=$(data_digest "$OTHER")
+DATABASE_URL="$OTHER" expect 64 "--db: an empty value is not allowed" "$HK" --db "" run --task all
+check "the fallback database was not touched" [ "$(data_digest "$OTHER")" = "$other" ]
 untouched empty-db
 for option in --older-than --timeout --batch-time --sleep --archive --batch-size --max-delete; do
   expect 64 "$option: an empty value is not allowed" "$HK" "${db[@]}" run --task all "$option" ""; untouched "empty $option"
@@ -63,6 +64,7 @@ expect 78 "bad.toml:2:7: database.url: database URL 'sqlite://app.db?cache=share
 conf '[database]' 'url = "mysql://db/app"'
 expect 78 "bad.toml:2:7: database.url: unsupported database URL scheme 'mysql'" "$HK" -c bad.toml run --task all; untouched url-scheme
 expect 64 "mode must be 'ro' or 'rw', not 'bogus'" "$HK" --db "sqlite://app.db?mode=bogus" run --task all; untouched url-mode-flag
+if [ "$ENGINE" = sqlite ]; then # a file of the wrong kind
 # A database of the wrong kind: one error, and the file is left as it was (a 0-byte file
 # never becomes a SQLite database).
 : >empty.db
@@ -78,6 +80,7 @@ expect 65 "database '/dev/null' has none of the tables" "$HK" --db /dev/null run
 sqlite3 foreign.db "CREATE TABLE users (id INTEGER PRIMARY KEY, is_active INTEGER, date_joined TEXT)"
 expect 65 "stats: table 'conversations' does not exist" "$HK" --db foreign.db run --task stats
 check "the hint names the section" grep -qF "hint: check the table names under [tasks.conversations]" err
+fi
 # Echoed values never split the error line nor bury it: control characters escaped, long
 # values cut. (expect checks the one error line.)
 expect 66 "cannot open database 'a\\nb.db'" "$HK" --db "$(printf 'a\nb.db')" run --task all
@@ -109,6 +112,7 @@ expect 66 "cannot open database 'missing.db': file not found" "$HK" --db missing
 expect 66 "configuration file 'nope.toml' not found" "$HK" "${db[@]}" --config nope.toml run --task all; untouched 19
 HOUSEKEEP_CONFIG=/nonexistent/housekeep.toml expect 66 "not found" "$HK" "${db[@]}" run --task all; untouched 20
 
+if [ "$ENGINE" = sqlite ]; then # files that are no database, or a damaged one
 # Data errors (65)
 mkdir adir
 expect 65 "it is a directory" "$HK" --db adir run --task all
@@ -117,13 +121,14 @@ expect 65 "is not a valid SQLite database" "$HK" --db noise.db run --task all
 
 # A damaged database is never written to: a smashed leaf page of 'messages', far from the
 # first rows a purge of conversations deletes, refuses the run before its first delete.
-cp app.db damaged.db
+cp "$APP" damaged.db
 page=$(sqlite3 damaged.db "SELECT pageno FROM dbstat WHERE name = 'messages' AND pagetype = 'leaf' ORDER BY pageno LIMIT 1 OFFSET 20")
 page_size=$(q damaged.db "PRAGMA page_size")
 printf '\x0d\x00\x00\xff\xff' | dd of=damaged.db bs=1 seek=$(( (page - 1) * page_size )) conv=notrunc 2>/dev/null
 damaged=$(digest damaged.db)
 expect 65 "database 'damaged.db' is damaged: " "$HK" --db damaged.db run --task conversations
 check "the damaged file is byte-identical" [ "$(digest damaged.db)" = "$damaged" ]
+fi
 conf '[tasks.conversations]' 'table = "conversation"'
 expect 65 "table 'conversation' does not exist" "$HK" "${db[@]}" -c bad.toml run --task conversations; unchanged 23
 conf '[tasks.users]' 'active_column = "active"'
@@ -133,7 +138,8 @@ expect 65 "rows of 'conversations' still referenced by messages.conversation_id 
 conf '[tasks.messages]' 'parent = "users"'
 expect 78 "tasks.messages: parent is 'users.id', but the schema declares 'messages.conversation_id' REFERENCES 'conversations.id'" "$HK" "${db[@]}" -c bad.toml run --task messages; unchanged 25b
 
-cp app.db odd.db
+if [ "$ENGINE" = sqlite ]; then # text and numbers in time columns: PostgreSQL time columns hold times (test_postgres.sh)
+cp "$APP" odd.db
 q odd.db "UPDATE conversations SET created_at = 'last tuesday' WHERE id = (SELECT max(id) FROM conversations)"
 odd=$(data_digest odd.db)
 expect 65 "'last tuesday', which is not an ISO-8601 UTC timestamp" "$HK" --db odd.db run --task conversations
@@ -149,7 +155,7 @@ old_day=$(date -u -d '40 days ago' +%F)
 for bad in "$cutoff_day 23:59:00|mixes timestamp layouts" "${old_day}T10:00:00-05:00|is not an ISO-8601 UTC timestamp" \
   "${old_day}T25:00:00|is not an ISO-8601 UTC timestamp" "$old_day noon|is not an ISO-8601 UTC timestamp"; do
   value=${bad%|*}
-  cp app.db mid.db
+  cp "$APP" mid.db
   q mid.db "UPDATE conversations SET created_at = replace(created_at, ' ', 'T')"
   q mid.db "UPDATE conversations SET created_at = '$value' WHERE id IN (SELECT id FROM conversations ORDER BY created_at LIMIT 20 OFFSET (SELECT count(*) / 3 FROM conversations))"
   mid=$(data_digest mid.db)
@@ -166,6 +172,7 @@ sqlite3 unix.db "CREATE TABLE conversations (id INTEGER PRIMARY KEY, created_at 
 conf '[tasks.conversations]' 'time_format = "unix"'
 expect 65 "only makes sense as milliseconds" "$HK" --db unix.db -c bad.toml run --task conversations
 [ "$(q unix.db 'SELECT count(*) FROM conversations')" = 2 ] || fail "unix.db rows deleted"
+fi
 
 # Configuration errors (78)
 conf '[tasks.users]' 'table = "users; DROP TABLE users"'
@@ -184,10 +191,16 @@ expect 78 "bad.toml:2:16: database.busy_timeout: invalid duration" "$HK" "${db[@
 
 # Cannot create output (73)
 expect 73 "already exists" "$HK" "${db[@]}" demo; untouched 37
-grep -qF "hint: pass --force" err || fail "no --force hint"
+if [ "$ENGINE" = sqlite ]; then
+  grep -qF "hint: pass --force" err || fail "no --force hint"
+else
+  grep -qF "hint: the demo writes only into a database without its tables" err || fail "no hint for a server's database"
+fi
 
+if [ "$ENGINE" = sqlite ]; then # a read-only file (PostgreSQL: a role without DELETE, test_postgres.sh)
 # Permission (77): a real purge on a read-only database
 expect 77 "is read-only; a real run needs write access" "$HK" --db "sqlite://app.db?mode=ro" run --task all; untouched 38
+fi
 
 # With --json the error is also the document on stdout
 expect 64 "unknown task" "$HK" "${db[@]}" --json run --task nope

@@ -74,7 +74,8 @@ EOF
 fi
 
 # --- jobs in a configuration ---
-"$HK" --db app.db demo --rows 2000 -q
+APP=$(db app)
+"$HK" --db "$APP" demo --rows 2000 -q
 cat >hk.toml <<'EOF'
 [jobs.nightly]
 task = "all"
@@ -94,7 +95,7 @@ task = "users"
 schedule = "15 4 * * *"
 enabled = false
 EOF
-HKC=("$HK" --config hk.toml --db app.db)
+HKC=("$HK" --config hk.toml --db "$APP")
 
 expect 0 "" "${HKC[@]}" scheduler-info
 check "table lists every job" sh -c "grep -q '^nightly ' $WORK/out && grep -q '^statistics ' $WORK/out && grep -q '^weekly_cleanup ' $WORK/out && grep -q '^paused ' $WORK/out"
@@ -108,8 +109,8 @@ check "json: next times in the job's zone" jq -e '.jobs[0].next[0] | test("T02:0
 
 # run --job runs the job's task now, recorded under the job's name.
 expect 0 "" "${HKC[@]}" run --job weekly_cleanup --quiet
-check "run --job recorded under the job" [ "$(q app.db "SELECT job || ':' || task || ':' || status FROM housekeep_runs")" = "weekly_cleanup:conversations:ok" ]
-check "run --job deleted what the task deletes" [ "$(q app.db "SELECT count(*) FROM conversations WHERE created_at < datetime('now', '-30 days')")" = 0 ]
+check "run --job recorded under the job" [ "$(q "$APP" "SELECT job || ':' || task || ':' || status FROM housekeep_runs")" = "weekly_cleanup:conversations:ok" ]
+check "run --job deleted what the task deletes" [ "$(q "$APP" "SELECT count(*) FROM conversations WHERE created_at < $(days_before "$(date -u '+%F %T')" 30)")" = 0 ]
 expect 0 "" "${HKC[@]}" scheduler-info --json
 check "last run shown" jq -e '.jobs[2].last_run.status == "ok" and .jobs[2].health == "ok"' out
 expect 0 "" "${HKC[@]}" history --job weekly_cleanup
@@ -121,25 +122,29 @@ expect 64 "--task is required" "${HKC[@]}" run
 
 # A failed last run makes --check exit 1 naming the job.
 expect 0 "" "${HKC[@]}" run --job statistics --quiet
-sqlite3 app.db "UPDATE housekeep_runs SET status = 'failed', error = 'disk I/O error' WHERE job = 'statistics'"
+q "$APP" "UPDATE housekeep_runs SET status = 'failed', error = 'disk I/O error' WHERE job = 'statistics'"
 expect 1 "job 'statistics' is failed" "${HKC[@]}" scheduler-info --check
 check "the reason is the recorded error" grep -q "disk I/O error" err
 expect 1 "" "${HKC[@]}" --json scheduler-info --check
 check "json ok is false on a failed check" jq -e '.ok == false' out
 
 # A success too long ago makes the job late.
-sqlite3 app.db "UPDATE housekeep_runs SET status = 'ok', error = NULL WHERE job = 'statistics'"
+q "$APP" "UPDATE housekeep_runs SET status = 'ok', error = NULL WHERE job = 'statistics'"
 expect 0 "" "${HKC[@]}" scheduler-info --check
-sqlite3 app.db "UPDATE housekeep_runs SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-8 hours'), finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-8 hours') WHERE job = 'statistics'"
+utc() { date -u -d "$1" '+%Y-%m-%dT%H:%M:%S.000Z'; }
+q "$APP" "UPDATE housekeep_runs SET started_at = '$(utc '8 hours ago')', finished_at = '$(utc '8 hours ago')' WHERE job = 'statistics'"
 expect 1 "job 'statistics' is late" "${HKC[@]}" scheduler-info --check
-sqlite3 app.db "UPDATE housekeep_runs SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-6 hours', '-30 minutes') WHERE job = 'statistics'"
+q "$APP" "UPDATE housekeep_runs SET started_at = '$(utc '6 hours 30 minutes ago')' WHERE job = 'statistics'"
 expect 0 "" "${HKC[@]}" scheduler-info --check
 check "within misfire_grace (1h) is not late" [ $? -eq 0 ]
 
 # --- exports ---
 expect 0 "" "${HKC[@]}" scheduler-info --format crontab
 check "crontab: zone per job" grep -q '^CRON_TZ=Europe/Berlin$' out
-check "crontab: nightly line" grep -qE "^0 2 \* \* \* .*/housekeep --config $WORK/hk.toml --db $WORK/app.db run --job nightly --quiet$" out
+# The database as given: a path made absolute, a URL quoted for the shell.
+if [ "$ENGINE" = sqlite ]; then db_arg=$WORK/app.db; else db_arg="'$APP'"; fi
+check "crontab: nightly line" grep -qE "^0 2 \* \* \* .*/housekeep --config $WORK/hk.toml --db .* run --job nightly --quiet$" out
+check "crontab: the database as given" grep -qF -- "/housekeep --config $WORK/hk.toml --db $db_arg run --job nightly --quiet" out
 check "crontab: @every 6h as a clock-anchored step" grep -qE '^0 \*/6 \* \* \* .* run --job statistics --quiet$' out
 check "crontab: disabled job commented out" grep -qE '^# disabled \(enabled = false\): 15 4 \* \* \* ' out
 check "crontab: every active line has 5 fields and a command" \
@@ -150,22 +155,24 @@ mkdir -p units
 awk '/^# housekeep-.*\.(service|timer)$/ { f = "units/" $2; next } f { print > f }' out
 check "systemd: a service and a timer per enabled job (the disabled one has none)" [ "$(ls units | wc -l)" -eq 6 ]
 check "systemd: the timer fires in the job's zone" grep -q '^OnCalendar=\*-\*-\* 02:00:00 Europe/Berlin$' units/housekeep-nightly.timer
-check "systemd: the service runs the job" grep -qE "^ExecStart=.*/housekeep --config $WORK/hk.toml --db $WORK/app.db run --job nightly$" units/housekeep-nightly.service
+check "systemd: the service runs the job" grep -qE "^ExecStart=.*/housekeep --config $WORK/hk.toml --db .* run --job nightly$" units/housekeep-nightly.service
+check "systemd: the database as given" grep -qF -- "/housekeep --config $WORK/hk.toml --db $db_arg run --job nightly" units/housekeep-nightly.service
 if command -v systemd-analyze >/dev/null 2>&1; then
   check "systemd-analyze verify accepts every unit" systemd-analyze verify --man=no units/*.timer units/*.service
 fi
 
 # A job with a schedule or zone that cannot work is a configuration error at load time.
 printf '[jobs.bad]\ntask = "stats"\nschedule = "0 25 * * *"\n' >bad.toml
-expect 78 "bad.toml:3:12" "$HK" --config bad.toml --db app.db scheduler-info
+expect 78 "bad.toml:3:12" "$HK" --config bad.toml --db "$APP" scheduler-info
 printf '[jobs.bad]\ntask = "stats"\nschedule = "0 2 * * *"\ntimezone = "Europe/Atlantis"\n' >bad.toml
-expect 78 "Europe/Atlantis" "$HK" --config bad.toml --db app.db scheduler-info
+expect 78 "Europe/Atlantis" "$HK" --config bad.toml --db "$APP" scheduler-info
 printf '[jobs.bad]\ntask = "stats"\nschedule = "0 2 * * *"\ncatchup = "once"\n' >bad.toml
-expect 78 "did you mean 'catch_up'" "$HK" --config bad.toml --db app.db scheduler-info
+expect 78 "did you mean 'catch_up'" "$HK" --config bad.toml --db "$APP" scheduler-info
 # Vixie cron's day rule: a day field that starts with '*' still filters by its step, and then
 # both day fields must match. `cron next`, the daemon's plan (scheduler-info) and the systemd
 # export (evaluated by systemd's own calendar arithmetic) agree.
-"$HK" --db days.db demo --rows 100 -q
+DAYS=$(db days)
+"$HK" --db "$DAYS" demo --rows 100 -q
 cat > days.toml <<'TOML'
 [jobs.odd_days]
 task = "stats"
@@ -179,7 +186,7 @@ schedule = "0 0 */2 * mon"
 task = "stats"
 schedule = "0 0 1,15 * mon"
 TOML
-"$HK" -c days.toml --db days.db scheduler-info --format systemd >units.txt
+"$HK" -c days.toml --db "$DAYS" scheduler-info --format systemd >units.txt
 check "the export uses one line for an AND of the day fields" grep -q '^OnCalendar=Mon \*-\*-01,03,05,.*,31 00:00:00 UTC$' units.txt
 for job in odd_days odd_mondays first_or_monday; do
   expr=$(sed -n "/^\[jobs.$job\]/,/^\[/s/^schedule = \"\(.*\)\"$/\1/p" days.toml)
@@ -194,7 +201,7 @@ for job in odd_days odd_mondays first_or_monday; do
   check "'$expr': systemd's calendar arithmetic on the export fires as cron next does: $(paste -d' ' cron.txt systemd8.txt | head -3)" \
     cmp -s cron.txt systemd8.txt
   for _ in 1 2; do # the plan and cron next are read a moment apart: a firing may fall between
-    "$HK" -c days.toml --db days.db scheduler-info --format json --count 4 | jq -r ".jobs[] | select(.name == \"$job\") | .next[]" >plan.txt
+    "$HK" -c days.toml --db "$DAYS" scheduler-info --format json --count 4 | jq -r ".jobs[] | select(.name == \"$job\") | .next[]" >plan.txt
     "$HK" cron next "$expr" --count 4 >now.txt
     cmp -s plan.txt now.txt && break
   done
@@ -211,27 +218,27 @@ check "odd Mondays only" [ "$("$HK" cron next '0 0 */2 * mon' --from 2026-01-01T
 # Disabled jobs never run on a schedule: left out of the systemd export, commented in the
 # crontab; `run --job` of one needs --force; '%' escaped for cron ('\%') and systemd ('%%').
 printf '[jobs.off]\ntask = "stats"\nschedule = "0 2 * * *"\nenabled = false\n\n[jobs.on]\ntask = "stats"\nschedule = "0 3 * * *"\n' >'per%cent.toml'
-expect 0 "" "$HK" -c 'per%cent.toml' --db days.db scheduler-info --format crontab
+expect 0 "" "$HK" -c 'per%cent.toml' --db "$DAYS" scheduler-info --format crontab
 check "a disabled job's crontab line is commented" grep -q '^# disabled (enabled = false): 0 2 \* \* \* .* run --job off' out
 check "'%' is escaped in crontab lines" grep -q '^0 3 \* \* \* .*per\\%cent.toml .*run --job on' out
-expect 0 "" "$HK" -c 'per%cent.toml' --db days.db scheduler-info --format systemd
+expect 0 "" "$HK" -c 'per%cent.toml' --db "$DAYS" scheduler-info --format systemd
 check "a disabled job has no units" [ "$(grep -c '^# housekeep-off\.\(service\|timer\)' out)" = 0 ]
 check "'%' is doubled in ExecStart=" grep -q '^ExecStart=.*per%%cent.toml .*run --job on$' out
 mkdir -p pct && awk '/^# housekeep-.*\.(service|timer)$/ { f = "pct/" $2; next } f { print > f }' out
 check "systemd-analyze verify accepts the units with '%%'" systemd-analyze verify --man=no pct/*.timer pct/*.service
-expect 64 "job 'off' is disabled (enabled = false in per%cent.toml)" "$HK" -c 'per%cent.toml' --db days.db run --job off
-expect 0 "running it as asked (--force)" "$HK" -c 'per%cent.toml' --db days.db run --job off --force
-expect 64 "--allow-empty cannot be used with --job" "$HK" -c 'per%cent.toml' --db days.db run --job on --allow-empty
+expect 64 "job 'off' is disabled (enabled = false in per%cent.toml)" "$HK" -c 'per%cent.toml' --db "$DAYS" run --job off
+expect 0 "running it as asked (--force)" "$HK" -c 'per%cent.toml' --db "$DAYS" run --job off --force
+expect 64 "--allow-empty cannot be used with --job" "$HK" -c 'per%cent.toml' --db "$DAYS" run --job on --allow-empty
 # The largest interval accepted (100 years) neither overflows nor spins; one more day is refused.
 printf '[jobs.huge]\ntask = "stats"\nschedule = "@every 36600d"\n' >huge.toml
-expect 0 "" timeout 10 "$HK" -c huge.toml --db days.db scheduler-info --count 3 --format json
+expect 0 "" timeout 10 "$HK" -c huge.toml --db "$DAYS" scheduler-info --count 3 --format json
 check "three firings a century apart, going forward" jq -e '[.jobs[] | select(.name == "huge") | .next[]] as $n | ($n | length) == 3 and $n == ($n | sort)' out
 expect 0 "" timeout 10 "$HK" cron next '@every 36600d' --count 3
 check "cron next goes forward" [ "$(sort out)" = "$(cat out)" ]
-expect 0 "" timeout 10 "$HK" -c huge.toml --db days.db daemon --once
-check "the daemon did not run the job" [ "$(q days.db "SELECT count(*) FROM housekeep_runs WHERE job = 'huge'")" = 0 ]
+expect 0 "" timeout 10 "$HK" -c huge.toml --db "$DAYS" daemon --once
+check "the daemon did not run the job" [ "$(q "$DAYS" "SELECT count(*) FROM housekeep_runs WHERE job = 'huge'")" = 0 ]
 printf '[jobs.huge]\ntask = "stats"\nschedule = "@every 36601d"\n' >huge.toml
-expect 78 "longer than 100 years" "$HK" -c huge.toml --db days.db config check
+expect 78 "longer than 100 years" "$HK" -c huge.toml --db "$DAYS" config check
 # 'local' follows $TZ as the C library does.
 expect 0 "" env TZ=America/New_York "$HK" cron next '0 2 * * *' --tz local --from 2026-12-03T00:00:00Z --count 1
 check "TZ=America/New_York: local is New York" grep -qx "2026-12-03T02:00:00-05:00" out
