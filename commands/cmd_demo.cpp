@@ -15,13 +15,16 @@ namespace {
 struct DemoArgs {
   std::int64_t rows = 10000;
   bool force = false;
+  std::string layout = "time";
 };
 
 int demo(const Globals& globals, const DemoArgs& args)
 {
   const Session session = make_session(globals);
   const SystemClock clock;
-  const DemoSummary summary = create_demo_database(session.url, DemoOptions{args.rows, args.force}, clock.now());
+  const DemoSummary summary = create_demo_database(
+    session.url, DemoOptions{args.rows, args.force, find_demo_layout(args.layout).value_or(DemoLayout::time)},
+    clock.now());
   // A file by its path; a server's database by its URL, password masked (quoted for a shell).
   const bool file = session.url.scheme == "sqlite" || session.url.scheme == "file";
   const std::string where = file ? session.url.path : session.url.redacted();
@@ -32,7 +35,8 @@ int demo(const Globals& globals, const DemoArgs& args)
                                         {"inactive_users", summary.inactive_users},
                                         {"conversations", summary.conversations},
                                         {"messages", summary.messages},
-                                        {"orphan_messages", summary.orphan_messages}}
+                                        {"orphan_messages", summary.orphan_messages},
+                                        {"layout", args.layout}}
                    .dump(2) +
                  "\n");
   } else if (!globals.quiet) {
@@ -55,11 +59,18 @@ void register_demo(CLI::App& app, const Globals& globals, Action& action)
   sub->footer("The database goes where --db points (default ./housekeep.db): a SQLite file, or the\n"
               "tables users, conversations and messages in an existing PostgreSQL database\n"
               "(which must not have them yet). Ages spread over 90 days; about 15% of users\n"
-              "never activated; about 3% of messages are orphans.");
+              "never activated; about 3% of messages are orphans. --layout shapes keys and\n"
+              "times as real tables come: time (ids follow creation time, a conversation's\n"
+              "messages within hours of it), shuffled (ids in random order against time, in\n"
+              "every table), interleaved (a conversation's messages spread over three weeks\n"
+              "among everyone else's).");
   sub->add_option("--rows", args->rows, "Number of messages (default 10000)")
     ->type_name("N")
     ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
   sub->add_flag("--force", args->force, "Replace the file if it exists (SQLite only)");
+  sub->add_option("--layout", args->layout, "How ids and times relate (default time)")
+    ->type_name("time|shuffled|interleaved")
+    ->check(CLI::IsMember({"time", "shuffled", "interleaved"}));
   sub->callback([&action, &globals, args] { action = [&globals, args] { return demo(globals, *args); }; });
 }
 

@@ -36,7 +36,7 @@ _housekeep()
     case ${COMP_WORDS[i]} in
       -c | --config | -d | --db | --log-format | -t | --task | --job | -f | --format | --tz | \
         --from | --older-than | --batch-size | --batch-time | --sleep | --timeout | \
-        --max-delete | --archive | --rows | --count | --limit | --metrics-file | --statsd)
+        --max-delete | --archive | --rows | --layout | --count | --limit | --metrics-file | --statsd)
         ((i++)) ;;
       -n) [[ $cmd == @(scheduler-info|history|cron) ]] && ((i++)) ;;
       -*) ;;
@@ -49,6 +49,7 @@ _housekeep()
     -c | --config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     -d | --db) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+    --layout) COMPREPLY=($(compgen -W "time shuffled interleaved" -- "$cur")); return ;;
     -t | --task)
       [[ $cmd == history ]] && tasks="conversations messages users stats"
       COMPREPLY=($(compgen -W "$tasks $(_housekeep_configured_tasks)" -- "$cur")); return ;;
@@ -79,7 +80,7 @@ _housekeep()
         return
       fi
       opts="--dry-run --help" ;;
-    demo) opts="--rows --force --help" ;;
+    demo) opts="--rows --force --layout --help" ;;
     cron)
       if [[ -z $sub ]]; then COMPREPLY=($(compgen -W "next explain --help" -- "$cur")); return; fi
       opts="--tz --from --count --help"

@@ -58,6 +58,7 @@ complete -c housekeep -n '__fish_seen_subcommand_from history' -s t -l task -x -
 complete -c housekeep -n '__fish_seen_subcommand_from restore' -F -d 'Archive file'
 complete -c housekeep -n '__fish_seen_subcommand_from demo' -l rows -x -d 'Messages to create'
 complete -c housekeep -n '__fish_seen_subcommand_from demo' -l force -d 'Replace the file'
+complete -c housekeep -n '__fish_seen_subcommand_from demo' -l layout -x -a 'time shuffled interleaved' -d 'How ids and times relate'
 complete -c housekeep -n '__fish_seen_subcommand_from cron; and not __fish_seen_subcommand_from next explain' -a 'next explain'
 complete -c housekeep -n '__fish_seen_subcommand_from cron' -l tz -x -d 'Time zone'
 complete -c housekeep -n '__fish_seen_subcommand_from cron' -l from -x -d 'Start time'

@@ -7,29 +7,48 @@
 #include "housekeep/store.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace housekeep {
 
+/// How the demo's keys and times relate: the shapes real tables take.
+enum class DemoLayout {
+  time,        // ids follow creation time; a conversation's messages within 3 hours of it
+  shuffled,    // ids in random order against creation time, in every table (imported or
+               // merged rows, keys from a hash); rows still written in time order
+  interleaved, // ids follow time, but a conversation's messages spread over 3 weeks,
+               // among everyone else's (conversations that stay open)
+};
+
+/// "time", "shuffled", "interleaved".
+std::string_view demo_layout_name(DemoLayout layout);
+/// The layout called `name`, or nothing.
+std::optional<DemoLayout> find_demo_layout(std::string_view name);
+
 /// What to create.
 struct DemoOptions {
   std::int64_t messages = 10000; // users and conversations scale with it
   bool force = false;            // replace an existing file (never tables on a server)
+  DemoLayout layout = DemoLayout::time;
 };
 
-/// The demo's rows, as every engine writes them. Times are UTC; ids count from 1 and follow
-/// creation time, as in a live application's tables.
+/// The demo's rows, as every engine writes them, in the order they are written (creation
+/// time). Times are UTC; each table's ids are 1..n, in an order the layout decides.
 struct DemoData {
   struct User {
+    std::int64_t id = 0;
     bool active = false;
     TimePoint joined;
   };
   struct Conversation {
+    std::int64_t id = 0;
     std::int64_t user = 0;
     TimePoint created;
   };
   struct Message {
+    std::int64_t id = 0;
     std::int64_t conversation = 0; // 0: NULL; beyond the last conversation: a dangling reference
     TimePoint created;
     bool expires = false; // expires_at is created + 48 h, or NULL
@@ -50,7 +69,8 @@ struct DemoSummary {
 
 /// The demo's rows: ages spread over the 90 days before `now`, about 15% of users never
 /// activated, about 3% of messages orphaned (NULL, or naming a conversation that is gone).
-DemoData generate_demo(std::int64_t messages, TimePoint now);
+/// The same seed for every layout: the layouts differ in keys and message times only.
+DemoData generate_demo(std::int64_t messages, TimePoint now, DemoLayout layout = DemoLayout::time);
 
 /// What `data` holds, counted.
 DemoSummary summarize_demo(const DemoData& data);

@@ -9,7 +9,42 @@
 
 namespace housekeep {
 
-DemoData generate_demo(std::int64_t messages, TimePoint now)
+std::string_view demo_layout_name(DemoLayout layout)
+{
+  switch (layout) {
+  case DemoLayout::time: return "time";
+  case DemoLayout::shuffled: return "shuffled";
+  case DemoLayout::interleaved: return "interleaved";
+  }
+  return "time";
+}
+
+std::optional<DemoLayout> find_demo_layout(std::string_view name)
+{
+  for (const DemoLayout layout : {DemoLayout::time, DemoLayout::shuffled, DemoLayout::interleaved}) {
+    if (demo_layout_name(layout) == name) {
+      return layout;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// The ids 1..n in random order: ids[i] is the id of the i-th row created.
+std::vector<std::int64_t> shuffled_ids(std::size_t n, std::mt19937_64& random)
+{
+  std::vector<std::int64_t> ids(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    ids[i] = static_cast<std::int64_t>(i) + 1;
+  }
+  std::shuffle(ids.begin(), ids.end(), random);
+  return ids;
+}
+
+} // namespace
+
+DemoData generate_demo(std::int64_t messages, TimePoint now, DemoLayout layout)
 {
   DemoData data;
   const std::int64_t users = std::max<std::int64_t>(10, messages / 50);
@@ -21,6 +56,8 @@ DemoData generate_demo(std::int64_t messages, TimePoint now)
   };
   const std::int64_t span_seconds = 90LL * 24 * 3600;
   auto age = [&]() { return now - std::chrono::seconds(uniform(0, span_seconds)); };
+  // How long after its conversation began a message may come.
+  const std::int64_t spread_seconds = layout == DemoLayout::interleaved ? 21LL * 24 * 3600 : 3LL * 3600;
 
   std::vector<TimePoint> joined(static_cast<std::size_t>(users));
   for (auto& when : joined) {
@@ -28,18 +65,18 @@ DemoData generate_demo(std::int64_t messages, TimePoint now)
   }
   std::sort(joined.begin(), joined.end());
   for (const auto& when : joined) {
-    data.users.push_back({uniform(0, 99) >= 15, when});
+    data.users.push_back({0, uniform(0, 99) >= 15, when});
   }
 
-  // Ids follow creation time, as they do in a live application's tables: the oldest rows
-  // have the lowest ids, and a conversation's messages come after it.
+  // Rows are made in creation order: the oldest first, and a conversation's messages after
+  // it. References are by creation rank (1-based) until the ids are given out.
   std::vector<TimePoint> started(static_cast<std::size_t>(conversations));
   for (auto& created : started) {
     created = age();
   }
   std::sort(started.begin(), started.end());
   for (const auto& created : started) {
-    data.conversations.push_back({uniform(1, users), created});
+    data.conversations.push_back({0, uniform(1, users), created});
   }
 
   data.messages.resize(static_cast<std::size_t>(messages));
@@ -52,14 +89,48 @@ DemoData generate_demo(std::int64_t messages, TimePoint now)
       m.created = age();
     } else {
       m.conversation = uniform(1, conversations);
-      m.created = std::min(now, started[static_cast<std::size_t>(m.conversation - 1)] +
-                                  std::chrono::seconds(uniform(0, 3 * 3600)));
+      const TimePoint start = started[static_cast<std::size_t>(m.conversation - 1)];
+      if (layout == DemoLayout::interleaved) {
+        // Spread evenly over the weeks the conversation has been open so far.
+        const auto open = std::chrono::duration_cast<std::chrono::seconds>(now - start).count();
+        m.created = start + std::chrono::seconds(uniform(0, std::min(spread_seconds, open)));
+      } else {
+        m.created = std::min(now, start + std::chrono::seconds(uniform(0, spread_seconds)));
+      }
     }
   }
   std::stable_sort(data.messages.begin(), data.messages.end(),
                    [](const DemoData::Message& a, const DemoData::Message& b) { return a.created < b.created; });
   for (auto& m : data.messages) {
     m.expires = uniform(0, 9) != 0;
+  }
+
+  // Ids: in creation order, or shuffled in every table (references follow their rows).
+  std::vector<std::int64_t> user_ids;
+  std::vector<std::int64_t> conversation_ids;
+  std::vector<std::int64_t> message_ids;
+  if (layout == DemoLayout::shuffled) {
+    user_ids = shuffled_ids(data.users.size(), random);
+    conversation_ids = shuffled_ids(data.conversations.size(), random);
+    message_ids = shuffled_ids(data.messages.size(), random);
+  }
+  auto id_of = [](const std::vector<std::int64_t>& ids, std::int64_t rank) {
+    return ids.empty() ? rank : ids[static_cast<std::size_t>(rank - 1)];
+  };
+  for (std::size_t i = 0; i < data.users.size(); ++i) {
+    data.users[i].id = id_of(user_ids, static_cast<std::int64_t>(i) + 1);
+  }
+  for (std::size_t i = 0; i < data.conversations.size(); ++i) {
+    auto& c = data.conversations[i];
+    c.id = id_of(conversation_ids, static_cast<std::int64_t>(i) + 1);
+    c.user = id_of(user_ids, c.user);
+  }
+  for (std::size_t i = 0; i < data.messages.size(); ++i) {
+    auto& m = data.messages[i];
+    m.id = id_of(message_ids, static_cast<std::int64_t>(i) + 1);
+    if (m.conversation >= 1 && m.conversation <= conversations) {
+      m.conversation = id_of(conversation_ids, m.conversation);
+    }
   }
   return data;
 }

@@ -255,7 +255,7 @@ DemoSummary create_demo_database(const DatabaseUrl& url, const DemoOptions& opti
   if (engine == nullptr) {
     throw UsageError(fmt::format("unsupported database URL scheme '{}'", url.scheme));
   }
-  const DemoData data = generate_demo(options.messages, now);
+  const DemoData data = generate_demo(options.messages, now, options.layout);
   engine->demo(url, data, options.force);
   return summarize_demo(data);
 }

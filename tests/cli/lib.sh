@@ -38,6 +38,9 @@ postgresql)
   exit 2
   ;;
 esac
+# The demo's layout for the tests that run on each (HOUSEKEEP_TEST_LAYOUT: time, shuffled or
+# interleaved; see demo --layout).
+LAYOUT=${HOUSEKEEP_TEST_LAYOUT:-time}
 pg_url() { echo "postgresql://postgres@/${PG_PREFIX}$1?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT"; }
 
 # db NAME: the --db argument of a new, empty database called NAME.

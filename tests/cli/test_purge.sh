@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 APP=$(db app)
-"$HK" --db "$APP" demo --rows 20000 -q
+"$HK" --db "$APP" demo --rows 20000 --layout "$LAYOUT" -q
 for t in users conversations messages; do eval "before_$t=$(q "$APP" "SELECT count(*) FROM $t")"; done
 bytes=$(digest "$APP")
 

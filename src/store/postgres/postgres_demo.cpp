@@ -106,7 +106,7 @@ void write_postgres_demo(const DatabaseUrl& url, const DemoData& data, bool forc
       connection, "COPY users (id, username, email, is_active, date_joined) FROM STDIN", data.users.size(),
       [&](std::size_t i, std::string& out) {
         const auto& u = data.users[i];
-        fmt::format_to(std::back_inserter(out), "{0}\tuser{0}\tuser{0}@example.com\t{1}\t{2}\n", i + 1,
+        fmt::format_to(std::back_inserter(out), "{0}\tuser{0}\tuser{0}@example.com\t{1}\t{2}\n", u.id,
                        u.active ? 't' : 'f', demo_timestamp(u.joined));
       },
       doing);
@@ -114,7 +114,7 @@ void write_postgres_demo(const DatabaseUrl& url, const DemoData& data, bool forc
       connection, "COPY conversations (id, user_id, title, created_at) FROM STDIN", data.conversations.size(),
       [&](std::size_t i, std::string& out) {
         const auto& c = data.conversations[i];
-        fmt::format_to(std::back_inserter(out), "{0}\t{1}\tConversation {0}\t{2}\n", i + 1, c.user,
+        fmt::format_to(std::back_inserter(out), "{0}\t{1}\tConversation {0}\t{2}\n", c.id, c.user,
                        demo_timestamp(c.created));
       },
       doing);
@@ -123,7 +123,7 @@ void write_postgres_demo(const DatabaseUrl& url, const DemoData& data, bool forc
       data.messages.size(),
       [&](std::size_t i, std::string& out) {
         const auto& m = data.messages[i];
-        const std::size_t id = i + 1;
+        const std::int64_t id = m.id;
         fmt::format_to(std::back_inserter(out), "{}\t{}\t{}\tmessage {}\t{}\t{}\n", id,
                        m.conversation == 0 ? std::string("\\N") : std::to_string(m.conversation),
                        id % 2 == 0 ? "assistant" : "user", id, demo_timestamp(m.created),

@@ -50,41 +50,35 @@ bool exists(const std::string& path)
 void write_rows(SQLite::Database& db, const DemoData& data)
 {
   SQLite::Statement user(db, "INSERT INTO users (id, username, email, is_active, date_joined) VALUES (?, ?, ?, ?, ?)");
-  std::int64_t id = 0;
   for (const auto& u : data.users) {
-    ++id;
-    user.bind(1, static_cast<int64_t>(id));
-    user.bind(2, fmt::format("user{}", id));
-    user.bind(3, fmt::format("user{}@example.com", id));
+    user.bind(1, static_cast<int64_t>(u.id));
+    user.bind(2, fmt::format("user{}", u.id));
+    user.bind(3, fmt::format("user{}@example.com", u.id));
     user.bind(4, u.active ? 1 : 0);
     user.bind(5, demo_timestamp(u.joined));
     user.exec();
     user.reset();
   }
   SQLite::Statement conversation(db, "INSERT INTO conversations (id, user_id, title, created_at) VALUES (?, ?, ?, ?)");
-  id = 0;
   for (const auto& c : data.conversations) {
-    ++id;
-    conversation.bind(1, static_cast<int64_t>(id));
+    conversation.bind(1, static_cast<int64_t>(c.id));
     conversation.bind(2, static_cast<int64_t>(c.user));
-    conversation.bind(3, fmt::format("Conversation {}", id));
+    conversation.bind(3, fmt::format("Conversation {}", c.id));
     conversation.bind(4, demo_timestamp(c.created));
     conversation.exec();
     conversation.reset();
   }
   SQLite::Statement message(db, "INSERT INTO messages (id, conversation_id, role, content, created_at, expires_at) "
                                 "VALUES (?, ?, ?, ?, ?, ?)");
-  id = 0;
   for (const auto& m : data.messages) {
-    ++id;
-    message.bind(1, static_cast<int64_t>(id));
+    message.bind(1, static_cast<int64_t>(m.id));
     if (m.conversation == 0) {
       message.bind(2);
     } else {
       message.bind(2, static_cast<int64_t>(m.conversation));
     }
-    message.bind(3, id % 2 == 0 ? "assistant" : "user");
-    message.bind(4, fmt::format("message {}", id));
+    message.bind(3, m.id % 2 == 0 ? "assistant" : "user");
+    message.bind(4, fmt::format("message {}", m.id));
     message.bind(5, demo_timestamp(m.created));
     if (m.expires) {
       message.bind(6, demo_timestamp(m.created + std::chrono::hours(48)));
