@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Purge throughput and gentleness, side by side on identical copies of one database:
-#   housekeep run --task all (default settings)  vs  the same deletions as plain SQL in one
-#   transaction through the sqlite3 shell (the floor).
-# For each: wall time, peak RSS, and the worst latency of a concurrent writer inserting one
-# row every 10 ms during the purge; for housekeep also its longest write transaction.
+# Purge throughput and gentleness, side by side on identical copies of one database, for
+# every shape of data (demo --layout time, shuffled, interleaved):
+#   hk      housekeep run --task all at default settings
+#   hk0     the same with --sleep 0
+#   sql     the same deletions as plain SQL in one transaction through the sqlite3 shell (the
+#           floor, at sqlite3's defaults)
+#   django  the same deletions through Django's ORM (bench/peer/purge.py: QuerySet.delete()),
+#           when python3-django is installed
+# For each: wall time, CPU (user + system), peak RSS, and the worst latency of a concurrent
+# writer inserting one row every 10 ms during the purge; for housekeep also its longest write
+# transaction. Every round runs each contender once, in an order that rotates each round.
 #
 #   bench/bench_purge.sh build/release/commands/housekeep [ROWS...]   (default 100000 1000000 5000000)
-# HK_ARGS adds options to housekeep's run (e.g. HK_ARGS="--sleep 10ms") to compare settings.
-# HK_OLD=/path/to/an/older/housekeep measures it too, on a third copy (row "hk_old"), and
-# ROUNDS=N repeats every measurement N times, alternating which binary goes first, so that
-# a before/after comparison shares one sitting and the machine's noise.
+# LAYOUTS="time shuffled" picks shapes (default all three); ROUNDS=N repeats each size and
+# shape; WHO="hk sql" picks contenders; HK_ARGS adds options to housekeep's runs;
+# HK_OLD=/path/to/an/older/housekeep adds it at defaults (row "hk_old").
 # Writes the table to stdout and to bench/results-purge.txt.
 set -euo pipefail
 HK=$(realpath "${1:?usage: bench_purge.sh /path/to/housekeep [ROWS...]}")
@@ -19,7 +24,15 @@ SIZES=("$@")
 read -r -a EXTRA <<<"${HK_ARGS:-}"
 OLD=${HK_OLD:+$(realpath "$HK_OLD")}
 ROUNDS=${ROUNDS:-1}
-OUT=$(cd "$(dirname "$0")" && pwd)/results-purge.txt
+read -r -a LAYOUT_LIST <<<"${LAYOUTS:-time shuffled interleaved}"
+BENCH=$(cd "$(dirname "$0")" && pwd)
+OUT=$BENCH/results-purge.txt
+read -r -a WHO_LIST <<<"${WHO:-hk hk0 sql django}"
+if ! /usr/bin/python3 -c 'import django' 2>/dev/null; then
+  WHO_LIST=("${WHO_LIST[@]/django/}")
+  echo "python3-django is not installed: no django column" >&2
+fi
+[ -n "$OLD" ] && WHO_LIST+=(hk_old)
 WORK=$(mktemp -d)
 trap 'touch "$WORK/stop"; wait; rm -rf "$WORK"' EXIT
 
@@ -58,7 +71,8 @@ print(f"{worst:.0f} {failed}")
 PY
 }
 
-# measure NAME DB COMMAND...: wall seconds, peak RSS kB, writer worst ms and failures.
+# measure NAME DB COMMAND...: wall seconds, peak RSS kB, CPU seconds, writer worst ms and
+# failures.
 measure() {
   local name=$1 db=$2
   shift 2
@@ -67,7 +81,7 @@ measure() {
   local wpid=$!
   sleep 0.3
   local rc=0
-  /usr/bin/time -f "%e %M" -o "$WORK/time.$name" "$@" >/dev/null 2>"$WORK/log.$name" || rc=$?
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/time.$name" "$@" >/dev/null 2>"$WORK/log.$name" || rc=$?
   touch "$WORK/stop"
   wait "$wpid"
   if [ "$rc" -ne 0 ]; then
@@ -75,43 +89,52 @@ measure() {
   fi
 }
 
-printf '%-10s %-10s %9s %9s %10s %12s %14s\n' ROWS WHO WALL_S RSS_KB LONGEST_TX WRITER_WORST WRITER_FAILED | tee "$OUT"
+printf '%-9s %-12s %-7s %8s %7s %8s %10s %12s %9s\n' ROWS LAYOUT WHO WALL_S CPU_S RSS_KB LONGEST_TX WRITER_WORST W_FAILED |
+  tee "$OUT"
 for rows in "${SIZES[@]}"; do
-  "$HK" --db "$WORK/base.db" demo --rows "$rows" --force -q
-  for round in $(seq 1 "$ROUNDS"); do
-    whos=(hk sql)
-    [ -n "$OLD" ] && whos=(hk hk_old sql)
-    [ -n "$OLD" ] && [ $((round % 2)) -eq 0 ] && whos=(hk_old hk sql)
-    for who in "${whos[@]}"; do
-      cp "$WORK/base.db" "$WORK/$who.db"
-    done
-    # Otherwise the first commit's fsync would also write back the copies just made.
-    sync
-    for who in "${whos[@]}"; do
-      case $who in
-      hk) measure hk "$WORK/hk.db" "$HK" --db "$WORK/hk.db" -v run --task all "${EXTRA[@]}" ;;
-      hk_old) measure hk_old "$WORK/hk_old.db" "$OLD" --db "$WORK/hk_old.db" -v run --task all "${EXTRA[@]}" ;;
-      sql) measure sql "$WORK/sql.db" sh -c "$(declare -f floor_sql); floor_sql | sqlite3 '$WORK/sql.db'" ;;
-      esac
-    done
-    for who in "${whos[@]}"; do
-      longest="(all)"
-      if [ "$who" != sql ]; then
-        longest=$(sed -nE 's/.*write transaction held ([0-9.]+)(ms|s).*/\1 \2/p' "$WORK/log.$who" |
-          awk '{ v = ($2 == "s") ? $1 * 1000 : $1; if (v > m) m = v } END { printf "%.0fms", m }')
-      fi
-      read -r wall rss <"$WORK/time.$who"
-      read -r worst failed <"$WORK/writer.$who"
-      printf '%-10s %-10s %9s %9s %10s %12s %14s\n' "$rows" "$who" "$wall" "$rss" "$longest" "${worst}ms" "$failed" |
-        tee -a "$OUT"
-    done
-    # All must have deleted the same rows, give or take rows that aged past a cutoff between
-    # the runs (each computes "now" itself) and the writer's own rows.
-    for table in users conversations; do
-      b=$(sqlite3 "$WORK/sql.db" "SELECT count(*) FROM $table")
+  for layout in "${LAYOUT_LIST[@]}"; do
+    "$HK" --db "$WORK/base.db" demo --rows "$rows" --layout "$layout" --force -q
+    for round in $(seq 1 "$ROUNDS"); do
+      # Rotate who goes first, so that no contender always meets a cold or a warm cache.
+      whos=()
+      for who in "${WHO_LIST[@]}"; do [ -n "$who" ] && whos+=("$who"); done
+      for ((r = 1; r < round; r++)); do whos=("${whos[@]:1}" "${whos[0]}"); done
       for who in "${whos[@]}"; do
-        a=$(sqlite3 "$WORK/$who.db" "SELECT count(*) FROM $table")
-        [ "$a" = "$b" ] || echo "warning: $table differs: $who $a, sql $b" | tee -a "$OUT"
+        cp "$WORK/base.db" "$WORK/$who.db"
+      done
+      # Otherwise the first commit's fsync would also write back the copies just made.
+      sync
+      for who in "${whos[@]}"; do
+        case $who in
+        hk) measure hk "$WORK/hk.db" "$HK" --db "$WORK/hk.db" -v run --task all "${EXTRA[@]}" ;;
+        hk0) measure hk0 "$WORK/hk0.db" "$HK" --db "$WORK/hk0.db" -v run --task all --sleep 0 "${EXTRA[@]}" ;;
+        hk_old) measure hk_old "$WORK/hk_old.db" "$OLD" --db "$WORK/hk_old.db" -v run --task all "${EXTRA[@]}" ;;
+        sql) measure sql "$WORK/sql.db" sh -c "$(declare -f floor_sql); floor_sql | sqlite3 '$WORK/sql.db'" ;;
+        django) measure django "$WORK/django.db" /usr/bin/python3 "$BENCH/peer/purge.py" sqlite3 "$WORK/django.db" ;;
+        esac
+      done
+      for who in "${whos[@]}"; do
+        longest="(all)"
+        case $who in
+        hk*)
+          longest=$(sed -nE 's/.*write transaction held ([0-9.]+)(ms|s).*/\1 \2/p' "$WORK/log.$who" |
+            awk '{ v = ($2 == "s") ? $1 * 1000 : $1; if (v > m) m = v } END { printf "%.0fms", m }')
+          ;;
+        django) longest="(3)" ;;
+        esac
+        read -r wall rss user sys <"$WORK/time.$who"
+        read -r worst failed <"$WORK/writer.$who"
+        printf '%-9s %-12s %-7s %8s %7.2f %8s %10s %12s %9s\n' "$rows" "$layout" "$who" "$wall" \
+          "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$rss" "$longest" "${worst}ms" "$failed" | tee -a "$OUT"
+      done
+      # All must have deleted the same rows, give or take rows that aged past a cutoff between
+      # the runs (each computes "now" itself); the writer's own rows are left out.
+      for table in users conversations "messages WHERE role <> 'w'"; do
+        b=$(sqlite3 "$WORK/sql.db" "SELECT count(*) FROM $table")
+        for who in "${whos[@]}"; do
+          a=$(sqlite3 "$WORK/$who.db" "SELECT count(*) FROM $table")
+          [ "$a" = "$b" ] || echo "warning: $table differs: $who $a, sql $b" | tee -a "$OUT"
+        done
       done
     done
   done
