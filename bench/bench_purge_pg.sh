@@ -4,13 +4,16 @@
 #   hk     housekeep run --task all at default settings
 #   hk0    the same with --sleep 0
 #   sql    the same deletions as plain SQL in one transaction through psql (the floor)
+#   django the same deletions through Django's ORM (bench/peer/purge.py), when python3-django
+#          and python3-psycopg2 are installed
 # For each: wall time, WAL bytes written (pg_current_wal_lsn() before and after), peak RSS
-# (housekeep's own; the floor's work is the server's), the longest write transaction
+# (housekeep's or Django's own; the floor's work is the server's), the longest write transaction
 # (housekeep's -v log), the worst latency and failures of a concurrent writer inserting
 # one row every 10 ms throughout, and the worst replay lag of a streaming standby
 # (pg_stat_replication.replay_lag, sampled every 100 ms) when there is one.
 #
 #   bench/bench_purge_pg.sh build/release/commands/housekeep [ROWS...]   (default 1000000)
+# LAYOUTS="time shuffled interleaved" picks the shapes of data (demo --layout; default time).
 # ROUNDS=N repeats every measurement N times, rotating which goes first. The server is the
 # one HOUSEKEEP_TEST_PG_HOST/PORT name, or a throwaway cluster started here with a standby
 # (scripts/lib/postgres.sh; STANDBY=0: none). Writes the table to stdout and
@@ -21,7 +24,13 @@ shift
 SIZES=("$@")
 [ $# -eq 0 ] && SIZES=(1000000)
 ROUNDS=${ROUNDS:-1}
+read -r -a LAYOUT_LIST <<<"${LAYOUTS:-time}"
 HERE=$(cd "$(dirname "$0")" && pwd)
+WHO_LIST=(hk hk0 sql django)
+if ! /usr/bin/python3 -c 'import django, psycopg2' 2>/dev/null; then
+  WHO_LIST=(hk hk0 sql)
+  echo "python3-django or python3-psycopg2 is not installed: no django column" >&2
+fi
 OUT=$HERE/results-purge-pg.txt
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
@@ -106,18 +115,17 @@ measure() {
   fi
 }
 
-printf '%-10s %-5s %8s %8s %10s %10s %12s %14s %12s\n' ROWS WHO WALL_S RSS_KB WAL_MB LONGEST_TX WRITER_WORST WRITER_FAILED STANDBY_LAG |
-  tee "$OUT"
+printf '%-9s %-12s %-7s %8s %8s %10s %10s %12s %9s %12s\n' ROWS LAYOUT WHO WALL_S RSS_KB WAL_MB LONGEST_TX \
+  WRITER_WORST W_FAILED STANDBY_LAG | tee "$OUT"
 for rows in "${SIZES[@]}"; do
+ for layout in "${LAYOUT_LIST[@]}"; do
   psql_on postgres "DROP DATABASE IF EXISTS bench_base" >/dev/null
   psql_on postgres "CREATE DATABASE bench_base" >/dev/null
-  "$HK" --db "$(url bench_base)" demo --rows "$rows" -q
+  "$HK" --db "$(url bench_base)" demo --rows "$rows" --layout "$layout" -q
   for round in $(seq 1 "$ROUNDS"); do
-    case $((round % 3)) in
-    1) whos=(hk hk0 sql) ;;
-    2) whos=(hk0 sql hk) ;;
-    0) whos=(sql hk hk0) ;;
-    esac
+    # Rotate who goes first, so that no contender always meets a cold or a warm cache.
+    whos=("${WHO_LIST[@]}")
+    for ((r = 1; r < round; r++)); do whos=("${whos[@]:1}" "${whos[0]}"); done
     for who in "${whos[@]}"; do
       psql_on postgres "DROP DATABASE IF EXISTS $who" >/dev/null
       psql_on postgres "CREATE DATABASE $who TEMPLATE bench_base" >/dev/null
@@ -128,25 +136,26 @@ for rows in "${SIZES[@]}"; do
       hk) measure hk "$HK" --db "$(url hk)" -v run --task all ;;
       hk0) measure hk0 "$HK" --db "$(url hk0)" -v run --task all --sleep 0 ;;
       sql) measure sql sh -c "$(declare -f floor_sql); floor_sql | psql '$ADMIN dbname=sql' -qAtX -v ON_ERROR_STOP=1" ;;
+      django) measure django /usr/bin/python3 "$HERE/peer/purge.py" postgresql django "$HOUSEKEEP_TEST_PG_HOST" "$HOUSEKEEP_TEST_PG_PORT" postgres ;;
       esac
     done
     for who in "${whos[@]}"; do
       longest="(all)"
       rss_kb="-"
       read -r wall rss <"$WORK/time.$who"
-      if [ "$who" != sql ]; then
+      if [ "$who" = hk ] || [ "$who" = hk0 ]; then
         longest=$(sed -nE 's/.*write transaction held ([0-9.]+)(ms|s).*/\1 \2/p' "$WORK/log.$who" |
           awk '{ v = ($2 == "s") ? $1 * 1000 : $1; if (v > m) m = v } END { printf "%.0fms", m }')
-        rss_kb=$rss
       fi
+      [ "$who" = sql ] || rss_kb=$rss # the floor's work is the server's
       wal_mb=$(awk '{ printf "%.1f", $1 / 1048576 }' "$WORK/wal.$who")
       read -r worst failed lag <"$WORK/writer.$who"
-      printf '%-10s %-5s %8s %8s %10s %10s %12s %14s %12s\n' "$rows" "$who" "$wall" "$rss_kb" "$wal_mb" "$longest" \
-        "${worst}ms" "$failed" "${lag}ms" | tee -a "$OUT"
+      printf '%-9s %-12s %-7s %8s %8s %10s %10s %12s %9s %12s\n' "$rows" "$layout" "$who" "$wall" "$rss_kb" "$wal_mb" \
+        "$longest" "${worst}ms" "$failed" "${lag}ms" | tee -a "$OUT"
     done
     # All must have deleted the same rows, give or take rows that aged past a cutoff between
     # the runs (each computes "now" itself).
-    for table in users conversations; do
+    for table in users conversations "messages WHERE role <> 'w'"; do
       b=$(psql_on sql "SELECT count(*) FROM $table")
       for who in "${whos[@]}"; do
         a=$(psql_on "$who" "SELECT count(*) FROM $table")
@@ -154,4 +163,5 @@ for rows in "${SIZES[@]}"; do
       done
     done
   done
+ done
 done

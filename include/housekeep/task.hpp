@@ -66,6 +66,14 @@ RunStatus recorded_status(TaskStatus status);
 using TableCounts = std::vector<std::pair<std::string, std::int64_t>>;
 
 /// What one task did; filled in as it goes, so a failure keeps the progress made before it.
+/// Time a task spent in one phase of its work: wall time, and the CPU time of the thread
+/// running it (an engine's server works on its own CPU: see the wall time).
+struct PhaseTime {
+  std::string phase;
+  std::chrono::microseconds wall{0};
+  std::chrono::microseconds cpu{0};
+};
+
 struct TaskResult {
   std::string task;
   TaskStatus status = TaskStatus::ok;
@@ -82,8 +90,9 @@ struct TaskResult {
   ExitCode code = ExitCode::ok;
   std::string error;
   std::string hint;
-  std::string output; // an exec task's last output lines
-  std::string reason; // why a skipped task did not run
+  std::string output;            // an exec task's last output lines
+  std::string reason;            // why a skipped task did not run
+  std::vector<PhaseTime> phases; // in the order first entered
 
   /// Adds `rows` to the count of `table`, keeping first-seen order.
   void add_deleted(const std::string& table, std::int64_t rows);
@@ -92,7 +101,27 @@ struct TaskResult {
   void add_kept(const KeptRows& kept);
   /// Rows deleted from every table together.
   std::int64_t total_deleted() const;
+  /// Adds time to the phase called `phase`.
+  void add_phase(std::string_view phase, std::chrono::microseconds wall, std::chrono::microseconds cpu);
 };
+
+/// Adds the time from its construction to its destruction to one phase of a task's result.
+class PhaseTimer {
+public:
+  PhaseTimer(TaskResult& result, std::string_view phase);
+  ~PhaseTimer();
+  PhaseTimer(const PhaseTimer&) = delete;
+  PhaseTimer& operator=(const PhaseTimer&) = delete;
+
+private:
+  TaskResult& m_result;
+  std::string_view m_phase; // a literal
+  std::chrono::steady_clock::time_point m_wall;
+  std::chrono::nanoseconds m_cpu;
+};
+
+/// "checking 0.31s (CPU 0.29s), deleting 4.1s (CPU 2.0s), ...": where a task's time went.
+std::string describe_phases(const std::vector<PhaseTime>& phases);
 
 /// On a dry run, the row sets earlier tasks of the same run would have deleted, so that a
 /// later task does not count them again: `all --dry-run` then reports what `all` deletes.

@@ -376,6 +376,9 @@ void log_outcome(const TaskDef& task, const TaskResult& result, const RunRequest
                  {.rows = task.writes ? std::optional(result.total_deleted()) : std::nullopt,
                   .duration_ms = result.duration.count(),
                   .status = "ok"});
+    if (!result.phases.empty()) {
+      task_log.debug("{}: time by phase: {}", task.name, describe_phases(result.phases));
+    }
   } else if (result.status == TaskStatus::skipped) {
     // Not a failure: cron mails nothing.
     task_log.log(LogLevel::info, fmt::format("{}: skipped: {}", task.name, result.reason), {.status = "skipped"});

@@ -836,6 +836,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
     Batch batch;
     Stopwatch::time_point started;
     const std::vector<Value> batch_start = after;
+    std::optional<PhaseTimer> deleting(std::in_place, result, "deleting");
     for (int attempt = 1;; ++attempt) {
       try {
         const auto asked = Stopwatch::now();
@@ -871,6 +872,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
         context.clock.sleep_for(wait);
       }
     }
+    deleting.reset();
     drained = batch.drained;
     const std::int64_t rows = batch.rows;
     for (const auto& kept : batch.counts.kept) {
@@ -907,8 +909,12 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
                                         what, reason == StopReason::timed_out ? "timed out" : "interrupted",
                                         result.batches, with_thousands(done), table));
     }
-    standbys.after_batch(context, what, result);
+    {
+      const PhaseTimer waiting(result, "waiting for standbys");
+      standbys.after_batch(context, what, result);
+    }
     if (const Millis pause = plan.pause_after(Stopwatch::now() - free_since, held); pause.count() > 0) {
+      const PhaseTimer pausing(result, "pausing");
       context.clock.sleep_for(pause);
       free_since = Stopwatch::now();
     }
@@ -1008,6 +1014,7 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
 {
   Store& store = context.store;
   const std::string& what = policy.task;
+  std::optional<PhaseTimer> checking(std::in_place, result, "checking");
 
   std::vector<std::string> columns = condition_columns(policy.where);
   columns.push_back(policy.id_column);
@@ -1045,12 +1052,12 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
                       encoding->describe(), describe_value(cutoff));
     // The ends of the column told its layout; every value the cutoff selects is checked too.
     if (context.planned == nullptr || context.planned->check) {
-      const auto checking = Stopwatch::now();
+      const auto check_started = Stopwatch::now();
       const std::int64_t checked =
         check_old_side(store, policy.table, policy.age->column, policy.id_column, *encoding, policy.age->cutoff, what);
       context.log.debug(
         "{}: checked {} values before the cutoff in {}", what, with_thousands(checked),
-        humanize_duration(std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - checking)));
+        humanize_duration(std::chrono::duration_cast<std::chrono::milliseconds>(Stopwatch::now() - check_started)));
     }
     candidates->where.emplace_back(Before{policy.age->column, cutoff});
     scan->where.emplace_back(Before{policy.age->column, cutoff});
@@ -1095,7 +1102,10 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
     }
   }
 
+  checking.reset();
+
   if (context.options.dry_run) {
+    const PhaseTimer counting(result, "counting");
     count_planned(context, walk, result);
     report_kept(context, policy, result);
     return;
@@ -1108,11 +1118,15 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   }
   auto free_since = Stopwatch::now();
   StandbyWatch standbys;
-  for (const Walk& sweep : plan_sweeps(context, walk, what)) {
+  std::optional<PhaseTimer> planning(std::in_place, result, "planning");
+  const std::vector<Walk> sweeps = plan_sweeps(context, walk, what);
+  planning.reset();
+  for (const Walk& sweep : sweeps) {
     drain(context, policy, plan, sweep, free_since, standbys, result);
   }
   drain(context, policy, plan, walk, free_since, standbys, result);
   report_kept(context, policy, result);
+  const PhaseTimer statistics(result, "statistics");
   after_purge(context, result);
 }
 

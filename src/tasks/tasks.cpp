@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <ctime>
 #include <tuple>
 
 namespace housekeep {
@@ -193,6 +194,59 @@ std::int64_t TaskResult::total_deleted() const
     total += count;
   }
   return total;
+}
+
+void TaskResult::add_phase(std::string_view phase, std::chrono::microseconds wall, std::chrono::microseconds cpu)
+{
+  for (auto& p : phases) {
+    if (p.phase == phase) {
+      p.wall += wall;
+      p.cpu += cpu;
+      return;
+    }
+  }
+  phases.push_back({std::string(phase), wall, cpu});
+}
+
+namespace {
+
+std::chrono::nanoseconds thread_cpu_time()
+{
+  timespec now{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+}
+
+std::string seconds_text(std::chrono::microseconds t)
+{
+  return fmt::format("{:.2f}s", static_cast<double>(t.count()) / 1e6);
+}
+
+} // namespace
+
+PhaseTimer::PhaseTimer(TaskResult& result, std::string_view phase)
+    : m_result(result), m_phase(phase), m_wall(std::chrono::steady_clock::now()), m_cpu(thread_cpu_time())
+{
+}
+
+PhaseTimer::~PhaseTimer()
+{
+  using std::chrono::duration_cast;
+  using std::chrono::microseconds;
+  m_result.add_phase(m_phase, duration_cast<microseconds>(std::chrono::steady_clock::now() - m_wall),
+                     duration_cast<microseconds>(thread_cpu_time() - m_cpu));
+}
+
+std::string describe_phases(const std::vector<PhaseTime>& phases)
+{
+  std::vector<std::string> parts;
+  for (const auto& p : phases) {
+    if (p.wall < std::chrono::milliseconds(1)) {
+      continue;
+    }
+    parts.push_back(fmt::format("{} {} (CPU {})", p.phase, seconds_text(p.wall), seconds_text(p.cpu)));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
 }
 
 std::vector<TaskDef> task_table(const Config& config)

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <thread>
+
 using namespace housekeep;
 using namespace std::chrono;
 
@@ -293,4 +295,22 @@ TEST_CASE("real runs are recorded in housekeep_runs and dry runs are not", "[run
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].status == RunStatus::failed);
   CHECK(failed[0].error.find("table 'members' does not exist") != std::string::npos);
+}
+
+TEST_CASE("phases add up by name and describe themselves (leaving out what took no time)", "[run]")
+{
+  TaskResult result;
+  result.add_phase("deleting", microseconds(1'500'000), microseconds(900'000));
+  result.add_phase("pausing", microseconds(400), microseconds(0));
+  result.add_phase("deleting", microseconds(600'000), microseconds(100'000));
+  REQUIRE(result.phases.size() == 2);
+  CHECK(result.phases[0].wall == microseconds(2'100'000));
+  CHECK(describe_phases(result.phases) == "deleting 2.10s (CPU 1.00s)");
+  {
+    const PhaseTimer timer(result, "sleeping");
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  REQUIRE(result.phases.size() == 3);
+  CHECK(result.phases[2].wall >= milliseconds(20));
+  CHECK(result.phases[2].cpu < milliseconds(15)); // asleep, not working
 }

@@ -178,6 +178,14 @@ TEST_CASE("conversations: exactly the old ones go / with their messages", "[purg
   const auto gone_messages = static_cast<std::int64_t>(1500 - keep_messages.size());
   const auto gone_conversations = static_cast<std::int64_t>(300 - keep_conversations.size());
   CHECK(report.tasks[0].batches == (gone_messages + 6) / 7 + (gone_conversations + 6) / 7);
+  // Where the time went, phase by phase, each named once, in the order first entered.
+  std::vector<std::string> phases;
+  for (const auto& phase : report.tasks[0].phases) {
+    phases.push_back(phase.phase);
+    CHECK(phase.wall >= phase.cpu - milliseconds(5)); // one thread: its CPU time fits in the wall time
+  }
+  CHECK(phases ==
+        std::vector<std::string>{"checking", "planning", "deleting", "waiting for standbys", "pausing", "statistics"});
 }
 
 TEST_CASE("sparse children are deleted with their parents, not by a walk of their own", "[purge]")
