@@ -38,6 +38,18 @@ postgresql)
   exit 2
   ;;
 esac
+# need_python MODULE...: skips the test (77) unless Debian's python3 imports every module.
+PYTHON=/usr/bin/python3
+need_python() {
+  local module
+  for module in "$@"; do
+    if ! "$PYTHON" -c "import $module" 2>/dev/null; then
+      echo "skipped: python3-$module is not installed"
+      exit 77
+    fi
+  done
+}
+
 # The demo's layout for the tests that run on each (HOUSEKEEP_TEST_LAYOUT: time, shuffled or
 # interleaved; see demo --layout).
 LAYOUT=${HOUSEKEEP_TEST_LAYOUT:-time}

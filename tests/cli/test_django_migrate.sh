@@ -5,11 +5,7 @@
 # written as plain SQL on a copy. Skipped (77) only when Django is not installed.
 SRC=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/lib.sh"
-PYTHON=/usr/bin/python3
-if ! "$PYTHON" -c 'import django' 2>/dev/null; then
-  echo "skipped: python3-django is not installed"
-  exit 77
-fi
+need_python django
 
 PYTHONDONTWRITEBYTECODE=1 "$PYTHON" "$SRC/django/migrate.py" sqlite3 "$WORK/django.db" || { fail "migrate"; finish; }
 

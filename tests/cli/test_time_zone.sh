@@ -8,11 +8,7 @@
 # as the server's own AT TIME ZONE reading says. Skipped (77) only without python3-django.
 SRC=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/lib.sh"
-PYTHON=/usr/bin/python3
-if ! "$PYTHON" -c 'import django' 2>/dev/null; then
-  echo "skipped: python3-django is not installed"
-  exit 77
-fi
+need_python django
 ZONE=America/New_York
 fill() { PYTHONDONTWRITEBYTECODE=1 "$PYTHON" "$SRC/django/migrate.py" "$@" --time-zone "$ZONE" --fill-around-cutoff; }
 # The Django configuration, read as UTC (utc.toml) and in the zone (zoned.toml).
