@@ -155,6 +155,7 @@ struct TaskContext {
   ProgressSink* progress = nullptr;  // told how the purge advances, or none
   std::int64_t expected_rows = 0;    // what the guards counted for this task; 0: unknown
   const TaskConfig* task = nullptr;  // the task's configuration: its kind's keys
+  bool later_purges = false;         // a later task of this run deletes rows too
 
   /// Whether to stop now, between batches, and why.
   StopReason stop_reason() const

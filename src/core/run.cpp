@@ -312,6 +312,7 @@ struct RunSetup {
   std::map<std::string, std::int64_t> expected;
   bool record = false;
   std::optional<TimePoint> deadline;
+  bool later_purges = false; // set before each task: a later task deletes rows too
 };
 
 // The first part of a run: everything checked or taken before the first task starts. Throws
@@ -411,6 +412,7 @@ TaskResult run_task(const TaskDef& task, Store& store, const Config& config, con
                       setup.archive.get(),
                       request.progress};
   context.task = settings_of(config, task);
+  context.later_purges = setup.later_purges;
   if (const auto it = setup.expected.find(result.task); it != setup.expected.end()) {
     context.expected_rows = it->second;
   }
@@ -510,12 +512,14 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
   RunSetup setup = prepare_run(store, config, request, report.started_at, clock, log);
 
   PlannedDeletions planned;
-  for (const TaskDef& task : request.tasks) {
+  for (auto task = request.tasks.begin(); task != request.tasks.end(); ++task) {
     // Every line logged while the task runs names it (and the job), in JSON logs.
-    const Logger task_log = log.with({.task = task.name, .job = request.job});
+    const Logger task_log = log.with({.task = task->name, .job = request.job});
     const TimePoint started = clock.now();
-    TaskRecord record(store, request, task.name, started, setup.record, report, log);
-    TaskResult result = run_task(task, store, config, request, setup, planned, started, clock, task_log);
+    TaskRecord record(store, request, task->name, started, setup.record, report, log);
+    setup.later_purges =
+      std::any_of(std::next(task), request.tasks.end(), [](const TaskDef& later) { return later.writes; });
+    TaskResult result = run_task(*task, store, config, request, setup, planned, started, clock, task_log);
     record.finish(result);
     report.tasks.push_back(std::move(result));
   }

@@ -684,7 +684,9 @@ Chunk next_chunk(Store& store, const Walk& walk, const BatchPlan& plan, const De
 // The rows the purge left dead in each table it deleted from, where the engine counts them
 // (PostgreSQL: their space is reused once vacuum has passed, never returned to the disk by
 // itself; a purge that "did nothing" to the database's size did this). And the planner's
-// statistics of a table the purge changed much, taken afresh.
+// statistics of a table the purge changed much, taken afresh when a later task of the run
+// deletes rows too (its statements are planned on them; ANALYZE of a million-row table
+// takes about a second); after the last, the engine's own upkeep (autovacuum) takes them.
 void after_purge(TaskContext& context, TaskResult& result)
 {
   Maintenance* engine = context.store.maintenance();
@@ -700,7 +702,7 @@ void after_purge(TaskContext& context, TaskResult& result)
       context.log.info("{}: '{}' holds {} dead rows ({} bytes with its indexes) until vacuum passes",
                        context.task->name, table, with_thousands(space->dead_rows), with_thousands(space->bytes));
     }
-    if (engine->refresh_statistics(table)) {
+    if (context.later_purges && engine->refresh_statistics(table)) {
       context.log.debug("{}: took the planner's statistics of '{}' afresh", context.task->name, table);
     }
   }

@@ -306,9 +306,20 @@ check "demo: the same rows as the SQLite demo" [ "$(dq "SELECT count(*) || ',' |
   "$("$HK" --db demo.db demo --rows 5000 -q >/dev/null 2>&1; sqlite3 demo.db "SELECT count(*) || ',' || sum(id) || ',' || count(conversation_id) || ',' || count(expires_at) FROM messages")" ]
 check "demo: typed columns" [ "$(dq "SELECT string_agg(data_type, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'users' AND column_name IN ('is_active', 'date_joined')")" = "timestamp with time zone,boolean" ]
 expect 0 "" "$HK" --db "$DEMO_URL" --json run --task all --dry-run
+cp out dry-demo.json
 check "demo: the dry run counts what SQL counts" [ "$(jq '.tasks[0].deleted.conversations' out)" = "$(dq "SELECT count(*) FROM conversations WHERE created_at < now() - interval '30 days'")" ]
 expect 73 "table 'users' already exists" "$HK" --db "$DEMO_URL" demo --rows 10
 expect 64 "never tables of a server" "$HK" --db "$DEMO_URL" demo --rows 10 --force
+# A table a purge changed much (two thirds of the conversations go) gets fresh planner
+# statistics while a later task of the run still deletes, since its statements are planned on
+# them; when no task follows, autovacuum takes them in its own time.
+psql "$ADMIN dbname=postgres" -qAtX -c "CREATE DATABASE ${DEMO}_alone TEMPLATE $DEMO" >/dev/null
+expect 0 "conversations: took the planner's statistics of 'conversations' afresh" "$HK" --db "$DEMO_URL" -v run --task all
+expect 0 "" "$HK" --db "postgresql://postgres@/${DEMO}_alone?host=$HOUSEKEEP_TEST_PG_HOST&port=$HOUSEKEEP_TEST_PG_PORT" \
+  -v run --task conversations
+check "the same purge as the run's last task leaves the statistics to autovacuum" [ -z "$(grep "afresh" err)" ]
+check "it deleted as many conversations" grep -q "deleted .* $(jq -r '.tasks[0].deleted.conversations' dry-demo.json) conversations" err
+psql "$ADMIN dbname=postgres" -qAtX -c "DROP DATABASE ${DEMO}_alone" >/dev/null
 psql "$ADMIN dbname=postgres" -qAtX -c "DROP DATABASE $DEMO" >/dev/null
 
 # The daemon on a server, directly and through PgBouncer in transaction mode: it fires every
