@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <vector>
+
 namespace housekeep::cli {
 
 namespace {
@@ -15,16 +17,15 @@ namespace {
 struct DemoArgs {
   std::int64_t rows = 10000;
   bool force = false;
-  std::string layout = "time";
+  std::string layout = "time"; // one of the names of k_demo_layouts
 };
 
 int demo(const Globals& globals, const DemoArgs& args)
 {
   const Session session = make_session(globals);
   const SystemClock clock;
-  const DemoSummary summary = create_demo_database(
-    session.url, DemoOptions{args.rows, args.force, find_demo_layout(args.layout).value_or(DemoLayout::time)},
-    clock.now());
+  const DemoSummary summary =
+    create_demo_database(session.url, DemoOptions{args.rows, args.force, *find_demo_layout(args.layout)}, clock.now());
   // A file by its path; a server's database by its URL, password masked (quoted for a shell).
   const bool file = session.url.scheme == "sqlite" || session.url.scheme == "file";
   const std::string where = file ? session.url.path : session.url.redacted();
@@ -68,9 +69,13 @@ void register_demo(CLI::App& app, const Globals& globals, Action& action)
     ->type_name("N")
     ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
   sub->add_flag("--force", args->force, "Replace the file if it exists (SQLite only)");
+  std::vector<std::string> layouts;
+  for (const DemoLayout layout : k_demo_layouts) {
+    layouts.emplace_back(demo_layout_name(layout));
+  }
   sub->add_option("--layout", args->layout, "How ids and times relate (default time)")
     ->type_name("time|shuffled|interleaved")
-    ->check(CLI::IsMember({"time", "shuffled", "interleaved"}));
+    ->check(CLI::IsMember(layouts));
   sub->callback([&action, &globals, args] { action = [&globals, args] { return demo(globals, *args); }; });
 }
 

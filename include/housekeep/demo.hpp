@@ -6,6 +6,7 @@
 #include "housekeep/clock.hpp"
 #include "housekeep/store.hpp"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,6 +23,8 @@ enum class DemoLayout {
                // among everyone else's (conversations that stay open)
 };
 
+/// Every layout, the default first.
+constexpr std::array<DemoLayout, 3> k_demo_layouts{DemoLayout::time, DemoLayout::shuffled, DemoLayout::interleaved};
 /// "time", "shuffled", "interleaved".
 std::string_view demo_layout_name(DemoLayout layout);
 /// The layout called `name`, or nothing.

@@ -312,7 +312,6 @@ struct RunSetup {
   std::map<std::string, std::int64_t> expected;
   bool record = false;
   std::optional<TimePoint> deadline;
-  bool later_purges = false; // set before each task: a later task deletes rows too
 };
 
 // The first part of a run: everything checked or taken before the first task starts. Throws
@@ -395,8 +394,10 @@ void log_outcome(const TaskDef& task, const TaskResult& result, const RunRequest
 }
 
 // The second part: one task, its errors turned into its status; never throws.
-TaskResult run_task(const TaskDef& task, Store& store, const Config& config, const RunRequest& request, RunSetup& setup,
-                    PlannedDeletions& planned, TimePoint started, const Clock& clock, const Logger& task_log)
+// `later_purges`: a later task of the run deletes rows too.
+TaskResult run_task(const TaskDef& task, bool later_purges, Store& store, const Config& config,
+                    const RunRequest& request, RunSetup& setup, PlannedDeletions& planned, TimePoint started,
+                    const Clock& clock, const Logger& task_log)
 {
   TaskResult result;
   result.task = std::string(task.name);
@@ -412,7 +413,7 @@ TaskResult run_task(const TaskDef& task, Store& store, const Config& config, con
                       setup.archive.get(),
                       request.progress};
   context.task = settings_of(config, task);
-  context.later_purges = setup.later_purges;
+  context.later_purges = later_purges;
   if (const auto it = setup.expected.find(result.task); it != setup.expected.end()) {
     context.expected_rows = it->second;
   }
@@ -517,9 +518,9 @@ RunReport run_tasks(Store& store, const Config& config, const RunRequest& reques
     const Logger task_log = log.with({.task = task->name, .job = request.job});
     const TimePoint started = clock.now();
     TaskRecord record(store, request, task->name, started, setup.record, report, log);
-    setup.later_purges =
+    const bool later_purges =
       std::any_of(std::next(task), request.tasks.end(), [](const TaskDef& later) { return later.writes; });
-    TaskResult result = run_task(*task, store, config, request, setup, planned, started, clock, task_log);
+    TaskResult result = run_task(*task, later_purges, store, config, request, setup, planned, started, clock, task_log);
     record.finish(result);
     report.tasks.push_back(std::move(result));
   }

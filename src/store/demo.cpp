@@ -21,7 +21,7 @@ std::string_view demo_layout_name(DemoLayout layout)
 
 std::optional<DemoLayout> find_demo_layout(std::string_view name)
 {
-  for (const DemoLayout layout : {DemoLayout::time, DemoLayout::shuffled, DemoLayout::interleaved}) {
+  for (const DemoLayout layout : k_demo_layouts) {
     if (demo_layout_name(layout) == name) {
       return layout;
     }
