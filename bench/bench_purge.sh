@@ -14,7 +14,8 @@
 #   bench/bench_purge.sh build/release/commands/housekeep [ROWS...]   (default 100000 1000000 5000000)
 # LAYOUTS="time shuffled" picks shapes (default all three); ROUNDS=N repeats each size and
 # shape; WHO="hk sql" picks contenders; HK_ARGS adds options to housekeep's runs;
-# HK_OLD=/path/to/an/older/housekeep adds it at defaults (row "hk_old").
+# HK_OLD=/path/to/an/older/housekeep adds it at defaults (row "hk_old"). WRITER=0 runs
+# without the concurrent writer (housekeep's batches then grow once nobody else writes).
 # Writes the table to stdout and to bench/results-purge.txt.
 set -euo pipefail
 HK=$(realpath "${1:?usage: bench_purge.sh /path/to/housekeep [ROWS...]}")
@@ -77,13 +78,18 @@ measure() {
   local name=$1 db=$2
   shift 2
   rm -f "$WORK/stop"
-  writer "$db" "$WORK/stop" >"$WORK/writer.$name" &
-  local wpid=$!
-  sleep 0.3
+  local wpid=
+  if [ "${WRITER:-1}" = 1 ]; then
+    writer "$db" "$WORK/stop" >"$WORK/writer.$name" &
+    wpid=$!
+    sleep 0.3
+  else
+    echo "- -" >"$WORK/writer.$name"
+  fi
   local rc=0
   /usr/bin/time -f "%e %M %U %S" -o "$WORK/time.$name" "$@" >/dev/null 2>"$WORK/log.$name" || rc=$?
   touch "$WORK/stop"
-  wait "$wpid"
+  [ -z "$wpid" ] || wait "$wpid"
   if [ "$rc" -ne 0 ]; then
     echo "$name exited $rc: $(tail -3 "$WORK/log.$name")" >&2
   fi
@@ -124,16 +130,18 @@ for rows in "${SIZES[@]}"; do
         esac
         read -r wall rss user sys <"$WORK/time.$who"
         read -r worst failed <"$WORK/writer.$who"
+        [ "$worst" = - ] || worst=${worst}ms
         printf '%-9s %-12s %-7s %8s %7.2f %8s %10s %12s %9s\n' "$rows" "$layout" "$who" "$wall" \
-          "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$rss" "$longest" "${worst}ms" "$failed" | tee -a "$OUT"
+          "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" "$rss" "$longest" "$worst" "$failed" | tee -a "$OUT"
       done
       # All must have deleted the same rows, give or take rows that aged past a cutoff between
       # the runs (each computes "now" itself); the writer's own rows are left out.
+      first=${whos[0]}
       for table in users conversations "messages WHERE role <> 'w'"; do
-        b=$(sqlite3 "$WORK/sql.db" "SELECT count(*) FROM $table")
+        b=$(sqlite3 "$WORK/$first.db" "SELECT count(*) FROM $table")
         for who in "${whos[@]}"; do
           a=$(sqlite3 "$WORK/$who.db" "SELECT count(*) FROM $table")
-          [ "$a" = "$b" ] || echo "warning: $table differs: $who $a, sql $b" | tee -a "$OUT"
+          [ "$a" = "$b" ] || echo "warning: $table differs: $who $a, $first $b" | tee -a "$OUT"
         done
       done
     done

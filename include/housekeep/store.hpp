@@ -218,6 +218,16 @@ struct StoreTraits {
   /// them costs more than it saves). Where a delete marks a row in a page that is written
   /// once per checkpoint whatever the batches (PostgreSQL), the walk only adds a scan.
   std::optional<double> sweep_density;
+  /// Where other connections' commits can be seen (Store::commits_by_others): once none has
+  /// committed, nor held the write lock when a batch asked for it, for `quiet_after`, a
+  /// purge's write transactions may last this long instead of `batch_time`, and go back to it
+  /// at the first sign of another writer. Nothing: never. Where a purge's commits cost most
+  /// (SQLite, where every one writes its pages to the journal and the file, and scattered
+  /// rows make each batch rewrite pages the next one rewrites again), longer transactions
+  /// while nobody else writes save most of that; the one writer that arrives during one waits
+  /// up to this long, once.
+  std::optional<std::chrono::milliseconds> quiet_batch_time;
+  std::chrono::milliseconds quiet_after{5000};
 };
 
 /// What a column's declared type says of the times it holds.
@@ -350,6 +360,9 @@ public:
   /// The standby furthest behind in replaying this database's writes; nothing when none
   /// is, or the engine has none.
   std::optional<StandbyLag> standby_lag();
+  /// A number that changes whenever another connection commits a write to the database (never
+  /// for this connection's own); nothing where the engine cannot tell.
+  std::optional<std::int64_t> commits_by_others();
   /// The engine's upkeep, or null when this database offers none.
   Maintenance* maintenance();
   /// The engine's upkeep for `what` ("vacuum", "backup"); a DataError (65) saying it is not

@@ -91,6 +91,10 @@ public:
   /// stream them to standbys; nothing when there is none, or none behind.
   virtual std::optional<StandbyLag> standby_lag() { return std::nullopt; }
 
+  /// A number that changes whenever another connection commits; nothing where the engine
+  /// cannot tell.
+  virtual std::optional<std::int64_t> commits_by_others() { return std::nullopt; }
+
   /// The engine's own maintenance (backup, vacuum, checks), or null when it offers none.
   virtual Maintenance* maintenance() { return nullptr; }
 

@@ -269,6 +269,11 @@ std::optional<StandbyLag> Store::standby_lag()
   return m_backend->standby_lag();
 }
 
+std::optional<std::int64_t> Store::commits_by_others()
+{
+  return m_backend->commits_by_others();
+}
+
 Maintenance* Store::maintenance()
 {
   return m_backend->maintenance();

@@ -440,45 +440,51 @@ struct BatchPlan {
   Millis target{0};         // time-sized: keep each write transaction about this long
   Millis pause{0};          // between batches
   StoreTraits store;        // how the application's writers wait
+  // While no other connection writes: keep each write transaction about this long instead.
+  // Only when the configuration leaves batch_time to the engine: a batch_time set is held.
+  std::optional<Millis> quiet_target;
 
   bool timed() const { return target.count() > 0; }
+
+  // What a batch aims at, by whether other connections are writing.
+  Millis target_for(bool quiet) const { return quiet && quiet_target ? *quiet_target : target; }
 
   // Time-sized batches start small, since one row may bring thousands of cascaded rows.
   std::int64_t first_size() const { return timed() ? std::min(k_first_timed_batch, most) : most; }
 
   // The next batch's size after one of `size` rows held the lock for `held`: toward the size
-  // that would have taken the target, by at most half or four times, so that one slow batch
+  // that would have taken `aim` (the target, or the quiet one), by at most half or four times, so that one slow batch
   // (a cold cache, a checkpoint) does not swing it, while a walk's first batches, far below
   // the target, reach it within a few. Growing is safe: a batch commits early by time.
-  std::int64_t next_size(std::int64_t size, std::chrono::milliseconds held) const
+  std::int64_t next_size(std::int64_t size, std::chrono::milliseconds held, Millis aim) const
   {
     if (!timed()) {
       return most;
     }
     const double ratio =
-      static_cast<double>(target.count()) / static_cast<double>(std::max<std::int64_t>(held.count(), 1));
+      static_cast<double>(aim.count()) / static_cast<double>(std::max<std::int64_t>(held.count(), 1));
     const double next = static_cast<double>(size) * std::clamp(ratio, 0.5, 4.0);
     return std::clamp<std::int64_t>(static_cast<std::int64_t>(next), 1, most);
   }
 
   // The pause after a batch that held the lock for `held`, when the lock was last left free
   // long enough for any waiting writer `busy` ago. Time-sized batches pause in proportion to
-  // their hold, `pause` after one that took the target, so the purge holds the lock about
+  // their hold, `pause` after one that took `aim`, so the purge holds the lock about
   // the same share of the time whatever a batch's size; but, where writers retry on their
   // own schedule (the store's traits), never less than a writer that started waiting `busy`
   // ago needs to find the lock free at its next retry (a short batch after a long wait would
-  // otherwise leave it too short a gap), and at most four times `pause`. Fixed-size batches
-  // always pause `pause`.
-  Millis pause_after(Stopwatch::duration busy, std::chrono::milliseconds held) const
+  // otherwise leave it too short a gap), and at most four times `pause` or that gap.
+  // Fixed-size batches always pause `pause`.
+  Millis pause_after(Stopwatch::duration busy, std::chrono::milliseconds held, Millis aim) const
   {
     if (!timed() || pause.count() == 0) {
       return pause;
     }
-    const auto share = pause.count() * held.count() / target.count();
+    const auto share = pause.count() * held.count() / aim.count();
     const auto gap =
       store.writer_retry_gap == nullptr ? Millis{0} : store.writer_retry_gap(std::chrono::duration_cast<Millis>(busy));
     const auto needed = std::max<std::int64_t>(share, gap.count());
-    return Millis{std::clamp<std::int64_t>(needed, 1, 4 * pause.count())};
+    return Millis{std::clamp<std::int64_t>(needed, 1, std::max<std::int64_t>(4 * pause.count(), gap.count()))};
   }
 
   // A time-sized batch is deleted in chunks of an eighth of it, and the transaction commits
@@ -487,11 +493,11 @@ struct BatchPlan {
   // its own, and the commit writes them all), and this bounds the overrun to about one chunk.
   std::int64_t chunk(std::int64_t size) const { return timed() ? std::max<std::int64_t>(size / 8, 1) : size; }
 
-  // True when a time-sized batch that has held the lock for `held` should commit now, given
-  // that the last commit took `commit`.
-  bool closing(Stopwatch::duration held, Stopwatch::duration commit) const
+  // True when a time-sized batch aiming at `aim` that has held the lock for `held` should
+  // commit now, given that the last commit took `commit`.
+  bool closing(Stopwatch::duration held, Stopwatch::duration commit, Millis aim) const
   {
-    return timed() && held + commit >= target;
+    return timed() && held + commit >= aim;
   }
 };
 
@@ -504,6 +510,9 @@ BatchPlan batch_plan(const TaskContext& context)
   plan.store = context.store.traits();
   plan.target = options.batch_time.value_or(defaults.batch_time.value_or(plan.store.batch_time));
   plan.pause = options.sleep.value_or(defaults.sleep.value_or(plan.store.pause));
+  if (!options.batch_time && !defaults.batch_time) {
+    plan.quiet_target = plan.store.quiet_batch_time;
+  }
   return plan;
 }
 
@@ -732,8 +741,8 @@ struct Batch {
 // Reads and deletes the next batch of the walk after `after` (moved past it) in the open
 // write transaction, up to `size` rows or the plan's time.
 Batch fill_batch(TaskContext& context, const PurgePolicy& policy, const BatchPlan& plan, const Walk& walk,
-                 Density& density, std::vector<Value>& after, std::int64_t size, Stopwatch::time_point started,
-                 Stopwatch::duration last_commit)
+                 Density& density, std::vector<Value>& after, std::int64_t size, Millis target,
+                 Stopwatch::time_point started, Stopwatch::duration last_commit)
 {
   Store& store = context.store;
   Batch batch;
@@ -762,7 +771,7 @@ Batch fill_batch(TaskContext& context, const PurgePolicy& policy, const BatchPla
     if (!chunk.through.empty()) {
       after = std::move(chunk.through);
     }
-    if (batch.drained || plan.closing(Stopwatch::now() - started, last_commit)) {
+    if (batch.drained || plan.closing(Stopwatch::now() - started, last_commit, target)) {
       break;
     }
   }
@@ -822,9 +831,48 @@ struct StandbyWatch {
   }
 };
 
-// `free_since` is when the lock was last left free long enough for any waiting writer.
-void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& plan, const Walk& walk,
-           Stopwatch::time_point& free_since, StandbyWatch& standbys, TaskResult& result)
+// A batch that waited at least this long for the write lock found another writer holding it.
+constexpr std::chrono::milliseconds k_lock_taken{2};
+
+// What a purge sees of the application's other writers, across the walks of a task. Where
+// the engine shows other connections' commits and the plan allows it (quiet_target), a purge
+// that has seen none for the store's quiet_after, nor found the lock taken, holds the lock
+// longer per batch; at the first sign of a writer it goes back to its target.
+struct Traffic {
+  Stopwatch::time_point free_since = Stopwatch::now(); // the lock was last left free long enough for any writer
+  Stopwatch::time_point seen = free_since;             // another writer was last seen (at first: the start)
+  std::optional<std::int64_t> commits;                 // the store's count of others' commits when last read
+  bool quiet = false;
+
+  // Between batches: whether another connection committed since the last look.
+  void look(TaskContext& context, const BatchPlan& plan, std::string_view what)
+  {
+    if (!plan.quiet_target || !plan.timed()) {
+      return;
+    }
+    const auto now_commits = context.store.commits_by_others();
+    if (!now_commits || (commits && *now_commits != *commits)) {
+      saw_writer(context, plan, what, "another connection committed");
+    } else if (!quiet && Stopwatch::now() - seen >= plan.store.quiet_after) {
+      quiet = true;
+      context.log.debug("{}: no other connection has written for {}: write transactions may last {}", what,
+                        humanize_duration(plan.store.quiet_after), humanize_duration(*plan.quiet_target));
+    }
+    commits = now_commits;
+  }
+
+  void saw_writer(TaskContext& context, const BatchPlan& plan, std::string_view what, std::string_view sign)
+  {
+    seen = Stopwatch::now();
+    if (quiet) {
+      quiet = false;
+      context.log.debug("{}: {}: write transactions go back to {}", what, sign, humanize_duration(plan.target));
+    }
+  }
+};
+
+void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& plan, const Walk& walk, Traffic& traffic,
+           StandbyWatch& standbys, TaskResult& result)
 {
   Store& store = context.store;
   const std::string& what = policy.task;
@@ -832,6 +880,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
   std::vector<Value> after = walk.start;
   std::int64_t size = plan.first_size();
   Stopwatch::duration last_commit{};
+  Millis target = plan.target;
   Density density;
   bool drained = false;
   while (!drained) {
@@ -839,15 +888,27 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
     Stopwatch::time_point started;
     const std::vector<Value> batch_start = after;
     std::optional<PhaseTimer> deleting(std::in_place, result, "deleting");
+    bool was_quiet = traffic.quiet;
+    traffic.look(context, plan, what);
     for (int attempt = 1;; ++attempt) {
       try {
         const auto asked = Stopwatch::now();
         auto transaction = store.begin_write();
         started = Stopwatch::now();
-        result.lock_wait += std::chrono::duration_cast<std::chrono::milliseconds>(started - asked);
+        const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(started - asked);
+        result.lock_wait += waited;
+        if (waited >= k_lock_taken) {
+          traffic.saw_writer(context, plan, what, "the write lock was taken");
+        }
+        if (was_quiet && !traffic.quiet) {
+          // Back to the target at once, not by halves: a writer is waiting, or soon will.
+          size = std::max<std::int64_t>(1, size * plan.target.count() / plan.target_for(true).count());
+          was_quiet = false;
+        }
+        target = plan.target_for(traffic.quiet);
         // Choosing rows inside the write transaction means no row can change between being
         // chosen and being deleted.
-        batch = fill_batch(context, policy, plan, walk, density, after, size, started, last_commit);
+        batch = fill_batch(context, policy, plan, walk, density, after, size, target, started, last_commit);
         if (batch.rows == 0 && batch.drained) {
           break; // nothing was written; the transaction rolls back
         }
@@ -895,8 +956,9 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
     }
     if (context.log.enabled(LogLevel::debug)) {
       context.log.log(LogLevel::debug,
-                      fmt::format("{}: batch {}: {} rows of '{}', write transaction held {}", what, result.batches,
-                                  with_thousands(rows), table, humanize_duration(held)),
+                      fmt::format("{}: batch {}: {} rows of '{}', write transaction held {} (its commit {})", what,
+                                  result.batches, with_thousands(rows), table, humanize_duration(held),
+                                  humanize_duration(std::chrono::duration_cast<Millis>(last_commit))),
                       {.table = table, .rows = rows, .duration_ms = held.count()});
     }
     if (drained) {
@@ -904,7 +966,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
     }
     // A batch that only scanned (none of the walk's rows up to its fences) is sized by what
     // it asked for: that is what its reads cost.
-    size = plan.next_size(rows > 0 ? rows : size, held);
+    size = plan.next_size(rows > 0 ? rows : size, held, target);
     if (const StopReason reason = context.stop_reason(); reason != StopReason::none) {
       throw Stopped(reason, fmt::format("{}: {} after batch {} ({} rows deleted so far, the last ones "
                                         "from '{}')",
@@ -915,10 +977,10 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
       const PhaseTimer waiting(result, "waiting for standbys");
       standbys.after_batch(context, what, result);
     }
-    if (const Millis pause = plan.pause_after(Stopwatch::now() - free_since, held); pause.count() > 0) {
+    if (const Millis pause = plan.pause_after(Stopwatch::now() - traffic.free_since, held, target); pause.count() > 0) {
       const PhaseTimer pausing(result, "pausing");
       context.clock.sleep_for(pause);
-      free_since = Stopwatch::now();
+      traffic.free_since = Stopwatch::now();
     }
   }
 }
@@ -1118,15 +1180,15 @@ void purge(TaskContext& context, const PurgePolicy& policy, TaskResult& result)
   for (const auto& set : walk_sets(walk)) {
     result.add_deleted(set.rows->table, 0);
   }
-  auto free_since = Stopwatch::now();
+  Traffic traffic;
   StandbyWatch standbys;
   std::optional<PhaseTimer> planning(std::in_place, result, "planning");
   const std::vector<Walk> sweeps = plan_sweeps(context, walk, what);
   planning.reset();
   for (const Walk& sweep : sweeps) {
-    drain(context, policy, plan, sweep, free_since, standbys, result);
+    drain(context, policy, plan, sweep, traffic, standbys, result);
   }
-  drain(context, policy, plan, walk, free_since, standbys, result);
+  drain(context, policy, plan, walk, traffic, standbys, result);
   report_kept(context, policy, result);
   const PhaseTimer statistics(result, "statistics");
   after_purge(context, result);

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 using namespace housekeep;
 using namespace std::chrono;
@@ -728,6 +729,69 @@ TEST_CASE("pauses: the whole sleep after fixed-size batches, in proportion after
       } else {
         CHECK(pause == milliseconds(400));
       }
+    }
+  }
+}
+
+TEST_CASE("quiet: longer write transactions only after seconds without another writer, and back at its "
+          "first commit",
+          "[purge][slow]")
+{
+  // Pauses that last 40 ms (real time: the purge measures quiet with a steady clock) until
+  // `slow_until`, and another connection that commits a row during every pause in
+  // [0, writes_until) and from `writes_from` on.
+  struct SlowClock final : Clock {
+    const test::FakeClock inner{test::test_now()};
+    Sql* writer = nullptr;
+    steady_clock::time_point start = steady_clock::now();
+    milliseconds slow_until{0};
+    milliseconds writes_until{0};
+    milliseconds writes_from = milliseconds::max();
+    mutable int writes = 0;
+    TimePoint now() const override { return inner.now(); }
+    void sleep_for(Millis d) const override
+    {
+      inner.sleep_for(d);
+      const auto elapsed = duration_cast<milliseconds>(steady_clock::now() - start);
+      if (elapsed < slow_until) {
+        std::this_thread::sleep_for(milliseconds(40));
+      }
+      if (elapsed < writes_until || elapsed >= writes_from) {
+        writer->exec("INSERT INTO messages VALUES (NULL, NULL, 'w', 'x', '2026-06-15 12:00:00', NULL)");
+        ++writes;
+      }
+    }
+  };
+  for (const bool writing : {false, true}) {
+    INFO((writing ? "another connection writes throughout"
+                  : "another connection writes in the first second, "
+                    "and after 7.5 s"));
+    Classic db;
+    const auto doomed =
+      db.sql.integer("SELECT count(*) FROM conversations WHERE created_at < '" + db.cutoff(hours(24 * 30)) + "'");
+    SlowClock clock;
+    clock.writer = &db.sql;
+    clock.slow_until = writing ? milliseconds(6000) : milliseconds(8000);
+    clock.writes_until = writing ? milliseconds::max() : milliseconds(1000);
+    clock.writes_from = writing ? milliseconds::max() : milliseconds(7500);
+    test::CapturedLog log;
+    RunRequest request;
+    request.tasks = resolve_tasks(test::default_config(), {"conversations"});
+    request.options.batch_size = 3; // some 400 batches: 40 ms apart, more than 8 s
+    auto store = db.open();
+    const auto report = run_tasks(*store, Config{}, request, clock, log.logger());
+    REQUIRE(report.ok());
+    CHECK(deleted(report, "conversations", "conversations") == doomed);
+    const std::string text = log.text();
+    const auto quiet = text.find("no other connection has written for 5.0s: write transactions may last 1.0s");
+    const auto back = text.find("another connection committed: write transactions go back to 50ms");
+    REQUIRE(clock.writes > 0);
+    if (writing) {
+      CHECK(quiet == std::string::npos);
+    } else {
+      CHECK(quiet != std::string::npos);
+      CHECK(back != std::string::npos);
+      CHECK(quiet < back);
     }
   }
 }

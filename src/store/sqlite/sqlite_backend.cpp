@@ -241,7 +241,18 @@ public:
     traits.batch_time = std::chrono::milliseconds{50};
     traits.pause = std::chrono::milliseconds{25};
     traits.sweep_density = 0.02;
+    // On 1 million messages whose ids are shuffled against time, the conversations task took
+    // 39.7 s in 50 ms batches, 24.4 s in 500 ms, 18.9 s in 1 s and 18.8 s in 2 s ones.
+    traits.quiet_batch_time = std::chrono::milliseconds{1000};
     return traits;
+  }
+
+  std::optional<std::int64_t> commits_by_others() override
+  {
+    // Per connection: changes when another connection (of any process) commits.
+    const Value version = first_value({"PRAGMA data_version", {}}, "reading whether others wrote");
+    const auto* number = std::get_if<std::int64_t>(&version);
+    return number == nullptr ? std::nullopt : std::optional<std::int64_t>{*number};
   }
 
   std::int64_t execute(const Sql& sql, std::string_view doing) override
