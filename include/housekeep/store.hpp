@@ -218,7 +218,7 @@ struct StoreTraits {
   /// them costs more than it saves). Where a delete marks a row in a page that is written
   /// once per checkpoint whatever the batches (PostgreSQL), the walk only adds a scan.
   std::optional<double> sweep_density;
-  /// Where other connections' commits can be seen (Store::commits_by_others): once none has
+  /// Where other connections' commits can be seen (Store::others_quiet_since): once none has
   /// committed, nor held the write lock when a batch asked for it, for `quiet_after`, a
   /// purge's write transactions may last this long instead of `batch_time`, and go back to it
   /// at the first sign of another writer. Nothing: never. Where a purge's commits cost most
@@ -227,7 +227,7 @@ struct StoreTraits {
   /// while nobody else writes save most of that; the one writer that arrives during one waits
   /// up to this long, once.
   std::optional<std::chrono::milliseconds> quiet_batch_time;
-  std::chrono::milliseconds quiet_after{5000};
+  std::chrono::milliseconds quiet_after{2000};
 };
 
 /// What a column's declared type says of the times it holds.
@@ -360,9 +360,10 @@ public:
   /// The standby furthest behind in replaying this database's writes; nothing when none
   /// is, or the engine has none.
   std::optional<StandbyLag> standby_lag();
-  /// A number that changes whenever another connection commits a write to the database (never
-  /// for this connection's own); nothing where the engine cannot tell.
-  std::optional<std::int64_t> commits_by_others();
+  /// Since when no other connection has been seen committing a write to the database: each
+  /// call looks (SQLite's data_version), and a commit since the last look, or since the store
+  /// was opened, makes it now. Nothing where the engine cannot tell.
+  std::optional<std::chrono::steady_clock::time_point> others_quiet_since();
   /// The engine's upkeep, or null when this database offers none.
   Maintenance* maintenance();
   /// The engine's upkeep for `what` ("vacuum", "backup"); a DataError (65) saying it is not
@@ -375,6 +376,8 @@ public:
 private:
   std::unique_ptr<Backend> m_backend;
   std::unique_ptr<History> m_history;
+  std::optional<std::int64_t> m_others_commits; // the engine's count when last looked at
+  std::chrono::steady_clock::time_point m_others_seen;
 
   // Steps through the set's first `limit` rows in the order of `columns`, reading only those.
   void for_each_ordered(const RowSet& rows, const std::vector<std::string>& columns, std::size_t limit,

@@ -26,7 +26,8 @@ std::string reading(std::string_view table)
 } // namespace
 
 Store::Store(std::unique_ptr<Backend> backend)
-    : m_backend(std::move(backend)), m_history(std::make_unique<History>(*m_backend, m_backend->own_schema()))
+    : m_backend(std::move(backend)), m_history(std::make_unique<History>(*m_backend, m_backend->own_schema())),
+      m_others_commits(m_backend->commits_by_others()), m_others_seen(std::chrono::steady_clock::now())
 {
 }
 
@@ -269,9 +270,17 @@ std::optional<StandbyLag> Store::standby_lag()
   return m_backend->standby_lag();
 }
 
-std::optional<std::int64_t> Store::commits_by_others()
+std::optional<std::chrono::steady_clock::time_point> Store::others_quiet_since()
 {
-  return m_backend->commits_by_others();
+  const auto commits = m_backend->commits_by_others();
+  if (!commits || !m_others_commits) {
+    return std::nullopt;
+  }
+  if (*commits != *m_others_commits) {
+    m_others_commits = commits;
+    m_others_seen = std::chrono::steady_clock::now();
+  }
+  return m_others_seen;
 }
 
 Maintenance* Store::maintenance()

@@ -836,12 +836,12 @@ constexpr std::chrono::milliseconds k_lock_taken{2};
 
 // What a purge sees of the application's other writers, across the walks of a task. Where
 // the engine shows other connections' commits and the plan allows it (quiet_target), a purge
-// that has seen none for the store's quiet_after, nor found the lock taken, holds the lock
-// longer per batch; at the first sign of a writer it goes back to its target.
+// that has seen none for the store's quiet_after (since the store was opened, for the first
+// task of a run), nor found the lock taken, holds the lock longer per batch; at the first
+// sign of a writer it goes back to its target.
 struct Traffic {
-  Stopwatch::time_point free_since = Stopwatch::now(); // the lock was last left free long enough for any writer
-  Stopwatch::time_point seen = free_since;             // another writer was last seen (at first: the start)
-  std::optional<std::int64_t> commits;                 // the store's count of others' commits when last read
+  Stopwatch::time_point free_since = Stopwatch::now();         // the lock was last left free long enough for any writer
+  Stopwatch::time_point waited = Stopwatch::time_point::min(); // a batch last found the lock taken
   bool quiet = false;
 
   // Between batches: whether another connection committed since the last look.
@@ -850,23 +850,29 @@ struct Traffic {
     if (!plan.quiet_target || !plan.timed()) {
       return;
     }
-    const auto now_commits = context.store.commits_by_others();
-    if (!now_commits || (commits && *now_commits != *commits)) {
-      saw_writer(context, plan, what, "another connection committed");
-    } else if (!quiet && Stopwatch::now() - seen >= plan.store.quiet_after) {
-      quiet = true;
+    const auto since = context.store.others_quiet_since();
+    if (!since) {
+      return;
+    }
+    const bool now_quiet = Stopwatch::now() - std::max(*since, waited) >= plan.store.quiet_after;
+    if (now_quiet && !quiet) {
       context.log.debug("{}: no other connection has written for {}: write transactions may last {}", what,
                         humanize_duration(plan.store.quiet_after), humanize_duration(*plan.quiet_target));
+    } else if (!now_quiet && quiet) {
+      context.log.debug("{}: another connection committed: write transactions go back to {}", what,
+                        humanize_duration(plan.target));
     }
-    commits = now_commits;
+    quiet = now_quiet;
   }
 
-  void saw_writer(TaskContext& context, const BatchPlan& plan, std::string_view what, std::string_view sign)
+  // A batch waited for the write lock: another writer held it.
+  void lock_taken(TaskContext& context, const BatchPlan& plan, std::string_view what)
   {
-    seen = Stopwatch::now();
+    waited = Stopwatch::now();
     if (quiet) {
       quiet = false;
-      context.log.debug("{}: {}: write transactions go back to {}", what, sign, humanize_duration(plan.target));
+      context.log.debug("{}: the write lock was taken: write transactions go back to {}", what,
+                        humanize_duration(plan.target));
     }
   }
 };
@@ -898,7 +904,7 @@ void drain(TaskContext& context, const PurgePolicy& policy, const BatchPlan& pla
         const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(started - asked);
         result.lock_wait += waited;
         if (waited >= k_lock_taken) {
-          traffic.saw_writer(context, plan, what, "the write lock was taken");
+          traffic.lock_taken(context, plan, what);
         }
         if (was_quiet && !traffic.quiet) {
           // Back to the target at once, not by halves: a writer is waiting, or soon will.

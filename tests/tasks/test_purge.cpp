@@ -771,19 +771,19 @@ TEST_CASE("quiet: longer write transactions only after seconds without another w
       db.sql.integer("SELECT count(*) FROM conversations WHERE created_at < '" + db.cutoff(hours(24 * 30)) + "'");
     SlowClock clock;
     clock.writer = &db.sql;
-    clock.slow_until = writing ? milliseconds(6000) : milliseconds(8000);
+    clock.slow_until = writing ? milliseconds(3000) : milliseconds(5000);
     clock.writes_until = writing ? milliseconds::max() : milliseconds(1000);
-    clock.writes_from = writing ? milliseconds::max() : milliseconds(7500);
+    clock.writes_from = writing ? milliseconds::max() : milliseconds(4500);
     test::CapturedLog log;
     RunRequest request;
     request.tasks = resolve_tasks(test::default_config(), {"conversations"});
-    request.options.batch_size = 3; // some 400 batches: 40 ms apart, more than 8 s
+    request.options.batch_size = 3; // some 400 batches: 40 ms apart, more than 5 s
     auto store = db.open();
     const auto report = run_tasks(*store, Config{}, request, clock, log.logger());
     REQUIRE(report.ok());
     CHECK(deleted(report, "conversations", "conversations") == doomed);
     const std::string text = log.text();
-    const auto quiet = text.find("no other connection has written for 5.0s: write transactions may last 1.0s");
+    const auto quiet = text.find("no other connection has written for 2.0s: write transactions may last 1.0s");
     const auto back = text.find("another connection committed: write transactions go back to 50ms");
     REQUIRE(clock.writes > 0);
     if (writing) {
