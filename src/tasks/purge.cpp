@@ -453,9 +453,10 @@ struct BatchPlan {
   std::int64_t first_size() const { return timed() ? std::min(k_first_timed_batch, most) : most; }
 
   // The next batch's size after one of `size` rows held the lock for `held`: toward the size
-  // that would have taken `aim` (the target, or the quiet one), by at most half or four times, so that one slow batch
-  // (a cold cache, a checkpoint) does not swing it, while a walk's first batches, far below
-  // the target, reach it within a few. Growing is safe: a batch commits early by time.
+  // that would have taken `aim` (the target, or the quiet one), by at most half or four
+  // times, so that one slow batch (a cold cache, a checkpoint) does not swing it, while a
+  // walk's first batches, far below the target, reach it within a few. Growing is safe: a
+  // batch commits early by time.
   std::int64_t next_size(std::int64_t size, std::chrono::milliseconds held, Millis aim) const
   {
     if (!timed()) {
@@ -739,7 +740,7 @@ struct Batch {
 };
 
 // Reads and deletes the next batch of the walk after `after` (moved past it) in the open
-// write transaction, up to `size` rows or the plan's time.
+// write transaction, up to `size` rows or about `target` of holding the lock.
 Batch fill_batch(TaskContext& context, const PurgePolicy& policy, const BatchPlan& plan, const Walk& walk,
                  Density& density, std::vector<Value>& after, std::int64_t size, Millis target,
                  Stopwatch::time_point started, Stopwatch::duration last_commit)
