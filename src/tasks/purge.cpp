@@ -857,23 +857,27 @@ struct Traffic {
     }
     const bool now_quiet = Stopwatch::now() - std::max(*since, waited) >= plan.store.quiet_after;
     if (now_quiet && !quiet) {
+      quiet = true;
       context.log.debug("{}: no other connection has written for {}: write transactions may last {}", what,
                         humanize_duration(plan.store.quiet_after), humanize_duration(*plan.quiet_target));
-    } else if (!now_quiet && quiet) {
-      context.log.debug("{}: another connection committed: write transactions go back to {}", what,
-                        humanize_duration(plan.target));
+    } else if (!now_quiet) {
+      end_quiet(context, plan, what, "another connection committed");
     }
-    quiet = now_quiet;
   }
 
   // A batch waited for the write lock: another writer held it.
   void lock_taken(TaskContext& context, const BatchPlan& plan, std::string_view what)
   {
     waited = Stopwatch::now();
+    end_quiet(context, plan, what, "the write lock was taken");
+  }
+
+private:
+  void end_quiet(TaskContext& context, const BatchPlan& plan, std::string_view what, std::string_view sign)
+  {
     if (quiet) {
       quiet = false;
-      context.log.debug("{}: the write lock was taken: write transactions go back to {}", what,
-                        humanize_duration(plan.target));
+      context.log.debug("{}: {}: write transactions go back to {}", what, sign, humanize_duration(plan.target));
     }
   }
 };
