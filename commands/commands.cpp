@@ -59,6 +59,7 @@ std::unique_ptr<Store> Session::open(OpenOptions options) const
   options.busy_timeout = config.database.busy_timeout;
   options.statement_timeout = config.database.statement_timeout;
   options.history_schema = config.database.history_schema;
+  options.lease = config.database.lease;
   return open_store(url, options);
 }
 

@@ -46,6 +46,7 @@ struct DatabaseConfig {
   Millis statement_timeout{60000};   // a write statement running longer is cancelled (servers); 0: off
   std::string history_schema;        // of housekeep's own tables (PostgreSQL); empty: search_path's first
   Millis max_replication_lag{30000}; // a purge pauses while a standby is further behind; 0: off
+  Millis lease{60000};               // a dead process's lock or claimed slot is taken over after this
 };
 
 struct DefaultsConfig {

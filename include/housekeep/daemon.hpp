@@ -4,8 +4,10 @@
 // One loop, one thread: it sleeps until the earliest due time (or a signal, or a wall-clock
 // change), runs what is due in configuration order, and sleeps again. Jobs therefore never
 // overlap, with themselves or each other; a firing that comes due while its own job is still
-// running is skipped and logged. Everything it waits on (clock, sleep, signals, systemd) comes
-// in through DaemonEnv, so tests drive years of schedule with a fake clock.
+// running is skipped and logged, on this daemon or any other of the database (the claim of a
+// slot is refused while another slot of its job runs). Everything it waits on (clock, sleep,
+// signals, systemd) comes in through DaemonEnv, so tests drive years of schedule with a fake
+// clock.
 #pragma once
 
 #include "housekeep/clock.hpp"
@@ -71,8 +73,9 @@ struct DaemonOptions {
 };
 
 /// Runs the daemon until a stop signal (or, with `once`, until what is due has run). Returns
-/// the exit status: 0 after a clean stop. Throws TempFailError when another daemon holds this
-/// database, and the store's errors when it cannot be opened.
+/// the exit status: 0 after a clean stop. Throws the store's errors when it cannot be opened.
+/// Other daemons may run against the same database: each slot is claimed in housekeep_claims
+/// before it runs (History::claim_slot), so exactly one of them runs it.
 int run_daemon(Config config, DaemonEnv& env, const DaemonOptions& options);
 
 } // namespace housekeep

@@ -1,5 +1,6 @@
 // housekeep's own tables in the database it tidies: one row per run (housekeep_runs), the
-// daemon's memory of each job (housekeep_jobs) and its sign of life (housekeep_daemon).
+// daemons' memory of each job (housekeep_jobs), their signs of life (housekeep_replicas) and
+// the slots they claimed (housekeep_claims).
 // Written once, in portable SQL, over any backend.
 #pragma once
 
@@ -64,13 +65,44 @@ struct JobState {
   TimePoint updated_at;
 };
 
-/// A running daemon's sign of life (housekeep_daemon).
-struct DaemonBeat {
+/// A daemon's sign of life (housekeep_replicas): one row per daemon process, any number of
+/// them on one database.
+struct Replica {
+  std::string instance; // unique per process: "<host>/<pid>/<random>"
   std::int64_t pid = 0;
   std::string host;
   TimePoint started_at;
   TimePoint heartbeat_at;
   std::string status; // "waiting for nightly at ...", "running nightly", "stopped"
+  // Read back only:
+  bool live = false;                // its heartbeat's lease has not run out (by the database's clock)
+  std::chrono::milliseconds age{0}; // since its last heartbeat, by the database's clock
+};
+
+/// A job's slot claimed by a daemon before it runs it (housekeep_claims): one row per job
+/// and slot, so that of all the daemons on a database exactly one runs each slot.
+struct SlotClaim {
+  std::string job;
+  std::string slot;   // the slot's time (ISO-8601 UTC), or "manual:<id>" for a manual run
+  std::string holder; // the Replica::instance that holds (or held) it
+  std::string host;
+  std::int64_t pid = 0;
+  std::string status = "running"; // then how it ended: a run status, or "missed"
+  // Read back only:
+  bool live = false;                       // unfinished, with a lease that has not run out
+  bool finished = false;                   // its holder said how it ended
+  std::int64_t takeovers = 0;              // times taken over from a holder whose lease ran out
+  std::chrono::milliseconds lease_left{0}; // until its lease runs out (by the database's clock); 0 when it has
+};
+
+/// What claim_slot() found.
+struct ClaimAttempt {
+  bool won = false;
+  /// Lost: the claim that stands (finished, or held by a live holder). Won from a holder
+  /// whose lease ran out: that holder's claim, as it was.
+  std::optional<SlotClaim> other;
+  /// Lost because another slot of the same job is still running (not this slot's claim).
+  bool overlaps = false;
 };
 
 /// The housekeep_* tables of one database. Each is created on its first write; reading one
@@ -94,17 +126,35 @@ public:
   std::vector<JobState> job_states();
   /// Inserts or replaces one job's state.
   void save_job_state(const JobState& state);
-  /// The daemon's last sign of life, if one ever ran here.
-  std::optional<DaemonBeat> daemon_beat();
-  /// Replaces the daemon's sign of life.
-  void save_daemon_beat(const DaemonBeat& beat);
+  /// Every daemon's last sign of life, newest heartbeat first; empty when none ever ran here.
+  std::vector<Replica> replicas();
+  /// Records a daemon's sign of life, live for `lease` from now by the database's clock.
+  void save_replica(const Replica& replica, std::chrono::milliseconds lease);
+  /// Deletes the records of the daemons `instances`, and of any not live for a week; returns
+  /// how many went.
+  std::int64_t prune_replicas(const std::vector<std::string>& instances);
+
+  /// Claims `claim.slot` of `claim.job` for `claim.holder` for `lease`, by the database's
+  /// clock, with one conditional statement: won when nobody claimed the slot yet, or its
+  /// holder's lease ran out before it finished (taken over); lost when the slot is claimed
+  /// and live or finished, or while another slot of the same job is live (a job never runs
+  /// beside itself).
+  ClaimAttempt claim_slot(const SlotClaim& claim, std::chrono::milliseconds lease);
+  /// Extends the holder's lease of its claim to `lease` from now; false when the claim is no
+  /// longer the holder's (taken over after its lease ran out) or already finished.
+  bool renew_claim(const SlotClaim& claim, std::chrono::milliseconds lease);
+  /// Records how the holder's claimed slot ended (a run status, or "missed").
+  void finish_claim(const SlotClaim& claim, std::string_view status);
+  /// The claims of `job` (every job when empty), newest slot first.
+  std::vector<SlotClaim> claims(const std::string& job, std::size_t limit);
 
 private:
   Backend& m_backend;
   std::string m_schema;
-  std::string m_runs;   // housekeep_runs, as SQL names it (schema-qualified when set)
-  std::string m_jobs;   // housekeep_jobs
-  std::string m_daemon; // housekeep_daemon
+  std::string m_runs;     // housekeep_runs, as SQL names it (schema-qualified when set)
+  std::string m_jobs;     // housekeep_jobs
+  std::string m_replicas; // housekeep_replicas
+  std::string m_claims;   // housekeep_claims
 
   std::vector<std::string> m_ensured; // tables known to be there, with every column
 
@@ -117,6 +167,10 @@ private:
 
   void ensure_runs_table();
   void ensure_jobs_table();
+  void ensure_replicas_table();
+  void ensure_claims_table();
+  // The claim of `job` and `slot` as it stands, or nothing.
+  std::optional<SlotClaim> read_claim(const std::string& job, const std::string& slot);
   // Adds each of `columns` ("name TYPE ...") that `table` lacks.
   void add_missing_columns(const std::string& table, const std::vector<std::string>& columns);
 };

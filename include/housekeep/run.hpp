@@ -43,6 +43,10 @@ struct RunReport {
 /// This machine's host name, as recorded with runs and locks.
 std::string this_host();
 
+/// Whether `pid` of `host` is known to run no more: `host` is this host and no process has
+/// that pid (another host's processes cannot be told).
+bool process_gone(const std::string& host, std::int64_t pid);
+
 /// Whether a run recorded as running was left so by a process that is gone: one of this host
 /// whose pid no longer lives (another host's runs cannot be told).
 bool run_abandoned(const RunRecord& run);

@@ -75,13 +75,28 @@ struct JobPlan : ResolvedJob {
   }
 };
 
-/// Whether a daemon holds the database, and its last sign of life.
-struct DaemonStatus {
-  std::optional<LockHolder> holder; // set while a daemon runs (it holds the daemon lock)
-  std::optional<DaemonBeat> beat;   // the last heartbeat recorded, from this or an earlier one
+/// How a daemon that recorded a heartbeat stands.
+enum class ReplicaState {
+  running, // its heartbeat's lease runs, and it is not known to be gone
+  stopped, // it stopped cleanly
+  gone,    // it ended without a clean stop: its process no longer runs on this host
+  silent,  // its heartbeat's lease ran out without a clean stop: dead on another host, or stuck
 };
 
-/// Reads the daemon lock and housekeep_daemon.
+/// One daemon as scheduler-info and the status show it.
+struct ReplicaStatus : Replica {
+  ReplicaState state = ReplicaState::running;
+};
+
+/// The daemons (replicas) of a database, newest heartbeat first.
+struct DaemonStatus {
+  std::vector<ReplicaStatus> replicas;
+  /// How many are running.
+  std::size_t running() const;
+};
+
+/// Reads housekeep_replicas; a daemon of this host whose process is gone is known dead at
+/// once, one elsewhere once its heartbeat's lease runs out.
 DaemonStatus daemon_status(Store& store);
 
 /// Resolves every job of the configuration at `now` with `count` upcoming times each, reading

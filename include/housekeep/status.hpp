@@ -15,9 +15,6 @@
 
 namespace housekeep {
 
-/// A daemon heartbeat older than this (three missed refreshes) means a stuck daemon.
-inline constexpr Millis k_stale_heartbeat = std::chrono::minutes(15);
-
 struct ScheduleStatus {
   std::string database; // described, password masked
   TimePoint now;        // when the status was taken

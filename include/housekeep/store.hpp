@@ -190,8 +190,9 @@ struct LockAttempt {
   std::optional<LockHolder> stale;
 };
 
-/// The two locks a database has: one purge at a time, and one daemon at a time.
-enum class LockScope { purge, daemon };
+/// The locks a database has: one purge at a time. (Daemons need no lock: any number may run,
+/// each slot claimed in housekeep_claims.)
+enum class LockScope { purge };
 
 /// What the purge engine needs to know of how the engine's writers wait for each other, so
 /// that its batches leave the application room.
@@ -370,7 +371,7 @@ public:
   /// supported by this database when there is none.
   Maintenance& require_maintenance(std::string_view what);
 
-  /// housekeep's own tables in this database: runs, jobs, the daemon's heartbeat.
+  /// housekeep's own tables in this database: runs, jobs, daemons' heartbeats, claims.
   History& history() { return *m_history; }
 
 private:
@@ -400,6 +401,9 @@ struct OpenOptions {
   /// The schema of housekeep's own tables, on engines with schemas; empty: the engine's
   /// default for a table named without one (PostgreSQL: the first schema of search_path).
   std::string history_schema;
+  /// How long a lock held in a table of the database (a server's) outlives its holder's
+  /// last renewal: a process that died leaves it for at most this long.
+  std::chrono::milliseconds lease{60000};
   /// Enforce declared foreign keys on this connection. Off only for restore, which puts back
   /// rows exactly as they were, including orphans that a purge of orphans removed.
   bool enforce_foreign_keys = true;

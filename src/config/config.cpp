@@ -259,7 +259,8 @@ private:
 
 void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
 {
-  r.check_keys(t, "database", {"url", "busy_timeout", "statement_timeout", "history_schema", "max_replication_lag"});
+  r.check_keys(t, "database",
+               {"url", "busy_timeout", "statement_timeout", "history_schema", "max_replication_lag", "lease"});
   if (r.string(t, "url", "database", out.url) && out.url.empty()) {
     // An empty URL is a mistake (an unset template variable), never "use the default file".
     r.fail(t.get("url")->source(), "database.url is empty",
@@ -282,6 +283,11 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
            "a schema is [a-z_][a-z0-9_]*, e.g. history_schema = \"housekeep\"");
   }
   r.duration(t, "max_replication_lag", "database", out.max_replication_lag);
+  r.duration(t, "lease", "database", out.lease);
+  if (t.contains("lease") && (out.lease < std::chrono::seconds(2) || out.lease > std::chrono::hours(1))) {
+    r.fail(t.get("lease")->source(), fmt::format("database.lease: {} is out of range", format_duration(out.lease)),
+           "between 2s and 1h; the default, 60s, suits most; a holder renews it every quarter of it");
+  }
   // Engines count these waits in an int of milliseconds (a busy timeout, a lock or statement
   // timeout): longer would wrap to no wait.
   for (const auto& [key, value] :
@@ -777,9 +783,9 @@ std::string config_to_toml(const Config& c)
   if (!c.database.url.empty()) {
     out += fmt::format("url = {}\n", toml_string(parse_database_url(c.database.url).redacted()));
   }
-  out +=
-    fmt::format("busy_timeout = {}\nstatement_timeout = {}\nmax_replication_lag = {}\n", dur(c.database.busy_timeout),
-                dur(c.database.statement_timeout), dur(c.database.max_replication_lag));
+  out += fmt::format("busy_timeout = {}\nstatement_timeout = {}\nmax_replication_lag = {}\nlease = {}\n",
+                     dur(c.database.busy_timeout), dur(c.database.statement_timeout),
+                     dur(c.database.max_replication_lag), dur(c.database.lease));
   if (!c.database.history_schema.empty()) {
     out += fmt::format("history_schema = {}\n", toml_string(c.database.history_schema));
   }

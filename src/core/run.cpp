@@ -247,13 +247,17 @@ std::string this_host()
   return buffer;
 }
 
-bool run_abandoned(const RunRecord& run)
+bool process_gone(const std::string& host, std::int64_t pid)
 {
-  if (run.status != RunStatus::running || run.host != this_host() || run.pid <= 0 ||
-      run.pid == static_cast<std::int64_t>(::getpid())) {
+  if (host != this_host() || pid <= 0 || pid == static_cast<std::int64_t>(::getpid())) {
     return false;
   }
-  return ::kill(static_cast<pid_t>(run.pid), 0) != 0 && errno == ESRCH;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+bool run_abandoned(const RunRecord& run)
+{
+  return run.status == RunStatus::running && process_gone(run.host, run.pid);
 }
 
 std::int64_t mark_abandoned(Store& store, const Clock& clock, const Logger& log)

@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
+#include <random>
 #include <thread>
 
 namespace housekeep {
@@ -47,6 +49,13 @@ struct JobRuntime : ResolvedJob {
   TimePoint first_due;                  // the first slot waited for under this schedule
   std::int64_t missed = 0;              // slots not run under this schedule
   std::optional<TimePoint> last_missed; // the newest of them
+  // A slot another daemon claimed and runs: looked at again when its lease would run out,
+  // to take it over should that daemon have died.
+  struct Watch {
+    TimePoint slot;
+    TimePoint at;
+  };
+  std::optional<Watch> watch;
 
   // What housekeep_jobs keeps of the job, as of `now`.
   JobState state(TimePoint now) const
@@ -160,12 +169,70 @@ private:
   std::jthread m_thread;
 };
 
-// Another daemon holds this database's daemon lock (at start, or taken while the connection
-// that held ours was lost): this daemon stops.
-class DaemonLockTaken : public TempFailError {
+// Keeps a claimed slot's lease while its run lasts: renews it every quarter of the lease on a
+// connection of its own (a batch, a backup or a VACUUM may take longer than a lease), and
+// stops the run after its current batch once the claim is lost: taken over by another daemon
+// after a renewal failed to reach the database for a whole lease, or found finished.
+class ClaimKeeper {
 public:
-  using TempFailError::TempFailError;
+  ClaimKeeper(const std::function<std::unique_ptr<Store>()>& open, SlotClaim claim, Millis lease, StopFlag& run_stop,
+              const Logger& log)
+      : m_claim(std::move(claim)), m_log(log)
+  {
+    m_thread = std::jthread([this, open, lease, &run_stop](std::stop_token token) {
+      std::unique_ptr<Store> store;
+      auto renewed = std::chrono::steady_clock::now();
+      std::mutex mutex;
+      std::condition_variable_any wake;
+      std::unique_lock lock(mutex);
+      while (!token.stop_requested()) {
+        wake.wait_for(lock, token, lease / 4, [] { return false; });
+        if (token.stop_requested()) {
+          return;
+        }
+        try {
+          if (!store) {
+            store = open();
+          }
+          if (store->history().renew_claim(m_claim, lease)) {
+            renewed = std::chrono::steady_clock::now();
+            continue;
+          }
+          m_log.error("{}: the claim of the slot due {} was taken over by another daemon; stopping after this "
+                      "batch",
+                      m_claim.job, m_claim.slot);
+        } catch (const Error& e) {
+          store.reset();
+          if (std::chrono::steady_clock::now() - renewed < lease) {
+            m_log.warning("{}: cannot renew the claim of the slot due {}: {}", m_claim.job, m_claim.slot, e.what());
+            continue;
+          }
+          m_log.error("{}: the claim of the slot due {} could not be renewed for {} and may be taken over; stopping "
+                      "after this batch: {}",
+                      m_claim.job, m_claim.slot, humanize_duration(lease), e.what());
+        }
+        m_lost = true;
+        run_stop.request(StopReason::interrupted);
+        return;
+      }
+    });
+  }
+  ClaimKeeper(const ClaimKeeper&) = delete;
+  ClaimKeeper& operator=(const ClaimKeeper&) = delete;
+  ~ClaimKeeper() = default; // the jthread asks its loop to stop, and joins
+
+  // Whether the claim was lost during the run.
+  bool lost() const { return m_lost; }
+
+private:
+  SlotClaim m_claim;
+  const Logger& m_log;
+  std::atomic<bool> m_lost{false};
+  std::jthread m_thread; // last: stopped and joined before the members it uses go
 };
+
+// What one look at the claim of a due slot decided.
+enum class Claimed { won, lost };
 
 class Daemon {
 public:
@@ -181,12 +248,27 @@ public:
     m_beat.pid = static_cast<std::int64_t>(::getpid());
     m_beat.host = this_host();
     m_beat.started_at = start;
-    m_me = LockHolder{m_beat.pid, m_beat.host, m_options.once ? "daemon --once" : "daemon", format_utc(start)};
-    take_daemon_lock("already runs");
+    std::random_device random;
+    m_beat.instance =
+      fmt::format("{}/{}/{:08x}", m_beat.host, m_beat.pid, std::uniform_int_distribution<std::uint32_t>()(random));
+    try {
+      // Daemons of this host that no longer run (stopped, or known gone): this one takes
+      // their place. Others' stay until a week dead, for scheduler-info --check to show.
+      std::vector<std::string> done;
+      for (const auto& r : daemon_status(*m_store).replicas) {
+        if (r.host == m_beat.host && r.state != ReplicaState::running) {
+          done.push_back(r.instance);
+        }
+      }
+      m_store->history().prune_replicas(done);
+    } catch (const Error& e) {
+      m_env.log.warning("cannot prune housekeep_replicas: {}", e.what());
+    }
 
     load_jobs(start);
     m_env.log.info("daemon started for '{}' with {} job{} (pid {})", m_store->describe(), m_jobs.size(),
                    m_jobs.size() == 1 ? "" : "s", m_beat.pid);
+    log_other_replicas();
     m_env.notifier.ready();
     TimePoint next_beat = start;
     std::optional<TimePoint> next_ping;
@@ -206,9 +288,13 @@ public:
       }
       const TimePoint now = m_env.clock.now();
       const JobRuntime* earliest = nullptr;
+      TimePoint watch_at = TimePoint::max();
       for (const auto& job : m_jobs) {
         if (earliest == nullptr || job.next < earliest->next) {
           earliest = &job;
+        }
+        if (job.watch) {
+          watch_at = std::min(watch_at, job.watch->at);
         }
       }
       const std::string status = earliest == nullptr ? std::string("no enabled jobs; waiting for a signal")
@@ -219,7 +305,7 @@ public:
         beat(status, now);
         next_beat = now + m_options.heartbeat;
       }
-      TimePoint wake_at = std::min(earliest == nullptr ? TimePoint::max() : earliest->next, next_beat);
+      TimePoint wake_at = std::min({earliest == nullptr ? TimePoint::max() : earliest->next, next_beat, watch_at});
       if (next_ping) {
         wake_at = std::min(wake_at, *next_ping);
       }
@@ -252,10 +338,8 @@ private:
   DaemonEnv& m_env;
   DaemonOptions m_options;
   std::unique_ptr<Store> m_store;
-  std::unique_ptr<Lock> m_lock; // the daemon lock, taken through m_store
-  LockHolder m_me;
   std::vector<JobRuntime> m_jobs;
-  DaemonBeat m_beat;
+  Replica m_beat; // this daemon's row of housekeep_replicas
 
   JobRuntime make_runtime(const JobConfig& job, TimePoint now) const
   {
@@ -328,28 +412,26 @@ private:
                      m_jobs.size() == 1 ? "" : "s");
   }
 
-  // Takes the daemon lock through the store; throws DaemonLockTaken when another daemon holds it.
-  void take_daemon_lock(std::string_view other)
+  // Says which other daemons run for this database: each slot runs on one of them.
+  void log_other_replicas()
   {
-    LockAttempt attempt = m_store->try_lock(m_me, LockScope::daemon);
-    if (!attempt.lock) {
-      const LockHolder holder = attempt.holder.value_or(LockHolder{});
-      throw DaemonLockTaken(fmt::format("another daemon {} for database '{}': pid {} on {} (since {})", other,
-                                        m_store->describe(), holder.pid, holder.host, holder.since),
-                            "one daemon per database; stop that one first ('housekeep scheduler-info' shows it)");
+    try {
+      for (const auto& r : daemon_status(*m_store).replicas) {
+        if (r.instance != m_beat.instance && r.state == ReplicaState::running) {
+          m_env.log.info("another daemon runs for this database: pid {} on {} (since {}); each slot runs on one of "
+                         "them",
+                         r.pid, r.host, format_utc(r.started_at));
+        }
+      }
+    } catch (const Error& e) {
+      m_env.log.warning("cannot read housekeep_replicas: {}", e.what());
     }
-    if (attempt.stale) {
-      m_env.log.warning("took over the daemon lock of pid {} on {} (since {}), which ended without releasing it",
-                        attempt.stale->pid, attempt.stale->host, attempt.stale->since);
-    }
-    m_lock = std::move(attempt.lock);
   }
 
   // Opens the store again when the one held no longer reaches the database: the file was
   // replaced (purging the old one, which nothing reads any more, would report "ok" while the
-  // live data grows), or the connection to the server was lost (and the daemon lock, held by
-  // that connection, with it). Throws the store's error while it cannot be opened (the server
-  // still down), and DaemonLockTaken when another daemon took the lock meanwhile.
+  // live data grows), or the connection to the server was lost. Throws the store's error
+  // while it cannot be opened (the server still down).
   void reach_store()
   {
     const bool replaced = m_store->replaced();
@@ -358,11 +440,8 @@ private:
     }
     m_env.log.notice("database '{}' {} since the daemon opened it; opening it again", m_store->describe(),
                      replaced ? "was replaced" : "lost its connection");
-    auto fresh = m_env.open_store();
-    m_lock.reset(); // held by the old connection (or file descriptor)
-    m_store = std::move(fresh);
-    take_daemon_lock("took over");
-    m_env.log.info("database '{}' opened again; daemon lock held", m_store->describe());
+    m_store = m_env.open_store();
+    m_env.log.info("database '{}' opened again", m_store->describe());
   }
 
   void save_state(const JobRuntime& j, TimePoint now)
@@ -380,11 +459,10 @@ private:
     m_beat.heartbeat_at = now;
     try {
       reach_store();
-      m_store->history().save_daemon_beat(m_beat);
-    } catch (const DaemonLockTaken&) {
-      throw;
+      // Live for three heartbeats: one late write does not make it look dead.
+      m_store->history().save_replica(m_beat, m_options.heartbeat * 3);
     } catch (const Error& e) {
-      m_env.log.warning("cannot record the heartbeat in housekeep_daemon: {}", e.what());
+      m_env.log.warning("cannot record the heartbeat in housekeep_replicas: {}", e.what());
     }
   }
 
@@ -416,12 +494,128 @@ private:
     return true;
   }
 
+  // The claim of one of `j`'s slots by this daemon.
+  SlotClaim claim_for(const JobRuntime& j, TimePoint slot) const
+  {
+    SlotClaim claim;
+    claim.job = j.job.name;
+    claim.slot = format_utc(slot);
+    claim.holder = m_beat.instance;
+    claim.host = m_beat.host;
+    claim.pid = m_beat.pid;
+    return claim;
+  }
+
+  // Claims `slot` of `j` in housekeep_claims. Lost: the slot is another daemon's (running,
+  // done, or its job still running another slot); one another daemon runs is watched, to take
+  // it over should its lease run out. A claim that cannot be written is not run.
+  Claimed claim(JobRuntime& j, TimePoint slot, const SlotClaim& claim, TimePoint now)
+  {
+    ClaimAttempt attempt;
+    try {
+      reach_store();
+      attempt = m_store->history().claim_slot(claim, m_config.database.lease);
+    } catch (const Error& e) {
+      m_env.log.error("{}: cannot claim the slot due {}, so it does not run here: {}", j.job.name,
+                      format_in_zone(slot, j.zone), e.what());
+      return Claimed::lost;
+    }
+    if (attempt.won) {
+      if (attempt.other) {
+        m_env.log.warning("{}: took over the slot due {} from pid {} on {}, which stopped renewing its claim",
+                          j.job.name, format_in_zone(slot, j.zone), attempt.other->pid, attempt.other->host);
+        abandon_runs_of(*attempt.other, now);
+      }
+      return Claimed::won;
+    }
+    if (attempt.overlaps) {
+      m_env.log.debug("{}: the slot due {} is not run: another slot of the job is still running", j.job.name,
+                      format_in_zone(slot, j.zone));
+    } else if (attempt.other) {
+      const SlotClaim& other = *attempt.other;
+      m_env.log.debug("{}: the slot due {} is {} by pid {} on {}", j.job.name, format_in_zone(slot, j.zone),
+                      other.finished ? "done" : "run", other.pid, other.host);
+      if (other.live) {
+        // A little after its lease would run out, by this daemon's clock.
+        j.watch = JobRuntime::Watch{slot, now + other.lease_left + std::chrono::milliseconds(500)};
+        return Claimed::lost;
+      }
+    }
+    if (j.watch && j.watch->slot == slot) {
+      j.watch.reset();
+    }
+    return Claimed::lost;
+  }
+
+  // Marks the runs of `job` left running by the daemon whose claim was taken over as
+  // abandoned: it stopped renewing its claim, so its process (on whatever host) is gone.
+  void abandon_runs_of(const SlotClaim& dead, TimePoint now)
+  {
+    try {
+      RunQuery query;
+      query.job = dead.job;
+      query.status = RunStatus::running;
+      for (RunRecord run : m_store->history().runs(query)) {
+        if (run.host != dead.host || run.pid != dead.pid) {
+          continue;
+        }
+        run.status = RunStatus::abandoned;
+        run.finished_at = now;
+        run.error = fmt::format("its daemon (pid {} on {}) stopped renewing its claim of the slot due {}; pid {} on {} "
+                                "took the slot over",
+                                dead.pid, dead.host, dead.slot, m_beat.pid, m_beat.host);
+        m_store->history().record_run(run);
+      }
+    } catch (const Error& e) {
+      m_env.log.warning("{}: cannot mark the runs of pid {} on {} abandoned: {}", dead.job, dead.pid, dead.host,
+                        e.what());
+    }
+  }
+
+  // Looks at a slot another daemon was running, once its lease would have run out: finished,
+  // or renewed, it is left alone; its lease run out, this daemon takes the slot over and runs
+  // the job (a purge continues where the other stopped).
+  void look_at_watched(JobRuntime& j)
+  {
+    const TimePoint slot = j.watch->slot;
+    const SlotClaim mine = claim_for(j, slot);
+    const TimePoint now = m_env.clock.now();
+    if (claim(j, slot, mine, now) == Claimed::lost) {
+      return;
+    }
+    j.watch.reset();
+    run_claimed(j, slot, mine);
+  }
+
+  // Re-reads what other daemons recorded of `j` in housekeep_jobs: one that handled later
+  // slots moved its next slot on, and counted what it missed.
+  void sync(JobRuntime& j)
+  {
+    try {
+      const auto states = m_store->history().job_states();
+      if (const JobState* kept = j.recorded(states); kept != nullptr && kept->next_fire && *kept->next_fire > j.next) {
+        auto watch = j.watch;
+        j.resume(*kept);
+        j.watch = watch;
+      }
+    } catch (const Error& e) {
+      m_env.log.warning("{}: cannot read housekeep_jobs: {}", j.job.name, e.what());
+    }
+  }
+
   void handle_due(JobRuntime& j)
   {
-    const TimePoint now = m_env.clock.now();
+    if (j.watch && m_env.clock.now() >= j.watch->at) {
+      look_at_watched(j);
+    }
+    TimePoint now = m_env.clock.now();
     if (distrust_future(j, now)) {
       save_state(j, now);
     }
+    if (j.next > now) {
+      return;
+    }
+    sync(j);
     if (j.next > now) {
       return;
     }
@@ -429,57 +623,88 @@ private:
     const Slots due = slots_between(j, first, now);
     const Millis late = now - due.newest;
     bool fire = due.count == 1 && late <= k_on_time;
+    Slots older{0, due.newest, false};
+    std::string why;
     if (!fire) {
       // Downtime, a wall-clock jump, or a long run of another job: catch_up decides.
       const bool within_grace = late <= j.misfire_grace;
       const bool once = j.job.catch_up == CatchUp::once;
       fire = (once && within_grace) || late <= k_on_time;
-      Slots older{due.count - (fire ? 1 : 0), due.newest, due.capped};
+      older = Slots{due.count - (fire ? 1 : 0), due.newest, due.capped};
       if (fire && older.count > 0) {
         older.newest = slots_between(j, first, due.newest - Millis(1)).newest;
       }
-      j.miss(older);
-      if (older.count > 0) {
-        log_missed(j, first, older,
-                   fire   ? "coalesced into the run now"
-                   : once ? fmt::format("newest is more than misfire_grace {} ago", format_duration(j.misfire_grace))
-                          : "catch_up is skip");
-      }
-      if (fire && due.count > 1) {
-        m_env.log.notice("{}: catching up {} missed firings with one run now", j.job.name, count_text(due));
-      }
+      why = fire   ? std::string("coalesced into the run now")
+            : once ? fmt::format("newest is more than misfire_grace {} ago", format_duration(j.misfire_grace))
+                   : std::string("catch_up is skip");
+    }
+    // Whichever daemon claims the slot runs it (or records it missed); the others move on.
+    const SlotClaim mine = claim_for(j, due.newest);
+    if (claim(j, due.newest, mine, now) == Claimed::lost) {
+      j.last_fire = due.newest;
+      j.next = slot_after(j, due.newest, now);
+      return;
+    }
+    j.miss(older);
+    if (older.count > 0) {
+      log_missed(j, first, older, why);
+    }
+    if (fire && due.count > 1) {
+      m_env.log.notice("{}: catching up {} missed firings with one run now", j.job.name, count_text(due));
     }
     j.last_fire = due.newest;
     if (!fire) {
       j.last_status = "missed";
       j.next = slot_after(j, due.newest, now);
+      finish(mine, "missed");
       save_state(j, now);
       return;
     }
+    run_claimed(j, due.newest, mine);
+  }
 
-    j.last_status = std::string(run_status_name(run_job(j, due.newest)));
+  // Records how a claimed slot ended.
+  void finish(const SlotClaim& claim, std::string_view status)
+  {
+    try {
+      reach_store();
+      m_store->history().finish_claim(claim, status);
+    } catch (const Error& e) {
+      m_env.log.warning("{}: cannot record the end of its claim of the slot due {}: {}", claim.job, claim.slot,
+                        e.what());
+    }
+  }
+
+  // Runs the job for the slot this daemon claimed, then counts the slots that came due
+  // meanwhile as missed (no daemon runs a job beside itself) and records the claim's end.
+  void run_claimed(JobRuntime& j, TimePoint slot, const SlotClaim& mine)
+  {
+    j.last_status = std::string(run_status_name(run_job(j, slot, mine)));
     const TimePoint after = m_env.clock.now();
-    const TimePoint following = slot_after(j, due.newest, due.newest);
+    const TimePoint following = slot_after(j, slot, slot);
     if (following <= after) {
       const Slots overlapped = slots_between(j, following, after);
       j.miss(overlapped);
       m_env.log.warning("{}: skipped {} firing{} due from {} while it was still running", j.job.name,
                         count_text(overlapped), overlapped.count == 1 ? "" : "s", format_in_zone(following, j.zone));
     }
-    j.next = slot_after(j, due.newest, after);
+    j.next = std::max(j.next, slot_after(j, slot, after));
+    finish(mine, j.last_status);
     save_state(j, after);
   }
 
-  // Runs the job as `housekeep run --job NAME` would, retrying transient failures; returns
-  // the status of the firing.
-  RunStatus run_job(const JobRuntime& j, TimePoint slot)
+  // Runs the job as `housekeep run --job NAME` would, retrying transient failures, while
+  // keeping the slot's claim; returns the status of the firing.
+  RunStatus run_job(const JobRuntime& j, TimePoint slot, const SlotClaim& mine)
   {
+    StopFlag run_stop(&m_env.stop);
+    const ClaimKeeper keeper(m_env.open_store, mine, m_config.database.lease, run_stop, m_env.log);
     RunRequest request;
     request.tasks = resolve_tasks(m_config, {j.job.task});
     request.job = j.job.name;
     request.options.timeout = j.job.timeout;
     request.lock_wait = std::min(j.misfire_grace, m_options.max_lock_wait);
-    request.stop = &m_env.stop;
+    request.stop = &run_stop;
     m_env.notifier.status(fmt::format("running {}", j.job.name));
     beat(fmt::format("running {}", j.job.name), m_env.clock.now());
     const Logger job_log = m_env.log.with({.job = j.job.name});
@@ -507,8 +732,6 @@ private:
           m_env.log.error("{}: the run could not be recorded in housekeep_runs: {}", j.job.name, report.history_error);
           status = RunStatus::failed;
         }
-      } catch (const DaemonLockTaken&) {
-        throw;
       } catch (const TempFailError& e) {
         // The purge lock stayed busy (a manual run), or a stop came while waiting for it.
         m_env.log.warning("{}: skipped: {}", j.job.name, e.what());
@@ -519,10 +742,10 @@ private:
         status = recorded_status(status_for(e.code()));
       }
       const Millis took = m_env.clock.now() - started;
-      if (status == RunStatus::transient && attempt < j.job.retries && !m_env.stop.requested()) {
+      if (status == RunStatus::transient && attempt < j.job.retries && !run_stop.requested()) {
         m_env.log.notice("{}: the database was busy or unreachable; retry {} of {} in {}", j.job.name, attempt + 1,
                          j.job.retries, humanize_duration(backoff));
-        if (m_env.waiter.wait_until(m_env.clock.now() + backoff) == Wake::stop || m_env.stop.requested()) {
+        if (m_env.waiter.wait_until(m_env.clock.now() + backoff) == Wake::stop || run_stop.requested()) {
           return RunStatus::interrupted;
         }
         backoff = std::min(backoff * 2, Millis(minutes(5)));

@@ -216,11 +216,27 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
   return plans;
 }
 
+std::size_t DaemonStatus::running() const
+{
+  return static_cast<std::size_t>(std::count_if(
+    replicas.begin(), replicas.end(), [](const ReplicaStatus& r) { return r.state == ReplicaState::running; }));
+}
+
 DaemonStatus daemon_status(Store& store)
 {
   DaemonStatus status;
-  status.holder = store.lock_holder(LockScope::daemon);
-  status.beat = store.history().daemon_beat();
+  for (Replica& replica : store.history().replicas()) {
+    ReplicaStatus r;
+    static_cast<Replica&>(r) = std::move(replica);
+    if (r.status == "stopped") {
+      r.state = ReplicaState::stopped;
+    } else if (process_gone(r.host, r.pid)) {
+      r.state = ReplicaState::gone;
+    } else {
+      r.state = r.live ? ReplicaState::running : ReplicaState::silent;
+    }
+    status.replicas.push_back(std::move(r));
+  }
   return status;
 }
 

@@ -25,63 +25,78 @@ nlohmann::ordered_json run_json(const std::optional<JobRun>& run, const date::ti
   return out;
 }
 
-// What is wrong with the database's daemon, if anything: one that died without a clean stop
-// (its last heartbeat is not "stopped" and nobody holds its lock), or one whose heartbeat went
-// stale while it holds the lock (stuck).
-std::string daemon_problem(const DaemonStatus& status, TimePoint now)
+std::string_view replica_state_name(ReplicaState state)
 {
-  if (!status.beat) {
-    return {};
+  switch (state) {
+  case ReplicaState::running: return "running";
+  case ReplicaState::stopped: return "stopped";
+  case ReplicaState::gone: return "gone";
+  case ReplicaState::silent: return "silent";
   }
-  if (!status.holder && status.beat->status != "stopped") {
-    return fmt::format("the daemon (pid {} on {}) ended without a clean stop; its last heartbeat was at {} ({})",
-                       status.beat->pid, status.beat->host, format_utc(status.beat->heartbeat_at), status.beat->status);
-  }
-  if (status.holder && now - status.beat->heartbeat_at > k_stale_heartbeat) {
-    return fmt::format("the daemon (pid {} on {}) has not refreshed its heartbeat since {}: it may be stuck",
-                       status.holder->pid, status.holder->host, format_utc(status.beat->heartbeat_at));
+  return "unknown";
+}
+
+// What is wrong with a daemon, if anything: it ended without a clean stop (its process is
+// gone from this host), or its heartbeat stopped coming (dead elsewhere, or stuck).
+std::string replica_problem(const ReplicaStatus& r)
+{
+  switch (r.state) {
+  case ReplicaState::running:
+  case ReplicaState::stopped: return {};
+  case ReplicaState::gone:
+    return fmt::format("the daemon (pid {} on {}) ended without a clean stop; its last heartbeat was at {} ({})", r.pid,
+                       r.host, format_utc(r.heartbeat_at), r.status);
+  case ReplicaState::silent:
+    return fmt::format("the daemon (pid {} on {}) has not refreshed its heartbeat since {} ({}): it may be stuck, or "
+                       "ended without a clean stop",
+                       r.pid, r.host, format_utc(r.heartbeat_at), r.status);
   }
   return {};
 }
 
-nlohmann::ordered_json daemon_json(const DaemonStatus& status, TimePoint now)
+nlohmann::ordered_json daemon_json(const DaemonStatus& status)
 {
-  nlohmann::ordered_json out{{"running", status.holder.has_value()}};
-  if (status.holder) {
-    out["pid"] = status.holder->pid;
-    out["host"] = status.holder->host;
-    out["since"] = status.holder->since;
+  nlohmann::ordered_json replicas = nlohmann::ordered_json::array();
+  std::vector<std::string> problems;
+  for (const auto& r : status.replicas) {
+    nlohmann::ordered_json one{{"instance", r.instance},
+                               {"pid", r.pid},
+                               {"host", r.host},
+                               {"state", replica_state_name(r.state)},
+                               {"started_at", format_utc(r.started_at)},
+                               {"heartbeat_at", format_utc(r.heartbeat_at)},
+                               {"heartbeat_age_ms", r.age.count()},
+                               {"status", r.status}};
+    if (std::string problem = replica_problem(r); !problem.empty()) {
+      one["problem"] = problem;
+      problems.push_back(std::move(problem));
+    }
+    replicas.push_back(std::move(one));
   }
-  if (status.beat) {
-    out["heartbeat_at"] = format_utc(status.beat->heartbeat_at);
-    out["status"] = status.beat->status;
-    out["stale"] = status.holder.has_value() && now - status.beat->heartbeat_at > k_stale_heartbeat;
-  }
-  if (const std::string problem = daemon_problem(status, now); !problem.empty()) {
-    out["problem"] = problem;
+  nlohmann::ordered_json out{{"running", status.running() > 0}, {"replicas", std::move(replicas)}};
+  if (!problems.empty()) {
+    out["problem"] = problems.front();
   }
   return out;
 }
 
-std::string daemon_line(const DaemonStatus& status, TimePoint now)
+std::string daemon_lines(const DaemonStatus& status)
 {
-  if (status.holder) {
-    std::string line = fmt::format("daemon: running, pid {} on {} since {}", status.holder->pid, status.holder->host,
-                                   status.holder->since);
-    if (status.beat) {
-      const Millis age = std::max(Millis(0), now - status.beat->heartbeat_at);
-      line += fmt::format("; heartbeat {} ago: {}", humanize_duration(age), status.beat->status);
-      if (age > k_stale_heartbeat) {
-        line += " (stale: the daemon may be stuck)";
-      }
-    }
-    return line + "\n";
+  if (status.replicas.empty()) {
+    return "daemon: none has run for this database\n";
   }
-  if (status.beat) {
-    return fmt::format("daemon: not running (last seen {}, pid {} on {}: {})\n", format_utc(status.beat->heartbeat_at),
-                       status.beat->pid, status.beat->host, status.beat->status);
+  std::string out;
+  if (status.running() == 0) {
+    out = "daemon: not running\n";
+  } else {
+    out = fmt::format("daemon: {} running\n", status.running());
   }
-  return "daemon: none has run for this database\n";
+  std::vector<std::vector<std::string>> rows{{"  PID", "HOST", "STATE", "STARTED", "HEARTBEAT", "STATUS"}};
+  for (const auto& r : status.replicas) {
+    rows.push_back({fmt::format("  {}", r.pid), r.host, std::string(replica_state_name(r.state)),
+                    format_utc(r.started_at), fmt::format("{} ago", humanize_duration(r.age)), r.status});
+  }
+  return out + format_columns(rows, {});
 }
 
 } // namespace
@@ -93,10 +108,12 @@ ScheduleStatus schedule_status(const Config& config, Store& store, TimePoint now
   status.now = now;
   status.jobs = plan_jobs(config, now, count, &store);
   status.daemon = daemon_status(store);
-  if (std::string trouble = daemon_problem(status.daemon, now); !trouble.empty()) {
-    status.problems.push_back(std::move(trouble));
-    status.hint =
-      "start it again (systemctl restart housekeep, or your supervisor); 'housekeep history' shows what ran";
+  for (const auto& replica : status.daemon.replicas) {
+    if (std::string trouble = replica_problem(replica); !trouble.empty()) {
+      status.problems.push_back(std::move(trouble));
+      status.hint =
+        "start it again (systemctl restart housekeep, or your supervisor); 'housekeep history' shows what ran";
+    }
   }
   for (const auto& plan : status.jobs) {
     if (plan.unhealthy()) {
@@ -136,7 +153,7 @@ nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status, bool c
   }
   nlohmann::ordered_json doc{{"ok", !check || status.problems.empty()},
                              {"database", status.database},
-                             {"daemon", daemon_json(status.daemon, status.now)},
+                             {"daemon", daemon_json(status.daemon)},
                              {"jobs", std::move(jobs)},
                              {"problems", status.problems}};
   if (check && !status.problems.empty()) {
@@ -165,7 +182,7 @@ std::string schedule_status_table(const ScheduleStatus& status)
       }
     }
   }
-  return daemon_line(status.daemon, status.now) + "\n" + format_columns(rows, {});
+  return daemon_lines(status.daemon) + "\n" + format_columns(rows, {});
 }
 
 } // namespace housekeep

@@ -50,7 +50,10 @@ std::string lock_file_beside(const std::string& path, LockScope scope)
   if (error) {
     file = path;
   }
-  return file + (scope == LockScope::purge ? "-housekeep.lock" : "-housekeep-daemon.lock");
+  switch (scope) {
+  case LockScope::purge: break;
+  }
+  return file + "-housekeep.lock";
 }
 
 std::string database_file_name(const std::string& path)

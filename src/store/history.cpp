@@ -124,7 +124,8 @@ History::History(Backend& backend, std::string schema)
     : m_backend(backend), m_schema(std::move(schema)),
       m_runs(m_schema.empty() ? "housekeep_runs" : m_schema + ".housekeep_runs"),
       m_jobs(m_schema.empty() ? "housekeep_jobs" : m_schema + ".housekeep_jobs"),
-      m_daemon(m_schema.empty() ? "housekeep_daemon" : m_schema + ".housekeep_daemon")
+      m_replicas(m_schema.empty() ? "housekeep_replicas" : m_schema + ".housekeep_replicas"),
+      m_claims(m_schema.empty() ? "housekeep_claims" : m_schema + ".housekeep_claims")
 {
 }
 
@@ -365,41 +366,212 @@ void History::save_job_state(const JobState& state)
     "cannot record the job in housekeep_jobs");
 }
 
-std::optional<DaemonBeat> History::daemon_beat()
+void History::ensure_replicas_table()
 {
-  if (!m_backend.columns(m_daemon)) {
-    return std::nullopt;
+  if (ensured(m_replicas)) {
+    return;
   }
-  std::optional<DaemonBeat> beat;
-  m_backend.query(
-    {fmt::format("SELECT pid, host, started_at, heartbeat_at, status FROM {} WHERE id = 1", m_daemon), {}},
-    [&](const std::vector<std::string>&, const std::vector<Value>& row) {
-      beat = DaemonBeat{int_of(row[0]), text_of(row[1]), parse_utc(text_of(row[2])), parse_utc(text_of(row[3])),
-                        text_of(row[4])};
-    },
-    "cannot read housekeep_daemon");
-  return beat;
+  create_table(m_replicas,
+               fmt::format("CREATE TABLE IF NOT EXISTS {} (instance TEXT PRIMARY KEY, pid BIGINT NOT NULL, host TEXT "
+                           "NOT NULL, started_at TEXT NOT NULL, heartbeat_at TEXT NOT NULL, status TEXT NOT NULL, "
+                           "seen_ms BIGINT NOT NULL, lease_until BIGINT NOT NULL)",
+                           m_replicas),
+               "cannot create housekeep_replicas");
+  m_ensured.push_back(m_replicas);
 }
 
-void History::save_daemon_beat(const DaemonBeat& beat)
+std::vector<Replica> History::replicas()
 {
-  const std::string doing = "cannot record the daemon's heartbeat in housekeep_daemon";
-  if (!ensured(m_daemon)) {
-    create_table(m_daemon,
-                 fmt::format("CREATE TABLE IF NOT EXISTS {} (id INTEGER PRIMARY KEY CHECK (id = 1), pid BIGINT "
-                             "NOT NULL, host TEXT NOT NULL, started_at TEXT NOT NULL, heartbeat_at TEXT NOT "
-                             "NULL, status TEXT NOT NULL)",
-                             m_daemon),
-                 doing);
-    m_ensured.push_back(m_daemon);
+  std::vector<Replica> out;
+  if (!m_backend.columns(m_replicas)) {
+    return out;
   }
-  m_backend.execute({fmt::format("INSERT INTO {} (id, pid, host, started_at, heartbeat_at, status) "
-                                 "VALUES (1, {}) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = "
-                                 "excluded.host, started_at = excluded.started_at, heartbeat_at = "
-                                 "excluded.heartbeat_at, status = excluded.status",
-                                 m_daemon, placeholders(m_backend.dialect(), 1, 5)),
-                     {beat.pid, beat.host, format_utc(beat.started_at), format_utc(beat.heartbeat_at), beat.status}},
-                    doing);
+  const std::string_view now = m_backend.dialect().now_ms;
+  m_backend.query(
+    {fmt::format("SELECT instance, pid, host, started_at, heartbeat_at, status, lease_until >= {0}, {0} - seen_ms "
+                 "FROM {1} ORDER BY seen_ms DESC, instance",
+                 now, m_replicas),
+     {}},
+    [&](const std::vector<std::string>&, const std::vector<Value>& row) {
+      Replica r;
+      r.instance = text_of(row[0]);
+      r.pid = int_of(row[1]);
+      r.host = text_of(row[2]);
+      r.started_at = parse_utc(text_of(row[3]));
+      r.heartbeat_at = parse_utc(text_of(row[4]));
+      r.status = text_of(row[5]);
+      r.live = int_of(row[6]) != 0;
+      r.age = std::chrono::milliseconds(std::max<std::int64_t>(0, int_of(row[7])));
+      out.push_back(std::move(r));
+    },
+    "cannot read housekeep_replicas");
+  return out;
+}
+
+void History::save_replica(const Replica& replica, std::chrono::milliseconds lease)
+{
+  ensure_replicas_table();
+  const Dialect& dialect = m_backend.dialect();
+  std::vector<std::string> updates;
+  for (const auto column : {"pid", "host", "started_at", "heartbeat_at", "status", "seen_ms", "lease_until"}) {
+    updates.push_back(fmt::format("{0} = excluded.{0}", column));
+  }
+  m_backend.execute({fmt::format("INSERT INTO {} (instance, pid, host, started_at, heartbeat_at, status, seen_ms, "
+                                 "lease_until) VALUES ({}, {}, {} + {}) ON CONFLICT (instance) DO UPDATE SET {}",
+                                 m_replicas, placeholders(dialect, 1, 6), dialect.now_ms, dialect.now_ms,
+                                 dialect.placeholder(7), fmt::join(updates, ", ")),
+                     {replica.instance, replica.pid, replica.host, format_utc(replica.started_at),
+                      format_utc(replica.heartbeat_at), replica.status, lease.count()}},
+                    "cannot record the daemon's heartbeat in housekeep_replicas");
+}
+
+std::int64_t History::prune_replicas(const std::vector<std::string>& instances)
+{
+  if (!m_backend.columns(m_replicas)) {
+    return 0;
+  }
+  const Dialect& dialect = m_backend.dialect();
+  constexpr std::int64_t week_ms = 7LL * 24 * 3600 * 1000;
+  Sql sql{fmt::format("DELETE FROM {} WHERE lease_until < {} - {}", m_replicas, dialect.now_ms, dialect.placeholder(1)),
+          {week_ms}};
+  if (!instances.empty()) {
+    sql.text += fmt::format(" OR instance IN ({})", placeholders(dialect, 2, instances.size()));
+    sql.binds.insert(sql.binds.end(), instances.begin(), instances.end());
+  }
+  return m_backend.execute(sql, "cannot prune housekeep_replicas");
+}
+
+void History::ensure_claims_table()
+{
+  if (ensured(m_claims)) {
+    return;
+  }
+  create_table(m_claims,
+               fmt::format("CREATE TABLE IF NOT EXISTS {} (job TEXT NOT NULL, slot TEXT NOT NULL, holder TEXT NOT "
+                           "NULL, host TEXT NOT NULL, pid BIGINT NOT NULL, claimed_ms BIGINT NOT NULL, lease_until "
+                           "BIGINT NOT NULL, finished_ms BIGINT, status TEXT NOT NULL, takeovers BIGINT NOT NULL "
+                           "DEFAULT 0, PRIMARY KEY (job, slot))",
+                           m_claims),
+               "cannot create housekeep_claims");
+  m_ensured.push_back(m_claims);
+}
+
+namespace {
+
+// The columns claims are read by, then the lease left by the database's clock.
+constexpr std::string_view k_claim_columns = "job, slot, holder, host, pid, status, finished_ms IS NOT NULL, takeovers";
+
+SlotClaim claim_of(const std::vector<Value>& row)
+{
+  SlotClaim c;
+  c.job = text_of(row[0]);
+  c.slot = text_of(row[1]);
+  c.holder = text_of(row[2]);
+  c.host = text_of(row[3]);
+  c.pid = int_of(row[4]);
+  c.status = text_of(row[5]);
+  c.finished = int_of(row[6]) != 0;
+  c.takeovers = int_of(row[7]);
+  c.lease_left = std::chrono::milliseconds(std::max<std::int64_t>(0, int_of(row[8])));
+  c.live = !c.finished && c.lease_left > std::chrono::milliseconds(0);
+  return c;
+}
+
+} // namespace
+
+std::optional<SlotClaim> History::read_claim(const std::string& job, const std::string& slot)
+{
+  const Dialect& dialect = m_backend.dialect();
+  std::optional<SlotClaim> out;
+  m_backend.query(
+    {fmt::format("SELECT {}, lease_until - {} FROM {} WHERE job = {} AND slot = {}", k_claim_columns, dialect.now_ms,
+                 m_claims, dialect.placeholder(1), dialect.placeholder(2)),
+     {job, slot}},
+    [&](const std::vector<std::string>&, const std::vector<Value>& row) { out = claim_of(row); },
+    "cannot read housekeep_claims");
+  return out;
+}
+
+ClaimAttempt History::claim_slot(const SlotClaim& claim, std::chrono::milliseconds lease)
+{
+  ensure_claims_table();
+  const Dialect& dialect = m_backend.dialect();
+  const std::string_view now = dialect.now_ms;
+  const auto p = [&](std::size_t n) { return dialect.placeholder(n); };
+  ClaimAttempt attempt;
+  // Read first only to say whom a takeover took the slot from; the statement decides.
+  std::optional<SlotClaim> before = read_claim(claim.job, claim.slot);
+  // One statement: a fresh slot goes in unless another slot of the job is live; a claimed
+  // one is taken over only when unfinished and its lease ran out. Both by the database's
+  // clock, so hosts whose clocks disagree agree on the outcome; on a server the conflicting
+  // row is locked and its condition checked again on the row as committed.
+  bool won = false;
+  m_backend.query(
+    {fmt::format("INSERT INTO {0} AS c (job, slot, holder, host, pid, claimed_ms, lease_until, status, takeovers) "
+                 "SELECT CAST({1} AS TEXT), CAST({2} AS TEXT), CAST({3} AS TEXT), CAST({4} AS TEXT), "
+                 "CAST({5} AS BIGINT), {6}, {6} + CAST({7} AS BIGINT), 'running', 0 "
+                 "WHERE NOT EXISTS (SELECT 1 FROM {0} o WHERE o.job = {8} AND o.slot <> {9} AND o.finished_ms IS "
+                 "NULL AND o.lease_until >= {6}) "
+                 "ON CONFLICT (job, slot) DO UPDATE SET holder = excluded.holder, host = excluded.host, pid = "
+                 "excluded.pid, claimed_ms = excluded.claimed_ms, lease_until = excluded.lease_until, status = "
+                 "'running', takeovers = c.takeovers + 1 WHERE c.finished_ms IS NULL AND c.lease_until < "
+                 "excluded.claimed_ms RETURNING holder",
+                 m_claims, p(1), p(2), p(3), p(4), p(5), now, p(6), p(7), p(8)),
+     {claim.job, claim.slot, claim.holder, claim.host, claim.pid, lease.count(), claim.job, claim.slot}},
+    [&](const std::vector<std::string>&, const std::vector<Value>& row) { won = text_of(row.at(0)) == claim.holder; },
+    "cannot claim the slot in housekeep_claims");
+  attempt.won = won;
+  if (won) {
+    if (before && before->holder != claim.holder) {
+      attempt.other = before;
+    }
+    return attempt;
+  }
+  attempt.other = read_claim(claim.job, claim.slot);
+  attempt.overlaps = !attempt.other || (!attempt.other->live && !attempt.other->finished);
+  return attempt;
+}
+
+bool History::renew_claim(const SlotClaim& claim, std::chrono::milliseconds lease)
+{
+  const Dialect& dialect = m_backend.dialect();
+  return m_backend.execute({fmt::format("UPDATE {} SET lease_until = {} + {} WHERE job = {} AND slot = {} AND holder "
+                                        "= {} AND finished_ms IS NULL",
+                                        m_claims, dialect.now_ms, dialect.placeholder(1), dialect.placeholder(2),
+                                        dialect.placeholder(3), dialect.placeholder(4)),
+                            {lease.count(), claim.job, claim.slot, claim.holder}},
+                           "cannot renew the claim in housekeep_claims") == 1;
+}
+
+void History::finish_claim(const SlotClaim& claim, std::string_view status)
+{
+  const Dialect& dialect = m_backend.dialect();
+  m_backend.execute({fmt::format("UPDATE {} SET finished_ms = {}, status = {} WHERE job = {} AND slot = {} AND "
+                                 "holder = {}",
+                                 m_claims, dialect.now_ms, dialect.placeholder(1), dialect.placeholder(2),
+                                 dialect.placeholder(3), dialect.placeholder(4)),
+                     {std::string(status), claim.job, claim.slot, claim.holder}},
+                    "cannot record the end of the claim in housekeep_claims");
+}
+
+std::vector<SlotClaim> History::claims(const std::string& job, std::size_t limit)
+{
+  std::vector<SlotClaim> out;
+  if (!m_backend.columns(m_claims)) {
+    return out;
+  }
+  const Dialect& dialect = m_backend.dialect();
+  Sql sql{fmt::format("SELECT {}, lease_until - {} FROM {}", k_claim_columns, dialect.now_ms, m_claims), {}};
+  if (!job.empty()) {
+    sql.binds.emplace_back(job);
+    sql.text += fmt::format(" WHERE job = {}", dialect.placeholder(1));
+  }
+  sql.binds.emplace_back(static_cast<std::int64_t>(limit));
+  sql.text += fmt::format(" ORDER BY claimed_ms DESC, slot DESC LIMIT {}", dialect.placeholder(sql.binds.size()));
+  m_backend.query(
+    sql, [&](const std::vector<std::string>&, const std::vector<Value>& row) { out.push_back(claim_of(row)); },
+    "cannot read housekeep_claims");
+  return out;
 }
 
 } // namespace housekeep

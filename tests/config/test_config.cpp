@@ -58,6 +58,7 @@ busy_timeout = "10s"
 statement_timeout = "0s"
 history_schema = "housekeep"
 max_replication_lag = "0s"
+lease = "15s"
 
 [defaults]
 batch_size = 250
@@ -81,6 +82,7 @@ timezone = "Europe/Berlin"
   CHECK(c.database.statement_timeout == seconds(0));
   CHECK(c.database.history_schema == "housekeep");
   CHECK(c.database.max_replication_lag == seconds(0));
+  CHECK(c.database.lease == seconds(15));
   CHECK(c.defaults.batch_size == 250);
   CHECK(c.defaults.sleep == milliseconds(10));
   CHECK(builtin_task(c, "conversations").table() == "chat_conversation");
@@ -98,6 +100,8 @@ TEST_CASE("configuration errors name file / line / column and what to do", "[con
         "test.toml:2:1: unknown key 'tabel' in [tasks.conversations] | did you mean 'table'?");
   CHECK(config_error("[defaults]\nbatch_size = 0\n") ==
         "test.toml:2:14: defaults.batch_size: 0 is out of range 1-1000000");
+  CHECK(config_error("[database]\nlease = \"1s\"\n")
+          .starts_with("test.toml:2:9: database.lease: 1s is out of range | between 2s and 1h"));
   CHECK(config_error("[tasks.users]\nolder_than = \"7 days\"\n")
           .starts_with("test.toml:2:14: tasks.users.older_than: invalid duration '7 days'"));
   CHECK(config_error("[tasks.users]\ntable = \"users; DROP TABLE users\"\n")

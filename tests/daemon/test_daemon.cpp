@@ -257,7 +257,7 @@ TEST_CASE("daemon: a week of the default jobs fires exactly the expected times",
   CHECK(h.notifier.stopping_calls == 1);
   // No polling: one wait per firing and per daily heartbeat.
   CHECK(h.waiter.waits <= 7 + 1 + 27 + 7 + 1);
-  CHECK(test::Sql(h.path).integer("SELECT count(*) FROM housekeep_daemon WHERE status = 'stopped'") == 1);
+  CHECK(test::Sql(h.path).integer("SELECT count(*) FROM housekeep_replicas WHERE status = 'stopped'") == 1);
 }
 
 TEST_CASE("daemon: a daily job fires once per local day across DST changes", "[daemon]")
@@ -511,39 +511,68 @@ TEST_CASE("daemon: a stop during a purge ends it after the batch, recorded as in
   CHECK(h.notifier.stopping_calls == 1);
 }
 
-TEST_CASE("daemon: only one per database", "[daemon]")
+TEST_CASE("daemon: a slot another daemon claimed is not run here; done, it is left; dead, it is taken over", "[daemon]")
 {
   const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
-  Harness h(t0, t0 + hours(1));
-  auto other = open_store(parse_database_url(h.path), OpenOptions{});
-  const LockAttempt held =
-    other->try_lock(LockHolder{4242, "db-host", "daemon", "2026-06-15T11:00:00.000Z"}, LockScope::daemon);
-  REQUIRE(held.lock);
+  Harness h(t0, t0 + days(3));
+  test::Sql sql(h.path);
+  RunRecord manual; // housekeep_runs exists from an earlier manual run
+  manual.task = "stats";
+  manual.started_at = manual.finished_at = t0 - days(1);
+  open_store(parse_database_url(h.path), OpenOptions{})->history().record_run(manual);
+  // Another daemon, on another host, claims the first two nightly slots before this one
+  // wakes: the first it finishes; during the second it dies, and its lease runs out.
+  const auto claim = [&](const std::string& slot, const std::string& finished) {
+    sql.exec("CREATE TABLE IF NOT EXISTS housekeep_claims (job TEXT NOT NULL, slot TEXT NOT NULL, holder TEXT NOT "
+             "NULL, host TEXT NOT NULL, pid BIGINT NOT NULL, claimed_ms BIGINT NOT NULL, lease_until BIGINT NOT NULL, "
+             "finished_ms BIGINT, status TEXT NOT NULL, takeovers BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (job, "
+             "slot))");
+    sql.exec(fmt::format("INSERT INTO housekeep_claims VALUES ('nightly', '{}', 'db-host/4242/x', 'db-host', 4242, 0, "
+                         "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) + 60000, {}, 'running', 0)",
+                         slot, finished));
+  };
+  h.waiter.at(parse_utc("2026-06-16T01:00:00Z"), {Wake::deadline, [&] { claim("2026-06-16T02:00:00.000Z", "1"); }});
+  h.waiter.at(parse_utc("2026-06-17T01:00:00Z"), {Wake::deadline, [&] {
+                                                    claim("2026-06-17T02:00:00.000Z", "NULL");
+                                                    sql.exec("INSERT INTO housekeep_runs (job, task, started_at, "
+                                                             "finished_at, status, host, pid) VALUES ('nightly', "
+                                                             "'stats', '2026-06-17T02:00:00.000Z', "
+                                                             "'2026-06-17T02:00:00.000Z', 'running', 'db-host', 4242)");
+                                                  }});
+  // This daemon looks again when the lease would run out (a minute on its clock); by then
+  // (the database's clock, moved here) the other daemon has not renewed it.
+  h.waiter.at(parse_utc("2026-06-17T02:00:30Z"), {Wake::deadline, [&] {
+                                                    sql.exec("UPDATE housekeep_claims SET lease_until = lease_until - "
+                                                             "120000 WHERE finished_ms IS NULL");
+                                                  }});
   Config config;
-  try {
-    h.run(config);
-    FAIL("a second daemon started");
-  } catch (const TempFailError& e) {
-    CHECK_THAT(e.what(), Catch::Contains("pid 4242 on db-host"));
-  }
-  // The purge lock is a different lock: a manual run is not blocked by the daemon's.
-  CHECK(other->try_lock(LockHolder{1, "h", "run", "t"}, LockScope::purge).lock);
+  config.jobs = {test::job("nightly", "stats", "0 2 * * *")};
+  REQUIRE(h.run(config) == 0);
+  // The first slot: not here. The second: taken over once the lease would have run out (a
+  // minute, by the database's clock, read when the claim was lost). The third: here.
+  const auto fired = h.fired("nightly", "stats");
+  REQUIRE(fired.size() == 3);
+  CHECK(fired[0] == "2026-06-17T02:00:00.000Z"); // the other daemon's run, abandoned below
+  CHECK_THAT(fired[1], Catch::StartsWith("2026-06-17T02:01:00"));
+  CHECK(fired[2] == "2026-06-18T02:00:00.000Z");
+  CHECK(sql.integer("SELECT count(*) FROM housekeep_claims WHERE status = 'ok' AND holder <> 'db-host/4242/x'") == 2);
+  CHECK(sql.integer("SELECT takeovers FROM housekeep_claims WHERE slot = '2026-06-17T02:00:00.000Z'") == 1);
+  CHECK(sql.integer("SELECT count(*) FROM housekeep_runs WHERE pid = 4242 AND status = 'abandoned' AND error LIKE "
+                    "'%stopped renewing its claim%'") == 1);
+  CHECK_THAT(h.log.text(), Catch::Contains("took over the slot due 2026-06-17T02:00:00"));
+  CHECK_THAT(h.log.text(), Catch::Contains("from pid 4242 on db-host"));
+  // Each daemon records its heartbeat; this one stopped cleanly.
+  CHECK(sql.integer("SELECT count(*) FROM housekeep_replicas WHERE status = 'stopped'") == 1);
 }
 
-TEST_CASE("daemon: after the server restarts, it opens the store again and takes its lock again", "[daemon]")
+TEST_CASE("daemon: after the server restarts, it opens the store again", "[daemon]")
 {
   const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
   Harness h(t0, t0 + days(3));
   RestartingServer server(h.path);
   h.open = [&] { return server.open(); };
-  std::optional<LockHolder> holder_after;
-  // The server restarts in the night before the second firing; the daemon's connection (and
-  // the daemon lock it held) are gone.
+  // The server restarts in the night before the second firing; the daemon's connection is gone.
   h.waiter.at(parse_utc("2026-06-17T01:00:00Z"), {Wake::deadline, [&] { server.restart(); }});
-  h.waiter.at(parse_utc("2026-06-17T12:00:00Z"),
-              {Wake::deadline, [&] {
-                 holder_after = open_store(parse_database_url(h.path), OpenOptions{})->lock_holder(LockScope::daemon);
-               }});
   Config config;
   config.jobs = {test::job("nightly", "stats", "0 2 * * *")};
   REQUIRE(h.run(config) == 0);
@@ -551,33 +580,5 @@ TEST_CASE("daemon: after the server restarts, it opens the store again and takes
         std::vector<std::string>{"2026-06-16T02:00:00.000Z", "2026-06-17T02:00:00.000Z", "2026-06-18T02:00:00.000Z"});
   CHECK(server.opened == 2);
   CHECK_THAT(h.log.text(), Catch::Contains("lost its connection since the daemon opened it; opening it again"));
-  REQUIRE(holder_after.has_value());
-  CHECK(holder_after->pid == static_cast<std::int64_t>(::getpid()));
   CHECK(test::Sql(h.path).integer("SELECT count(*) FROM housekeep_runs WHERE status <> 'ok'") == 0);
-}
-
-TEST_CASE("daemon: a daemon that took the lock while the connection was lost wins; this one stops", "[daemon]")
-{
-  const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
-  Harness h(t0, t0 + days(3));
-  RestartingServer server(h.path);
-  h.open = [&] { return server.open(); };
-  std::unique_ptr<Store> other = open_store(parse_database_url(h.path), OpenOptions{});
-  LockAttempt taken;
-  h.waiter.at(parse_utc("2026-06-16T01:00:00Z"),
-              {Wake::deadline, [&] {
-                 server.restart();
-                 // The lock went with the old connection, and another daemon took it.
-                 taken = other->try_lock(LockHolder{4242, "db-host", "daemon", "x"}, LockScope::daemon);
-               }});
-  Config config;
-  config.jobs = {test::job("nightly", "stats", "0 2 * * *")};
-  try {
-    h.run(config);
-    FAIL("the daemon went on without its lock");
-  } catch (const TempFailError& e) {
-    CHECK_THAT(e.what(), Catch::Contains("another daemon took over for database"));
-    CHECK_THAT(e.what(), Catch::Contains("pid 4242 on db-host"));
-  }
-  CHECK(h.fired("nightly", "stats").empty());
 }

@@ -200,7 +200,7 @@ TEMPLATE_TEST_CASE("contract: the locks are exclusive, name their holder and are
   db.exec("CREATE TABLE t (id INTEGER)");
   auto first = db.open();
   auto second = db.open();
-  for (const LockScope scope : {LockScope::purge, LockScope::daemon}) {
+  for (const LockScope scope : {LockScope::purge}) {
     CHECK_FALSE(second->lock_holder(scope).has_value());
     LockAttempt held = first->try_lock(LockHolder{4242, "host-a", "run --task all", "2026-06-15T12:00:00.000Z"}, scope);
     REQUIRE(held.lock);
@@ -216,14 +216,10 @@ TEMPLATE_TEST_CASE("contract: the locks are exclusive, name their holder and are
     CHECK_FALSE(second->lock_holder(scope).has_value());
     CHECK(second->try_lock(LockHolder{1, "host-b", "run", "x"}, scope).lock);
   }
-  // The two scopes are two locks.
-  LockAttempt purge = first->try_lock(LockHolder{1, "h", "run", "x"}, LockScope::purge);
-  REQUIRE(purge.lock);
-  CHECK(second->try_lock(LockHolder{2, "h", "daemon", "x"}, LockScope::daemon).lock);
 }
 
-TEMPLATE_TEST_CASE("contract: history records, lists, updates and prunes runs; jobs and the daemon's beat",
-                   "[store][contract]", HOUSEKEEP_STORE_BACKENDS)
+TEMPLATE_TEST_CASE("contract: history records, lists, updates and prunes runs, and jobs", "[store][contract]",
+                   HOUSEKEEP_STORE_BACKENDS)
 {
   HOUSEKEEP_CONTRACT_DB(db);
   db.exec("CREATE TABLE t (id INTEGER)");
@@ -231,7 +227,8 @@ TEMPLATE_TEST_CASE("contract: history records, lists, updates and prunes runs; j
   History& history = store->history();
   CHECK(history.runs(RunQuery{}).empty()); // no table yet: no error
   CHECK(history.job_states().empty());
-  CHECK_FALSE(history.daemon_beat().has_value());
+  CHECK(history.replicas().empty());
+  CHECK(history.claims("", 10).empty());
   CHECK(history.prune_runs(test::test_now()) == 0);
   CHECK_FALSE(db.table_exists("housekeep_runs")); // reading created nothing
 
@@ -296,13 +293,109 @@ TEMPLATE_TEST_CASE("contract: history records, lists, updates and prunes runs; j
   CHECK_FALSE(states[0].last_fire.has_value());
   CHECK(states[0].missed == 2);
   CHECK(states[0].last_missed == now - std::chrono::hours(24));
+}
 
-  history.save_daemon_beat(DaemonBeat{11, "h", now, now, "waiting"});
-  history.save_daemon_beat(DaemonBeat{12, "h", now, now + std::chrono::seconds(5), "running nightly"});
-  CHECK(db.integer("SELECT count(*) FROM housekeep_daemon") == 1);
-  REQUIRE(history.daemon_beat().has_value());
-  CHECK(history.daemon_beat()->pid == 12);
-  CHECK(history.daemon_beat()->heartbeat_at == now + std::chrono::seconds(5));
+TEMPLATE_TEST_CASE("contract: daemons' heartbeats, live by the database's clock, and pruned", "[store][contract]",
+                   HOUSEKEEP_STORE_BACKENDS)
+{
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  HOUSEKEEP_CONTRACT_DB(db);
+  auto store = db.open();
+  History& history = store->history();
+  const TimePoint now = test::test_now();
+  history.save_replica(Replica{"a/1/x", 1, "host-a", now, now, "waiting", false, {}}, seconds(60));
+  history.save_replica(Replica{"a/1/x", 1, "host-a", now, now + seconds(5), "running nightly", false, {}}, seconds(60));
+  history.save_replica(Replica{"b/2/y", 2, "host-b", now, now, "waiting", false, {}}, seconds(60));
+  CHECK(db.integer("SELECT count(*) FROM housekeep_replicas") == 2); // one row per daemon
+  auto replicas = history.replicas();
+  REQUIRE(replicas.size() == 2);
+  const auto a = std::find_if(replicas.begin(), replicas.end(), [](const Replica& r) { return r.pid == 1; });
+  REQUIRE(a != replicas.end());
+  CHECK(a->status == "running nightly");
+  CHECK(a->heartbeat_at == now + seconds(5));
+  CHECK(a->live);
+  CHECK(a->age < seconds(30));
+  // A heartbeat whose lease ran out (by the database's clock) is not live; pruning takes the
+  // rows named, and those dead for a week.
+  db.exec("UPDATE housekeep_replicas SET lease_until = lease_until - 120000, seen_ms = seen_ms - 120000");
+  replicas = history.replicas();
+  CHECK(std::none_of(replicas.begin(), replicas.end(), [](const Replica& r) { return r.live; }));
+  CHECK(replicas.at(0).age >= seconds(119));
+  CHECK(history.prune_replicas({"a/1/x"}) == 1);
+  CHECK(history.replicas().size() == 1);
+  CHECK(history.prune_replicas({}) == 0);
+  db.exec("UPDATE housekeep_replicas SET lease_until = lease_until - 700000000, seen_ms = seen_ms - 700000000");
+  CHECK(history.prune_replicas({}) == 1); // a week dead
+}
+
+TEMPLATE_TEST_CASE("contract: a slot is claimed once, taken over only when its lease ran out, never beside its job's "
+                   "running slot",
+                   "[store][contract]", HOUSEKEEP_STORE_BACKENDS)
+{
+  using std::chrono::seconds;
+  HOUSEKEEP_CONTRACT_DB(db);
+  auto first = db.open();
+  auto second = db.open();
+  const SlotClaim a{"nightly", "2026-06-15T02:00:00.000Z", "host-a/1/x", "host-a", 1};
+  SlotClaim b = a;
+  b.holder = "host-b/2/y";
+  b.host = "host-b";
+  b.pid = 2;
+
+  ClaimAttempt won = first->history().claim_slot(a, seconds(60));
+  CHECK(won.won);
+  CHECK_FALSE(won.other);
+  ClaimAttempt lost = second->history().claim_slot(b, seconds(60));
+  CHECK_FALSE(lost.won);
+  CHECK_FALSE(lost.overlaps);
+  REQUIRE(lost.other);
+  CHECK(lost.other->holder == a.holder);
+  CHECK(lost.other->pid == 1);
+  CHECK(lost.other->live);
+  CHECK(lost.other->lease_left > seconds(50));
+  CHECK(lost.other->lease_left <= seconds(60));
+  CHECK_FALSE(first->history().claim_slot(a, seconds(60)).won); // not even its holder twice
+
+  // Another slot of the same job waits while this one runs; another job's does not.
+  SlotClaim next_slot = b;
+  next_slot.slot = "2026-06-16T02:00:00.000Z";
+  ClaimAttempt overlap = second->history().claim_slot(next_slot, seconds(60));
+  CHECK_FALSE(overlap.won);
+  CHECK(overlap.overlaps);
+  SlotClaim other_job = b;
+  other_job.job = "hourly";
+  CHECK(second->history().claim_slot(other_job, seconds(60)).won);
+
+  // Renewed by its holder only.
+  CHECK(first->history().renew_claim(a, seconds(60)));
+  CHECK_FALSE(second->history().renew_claim(b, seconds(60)));
+
+  // Its lease run out (as if its holder died a minute ago): taken over, once.
+  db.exec("UPDATE housekeep_claims SET lease_until = lease_until - 120000 WHERE job = 'nightly'");
+  ClaimAttempt took = second->history().claim_slot(b, seconds(60));
+  CHECK(took.won);
+  REQUIRE(took.other);
+  CHECK(took.other->holder == a.holder);
+  CHECK_FALSE(first->history().claim_slot(a, seconds(60)).won);
+  CHECK_FALSE(first->history().renew_claim(a, seconds(60))); // the old holder learns it lost it
+  first->history().finish_claim(a, "ok");                    // and cannot finish it
+  CHECK(db.integer("SELECT count(*) FROM housekeep_claims WHERE finished_ms IS NOT NULL") == 0);
+
+  // Finished, it is never claimed again, even with its lease long run out.
+  second->history().finish_claim(b, "ok");
+  db.exec("UPDATE housekeep_claims SET lease_until = lease_until - 120000");
+  CHECK_FALSE(first->history().claim_slot(a, seconds(60)).won);
+  const auto claims = first->history().claims("nightly", 10);
+  REQUIRE(claims.size() == 1);
+  CHECK(claims[0].holder == b.holder);
+  CHECK(claims[0].status == "ok");
+  CHECK(claims[0].finished);
+  CHECK_FALSE(claims[0].live);
+  CHECK(claims[0].takeovers == 1);
+  // The job's next slot may run now that nothing of it is running.
+  CHECK(second->history().claim_slot(next_slot, seconds(60)).won);
+  CHECK(db.integer("SELECT count(*) FROM housekeep_claims") == 3);
 }
 
 TEMPLATE_TEST_CASE("contract: a read-only store reads and never writes", "[store][contract]", HOUSEKEEP_STORE_BACKENDS)
@@ -314,8 +407,9 @@ TEMPLATE_TEST_CASE("contract: a read-only store reads and never writes", "[store
   CHECK(store->read_only());
   CHECK(store->count(RowSet{"t", {}}) == 1);
   CHECK_THROWS_AS(store->begin_write(), PermissionError);
-  CHECK_THROWS(store->history().save_daemon_beat(DaemonBeat{1, "h", test::test_now(), test::test_now(), "x"}));
-  CHECK_FALSE(db.table_exists("housekeep_daemon"));
+  CHECK_THROWS(store->history().save_replica(
+    Replica{"h/1/x", 1, "h", test::test_now(), test::test_now(), "x", false, {}}, std::chrono::seconds(60)));
+  CHECK_FALSE(db.table_exists("housekeep_replicas"));
   CHECK(db.integer("SELECT count(*) FROM t") == 1);
   CHECK_FALSE(db.open()->read_only());
 }

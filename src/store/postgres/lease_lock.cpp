@@ -104,7 +104,10 @@ bool holder_gone(const std::string& token)
 
 std::string scope_name(LockScope scope)
 {
-  return scope == LockScope::purge ? "purge" : "daemon";
+  switch (scope) {
+  case LockScope::purge: break;
+  }
+  return "purge";
 }
 
 // housekeep_locks as SQL names it: in `schema`, or unqualified.
@@ -144,12 +147,13 @@ LockHolder holder_of(const std::vector<Value>& row)
 }
 
 // A held lease, renewed on its own connection (whatever transaction the store's connection
-// is in) every k_lease_renewal until released.
+// is in) every quarter of its lease until released.
 class LeaseLock final : public Lock {
 public:
-  LeaseLock(const DatabaseUrl& url, std::string table, std::string scope, std::string token)
+  LeaseLock(const DatabaseUrl& url, std::string table, std::string scope, std::string token,
+            std::chrono::milliseconds lease)
       : m_connection(url, OpenOptions{}), m_table(std::move(table)), m_scope(std::move(scope)),
-        m_token(std::move(token)), m_renewer([this](std::stop_token stop) { renew_until(stop); })
+        m_token(std::move(token)), m_lease(lease), m_renewer([this](std::stop_token stop) { renew_until(stop); })
   {
     const std::lock_guard guard(g_held_mutex);
     g_held.insert(m_token);
@@ -179,6 +183,7 @@ private:
   std::string m_table;
   std::string m_scope;
   std::string m_token;
+  std::chrono::milliseconds m_lease;
   std::mutex m_mutex;
   std::condition_variable_any m_wake;
   std::jthread m_renewer;
@@ -186,14 +191,14 @@ private:
   void renew_until(const std::stop_token& stop)
   {
     std::unique_lock lock(m_mutex);
-    while (!m_wake.wait_for(lock, stop, k_lease_renewal, [] { return false; })) {
+    while (!m_wake.wait_for(lock, stop, m_lease / 4, [] { return false; })) {
       if (stop.stop_requested()) {
         return;
       }
       try {
-        m_connection.run(fmt::format("UPDATE {} SET lease_until = now() + interval '{} seconds' "
+        m_connection.run(fmt::format("UPDATE {} SET lease_until = now() + interval '{} milliseconds' "
                                      "WHERE scope = $1 AND token = $2",
-                                     m_table, k_lease.count()),
+                                     m_table, m_lease.count()),
                          {m_scope, m_token}, "cannot renew the lock");
       } catch (const Error&) {
         // The next renewal tries again; a lease that ran out is taken over, and said so.
@@ -205,7 +210,7 @@ private:
 } // namespace
 
 LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, const std::string& schema,
-                           const LockHolder& me, LockScope scope)
+                           const LockHolder& me, LockScope scope, std::chrono::milliseconds lease)
 {
   const std::string name = scope_name(scope);
   const std::string table = locks_table(schema);
@@ -234,12 +239,13 @@ LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, con
     fmt::format("{}|{:x}", own_identity(), std::uniform_int_distribution<std::uint64_t>()(random));
   bool taken = false;
   connection.each_row(
-    fmt::format("INSERT INTO {0} AS held (scope, pid, host, what, since, token, lease_until) VALUES ($1, $2, $3, $4, "
-                "$5, $6, now() + interval '{1} seconds') ON CONFLICT (scope) DO UPDATE SET pid = excluded.pid, host = "
-                "excluded.host, what = excluded.what, since = excluded.since, token = excluded.token, lease_until = "
-                "excluded.lease_until WHERE held.lease_until < now() OR held.token = $7 "
-                "RETURNING token",
-                table, k_lease.count()),
+    fmt::format(
+      "INSERT INTO {0} AS held (scope, pid, host, what, since, token, lease_until) VALUES ($1, $2, $3, $4, "
+      "$5, $6, now() + interval '{1} milliseconds') ON CONFLICT (scope) DO UPDATE SET pid = excluded.pid, host = "
+      "excluded.host, what = excluded.what, since = excluded.since, token = excluded.token, lease_until = "
+      "excluded.lease_until WHERE held.lease_until < now() OR held.token = $7 "
+      "RETURNING token",
+      table, lease.count()),
     {name, me.pid, me.host, me.what, me.since, token, gone ? Value{previous_token} : Value{}},
     [&](const std::vector<std::string>&, const std::vector<Value>& row) {
       taken = std::get<std::string>(row.at(0)) == token;
@@ -247,7 +253,7 @@ LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, con
     "cannot take the lock in housekeep_locks");
   LockAttempt attempt;
   if (taken) {
-    attempt.lock = std::make_unique<LeaseLock>(url, table, name, token);
+    attempt.lock = std::make_unique<LeaseLock>(url, table, name, token, lease);
     if (previous && (expired || gone)) {
       attempt.stale = previous;
     }

@@ -31,6 +31,10 @@ struct Dialect {
   /// (PostgreSQL: a third of the table) then sizes the plan from the column's statistics,
   /// rather than scanning a whole child table to join a stretch of a few rows.
   bool bound_leading_column = false;
+  /// The database's clock as an integer of milliseconds since the Unix epoch, as an SQL
+  /// expression: what leases and heartbeats are timed by, so that processes on hosts whose
+  /// clocks disagree still agree on whether a lease ran out.
+  std::string_view now_ms = "0";
 };
 
 /// One name, quoted whatever it holds: an embedded '"' is doubled, a '.' is part of the name.

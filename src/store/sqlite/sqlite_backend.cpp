@@ -96,7 +96,15 @@ std::string question_mark(std::size_t)
   return "?";
 }
 
-const Dialect k_dialect{&question_mark, "{} = 0", "({0} IS NOT NULL AND {0} <> 0)", "1", "0", "INTEGER PRIMARY KEY"};
+// julianday('now') is the system clock to the millisecond (unixepoch('subsec') needs 3.42).
+const Dialect k_dialect{&question_mark,
+                        "{} = 0",
+                        "({0} IS NOT NULL AND {0} <> 0)",
+                        "1",
+                        "0",
+                        "INTEGER PRIMARY KEY",
+                        false,
+                        "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"};
 
 // Binds `values` to the statement's placeholders, in order. SQLite has no boolean or time
 // type: a boolean is 1 or 0, a time its ISO-8601 UTC text (as Django stores it).
