@@ -536,8 +536,9 @@ private:
       m_env.log.debug("{}: the slot due {} is {} by pid {} on {}", j.job.name, format_in_zone(slot, j.zone),
                       other.finished ? "done" : "run", other.pid, other.host);
       if (other.live) {
-        // A little after its lease would run out, by this daemon's clock.
-        j.watch = JobRuntime::Watch{slot, now + other.lease_left + std::chrono::milliseconds(500)};
+        // Just after its lease would run out, by this daemon's clock; a look that comes too
+        // soon finds it live and looks again.
+        j.watch = JobRuntime::Watch{slot, now + other.lease_left + std::chrono::milliseconds(100)};
         return Claimed::lost;
       }
     }

@@ -143,7 +143,17 @@ bool History::create_table(const std::string& table, const std::string& create, 
     m_backend.execute({fmt::format("CREATE SCHEMA IF NOT EXISTS {}", m_schema), {}},
                       fmt::format("cannot create the schema {} for housekeep's tables", m_schema));
   }
-  m_backend.execute({create, {}}, doing);
+  try {
+    m_backend.execute({create, {}}, doing);
+  } catch (const Error&) {
+    // Two processes creating it at once (daemons that start together): on PostgreSQL the
+    // loser's CREATE TABLE IF NOT EXISTS fails on the catalog's unique index. Made by the
+    // other is as good as made.
+    if (m_backend.columns(table)) {
+      return false;
+    }
+    throw;
+  }
   return true;
 }
 

@@ -141,7 +141,7 @@ expect() {
 q() {
   case $1 in
   postgresql://*) PGOPTIONS="-c client_min_messages=warning" psql -qAtX -v ON_ERROR_STOP=1 "$1" -c "$2" ;;
-  *) sqlite3 -batch -noheader "$1" "$2" ;;
+  *) sqlite3 -batch -noheader -cmd ".timeout 5000" "$1" "$2" ;;
   esac
 }
 

@@ -217,7 +217,15 @@ LockAttempt try_lease_lock(PgConnection& connection, const DatabaseUrl& url, con
   // Created when missing only: CREATE ... IF NOT EXISTS asks for the CREATE privilege even
   // when the table is there, which an application's role often lacks.
   if (!locks_table_exists(connection, schema)) {
-    create_locks_table(connection, schema);
+    try {
+      create_locks_table(connection, schema);
+    } catch (const Error&) {
+      // Another process created it at the same instant (the catalog's unique index refused
+      // this one's CREATE ... IF NOT EXISTS): made is made.
+      if (!locks_table_exists(connection, schema)) {
+        throw;
+      }
+    }
   }
   std::optional<LockHolder> previous;
   bool expired = false;
