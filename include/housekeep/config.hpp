@@ -55,6 +55,7 @@ struct DefaultsConfig {
   std::optional<Millis> sleep;      // between batches; unset: the engine's (StoreTraits::pause)
   std::string timezone = "UTC";
   Millis misfire_grace{std::chrono::hours(1)};
+  Millis jitter{0}; // each job runs this much at most after its slot, by a stable offset of its own
   Millis history_keep{std::chrono::hours(24 * 90)};
   std::int64_t max_delete = 0; // refuse a run that would delete more rows; 0: no limit
   std::string on_failure;      // shell command run after a run that did not end ok
@@ -134,6 +135,7 @@ struct JobConfig {
   std::optional<std::string> on_failure; // unset: defaults.on_failure
   std::optional<std::string> on_success; // unset: defaults.on_success
   bool allow_empty = false;              // its runs may take every row of a table (waives the guard)
+  std::optional<Millis> jitter;           // unset: defaults.jitter
 };
 
 /// The whole configuration.

@@ -36,6 +36,11 @@ struct ResolvedJob {
   std::string zone_name;
   const date::time_zone* zone = nullptr;
   Millis misfire_grace{0};
+  /// `jitter` (the job's, else the default's), and the job's own offset below it: a hash of
+  /// its name, the same in every process, so that each slot runs `offset` after its time on
+  /// whichever daemon claims it (the slot's key stays the schedule's time).
+  Millis jitter{0};
+  Millis offset{0};
 
   /// Its state in housekeep_jobs, if one is recorded for this same schedule and zone with a
   /// next firing (a job whose schedule or zone changed starts afresh); else nullptr.

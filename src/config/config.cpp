@@ -303,8 +303,8 @@ void read_database(const Reader& r, const toml::table& t, DatabaseConfig& out)
 void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
 {
   r.check_keys(t, "defaults",
-               {"batch_size", "batch_time", "sleep", "timezone", "misfire_grace", "history_keep", "max_delete",
-                "on_failure", "on_success", "hook_timeout"});
+               {"batch_size", "batch_time", "sleep", "timezone", "misfire_grace", "jitter", "history_keep",
+                "max_delete", "on_failure", "on_success", "hook_timeout"});
   r.integer(t, "batch_size", "defaults", out.batch_size, 1, k_max_batch_size);
   if (Millis batch_time{}; t.contains("batch_time")) {
     r.duration(t, "batch_time", "defaults", batch_time);
@@ -318,6 +318,7 @@ void read_defaults(const Reader& r, const toml::table& t, DefaultsConfig& out)
     r.zone(t, "timezone", "defaults");
   }
   r.duration(t, "misfire_grace", "defaults", out.misfire_grace);
+  r.duration(t, "jitter", "defaults", out.jitter);
   r.duration(t, "history_keep", "defaults", out.history_keep);
   r.integer(t, "max_delete", "defaults", out.max_delete, 0, std::numeric_limits<std::int64_t>::max());
   r.string(t, "on_failure", "defaults", out.on_failure);
@@ -537,8 +538,8 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
       r.fail(node.source(), fmt::format("[{}] must be a table", section));
     }
     r.check_keys(*t, section,
-                 {"task", "schedule", "timezone", "misfire_grace", "catch_up", "enabled", "timeout", "retries",
-                  "on_failure", "on_success", "allow_empty"});
+                 {"task", "schedule", "timezone", "misfire_grace", "jitter", "catch_up", "enabled", "timeout",
+                  "retries", "on_failure", "on_success", "allow_empty"});
     const bool plain_name = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
       return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
     });
@@ -571,6 +572,7 @@ void read_jobs(const Reader& r, const toml::table& jobs, Config& out)
       r.zone(*t, "timezone", section);
     }
     r.optional_duration(*t, "misfire_grace", section, job.misfire_grace);
+    r.optional_duration(*t, "jitter", section, job.jitter);
     std::string catch_up(catch_up_name(job.catch_up));
     r.string(*t, "catch_up", section, catch_up);
     if (catch_up == "once" || catch_up == "skip") {
@@ -791,7 +793,7 @@ std::string config_to_toml(const Config& c)
   }
   out += "\n";
   out +=
-    fmt::format("[defaults]\nbatch_size = {}\n{}\n{}\ntimezone = {}\nmisfire_grace = {}\n"
+    fmt::format("[defaults]\nbatch_size = {}\n{}\n{}\ntimezone = {}\nmisfire_grace = {}\njitter = {}\n"
                 "history_keep = {}\nmax_delete = {}\non_failure = {}\non_success = {}\n"
                 "hook_timeout = {}\n\n",
                 c.defaults.batch_size,
@@ -799,9 +801,9 @@ std::string config_to_toml(const Config& c)
                                       : std::string("# batch_time: the engine's (50ms on SQLite, 100ms on PostgreSQL)"),
                 c.defaults.sleep ? "sleep = " + dur(*c.defaults.sleep)
                                  : std::string("# sleep: the engine's (25ms on SQLite, 0s on PostgreSQL)"),
-                toml_string(c.defaults.timezone), dur(c.defaults.misfire_grace), dur(c.defaults.history_keep),
-                c.defaults.max_delete, toml_string(c.defaults.on_failure), toml_string(c.defaults.on_success),
-                dur(c.defaults.hook_timeout));
+                toml_string(c.defaults.timezone), dur(c.defaults.misfire_grace), dur(c.defaults.jitter),
+                dur(c.defaults.history_keep), c.defaults.max_delete, toml_string(c.defaults.on_failure),
+                toml_string(c.defaults.on_success), dur(c.defaults.hook_timeout));
   std::vector<std::string> all;
   for (const auto& name : c.all) {
     all.push_back(toml_string(name));
@@ -822,6 +824,9 @@ std::string config_to_toml(const Config& c)
     }
     if (job.misfire_grace) {
       out += fmt::format("misfire_grace = {}\n", dur(*job.misfire_grace));
+    }
+    if (job.jitter) {
+      out += fmt::format("jitter = {}\n", dur(*job.jitter));
     }
     if (job.timeout) {
       out += fmt::format("timeout = {}\n", dur(*job.timeout));

@@ -290,22 +290,26 @@ public:
       const JobRuntime* earliest = nullptr;
       TimePoint watch_at = TimePoint::max();
       for (const auto& job : m_jobs) {
-        if (earliest == nullptr || job.next < earliest->next) {
+        if (earliest == nullptr || job.next + job.offset < earliest->next + earliest->offset) {
           earliest = &job;
         }
         if (job.watch) {
           watch_at = std::min(watch_at, job.watch->at);
         }
       }
-      const std::string status = earliest == nullptr ? std::string("no enabled jobs; waiting for a signal")
-                                                     : fmt::format("waiting for {} at {}", earliest->job.name,
-                                                                   format_in_zone(earliest->next, earliest->zone));
+      const std::string status = earliest == nullptr
+                                   ? std::string("no enabled jobs; waiting for a signal")
+                                   : fmt::format("waiting for {} at {}", earliest->job.name,
+                                                 format_in_zone(earliest->next + earliest->offset, earliest->zone));
       m_env.notifier.status(status);
       if (now >= next_beat || status != m_beat.status) {
         beat(status, now);
         next_beat = now + m_options.heartbeat;
       }
-      TimePoint wake_at = std::min({earliest == nullptr ? TimePoint::max() : earliest->next, next_beat, watch_at});
+      TimePoint wake_at =
+        std::min({earliest == nullptr || earliest->next == TimePoint::max() ? TimePoint::max()
+                                                                            : earliest->next + earliest->offset,
+                  next_beat, watch_at});
       if (next_ping) {
         wake_at = std::min(wake_at, *next_ping);
       }
@@ -509,8 +513,9 @@ private:
   // Claims `slot` of `j` in housekeep_claims. Lost: the slot is another daemon's (running,
   // done, or its job still running another slot); one another daemon runs is watched, to take
   // it over should its lease run out. A claim that cannot be written is not run.
-  Claimed claim(JobRuntime& j, TimePoint slot, const SlotClaim& claim, TimePoint now)
+  Claimed claim(JobRuntime& j, TimePoint slot, const SlotClaim& claim)
   {
+    const TimePoint now = m_env.clock.now();
     ClaimAttempt attempt;
     try {
       reach_store();
@@ -580,8 +585,7 @@ private:
   {
     const TimePoint slot = j.watch->slot;
     const SlotClaim mine = claim_for(j, slot);
-    const TimePoint now = m_env.clock.now();
-    if (claim(j, slot, mine, now) == Claimed::lost) {
+    if (claim(j, slot, mine) == Claimed::lost) {
       return;
     }
     j.watch.reset();
@@ -609,7 +613,8 @@ private:
     if (j.watch && m_env.clock.now() >= j.watch->at) {
       look_at_watched(j);
     }
-    TimePoint now = m_env.clock.now();
+    // The job's own time: its slots run `offset` (its jitter) after theirs.
+    const TimePoint now = m_env.clock.now() - j.offset;
     if (distrust_future(j, now)) {
       save_state(j, now);
     }
@@ -641,7 +646,7 @@ private:
     }
     // Whichever daemon claims the slot runs it (or records it missed); the others move on.
     const SlotClaim mine = claim_for(j, due.newest);
-    if (claim(j, due.newest, mine, now) == Claimed::lost) {
+    if (claim(j, due.newest, mine) == Claimed::lost) {
       j.last_fire = due.newest;
       j.next = slot_after(j, due.newest, now);
       return;
@@ -681,7 +686,7 @@ private:
   void run_claimed(JobRuntime& j, TimePoint slot, const SlotClaim& mine)
   {
     j.last_status = std::string(run_status_name(run_job(j, slot, mine)));
-    const TimePoint after = m_env.clock.now();
+    const TimePoint after = m_env.clock.now() - j.offset;
     const TimePoint following = slot_after(j, slot, slot);
     if (following <= after) {
       const Slots overlapped = slots_between(j, following, after);
@@ -709,7 +714,12 @@ private:
     m_env.notifier.status(fmt::format("running {}", j.job.name));
     beat(fmt::format("running {}", j.job.name), m_env.clock.now());
     const Logger job_log = m_env.log.with({.job = j.job.name});
-    job_log.info("{}: fired (task {}, due {})", j.job.name, j.job.task, format_in_zone(slot, j.zone));
+    if (j.offset > Millis(0)) {
+      job_log.info("{}: fired (task {}, due {}, {} later by its jitter)", j.job.name, j.job.task,
+                   format_in_zone(slot, j.zone), humanize_duration(j.offset));
+    } else {
+      job_log.info("{}: fired (task {}, due {})", j.job.name, j.job.task, format_in_zone(slot, j.zone));
+    }
 
     Millis backoff = m_options.first_retry;
     for (std::int64_t attempt = 0;; ++attempt) {

@@ -107,7 +107,12 @@ std::string export_crontab(const std::vector<JobPlan>& plans, const ExportTarget
       zone = tz;
     }
     // cron turns an unescaped '%' of the command into a newline.
-    const std::string command = escape_percent(command_line(plan, target, true), '\\');
+    std::string command = escape_percent(command_line(plan, target, true), '\\');
+    if (plan.offset > Millis(0)) {
+      // cron has no delay of its own: the job's stable offset, as the daemon runs it.
+      command =
+        fmt::format("sleep {} && {}", std::chrono::duration_cast<std::chrono::seconds>(plan.offset).count(), command);
+    }
     out += fmt::format("{}{} {}\n", plan.job.enabled ? "" : "# disabled (enabled = false): ", *fields, command);
   }
   return out;
@@ -154,6 +159,11 @@ std::string export_systemd(const std::vector<JobPlan>& plans, const ExportTarget
                          plan.schedule.text());
       const std::string every = format_duration(plan.schedule.every());
       out += fmt::format("OnActiveSec={}\nOnUnitActiveSec={}\nAccuracySec=1s\n", every, every);
+    }
+    if (plan.jitter > Millis(0)) {
+      // systemd picks its own stable delay below the jitter (a hash of the timer and the
+      // machine), not the daemon's offset; both keep every run of the job at one delay.
+      out += fmt::format("RandomizedDelaySec={}\nFixedRandomDelay=true\n", format_duration(plan.jitter));
     }
     out += fmt::format("Unit={}.service\n\n[Install]\nWantedBy=timers.target\n", unit);
   }

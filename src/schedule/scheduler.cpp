@@ -69,6 +69,16 @@ ResolvedJob resolve_job(const JobConfig& job, const Config& config)
   r.zone_name = job.timezone.empty() ? config.defaults.timezone : job.timezone;
   r.zone = find_zone(r.zone_name);
   r.misfire_grace = job.misfire_grace.value_or(config.defaults.misfire_grace);
+  r.jitter = job.jitter.value_or(config.defaults.jitter);
+  if (r.jitter > Millis(0)) {
+    // FNV-1a: the same on every host and build, unlike std::hash. Whole seconds, as shown.
+    std::uint64_t hash = 14695981039346656037ULL;
+    for (const char c : job.name) {
+      hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    }
+    const auto seconds = static_cast<std::uint64_t>(std::max<Millis::rep>(1, r.jitter.count() / 1000));
+    r.offset = std::chrono::seconds(static_cast<std::int64_t>(hash % seconds));
+  }
   return r;
 }
 
@@ -149,7 +159,7 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
       plan.missed = state->missed;
       plan.last_missed = state->last_missed;
     }
-    TimePoint t = now;
+    TimePoint t = now - plan.offset; // a slot runs `offset` after its time
     if (const Millis every = plan.schedule.every(); plan.schedule.cron() == nullptr) {
       // A recorded time set while the clock was ahead is not trusted (trusted_next).
       if (state != nullptr && trusted_next(plan, state->next_fire, now) == *state->next_fire) {
@@ -166,8 +176,8 @@ std::vector<JobPlan> plan_jobs(const Config& config, TimePoint now, std::size_t 
       if (!next) {
         break;
       }
-      if (*next > now) {
-        plan.next.push_back(*next);
+      if (*next + plan.offset > now) {
+        plan.next.push_back(*next + plan.offset);
       }
       t = *next;
     }

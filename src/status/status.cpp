@@ -148,6 +148,9 @@ nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status, bool c
                     {"last_success", run_json(plan.last_success, plan.zone)},
                     {"health", std::string(job_health_name(plan.health))},
                     {"health_reason", plan.health_reason},
+                    {"jitter", plan.jitter > Millis(0) ? nlohmann::ordered_json(format_duration(plan.jitter))
+                                                       : nlohmann::ordered_json(nullptr)},
+                    {"offset", format_duration(plan.offset)},
                     {"first_due", time_or_null(plan.first_due, plan.zone)},
                     {"missed", {{"count", plan.missed}, {"latest", time_or_null(plan.last_missed, plan.zone)}}}});
   }

@@ -565,6 +565,25 @@ TEST_CASE("daemon: a slot another daemon claimed is not run here; done, it is le
   CHECK(sql.integer("SELECT count(*) FROM housekeep_replicas WHERE status = 'stopped'") == 1);
 }
 
+TEST_CASE("daemon: a job with jitter runs its offset after each slot; the claim keeps the slot's time", "[daemon]")
+{
+  const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
+  Harness h(t0, t0 + days(2));
+  Config config;
+  config.jobs = {test::job("nightly", "stats", "0 2 * * *")};
+  config.jobs[0].jitter = minutes(30);
+  const Millis offset = resolve_job(config.jobs[0], config).offset;
+  REQUIRE(offset > Millis(0)); // this name's offset; a zero one would test nothing
+  REQUIRE(h.run(config) == 0);
+  CHECK(h.fired("nightly", "stats") ==
+        std::vector<std::string>{format_utc(parse_utc("2026-06-16T02:00:00Z") + offset),
+                                 format_utc(parse_utc("2026-06-17T02:00:00Z") + offset)});
+  test::Sql sql(h.path);
+  CHECK(sql.integer("SELECT count(*) FROM housekeep_claims WHERE job = 'nightly' AND slot IN "
+                    "('2026-06-16T02:00:00.000Z', '2026-06-17T02:00:00.000Z') AND status = 'ok'") == 2);
+  CHECK(sql.integer("SELECT missed FROM housekeep_jobs WHERE job = 'nightly'") == 0);
+}
+
 TEST_CASE("daemon: after the server restarts, it opens the store again", "[daemon]")
 {
   const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");

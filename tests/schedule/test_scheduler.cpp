@@ -8,6 +8,7 @@
 #include "support/temp_db.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 using namespace housekeep;
 using namespace std::chrono;
@@ -249,4 +250,43 @@ TEST_CASE("trusted_next: a recorded slot more than a period past the job's own i
   CHECK(trusted_next(nightly, parse_utc("2027-06-15T02:00:00Z"), now) == parse_utc("2026-06-16T02:00:00Z"));
   CHECK(trusted_next(often, parse_utc("2026-06-16T00:00:00Z"), now) == parse_utc("2026-06-16T00:00:00Z"));
   CHECK(trusted_next(often, parse_utc("2026-06-16T00:00:01Z"), now) == parse_utc("2026-06-15T18:00:00Z"));
+}
+
+TEST_CASE("jitter: a stable offset per job below its jitter; next runs and exports carry it", "[scheduler][export]")
+{
+  Config config = config_with({test::job("nightly", "all", "0 2 * * *"), test::job("weekly", "users", "0 3 * * sun"),
+                               test::job("plain", "stats", "0 4 * * *")});
+  config.defaults.jitter = minutes(5);
+  config.jobs[1].jitter = hours(2);
+  config.jobs[2].jitter = Millis(0); // a job's own setting wins over the default
+  const TimePoint now = parse_utc("2026-06-15T12:00:00Z");
+  const auto plans = plan_jobs(config, now, 2, nullptr);
+  const auto& nightly = find(plans, "nightly");
+  const auto& weekly = find(plans, "weekly");
+  CHECK(nightly.jitter == minutes(5));
+  CHECK(nightly.offset >= Millis(0));
+  CHECK(nightly.offset < minutes(5));
+  CHECK(nightly.offset % seconds(1) == Millis(0));
+  CHECK(weekly.offset < hours(2));
+  CHECK(find(plans, "plain").offset == Millis(0));
+  // The same in another process: it depends on the name and the jitter alone.
+  CHECK(resolve_job(config.jobs[0], config).offset == nightly.offset);
+  CHECK(plan_jobs(config, now + days(30), 1, nullptr).at(0).offset == nightly.offset);
+  // Different names spread out (these two happen to differ; most pairs do).
+  CHECK(resolve_job(test::job("a", "stats", "0 2 * * *"), config).offset !=
+        resolve_job(test::job("b", "stats", "0 2 * * *"), config).offset);
+  // Next runs are the slots plus the offset.
+  CHECK(nightly.next.at(0) == parse_utc("2026-06-16T02:00:00Z") + nightly.offset);
+  CHECK(nightly.next.at(1) == parse_utc("2026-06-17T02:00:00Z") + nightly.offset);
+
+  const std::string cron = export_crontab(plans, ExportTarget{"/usr/bin/housekeep", "", "/data/app.db"});
+  CHECK_THAT(cron, Catch::Contains(fmt::format("0 2 * * * sleep {} && /usr/bin/housekeep --db /data/app.db run --job "
+                                               "nightly --quiet\n",
+                                               duration_cast<seconds>(nightly.offset).count())));
+  CHECK_THAT(cron, Catch::Contains("0 4 * * * /usr/bin/housekeep"));
+  const std::string units = export_systemd(plans, ExportTarget{"/usr/bin/housekeep", "", "/data/app.db"});
+  CHECK_THAT(units, Catch::Contains("AccuracySec=1s\nRandomizedDelaySec=5m\nFixedRandomDelay=true\n"
+                                    "Unit=housekeep-nightly.service\n"));
+  CHECK_THAT(units, Catch::Contains("RandomizedDelaySec=2h\nFixedRandomDelay=true\nUnit=housekeep-weekly.service\n"));
+  CHECK_THAT(units, !Catch::Contains("RandomizedDelaySec=0"));
 }
