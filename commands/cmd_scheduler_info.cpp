@@ -50,14 +50,21 @@ int info(const Globals& globals, const InfoArgs& args)
     return 0;
   }
 
+  return print_status(session, globals, format == "json", args.count, args.check);
+}
+
+} // namespace
+
+int print_status(const Session& session, const Globals& globals, bool json, std::size_t count, bool check)
+{
   const auto store = session.open(AccessMode::read_only);
-  const ScheduleStatus status = schedule_status(session.config, *store, now, args.count);
-  if (format == "json") {
-    print_stdout(schedule_status_json(status, args.check).dump(2) + "\n");
+  const ScheduleStatus status = schedule_status(session.config, *store, SystemClock{}.now(), count);
+  if (json) {
+    print_stdout(schedule_status_json(status, check).dump(2) + "\n");
   } else if (!globals.quiet) {
     print_stdout(schedule_status_table(status));
   }
-  if (!args.check || status.problems.empty()) {
+  if (!check || status.problems.empty()) {
     return 0;
   }
   for (const auto& problem : status.problems) {
@@ -67,7 +74,26 @@ int info(const Globals& globals, const InfoArgs& args)
   return static_cast<int>(ExitCode::task_failed);
 }
 
-} // namespace
+void register_status(CLI::App& app, const Globals& globals, Action& action)
+{
+  auto count = std::make_shared<std::size_t>(1);
+  auto check = std::make_shared<bool>(false);
+  CLI::App* sub = app.add_subcommand(
+    "status", "Show what runs now on any daemon of the database (with its progress), the daemons, and the jobs");
+  sub->footer("Examples:\n"
+              "  housekeep status\n"
+              "  housekeep status --json | jq '.running'\n"
+              "The same document as 'scheduler-info --format json' and the daemon's /api/v1/status.");
+  sub->add_option("-n,--count", *count, "Upcoming fire times per job (default 1)")
+    ->type_name("N")
+    ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
+  sub->add_flag("--check", *check, "Exit 1 with one line per problem, as scheduler-info --check");
+  sub->callback([&action, &globals, count, check] {
+    action = [&globals, count, check] {
+      return print_status(make_session(globals), globals, globals.json, *count, *check);
+    };
+  });
+}
 
 void register_scheduler_info(CLI::App& app, const Globals& globals, Action& action)
 {

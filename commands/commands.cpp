@@ -12,9 +12,10 @@ namespace housekeep::cli {
 
 namespace {
 
-constexpr std::array<Command, 8> k_commands{{
+constexpr std::array<Command, 9> k_commands{{
   {"run", &register_run},
   {"scheduler-info", &register_scheduler_info},
+  {"status", &register_status},
   {"daemon", &register_daemon},
   {"history", &register_history},
   {"restore", &register_restore},

@@ -77,6 +77,10 @@ void register_demo(CLI::App& app, const Globals& globals, Action& action);
 void register_config(CLI::App& app, const Globals& globals, Action& action);
 void register_cron(CLI::App& app, const Globals& globals, Action& action);
 void register_scheduler_info(CLI::App& app, const Globals& globals, Action& action);
+void register_status(CLI::App& app, const Globals& globals, Action& action);
+/// Prints the schedule's status (schedule_status()): the table, or with `json` the document;
+/// with `check`, exits 1 after one error line per problem. For scheduler-info and status.
+int print_status(const Session& session, const Globals& globals, bool json, std::size_t count, bool check);
 void register_daemon(CLI::App& app, const Globals& globals, Action& action);
 void register_restore(CLI::App& app, const Globals& globals, Action& action);
 

@@ -28,7 +28,7 @@ _housekeep_configured_tasks()
 _housekeep()
 {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="run scheduler-info daemon history restore cron demo config"
+  local commands="run scheduler-info status daemon history restore cron demo config"
   local globals="--config --db --json --log-format --quiet --verbose --version --help"
   local tasks="conversations messages users stats all"
   local cmd="" sub="" i
@@ -38,7 +38,7 @@ _housekeep()
         --from | --older-than | --batch-size | --batch-time | --sleep | --timeout | \
         --max-delete | --archive | --rows | --layout | --count | --limit | --metrics-file | --statsd)
         ((i++)) ;;
-      -n) [[ $cmd == @(scheduler-info|history|cron) ]] && ((i++)) ;;
+      -n) [[ $cmd == @(scheduler-info|status|history|cron) ]] && ((i++)) ;;
       -*) ;;
       *) if [[ -z $cmd ]]; then cmd=${COMP_WORDS[i]}; elif [[ -z $sub ]]; then sub=${COMP_WORDS[i]}; fi ;;
     esac
@@ -64,7 +64,7 @@ _housekeep()
     --from | --older-than | --batch-size | --batch-time | --sleep | --timeout | --max-delete | \
       --rows | --count | --limit)
       return ;;
-    -n) [[ $cmd == @(scheduler-info|history|cron) ]] && return ;;
+    -n) [[ $cmd == @(scheduler-info|status|history|cron) ]] && return ;;
   esac
 
   local opts=""
@@ -72,6 +72,7 @@ _housekeep()
     "") COMPREPLY=($(compgen -W "$commands $globals" -- "$cur")); return ;;
     run) opts="--task --job --dry-run --older-than --batch-size --batch-time --sleep --wait --timeout --max-delete --archive --allow-empty --force --metrics-file --statsd --help" ;;
     scheduler-info) opts="--format --count --check --help" ;;
+    status) opts="--count --check --help" ;;
     daemon) opts="--once --metrics-file --statsd --help" ;;
     history) opts="--limit --task --job --help" ;;
     restore)

@@ -12,7 +12,7 @@ function __housekeep_jobs
     $words[1] $args config show 2>/dev/null | string replace -rf '^\[jobs\.(.*)\]$' '$1'
 end
 
-set -l commands run scheduler-info daemon history restore cron demo config
+set -l commands run scheduler-info status daemon history restore cron demo config
 set -l tasks conversations messages users stats all
 
 complete -c housekeep -f
@@ -27,6 +27,7 @@ complete -c housekeep -s h -l help -d 'Print help'
 
 complete -c housekeep -n "not __fish_seen_subcommand_from $commands" -a run -d 'Run tasks once, now'
 complete -c housekeep -n "not __fish_seen_subcommand_from $commands" -a scheduler-info -d 'List or export the configured jobs'
+complete -c housekeep -n "not __fish_seen_subcommand_from $commands" -a status -d 'Show what runs now, the daemons and the jobs'
 complete -c housekeep -n "not __fish_seen_subcommand_from $commands" -a daemon -d 'Run the jobs on their schedules'
 complete -c housekeep -n "not __fish_seen_subcommand_from $commands" -a history -d 'Show recorded runs'
 complete -c housekeep -n "not __fish_seen_subcommand_from $commands" -a restore -d 'Put archived rows back'
@@ -48,8 +49,8 @@ complete -c housekeep -n '__fish_seen_subcommand_from run' -l archive -x -a '(__
 complete -c housekeep -n '__fish_seen_subcommand_from run' -l allow-empty -d 'Allow emptying a table'
 complete -c housekeep -n '__fish_seen_subcommand_from run' -l force -d 'With --job, run a disabled job'
 complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info' -s f -l format -x -a 'table json crontab systemd' -d 'Output format'
-complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info cron' -s n -l count -x -d 'How many'
-complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info' -l check -d 'Health check'
+complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info status cron' -s n -l count -x -d 'How many'
+complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info status' -l check -d 'Health check'
 complete -c housekeep -n '__fish_seen_subcommand_from daemon' -l once -d 'Run what is due, then exit'
 complete -c housekeep -n '__fish_seen_subcommand_from run daemon' -l metrics-file -r -F -d 'Write Prometheus metrics here'
 complete -c housekeep -n '__fish_seen_subcommand_from run daemon' -l statsd -x -d 'Send statsd packets to HOST:PORT'

@@ -93,6 +93,8 @@ struct SlotClaim {
   bool finished = false;                   // its holder said how it ended
   std::int64_t takeovers = 0;              // times taken over from a holder whose lease ran out
   std::chrono::milliseconds lease_left{0}; // until its lease runs out (by the database's clock); 0 when it has
+  TimePoint claimed_at;                    // by the database's clock
+  std::string progress; // what its holder last said of its run (JSON text), or empty
 };
 
 /// What claim_slot() found.
@@ -140,13 +142,15 @@ public:
   /// and live or finished, or while another slot of the same job is live (a job never runs
   /// beside itself).
   ClaimAttempt claim_slot(const SlotClaim& claim, std::chrono::milliseconds lease);
-  /// Extends the holder's lease of its claim to `lease` from now; false when the claim is no
-  /// longer the holder's (taken over after its lease ran out) or already finished.
-  bool renew_claim(const SlotClaim& claim, std::chrono::milliseconds lease);
+  /// Extends the holder's lease of its claim to `lease` from now, and records `progress` (JSON
+  /// text; empty: unchanged); false when the claim is no longer the holder's (taken over
+  /// after its lease ran out) or already finished.
+  bool renew_claim(const SlotClaim& claim, std::chrono::milliseconds lease, const std::string& progress = {});
   /// Records how the holder's claimed slot ended (a run status, or "missed").
   void finish_claim(const SlotClaim& claim, std::string_view status);
-  /// The claims of `job` (every job when empty), newest slot first.
-  std::vector<SlotClaim> claims(const std::string& job, std::size_t limit);
+  /// The claims of `job` (every job when empty), newest slot first; with `live_only`, only
+  /// those unfinished with a lease that has not run out.
+  std::vector<SlotClaim> claims(const std::string& job, std::size_t limit, bool live_only = false);
 
 private:
   Backend& m_backend;

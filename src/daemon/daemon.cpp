@@ -10,6 +10,7 @@
 
 #include <date/tz.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -169,6 +170,59 @@ private:
   std::jthread m_thread;
 };
 
+// How the run of a claimed slot advances, as the status shows it on any host: kept by the
+// run's thread, read by the claim's keeper, which writes it with each renewal.
+class RunProgress final : public ProgressSink {
+public:
+  explicit RunProgress(const Clock& clock) : m_clock(clock) {}
+
+  void advance(std::string_view task, std::int64_t done, std::int64_t total) override
+  {
+    const std::lock_guard guard(m_mutex);
+    if (task != m_task) {
+      m_task = std::string(task);
+      m_since = m_clock.now();
+    }
+    m_done = done;
+    m_total = total;
+    m_paused.clear();
+  }
+  void paused(std::string_view task, std::string_view why) override
+  {
+    const std::lock_guard guard(m_mutex);
+    m_task = std::string(task);
+    m_paused = std::string(why);
+  }
+  void finish(std::string_view) override {}
+
+  // {"task", "done", "total", "rate", "since", "paused"} as JSON text; empty before the first
+  // task reports.
+  std::string json() const
+  {
+    const std::lock_guard guard(m_mutex);
+    if (m_task.empty()) {
+      return {};
+    }
+    const double seconds = std::chrono::duration<double>(m_clock.now() - m_since).count();
+    nlohmann::json out{{"task", m_task},
+                       {"done", m_done},
+                       {"total", m_total},
+                       {"rate", seconds > 0 ? static_cast<double>(m_done) / seconds : 0.0},
+                       {"since", format_utc(m_since)}};
+    out["paused"] = m_paused.empty() ? nlohmann::json(nullptr) : nlohmann::json(m_paused);
+    return out.dump();
+  }
+
+private:
+  const Clock& m_clock;
+  mutable std::mutex m_mutex;
+  std::string m_task;
+  TimePoint m_since{};
+  std::int64_t m_done = 0;
+  std::int64_t m_total = 0;
+  std::string m_paused;
+};
+
 // Keeps a claimed slot's lease while its run lasts: renews it every quarter of the lease on a
 // connection of its own (a batch, a backup or a VACUUM may take longer than a lease), and
 // stops the run after its current batch once the claim is lost: taken over by another daemon
@@ -176,10 +230,10 @@ private:
 class ClaimKeeper {
 public:
   ClaimKeeper(const std::function<std::unique_ptr<Store>()>& open, SlotClaim claim, Millis lease, StopFlag& run_stop,
-              const Logger& log)
+              const RunProgress& progress, const Logger& log)
       : m_claim(std::move(claim)), m_log(log)
   {
-    m_thread = std::jthread([this, open, lease, &run_stop](std::stop_token token) {
+    m_thread = std::jthread([this, open, lease, &run_stop, &progress](std::stop_token token) {
       std::unique_ptr<Store> store;
       auto renewed = std::chrono::steady_clock::now();
       std::mutex mutex;
@@ -194,7 +248,7 @@ public:
           if (!store) {
             store = open();
           }
-          if (store->history().renew_claim(m_claim, lease)) {
+          if (store->history().renew_claim(m_claim, lease, progress.json())) {
             renewed = std::chrono::steady_clock::now();
             continue;
           }
@@ -704,8 +758,10 @@ private:
   RunStatus run_job(const JobRuntime& j, TimePoint slot, const SlotClaim& mine)
   {
     StopFlag run_stop(&m_env.stop);
-    const ClaimKeeper keeper(m_env.open_store, mine, m_config.database.lease, run_stop, m_env.log);
+    RunProgress progress(m_env.clock);
+    const ClaimKeeper keeper(m_env.open_store, mine, m_config.database.lease, run_stop, progress, m_env.log);
     RunRequest request;
+    request.progress = &progress;
     request.tasks = resolve_tasks(m_config, {j.job.task});
     request.job = j.job.name;
     request.options.timeout = j.job.timeout;

@@ -3,7 +3,9 @@
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
 #include "housekeep/output.hpp"
+#include "housekeep/run.hpp"
 #include "housekeep/schedule.hpp"
+#include "housekeep/text.hpp"
 
 #include <fmt/format.h>
 
@@ -99,6 +101,70 @@ std::string daemon_lines(const DaemonStatus& status)
   return out + format_columns(rows, {});
 }
 
+// The runs recorded as running whose process is not known gone, each with its claim's slot
+// and progress when a daemon holds one for it.
+std::vector<RunInProgress> runs_in_progress(Store& store)
+{
+  std::vector<RunInProgress> out;
+  RunQuery query;
+  query.limit = 100;
+  query.status = RunStatus::running;
+  const auto claims = store.history().claims("", 100, true);
+  for (const RunRecord& run : store.history().runs(query)) {
+    if (run_abandoned(run)) {
+      continue;
+    }
+    RunInProgress r{run.job, run.task, run.pid, run.host, run.started_at, {}, nullptr};
+    for (const auto& claim : claims) {
+      if (claim.job == run.job && claim.pid == run.pid && claim.host == run.host) {
+        r.slot = claim.slot;
+        if (auto progress = nlohmann::ordered_json::parse(claim.progress, nullptr, false); progress.is_object()) {
+          r.progress = std::move(progress);
+        }
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+nlohmann::ordered_json running_json(const std::vector<RunInProgress>& running)
+{
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& r : running) {
+    out.push_back({{"job", r.job.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.job)},
+                   {"task", r.task},
+                   {"pid", r.pid},
+                   {"host", r.host},
+                   {"started_at", format_utc(r.started_at)},
+                   {"slot", r.slot.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.slot)},
+                   {"progress", r.progress}});
+  }
+  return out;
+}
+
+std::string running_lines(const std::vector<RunInProgress>& running, TimePoint now)
+{
+  std::string out;
+  for (const auto& r : running) {
+    out +=
+      fmt::format("running: {} on pid {} on {}, since {} ({} ago)", r.job.empty() ? "run --task " + r.task : r.job,
+                  r.pid, r.host, format_utc(r.started_at), humanize_duration(std::max(Millis(0), now - r.started_at)));
+    const auto& p = r.progress;
+    if (p.is_object() && p.value("done", std::int64_t{-1}) >= 0) {
+      out +=
+        fmt::format("; {}: {} of ~{} rows, {}/s", p.value("task", std::string()),
+                    with_thousands(p.value("done", std::int64_t{0})), with_thousands(p.value("total", std::int64_t{0})),
+                    with_thousands(static_cast<std::int64_t>(p.value("rate", 0.0))));
+      if (p.contains("paused") && p["paused"].is_string()) {
+        out += fmt::format(" (paused: {})", p["paused"].get<std::string>());
+      }
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 } // namespace
 
 ScheduleStatus schedule_status(const Config& config, Store& store, TimePoint now, std::size_t count)
@@ -108,6 +174,7 @@ ScheduleStatus schedule_status(const Config& config, Store& store, TimePoint now
   status.now = now;
   status.jobs = plan_jobs(config, now, count, &store);
   status.daemon = daemon_status(store);
+  status.running = runs_in_progress(store);
   for (const auto& replica : status.daemon.replicas) {
     if (std::string trouble = replica_problem(replica); !trouble.empty()) {
       status.problems.push_back(std::move(trouble));
@@ -154,11 +221,9 @@ nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status, bool c
                     {"first_due", time_or_null(plan.first_due, plan.zone)},
                     {"missed", {{"count", plan.missed}, {"latest", time_or_null(plan.last_missed, plan.zone)}}}});
   }
-  nlohmann::ordered_json doc{{"ok", !check || status.problems.empty()},
-                             {"database", status.database},
-                             {"daemon", daemon_json(status.daemon)},
-                             {"jobs", std::move(jobs)},
-                             {"problems", status.problems}};
+  nlohmann::ordered_json doc{
+    {"ok", !check || status.problems.empty()}, {"database", status.database}, {"daemon", daemon_json(status.daemon)},
+    {"running", running_json(status.running)}, {"jobs", std::move(jobs)},     {"problems", status.problems}};
   if (check && !status.problems.empty()) {
     doc["error"] = error_json(ExitCode::task_failed, status.problems.front(), status.hint)["error"];
   }
@@ -185,7 +250,7 @@ std::string schedule_status_table(const ScheduleStatus& status)
       }
     }
   }
-  return daemon_lines(status.daemon) + "\n" + format_columns(rows, {});
+  return daemon_lines(status.daemon) + running_lines(status.running, status.now) + "\n" + format_columns(rows, {});
 }
 
 } // namespace housekeep

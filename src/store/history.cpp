@@ -460,7 +460,7 @@ void History::ensure_claims_table()
                fmt::format("CREATE TABLE IF NOT EXISTS {} (job TEXT NOT NULL, slot TEXT NOT NULL, holder TEXT NOT "
                            "NULL, host TEXT NOT NULL, pid BIGINT NOT NULL, claimed_ms BIGINT NOT NULL, lease_until "
                            "BIGINT NOT NULL, finished_ms BIGINT, status TEXT NOT NULL, takeovers BIGINT NOT NULL "
-                           "DEFAULT 0, PRIMARY KEY (job, slot))",
+                           "DEFAULT 0, progress TEXT, PRIMARY KEY (job, slot))",
                            m_claims),
                "cannot create housekeep_claims");
   m_ensured.push_back(m_claims);
@@ -469,7 +469,8 @@ void History::ensure_claims_table()
 namespace {
 
 // The columns claims are read by, then the lease left by the database's clock.
-constexpr std::string_view k_claim_columns = "job, slot, holder, host, pid, status, finished_ms IS NOT NULL, takeovers";
+constexpr std::string_view k_claim_columns =
+  "job, slot, holder, host, pid, status, finished_ms IS NOT NULL, takeovers, claimed_ms, progress";
 
 SlotClaim claim_of(const std::vector<Value>& row)
 {
@@ -482,7 +483,9 @@ SlotClaim claim_of(const std::vector<Value>& row)
   c.status = text_of(row[5]);
   c.finished = int_of(row[6]) != 0;
   c.takeovers = int_of(row[7]);
-  c.lease_left = std::chrono::milliseconds(std::max<std::int64_t>(0, int_of(row[8])));
+  c.claimed_at = TimePoint(std::chrono::milliseconds(int_of(row[8])));
+  c.progress = text_of(row[9]);
+  c.lease_left = std::chrono::milliseconds(std::max<std::int64_t>(0, int_of(row[10])));
   c.live = !c.finished && c.lease_left > std::chrono::milliseconds(0);
   return c;
 }
@@ -542,14 +545,14 @@ ClaimAttempt History::claim_slot(const SlotClaim& claim, std::chrono::millisecon
   return attempt;
 }
 
-bool History::renew_claim(const SlotClaim& claim, std::chrono::milliseconds lease)
+bool History::renew_claim(const SlotClaim& claim, std::chrono::milliseconds lease, const std::string& progress)
 {
   const Dialect& dialect = m_backend.dialect();
-  return m_backend.execute({fmt::format("UPDATE {} SET lease_until = {} + {} WHERE job = {} AND slot = {} AND holder "
-                                        "= {} AND finished_ms IS NULL",
-                                        m_claims, dialect.now_ms, dialect.placeholder(1), dialect.placeholder(2),
-                                        dialect.placeholder(3), dialect.placeholder(4)),
-                            {lease.count(), claim.job, claim.slot, claim.holder}},
+  const auto p = [&](std::size_t n) { return dialect.placeholder(n); };
+  return m_backend.execute({fmt::format("UPDATE {} SET lease_until = {} + {}, progress = COALESCE({}, progress) WHERE "
+                                        "job = {} AND slot = {} AND holder = {} AND finished_ms IS NULL",
+                                        m_claims, dialect.now_ms, p(1), p(2), p(3), p(4), p(5)),
+                            {lease.count(), text_or_null(progress), claim.job, claim.slot, claim.holder}},
                            "cannot renew the claim in housekeep_claims") == 1;
 }
 
@@ -564,17 +567,20 @@ void History::finish_claim(const SlotClaim& claim, std::string_view status)
                     "cannot record the end of the claim in housekeep_claims");
 }
 
-std::vector<SlotClaim> History::claims(const std::string& job, std::size_t limit)
+std::vector<SlotClaim> History::claims(const std::string& job, std::size_t limit, bool live_only)
 {
   std::vector<SlotClaim> out;
   if (!m_backend.columns(m_claims)) {
     return out;
   }
   const Dialect& dialect = m_backend.dialect();
-  Sql sql{fmt::format("SELECT {}, lease_until - {} FROM {}", k_claim_columns, dialect.now_ms, m_claims), {}};
+  Sql sql{fmt::format("SELECT {}, lease_until - {} FROM {} WHERE {}", k_claim_columns, dialect.now_ms, m_claims,
+                      live_only ? fmt::format("finished_ms IS NULL AND lease_until >= {}", dialect.now_ms)
+                                : std::string(dialect.always)),
+          {}};
   if (!job.empty()) {
     sql.binds.emplace_back(job);
-    sql.text += fmt::format(" WHERE job = {}", dialect.placeholder(1));
+    sql.text += fmt::format(" AND job = {}", dialect.placeholder(1));
   }
   sql.binds.emplace_back(static_cast<std::int64_t>(limit));
   sql.text += fmt::format(" ORDER BY claimed_ms DESC, slot DESC LIMIT {}", dialect.placeholder(sql.binds.size()));

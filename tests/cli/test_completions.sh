@@ -29,7 +29,7 @@ offers() {
   if grep -qxF -- "$want" <<<"$offered"; then ok; else fail "bash: $what: '$want' not offered for '$*': $(tr '\n' ' ' <<<"$offered")"; fi
 }
 
-for command in run scheduler-info daemon history restore cron demo config; do
+for command in run scheduler-info status daemon history restore cron demo config; do
   offers "subcommands" "$command" ""
 done
 offers "task names" conversations run --task c

@@ -4,7 +4,7 @@
 
 expect 0 "" "$HK" --help
 cp out top.txt
-for command in run scheduler-info daemon history cron demo config; do
+for command in run scheduler-info status daemon history cron demo config; do
   check "help lists $command" grep -qE "^  $command " top.txt
   expect 0 "" "$HK" "$command" --help
   check "$command --help has a usage line" grep -q "Usage: .*$command" out

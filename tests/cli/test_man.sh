@@ -16,13 +16,13 @@ in_page() { grep -qF -- "$(printf '%s' "$2" | sed 's/-/\\-/g')" "$SRC/man/$1"; }
 long_options() {
   "$HK" "$@" --help | grep -E '^ +-' | sed -E 's/^ +(-[a-z],)?(--[a-z][a-z-]*).*/\2/' | grep -E '^--' | sort -u
 }
-for command in "" run scheduler-info daemon history restore demo "cron next" "cron explain"; do
+for command in "" run scheduler-info status daemon history restore demo "cron next" "cron explain"; do
   # shellcheck disable=SC2086
   for option in $(long_options $command); do
     if in_page housekeep.1 "$option"; then ok; else fail "housekeep.1 lacks $option (housekeep $command --help)"; fi
   done
 done
-for command in run scheduler-info daemon history restore "cron next" "cron explain" demo "config check" "config show"; do
+for command in run scheduler-info status daemon history restore "cron next" "cron explain" demo "config check" "config show"; do
   if grep -qE "^\.(B|TP|SH).*$(printf '%s' "$command" | sed 's/-/\\\\-/g')|^\.B $(printf '%s' "$command" | sed 's/-/\\\\-/g')" "$SRC/man/housekeep.1"; then ok; else fail "housekeep.1 has no entry for '$command'"; fi
 done
 for code in 0 1 3 64 65 66 69 70 73 74 75 77 78; do

@@ -117,6 +117,14 @@ for _ in $(seq 100); do
 done
 slot=$(q "$DB" "SELECT slot FROM housekeep_claims WHERE job = 'purge' AND finished_ms IS NULL")
 check "a daemon runs the purge ($old_before old conversations; slot $slot, pid $holder)" [ -n "$holder" ]
+# A shell elsewhere sees the run in progress, with the progress its daemon recorded.
+progress_shown() {
+  "$HK" --db "$URL" -c purge.toml --json status >status.json 2>/dev/null &&
+    jq -e --argjson pid "$holder" '.running | map(select(.job == "purge" and .pid == $pid and .progress.task == "conversations" and .progress.done > 0 and .progress.total >= .progress.done)) | length == 1' status.json
+}
+check "status shows the purge running on pid $holder, with its progress" wait_for 5 progress_shown
+"$HK" --db "$URL" -c purge.toml status >status.txt 2>&1
+check "status's table says so" grep -qE "^running: purge on pid $holder on .*; conversations: [0-9,]+ of ~[0-9,]+ rows" status.txt
 kill -KILL "$holder"
 killed_at=$(date +%s%N)
 left_at_kill=$(q "$DB" "SELECT count(*) FROM conversations WHERE $old")
