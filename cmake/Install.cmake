@@ -38,7 +38,7 @@ install(FILES packaging/systemd/housekeep.service packaging/systemd/housekeep-ru
         DESTINATION lib/systemd/system)
 install(FILES README.md packaging/debian/copyright ${CMAKE_BINARY_DIR}/compressed/changelog.gz
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(FILES packaging/crontab/housekeep packaging/kubernetes/cronjob.yaml
+install(FILES packaging/crontab/housekeep packaging/kubernetes/cronjob.yaml packaging/kubernetes/deployment.yaml
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
 set(CPACK_GENERATOR DEB)

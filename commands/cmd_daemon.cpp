@@ -13,6 +13,7 @@ struct DaemonArgs {
   bool once = false;
   std::string metrics_file;
   std::string statsd;
+  std::string listen;
 };
 
 int daemon(const Globals& globals, const DaemonArgs& args)
@@ -21,6 +22,9 @@ int daemon(const Globals& globals, const DaemonArgs& args)
     check_statsd_target(args.statsd);
   }
   const Session session = make_session(globals);
+  DaemonOptions options;
+  options.once = args.once;
+  options.http = http_setup(session.config, args.listen);
   StopFlag stop;
   SystemWaiter waiter(stop, true);
   SystemdNotifier notifier;
@@ -34,8 +38,6 @@ int daemon(const Globals& globals, const DaemonArgs& args)
                 [&globals] { return load_config(globals.config_path, process_env); }};
   Reporter reporter(ReportTargets{args.metrics_file, args.statsd}, session.url.redacted(), session.log);
   env.reporter = &reporter;
-  DaemonOptions options;
-  options.once = args.once;
   return run_daemon(session.config, env, options);
 }
 
@@ -47,10 +49,12 @@ void register_daemon(CLI::App& app, const Globals& globals, Action& action)
   CLI::App* sub = app.add_subcommand(
     "daemon", "Run the configured jobs on their schedules until stopped (SIGTERM/SIGINT; SIGHUP reloads)");
   sub->footer("The same jobs as 'scheduler-info' lists, each firing running what 'run --job NAME' runs.\n"
-              "One daemon per database; jobs never overlap. Under systemd use Type=notify.\n"
+              "Any number of daemons may serve one database: each slot runs on one of them. A job never\n"
+              "runs beside itself. Under systemd use Type=notify.\n"
               "Examples:\n"
               "  housekeep --config /etc/housekeep/housekeep.toml daemon\n"
-              "  housekeep daemon --once     # run what is due or owed now, then exit");
+              "  housekeep daemon --once     # run what is due or owed now, then exit\n"
+              "  housekeep daemon --listen 127.0.0.1:8080   # and serve the status API");
   sub->add_flag("--once", args->once, "Run whatever is due or owed by catch-up now, then exit");
   sub
     ->add_option("--metrics-file", args->metrics_file,
@@ -59,6 +63,11 @@ void register_daemon(CLI::App& app, const Globals& globals, Action& action)
     ->type_name("PATH");
   sub->add_option("--statsd", args->statsd, "After each firing, send its counts and timings as statsd packets")
     ->type_name("HOST:PORT");
+  sub
+    ->add_option("--listen", args->listen,
+                 "Serve the status API (/healthz, /readyz, /api/v1/status, /api/v1/history, /metrics) on ADDR; "
+                 "beyond loopback only with [http] token_file")
+    ->type_name("ADDR");
   sub->callback([&action, &globals, args] { action = [&globals, args] { return daemon(globals, *args); }; });
 }
 

@@ -36,7 +36,7 @@ _housekeep()
     case ${COMP_WORDS[i]} in
       -c | --config | -d | --db | --log-format | -t | --task | --job | -f | --format | --tz | \
         --from | --older-than | --batch-size | --batch-time | --sleep | --timeout | \
-        --max-delete | --archive | --rows | --layout | --count | --limit | --metrics-file | --statsd)
+        --max-delete | --archive | --rows | --layout | --count | --limit | --metrics-file | --statsd | --listen)
         ((i++)) ;;
       -n) [[ $cmd == @(scheduler-info|status|history|cron) ]] && ((i++)) ;;
       -*) ;;
@@ -57,7 +57,7 @@ _housekeep()
     -f | --format) COMPREPLY=($(compgen -W "table json crontab systemd" -- "$cur")); return ;;
     --archive) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     --metrics-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    --statsd) return ;;
+    --statsd | --listen) return ;;
     --tz)
       COMPREPLY=($(compgen -W "UTC local $(cd /usr/share/zoneinfo 2>/dev/null && find -L . -type f -name '[A-Z]*' 2>/dev/null | sed 's|^\./||' | grep -v '^posix\|^right')" -- "$cur"))
       return ;;
@@ -73,7 +73,7 @@ _housekeep()
     run) opts="--task --job --dry-run --older-than --batch-size --batch-time --sleep --wait --timeout --max-delete --archive --allow-empty --force --metrics-file --statsd --help" ;;
     scheduler-info) opts="--format --count --check --help" ;;
     status) opts="--count --check --help" ;;
-    daemon) opts="--once --metrics-file --statsd --help" ;;
+    daemon) opts="--once --metrics-file --statsd --listen --help" ;;
     history) opts="--limit --task --job --help" ;;
     restore)
       if [[ $cur != -* ]]; then

@@ -52,6 +52,7 @@ complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info' -s f -l fo
 complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info status cron' -s n -l count -x -d 'How many'
 complete -c housekeep -n '__fish_seen_subcommand_from scheduler-info status' -l check -d 'Health check'
 complete -c housekeep -n '__fish_seen_subcommand_from daemon' -l once -d 'Run what is due, then exit'
+complete -c housekeep -n '__fish_seen_subcommand_from daemon' -l listen -x -d 'Serve the status API on HOST:PORT'
 complete -c housekeep -n '__fish_seen_subcommand_from run daemon' -l metrics-file -r -F -d 'Write Prometheus metrics here'
 complete -c housekeep -n '__fish_seen_subcommand_from run daemon' -l statsd -x -d 'Send statsd packets to HOST:PORT'
 complete -c housekeep -n '__fish_seen_subcommand_from history' -s n -l limit -x -d 'How many runs'

@@ -135,14 +135,21 @@ struct JobConfig {
   std::optional<std::string> on_failure; // unset: defaults.on_failure
   std::optional<std::string> on_success; // unset: defaults.on_success
   bool allow_empty = false;              // its runs may take every row of a table (waives the guard)
-  std::optional<Millis> jitter;           // unset: defaults.jitter
+  std::optional<Millis> jitter;          // unset: defaults.jitter
 };
 
 /// The whole configuration.
+/// The daemon's HTTP endpoint ([http]).
+struct HttpConfig {
+  std::string listen;     // "127.0.0.1:8080"; empty: off (daemon --listen turns it on)
+  std::string token_file; // a file holding the token; empty: none (loopback only, no triggers)
+};
+
 struct Config {
   std::string source = "built-in defaults"; // the file it came from, for messages
   DatabaseConfig database;
   DefaultsConfig defaults;
+  HttpConfig http;
   /// Every task: the built-in ones, then those the file defines, in file order.
   std::vector<TaskConfig> tasks = default_tasks();
   /// What `all` runs, in order ([tasks] all = [...]).

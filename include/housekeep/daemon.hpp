@@ -12,6 +12,7 @@
 
 #include "housekeep/clock.hpp"
 #include "housekeep/config.hpp"
+#include "housekeep/http.hpp"
 #include "housekeep/log.hpp"
 #include "housekeep/report.hpp"
 #include "housekeep/stop.hpp"
@@ -70,6 +71,7 @@ struct DaemonOptions {
   Millis heartbeat{std::chrono::minutes(5)};      // how often housekeep_daemon is refreshed
   Millis first_retry{std::chrono::seconds(1)};    // backoff of transient failures, doubling
   Millis max_lock_wait{std::chrono::minutes(10)}; // bound on waiting for the purge lock
+  HttpSetup http;                                 // the status API, when it listens
 };
 
 /// Runs the daemon until a stop signal (or, with `once`, until what is due has run). Returns

@@ -94,7 +94,7 @@ struct SlotClaim {
   std::int64_t takeovers = 0;              // times taken over from a holder whose lease ran out
   std::chrono::milliseconds lease_left{0}; // until its lease runs out (by the database's clock); 0 when it has
   TimePoint claimed_at;                    // by the database's clock
-  std::string progress; // what its holder last said of its run (JSON text), or empty
+  std::string progress;                    // what its holder last said of its run (JSON text), or empty
 };
 
 /// What claim_slot() found.

@@ -2,7 +2,8 @@
 # Sourced, not run.
 
 # Debian packages needed to build, test and run housekeep (python3-django: the test on a
-# database made by Django's own migrate; postgresql-15: the test server).
+# database made by Django's own migrate; postgresql-15: the test server; libmicrohttpd: the
+# daemon's HTTP endpoint, tested with curl and python3-prometheus-client).
 HOUSEKEEP_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsqlite3-dev libsqlitecpp-dev libfmt-dev libcli11-dev libtomlplusplus-dev
@@ -12,6 +13,7 @@ HOUSEKEEP_PACKAGES=(
   groff-base zsh fish dpkg-dev lintian file adduser clang-format
   python3-django
   libpq-dev postgresql-15 python3-psycopg2 pgbouncer
+  libmicrohttpd-dev python3-prometheus-client curl
 )
 
 as_root() {

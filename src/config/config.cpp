@@ -1,4 +1,5 @@
 #include "housekeep/config.hpp"
+#include "housekeep/http.hpp"
 
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
@@ -649,12 +650,23 @@ Config parse_config(std::string_view toml_text, const std::string& source)
                       "see housekeep.toml(5) for the file format");
   }
   const Reader r(source);
-  r.check_keys(root, "top level", {"database", "defaults", "tasks", "jobs"});
+  r.check_keys(root, "top level", {"database", "defaults", "http", "tasks", "jobs"});
   if (const auto* t = r.table(root, "database", "top level")) {
     read_database(r, *t, config.database);
   }
   if (const auto* t = r.table(root, "defaults", "top level")) {
     read_defaults(r, *t, config.defaults);
+  }
+  if (const auto* t = r.table(root, "http", "top level")) {
+    r.check_keys(*t, "http", {"listen", "token_file"});
+    if (r.string(*t, "listen", "http", config.http.listen)) {
+      try {
+        parse_listen_address(config.http.listen);
+      } catch (const UsageError& e) {
+        r.fail(t->get("listen")->source(), fmt::format("http.listen: {}", e.what()), e.hint());
+      }
+    }
+    r.string(*t, "token_file", "http", config.http.token_file);
   }
   if (const auto* t = r.table(root, "tasks", "top level")) {
     read_tasks(r, *t, config);
@@ -804,6 +816,11 @@ std::string config_to_toml(const Config& c)
                 toml_string(c.defaults.timezone), dur(c.defaults.misfire_grace), dur(c.defaults.jitter),
                 dur(c.defaults.history_keep), c.defaults.max_delete, toml_string(c.defaults.on_failure),
                 toml_string(c.defaults.on_success), dur(c.defaults.hook_timeout));
+  out += fmt::format("[http]\n{}\n{}\n\n",
+                     c.http.listen.empty() ? std::string("# listen: off (daemon --listen turns it on)")
+                                           : "listen = " + toml_string(c.http.listen),
+                     c.http.token_file.empty() ? std::string("# token_file: none (loopback only)")
+                                               : "token_file = " + toml_string(c.http.token_file));
   std::vector<std::string> all;
   for (const auto& name : c.all) {
     all.push_back(toml_string(name));

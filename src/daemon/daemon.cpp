@@ -1,5 +1,7 @@
 #include "housekeep/daemon.hpp"
 #include "housekeep/history.hpp"
+#include "housekeep/http.hpp"
+#include "housekeep/report.hpp"
 
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
@@ -18,6 +20,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -323,6 +326,8 @@ public:
     m_env.log.info("daemon started for '{}' with {} job{} (pid {})", m_store->describe(), m_jobs.size(),
                    m_jobs.size() == 1 ? "" : "s", m_beat.pid);
     log_other_replicas();
+    publish_config();
+    std::unique_ptr<HttpServer> server = serve_http();
     m_env.notifier.ready();
     TimePoint next_beat = start;
     std::optional<TimePoint> next_ping;
@@ -356,6 +361,7 @@ public:
                                    : fmt::format("waiting for {} at {}", earliest->job.name,
                                                  format_in_zone(earliest->next + earliest->offset, earliest->zone));
       m_env.notifier.status(status);
+      m_loop.set(status);
       if (now >= next_beat || status != m_beat.status) {
         beat(status, now);
         next_beat = now + m_options.heartbeat;
@@ -385,6 +391,7 @@ public:
       }
     }
 
+    m_loop.stopped = true;
     m_env.notifier.stopping();
     beat("stopped", m_env.clock.now());
     m_env.log.info("daemon stopped{}", m_env.stop.requested() ? " on request" : "");
@@ -398,6 +405,51 @@ private:
   std::unique_ptr<Store> m_store;
   std::vector<JobRuntime> m_jobs;
   Replica m_beat; // this daemon's row of housekeep_replicas
+  // What the status API's thread reads: the configuration in force, the loop's state, and
+  // the latest run of each job (for /metrics).
+  std::mutex m_shared_mutex;
+  std::shared_ptr<const Config> m_shared_config;
+  std::map<std::string, ReportedRun> m_latest_runs;
+  LoopState m_loop;
+
+  void publish_config()
+  {
+    const std::lock_guard guard(m_shared_mutex);
+    m_shared_config = std::make_shared<const Config>(m_config);
+  }
+
+  // Starts the status API on its own thread and connection, when it is to listen.
+  std::unique_ptr<HttpServer> serve_http()
+  {
+    if (!m_options.http.listen) {
+      return nullptr;
+    }
+    StatusApi::Options api;
+    api.open_store = m_env.open_store;
+    api.config = [this] {
+      const std::lock_guard guard(m_shared_mutex);
+      return m_shared_config;
+    };
+    api.loop = &m_loop;
+    api.clock = &m_env.clock;
+    api.token = m_options.http.token;
+    api.reads_need_token = !m_options.http.listen->loopback();
+    api.latest_runs = [this] {
+      const std::lock_guard guard(m_shared_mutex);
+      std::vector<ReportedRun> runs;
+      for (const auto& [job, run] : m_latest_runs) {
+        runs.push_back(run);
+      }
+      return runs.empty() ? std::string() : prometheus_text(runs);
+    };
+    auto handler = std::make_shared<StatusApi>(std::move(api));
+    auto server = std::make_unique<HttpServer>(
+      *m_options.http.listen, [handler](const HttpRequest& request) { return handler->handle(request); });
+    m_env.log.info("serving the status API on http://{}{}",
+                   ListenAddress{m_options.http.listen->host, server->port(), m_options.http.listen->ipv6}.text(),
+                   m_options.http.token.empty() ? "" : " (token configured)");
+    return server;
+  }
 
   JobRuntime make_runtime(const JobConfig& job, TimePoint now) const
   {
@@ -466,6 +518,7 @@ private:
       save_state(j, now);
       m_jobs.push_back(std::move(j));
     }
+    publish_config();
     m_env.log.notice("configuration reloaded from {}: {} enabled job{}", m_config.source, m_jobs.size(),
                      m_jobs.size() == 1 ? "" : "s");
   }
@@ -768,6 +821,7 @@ private:
     request.lock_wait = std::min(j.misfire_grace, m_options.max_lock_wait);
     request.stop = &run_stop;
     m_env.notifier.status(fmt::format("running {}", j.job.name));
+    m_loop.set(fmt::format("running {}", j.job.name));
     beat(fmt::format("running {}", j.job.name), m_env.clock.now());
     const Logger job_log = m_env.log.with({.job = j.job.name});
     if (j.offset > Millis(0)) {
@@ -787,6 +841,10 @@ private:
         const RunReport report = run_tasks(*m_store, m_config, request, m_env.clock, job_log);
         if (m_env.reporter != nullptr) {
           m_env.reporter->finished(m_config, j.job.name, report);
+        }
+        {
+          const std::lock_guard guard(m_shared_mutex);
+          m_latest_runs[j.job.name] = ReportedRun{j.job.name, report};
         }
         for (const auto& task : report.tasks) {
           if (task.status != TaskStatus::ok) {

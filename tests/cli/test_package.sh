@@ -24,6 +24,7 @@ expected=(
   share/doc/housekeep/changelog.gz
   share/doc/housekeep/examples/housekeep
   share/doc/housekeep/examples/cronjob.yaml
+  share/doc/housekeep/examples/deployment.yaml
 )
 expect 0 "" cmake --install "$BUILD" --prefix "$WORK/root"
 for path in "${expected[@]}"; do
@@ -90,6 +91,7 @@ for key in Persistent AccuracySec; do
 done
 check "the template timer's default is the daily job's calendar" [ \
   "$(grep -m1 '^OnCalendar=' exported.units)" = "$(grep -m1 '^OnCalendar=' "$SRC/packaging/systemd/housekeep-run@.timer")" ]
+check "the Deployment runs two replicas of the daemon with the status API" sh -c "grep -q '^  replicas: 2' '$SRC/packaging/kubernetes/deployment.yaml' && grep -q '\"daemon\", \"--listen\"' '$SRC/packaging/kubernetes/deployment.yaml'"
 check "the CronJob forbids overlapping runs" grep -q 'concurrencyPolicy: Forbid' "$SRC/packaging/kubernetes/cronjob.yaml"
 check "the CronJob runs the daily job on its schedule" grep -qF "schedule: \"$(awk '/run --job daily_housekeeping/ {print $1" "$2" "$3" "$4" "$5; exit}' exported.cron)\"" "$SRC/packaging/kubernetes/cronjob.yaml"
 if command -v systemd-analyze >/dev/null; then

@@ -100,6 +100,10 @@ TEST_CASE("configuration errors name file / line / column and what to do", "[con
         "test.toml:2:1: unknown key 'tabel' in [tasks.conversations] | did you mean 'table'?");
   CHECK(config_error("[defaults]\nbatch_size = 0\n") ==
         "test.toml:2:14: defaults.batch_size: 0 is out of range 1-1000000");
+  CHECK(config_error("[http]\nlisten = \"nowhere\"\n")
+          .starts_with("test.toml:2:10: http.listen: listen address 'nowhere' has no port"));
+  CHECK(config_error("[http]\nlisten = \"127.0.0.1:99999\"\n")
+          .starts_with("test.toml:2:10: http.listen: listen address '127.0.0.1:99999': '99999' is not a port"));
   CHECK(config_error("[database]\nlease = \"1s\"\n")
           .starts_with("test.toml:2:9: database.lease: 1s is out of range | between 2s and 1h"));
   CHECK(config_error("[tasks.users]\nolder_than = \"7 days\"\n")

@@ -1,0 +1,225 @@
+// The status API the daemon serves: probes, the status document scheduler-info prints, recent
+// runs and Prometheus metrics, read from the database on the server's own connection.
+#include "housekeep/http.hpp"
+
+#include "housekeep/error.hpp"
+#include "housekeep/history.hpp"
+#include "housekeep/output.hpp"
+#include "housekeep/status.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+
+namespace housekeep {
+
+namespace {
+
+HttpResponse json_response(int status, const nlohmann::ordered_json& body)
+{
+  return HttpResponse{
+    status, "application/json", body.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n", {}};
+}
+
+HttpResponse error_response(int status, const std::string& message)
+{
+  return json_response(status, nlohmann::ordered_json{{"error", message}});
+}
+
+double unix_seconds(TimePoint t)
+{
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// A label value as the exposition format writes it.
+std::string label(std::string_view value)
+{
+  std::string out;
+  for (const char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+    }
+    out += c == '\n' ? ' ' : c;
+  }
+  return out;
+}
+
+// The gauges of the schedule: the daemons, and per job its last success, last outcome,
+// whether it runs now, its missed slots and its next run.
+std::string schedule_metrics(const ScheduleStatus& status)
+{
+  std::string out;
+  const auto family = [&](std::string_view name, std::string_view help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
+  };
+  family("housekeep_replicas_running", "Daemons of this database whose heartbeat is live.");
+  out += fmt::format("housekeep_replicas_running {}\n", status.daemon.running());
+  family("housekeep_job_last_success_timestamp_seconds", "When the job's last successful run started, in Unix time.");
+  for (const auto& plan : status.jobs) {
+    if (plan.last_success) {
+      out += fmt::format("housekeep_job_last_success_timestamp_seconds{{job=\"{}\"}} {:.3f}\n", label(plan.job.name),
+                         unix_seconds(plan.last_success->started_at));
+    }
+  }
+  family("housekeep_job_last_run_success", "1 if the job's last run ended ok, 0 if not.");
+  for (const auto& plan : status.jobs) {
+    if (plan.last_run) {
+      out += fmt::format("housekeep_job_last_run_success{{job=\"{}\"}} {}\n", label(plan.job.name),
+                         plan.last_run->status == RunStatus::ok ? 1 : 0);
+    }
+  }
+  family("housekeep_job_running", "1 while a run of the job is in progress on any daemon.");
+  for (const auto& plan : status.jobs) {
+    const bool running = std::any_of(status.running.begin(), status.running.end(),
+                                     [&](const RunInProgress& r) { return r.job == plan.job.name; });
+    out += fmt::format("housekeep_job_running{{job=\"{}\"}} {}\n", label(plan.job.name), running ? 1 : 0);
+  }
+  family("housekeep_job_missed_slots", "Slots of the job no daemon ran under its current schedule.");
+  for (const auto& plan : status.jobs) {
+    out += fmt::format("housekeep_job_missed_slots{{job=\"{}\"}} {}\n", label(plan.job.name), plan.missed);
+  }
+  family("housekeep_job_next_run_timestamp_seconds", "When the job runs next, in Unix time.");
+  for (const auto& plan : status.jobs) {
+    if (!plan.next.empty()) {
+      out += fmt::format("housekeep_job_next_run_timestamp_seconds{{job=\"{}\"}} {:.3f}\n", label(plan.job.name),
+                         unix_seconds(plan.next.front()));
+    }
+  }
+  family("housekeep_job_healthy", "1 unless scheduler-info --check fails on the job.");
+  for (const auto& plan : status.jobs) {
+    out += fmt::format("housekeep_job_healthy{{job=\"{}\"}} {}\n", label(plan.job.name), plan.unhealthy() ? 0 : 1);
+  }
+  return out;
+}
+
+} // namespace
+
+HttpSetup http_setup(const Config& config, const std::string& listen)
+{
+  HttpSetup setup;
+  const std::string& text = listen.empty() ? config.http.listen : listen;
+  if (text.empty()) {
+    return setup;
+  }
+  setup.listen = parse_listen_address(text);
+  if (!config.http.token_file.empty()) {
+    std::ifstream in(config.http.token_file);
+    std::string token;
+    if (!in || !std::getline(in, token)) {
+      throw ConfigError(fmt::format("cannot read http.token_file '{}': {}", config.http.token_file,
+                                    in ? "it is empty" : std::strerror(errno)),
+                        "put the token on the file's first line, readable by the daemon's user alone");
+    }
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())) != 0) {
+      token.pop_back();
+    }
+    if (token.size() < 16) {
+      throw ConfigError(fmt::format("http.token_file '{}' holds {} characters; a token needs at least 16",
+                                    config.http.token_file, token.size()),
+                        "make one with: head -c 32 /dev/urandom | base64 > FILE");
+    }
+    setup.token = std::move(token);
+  }
+  if (!setup.listen->loopback() && setup.token.empty()) {
+    throw ConfigError(fmt::format("refusing to serve the status API on {} without a token: that address reaches "
+                                  "beyond this host",
+                                  setup.listen->text()),
+                      "listen on 127.0.0.1 (or [::1]), or set [http] token_file");
+  }
+  return setup;
+}
+
+bool equal_in_constant_time(std::string_view a, std::string_view b)
+{
+  unsigned char differ = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    differ |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  }
+  return differ == 0;
+}
+
+StatusApi::StatusApi(Options options) : m_options(std::move(options)) {}
+
+Store& StatusApi::store()
+{
+  if (m_store && (m_store->connection_lost() || m_store->replaced())) {
+    m_store.reset();
+  }
+  if (!m_store) {
+    m_store = m_options.open_store();
+  }
+  return *m_store;
+}
+
+bool StatusApi::authorized(const HttpRequest& request) const
+{
+  constexpr std::string_view scheme = "Bearer ";
+  return !m_options.token.empty() && request.authorization.starts_with(scheme) &&
+         equal_in_constant_time(std::string_view(request.authorization).substr(scheme.size()), m_options.token);
+}
+
+HttpResponse StatusApi::handle(const HttpRequest& request)
+{
+  const std::string& path = request.path;
+  const bool known = path == "/healthz" || path == "/readyz" || path == "/api/v1/status" || path == "/api/v1/history" ||
+                     path == "/metrics";
+  if (!known) {
+    return error_response(404, fmt::format("no such endpoint: {}", path.substr(0, 200)));
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    HttpResponse response = error_response(405, fmt::format("{} takes GET", path));
+    response.headers.emplace_back("Allow", "GET, HEAD");
+    return response;
+  }
+  if (path == "/healthz") {
+    if (m_options.loop->stopped) {
+      return json_response(503, {{"ok", false}, {"loop", "stopped"}});
+    }
+    return json_response(200, {{"ok", true}, {"loop", m_options.loop->what()}});
+  }
+  if (m_options.reads_need_token && !authorized(request) && path != "/readyz") {
+    HttpResponse response =
+      error_response(request.authorization.empty() ? 401 : 403, "this endpoint needs the token: Authorization: "
+                                                                "Bearer TOKEN");
+    response.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return response;
+  }
+  try {
+    if (path == "/readyz") {
+      store().history().replicas();
+      return json_response(200, {{"ok", true}, {"database", store().describe()}});
+    }
+    if (path == "/api/v1/history") {
+      std::size_t limit = 20;
+      if (const std::string text = request.argument("limit"); !text.empty()) {
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
+        if (error != std::errc{} || end != text.data() + text.size() || limit < 1 || limit > 1000) {
+          return error_response(400, fmt::format("limit '{}' is not a number from 1 to 1000", text.substr(0, 40)));
+        }
+      }
+      RunQuery query;
+      query.limit = limit;
+      return json_response(200, history_json(store().history().runs(query)));
+    }
+    const std::shared_ptr<const Config> config = m_options.config();
+    const ScheduleStatus status = schedule_status(*config, store(), m_options.clock->now(), 1);
+    if (path == "/api/v1/status") {
+      return json_response(200, schedule_status_json(status, false));
+    }
+    std::string metrics = schedule_metrics(status);
+    if (m_options.latest_runs) {
+      metrics += m_options.latest_runs();
+    }
+    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics, {}};
+  } catch (const Error& e) {
+    m_store.reset(); // opened again by the next request
+    return error_response(503, e.what());
+  }
+}
+
+} // namespace housekeep
