@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <limits>
 #include <map>
@@ -60,6 +59,9 @@ struct JobRuntime : ResolvedJob {
     TimePoint at;
   };
   std::optional<Watch> watch;
+
+  // When the slot waited for runs: `offset` (its jitter) after it; max() when none comes.
+  TimePoint run_at() const { return next == TimePoint::max() ? next : next + offset; }
 
   // What housekeep_jobs keeps of the job, as of `now`.
   JobState state(TimePoint now) const
@@ -268,7 +270,6 @@ public:
                       "after this batch: {}",
                       m_claim.job, m_claim.slot, humanize_duration(lease), e.what());
         }
-        m_lost = true;
         run_stop.request(StopReason::interrupted);
         return;
       }
@@ -278,13 +279,9 @@ public:
   ClaimKeeper& operator=(const ClaimKeeper&) = delete;
   ~ClaimKeeper() = default; // the jthread asks its loop to stop, and joins
 
-  // Whether the claim was lost during the run.
-  bool lost() const { return m_lost; }
-
 private:
   SlotClaim m_claim;
   const Logger& m_log;
-  std::atomic<bool> m_lost{false};
   std::jthread m_thread; // last: stopped and joined before the members it uses go
 };
 
@@ -349,27 +346,23 @@ public:
       const JobRuntime* earliest = nullptr;
       TimePoint watch_at = TimePoint::max();
       for (const auto& job : m_jobs) {
-        if (earliest == nullptr || job.next + job.offset < earliest->next + earliest->offset) {
+        if (earliest == nullptr || job.run_at() < earliest->run_at()) {
           earliest = &job;
         }
         if (job.watch) {
           watch_at = std::min(watch_at, job.watch->at);
         }
       }
-      const std::string status = earliest == nullptr
-                                   ? std::string("no enabled jobs; waiting for a signal")
-                                   : fmt::format("waiting for {} at {}", earliest->job.name,
-                                                 format_in_zone(earliest->next + earliest->offset, earliest->zone));
+      const std::string status = earliest == nullptr ? std::string("no enabled jobs; waiting for a signal")
+                                                     : fmt::format("waiting for {} at {}", earliest->job.name,
+                                                                   format_in_zone(earliest->run_at(), earliest->zone));
       m_env.notifier.status(status);
       m_loop.set(status);
       if (now >= next_beat || status != m_beat.status) {
         beat(status, now);
         next_beat = now + m_options.heartbeat;
       }
-      TimePoint wake_at =
-        std::min({earliest == nullptr || earliest->next == TimePoint::max() ? TimePoint::max()
-                                                                            : earliest->next + earliest->offset,
-                  next_beat, watch_at});
+      TimePoint wake_at = std::min({earliest == nullptr ? TimePoint::max() : earliest->run_at(), next_beat, watch_at});
       if (next_ping) {
         wake_at = std::min(wake_at, *next_ping);
       }
@@ -644,15 +637,18 @@ private:
       m_env.log.debug("{}: the slot due {} is not run: another slot of the job is still running", j.job.name,
                       format_in_zone(slot, j.zone));
     } else if (attempt.other) {
-      const SlotClaim& other = *attempt.other;
       m_env.log.debug("{}: the slot due {} is {} by pid {} on {}", j.job.name, format_in_zone(slot, j.zone),
-                      other.finished ? "done" : "run", other.pid, other.host);
-      if (other.live) {
-        // Just after its lease would run out, by this daemon's clock; a look that comes too
-        // soon finds it live and looks again.
-        j.watch = JobRuntime::Watch{slot, now + other.lease_left + std::chrono::milliseconds(100)};
-        return Claimed::lost;
-      }
+                      attempt.other->finished ? "done" : "run", attempt.other->pid, attempt.other->host);
+    }
+    if (attempt.other && !attempt.other->finished) {
+      // Unfinished: watched until it finishes or is taken over. Live, look again just after
+      // its lease would run out, by this daemon's clock (a look that comes too soon finds it
+      // live and looks again); run out already (lost by a hair to the database's clock, or
+      // kept back by another slot of the job still running), again in half a second.
+      const Millis wait = attempt.other->live ? attempt.other->lease_left + std::chrono::milliseconds(100)
+                                              : Millis(std::chrono::milliseconds(500));
+      j.watch = JobRuntime::Watch{slot, now + wait};
+      return Claimed::lost;
     }
     if (j.watch && j.watch->slot == slot) {
       j.watch.reset();

@@ -94,7 +94,16 @@ stop_daemon
 # --- --check sees a daemon that died without a clean stop ---
 start_daemon swap.log --config tick.toml --db swap.db
 check "the daemon fires" wait_for 5 sh -c "[ \"\$(sqlite3 swap.db \"SELECT count(*) FROM housekeep_runs WHERE job = 'tick'\" 2>/dev/null)\" -ge 3 ]"
+# Killed between firings (mid-second, no run of its own open): only the daemon is the problem
+# here; a run it left behind would make the job failed too (checked elsewhere).
+idle_mid_second() {
+  local ms=$((10#$(date +%N) / 1000000))
+  [ "$ms" -ge 300 ] && [ "$ms" -le 700 ] &&
+    [ "$(q swap.db "SELECT count(*) FROM housekeep_runs WHERE job = 'tick' AND status = 'running'")" -eq 0 ]
+}
+wait_for 10 idle_mid_second
 kill -KILL "$daemon_pid"; wait "$daemon_pid" 2>/dev/null
+check "killed with no run of its open" [ "$(q swap.db "SELECT count(*) FROM housekeep_runs WHERE job = 'tick' AND status = 'running'")" -eq 0 ]
 expect 1 "ended without a clean stop; its last heartbeat was at" "$HK" --config tick.toml --db swap.db scheduler-info --check
 expect 1 "" "$HK" --config tick.toml --db swap.db --json scheduler-info --check
 check "--json: not ok, with the daemon's problem" jq -e '.ok == false and (.daemon.problem | test("without a clean stop"))' out

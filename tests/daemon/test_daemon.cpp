@@ -525,10 +525,10 @@ TEST_CASE("daemon: a slot another daemon claimed is not run here; done, it is le
   const auto claim = [&](const std::string& slot, const std::string& finished) {
     sql.exec("CREATE TABLE IF NOT EXISTS housekeep_claims (job TEXT NOT NULL, slot TEXT NOT NULL, holder TEXT NOT "
              "NULL, host TEXT NOT NULL, pid BIGINT NOT NULL, claimed_ms BIGINT NOT NULL, lease_until BIGINT NOT NULL, "
-             "finished_ms BIGINT, status TEXT NOT NULL, takeovers BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (job, "
-             "slot))");
+             "finished_ms BIGINT, status TEXT NOT NULL, takeovers BIGINT NOT NULL DEFAULT 0, progress TEXT, PRIMARY "
+             "KEY (job, slot))");
     sql.exec(fmt::format("INSERT INTO housekeep_claims VALUES ('nightly', '{}', 'db-host/4242/x', 'db-host', 4242, 0, "
-                         "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) + 60000, {}, 'running', 0)",
+                         "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) + 60000, {}, 'running', 0, NULL)",
                          slot, finished));
   };
   h.waiter.at(parse_utc("2026-06-16T01:00:00Z"), {Wake::deadline, [&] { claim("2026-06-16T02:00:00.000Z", "1"); }});
@@ -551,6 +551,7 @@ TEST_CASE("daemon: a slot another daemon claimed is not run here; done, it is le
   // The first slot: not here. The second: taken over once the lease would have run out (a
   // minute, by the database's clock, read when the claim was lost). The third: here.
   const auto fired = h.fired("nightly", "stats");
+  INFO(h.log.text());
   REQUIRE(fired.size() == 3);
   CHECK(fired[0] == "2026-06-17T02:00:00.000Z"); // the other daemon's run, abandoned below
   CHECK_THAT(fired[1], Catch::StartsWith("2026-06-17T02:01:00"));
