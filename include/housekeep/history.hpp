@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace housekeep {
@@ -169,6 +170,9 @@ private:
   // CREATE privilege even then, which an application's role often lacks.
   bool create_table(const std::string& table, const std::string& create, std::string_view doing);
 
+  // Makes sure of `table` once per History: created with `columns` when missing, and given
+  // each of `added` (columns of later releases, "name TYPE ...") that an older one lacks.
+  void ensure_table(const std::string& table, std::string_view columns, const std::vector<std::string>& added = {});
   void ensure_runs_table();
   void ensure_jobs_table();
   void ensure_replicas_table();

@@ -157,6 +157,19 @@ bool History::create_table(const std::string& table, const std::string& create, 
   return true;
 }
 
+void History::ensure_table(const std::string& table, std::string_view columns, const std::vector<std::string>& added)
+{
+  if (ensured(table)) {
+    return;
+  }
+  create_table(table, fmt::format("CREATE TABLE IF NOT EXISTS {} ({})", table, columns),
+               fmt::format("cannot create {}", table.substr(table.rfind('.') + 1)));
+  if (!added.empty()) {
+    add_missing_columns(table, added);
+  }
+  m_ensured.push_back(table);
+}
+
 void History::add_missing_columns(const std::string& table, const std::vector<std::string>& columns)
 {
   const auto existing = m_backend.columns(table).value_or(std::vector<std::string>{});
@@ -309,19 +322,13 @@ std::int64_t History::prune_runs(TimePoint before)
 
 void History::ensure_jobs_table()
 {
-  if (ensured(m_jobs)) {
-    return;
-  }
-  create_table(m_jobs,
-               fmt::format("CREATE TABLE IF NOT EXISTS {} (job TEXT PRIMARY KEY, schedule TEXT NOT NULL, "
-                           "timezone TEXT NOT NULL, last_fire TEXT, next_fire TEXT, last_status TEXT NOT NULL "
-                           "DEFAULT '', updated_at TEXT NOT NULL, first_due TEXT, missed BIGINT NOT NULL "
-                           "DEFAULT 0, last_missed TEXT)",
-                           m_jobs),
-               "cannot create housekeep_jobs");
-  // Added after the first release of the table: older tables get the columns on first write.
-  add_missing_columns(m_jobs, {"first_due TEXT", "missed BIGINT NOT NULL DEFAULT 0", "last_missed TEXT"});
-  m_ensured.push_back(m_jobs);
+  // Added after the first release of the table: older tables get the last three columns on
+  // first write.
+  ensure_table(m_jobs,
+               "job TEXT PRIMARY KEY, schedule TEXT NOT NULL, timezone TEXT NOT NULL, last_fire TEXT, next_fire "
+               "TEXT, last_status TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL, first_due TEXT, missed BIGINT "
+               "NOT NULL DEFAULT 0, last_missed TEXT",
+               {"first_due TEXT", "missed BIGINT NOT NULL DEFAULT 0", "last_missed TEXT"});
 }
 
 std::vector<JobState> History::job_states()
@@ -378,16 +385,9 @@ void History::save_job_state(const JobState& state)
 
 void History::ensure_replicas_table()
 {
-  if (ensured(m_replicas)) {
-    return;
-  }
-  create_table(m_replicas,
-               fmt::format("CREATE TABLE IF NOT EXISTS {} (instance TEXT PRIMARY KEY, pid BIGINT NOT NULL, host TEXT "
-                           "NOT NULL, started_at TEXT NOT NULL, heartbeat_at TEXT NOT NULL, status TEXT NOT NULL, "
-                           "seen_ms BIGINT NOT NULL, lease_until BIGINT NOT NULL)",
-                           m_replicas),
-               "cannot create housekeep_replicas");
-  m_ensured.push_back(m_replicas);
+  ensure_table(m_replicas, "instance TEXT PRIMARY KEY, pid BIGINT NOT NULL, host TEXT NOT NULL, started_at TEXT NOT "
+                           "NULL, heartbeat_at TEXT NOT NULL, status TEXT NOT NULL, seen_ms BIGINT NOT NULL, "
+                           "lease_until BIGINT NOT NULL");
 }
 
 std::vector<Replica> History::replicas()
@@ -453,17 +453,10 @@ std::int64_t History::prune_replicas(const std::vector<std::string>& instances)
 
 void History::ensure_claims_table()
 {
-  if (ensured(m_claims)) {
-    return;
-  }
-  create_table(m_claims,
-               fmt::format("CREATE TABLE IF NOT EXISTS {} (job TEXT NOT NULL, slot TEXT NOT NULL, holder TEXT NOT "
-                           "NULL, host TEXT NOT NULL, pid BIGINT NOT NULL, claimed_ms BIGINT NOT NULL, lease_until "
-                           "BIGINT NOT NULL, finished_ms BIGINT, status TEXT NOT NULL, takeovers BIGINT NOT NULL "
-                           "DEFAULT 0, progress TEXT, PRIMARY KEY (job, slot))",
-                           m_claims),
-               "cannot create housekeep_claims");
-  m_ensured.push_back(m_claims);
+  ensure_table(m_claims,
+               "job TEXT NOT NULL, slot TEXT NOT NULL, holder TEXT NOT NULL, host TEXT NOT NULL, pid BIGINT "
+               "NOT NULL, claimed_ms BIGINT NOT NULL, lease_until BIGINT NOT NULL, finished_ms BIGINT, status "
+               "TEXT NOT NULL, takeovers BIGINT NOT NULL DEFAULT 0, progress TEXT, PRIMARY KEY (job, slot)");
 }
 
 namespace {
