@@ -65,7 +65,8 @@ void register_daemon(CLI::App& app, const Globals& globals, Action& action)
     ->type_name("HOST:PORT");
   sub
     ->add_option("--listen", args->listen,
-                 "Serve the status API (/healthz, /readyz, /api/v1/status, /api/v1/history, /metrics) on ADDR; "
+                 "Serve the status API (/healthz, /readyz, /api/v1/status, /api/v1/stats, /api/v1/history, "
+                 "/metrics, a dashboard at /; with [http] token_file, POST /api/v1/jobs/NAME/run) on ADDR; "
                  "beyond loopback only with [http] token_file")
     ->type_name("ADDR");
   sub->callback([&action, &globals, args] { action = [&globals, args] { return daemon(globals, *args); }; });

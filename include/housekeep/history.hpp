@@ -41,6 +41,11 @@ struct RunRecord {
   std::int64_t pid = 0;
   bool dry_run = false;
   std::string output; // an exec task's last output lines
+  /// How the run was started: empty from the command line, "schedule" for a daemon's
+  /// scheduled slot, "manual:<id>" for a run asked of the status API.
+  std::string trigger;
+  /// The figures the task reported (the stats task's counts, a backup's bytes), in its order.
+  std::vector<std::pair<std::string, std::int64_t>> stats;
 };
 
 /// Which runs history() returns, newest first.
@@ -80,6 +85,10 @@ struct Replica {
   std::chrono::milliseconds age{0}; // since its last heartbeat, by the database's clock
 };
 
+/// How the slot of a run asked of the status API begins ("manual:<id>"): it holds its job (or
+/// task) as a scheduled slot does.
+inline constexpr std::string_view k_manual_slot = "manual:";
+
 /// A job's slot claimed by a daemon before it runs it (housekeep_claims): one row per job
 /// and slot, so that of all the daemons on a database exactly one runs each slot.
 struct SlotClaim {
@@ -106,6 +115,8 @@ struct ClaimAttempt {
   std::optional<SlotClaim> other;
   /// Lost because another slot of the same job is still running (not this slot's claim).
   bool overlaps = false;
+  /// When it overlaps: that other slot's live claim, when it could be read.
+  std::optional<SlotClaim> blocker;
 };
 
 /// The housekeep_* tables of one database. Each is created on its first write; reading one
@@ -147,6 +158,9 @@ public:
   /// text; empty: unchanged); false when the claim is no longer the holder's (taken over
   /// after its lease ran out) or already finished.
   bool renew_claim(const SlotClaim& claim, std::chrono::milliseconds lease, const std::string& progress = {});
+  /// Records `claim.slot` of `claim.job` as missed (finished, status "missed") unless anyone
+  /// claimed it already; true when this call recorded it, so that one daemon counts it.
+  bool claim_missed_slot(const SlotClaim& claim);
   /// Records how the holder's claimed slot ended (a run status, or "missed").
   void finish_claim(const SlotClaim& claim, std::string_view status);
   /// The claims of `job` (every job when empty), newest slot first; with `live_only`, only

@@ -7,6 +7,8 @@
 #include "housekeep/config.hpp"
 #include "housekeep/store.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -100,9 +102,32 @@ private:
   std::string m_what = "starting";
 };
 
-/// The status API: GET /healthz, /readyz, /api/v1/status, /api/v1/history?limit=N, /metrics.
-/// Reads the database through a store of its own (opened on first use, again after it was
-/// lost), so it never waits on the scheduler's connection.
+/// A run asked of the status API: POST /api/v1/jobs/{name}/run or /api/v1/tasks/{name}/run.
+struct TriggerRequest {
+  bool job = true; // run the job `name`; false: the task `name`
+  std::string name;
+  bool dry_run = false;
+};
+
+/// What became of a TriggerRequest.
+struct TriggerOutcome {
+  enum class Result {
+    started,     // running on its own thread: `id` names it
+    unknown,     // no such job or task
+    busy,        // the job (or task) runs now, here or on another daemon: `message` says where
+    full,        // this daemon runs as many manual runs as it takes
+    unavailable, // the database cannot be reached
+  };
+  Result result = Result::started;
+  std::string id; // "manual:<id>", the run's claim and RunRecord::trigger
+  std::string message;
+};
+
+/// The status API: GET /healthz, /readyz, /api/v1/status, /api/v1/stats,
+/// /api/v1/history?limit=N, /metrics, the dashboard at /; with a token, POST
+/// /api/v1/jobs/{name}/run and /api/v1/tasks/{name}/run, and GET /api/v1/runs/{id} for what
+/// became of one. Reads the database through a store of its own (opened on first use, again
+/// after it was lost), so it never waits on the scheduler's connection.
 class StatusApi {
 public:
   struct Options {
@@ -115,6 +140,10 @@ public:
     std::function<std::string()> latest_runs;
     std::string token;             // empty: none configured
     bool reads_need_token = false; // bound beyond loopback: every read but the probes asks too
+    /// Starts a manual run (on another thread; returns at once). Served only with a token.
+    std::function<TriggerOutcome(const TriggerRequest&)> trigger;
+    /// What became of manual run `id` (TriggerOutcome::id), while this daemon remembers it.
+    std::function<std::optional<nlohmann::ordered_json>(const std::string& id)> trigger_state;
   };
   explicit StatusApi(Options options);
 
@@ -126,7 +155,12 @@ private:
 
   Store& store();
   bool authorized(const HttpRequest& request) const;
+  HttpResponse run(const HttpRequest& request, bool job, const std::string& name);
+  HttpResponse stats(const Config& config);
 };
+
+/// The dashboard served at / (one self-contained page: its script reads the endpoints above).
+std::string_view dashboard_html();
 
 /// The daemon's endpoint as configured: where it listens (`listen`, from the command line,
 /// else [http] listen; empty: off) and the token read from [http] token_file.

@@ -18,6 +18,7 @@ struct RunRequest {
   std::vector<TaskDef> tasks; // from resolve_tasks(), pointing into the run's Config
   RunOptions options;
   std::string job;                         // the job that fired, or empty for a manual run
+  std::string trigger;                     // recorded with the runs: RunRecord::trigger
   std::optional<Millis> lock_wait;         // wait this long for the purge lock; unset: do not wait
   const StopFlag* stop = nullptr;          // asks the run to stop after the current batch
   std::string archive_dir;                 // write deleted rows here first (--archive); empty: none
@@ -60,6 +61,11 @@ std::int64_t mark_abandoned(Store& store, const Clock& clock, const Logger& log)
 /// holder when it stays busy.
 std::unique_ptr<Lock> acquire_purge_lock(Store& store, const std::string& what, std::optional<Millis> wait,
                                          const StopFlag* stop, const Clock& clock, const Logger& log);
+
+/// Records each of `request`'s tasks as skipped from `started` to now, with `why` (nothing ran:
+/// the purge lock stayed busy); a history that cannot be written is logged, not thrown.
+void record_skipped(Store& store, const RunRequest& request, TimePoint started, const std::string& why,
+                    const Clock& clock, const Logger& log);
 
 /// The status of a task (or of a firing) that ended with an error of this exit code: refused
 /// for a guard, transient for a busy or unreachable database (worth retrying), else failed.

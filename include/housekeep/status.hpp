@@ -35,6 +35,13 @@ struct ScheduleStatus {
   DaemonStatus daemon;
   std::vector<RunInProgress> running;
   std::vector<JobPlan> jobs;
+  /// Every task of the configuration, built-in first: what can be run by name.
+  struct Task {
+    std::string name;
+    std::string summary;
+    bool writes = false;
+  };
+  std::vector<Task> tasks;
   /// What is wrong, one line each: the daemon's trouble first, then each unhealthy job's.
   std::vector<std::string> problems;
   /// What to do about the first problem.
@@ -45,7 +52,7 @@ struct ScheduleStatus {
 ScheduleStatus schedule_status(const Config& config, Store& store, TimePoint now, std::size_t count);
 
 /// The status as `scheduler-info --format json` and `status --json` print it (and the daemon's
-/// /api/v1/status serves it): {"ok", "database", "daemon", "running", "jobs", "problems"}. As a `check` (--check), "ok" is false when there are problems and
+/// /api/v1/status serves it): {"ok", "database", "daemon", "running", "jobs", "tasks", "problems"}. As a `check` (--check), "ok" is false when there are problems and
 /// the first is also the document's "error"; otherwise the run succeeded ("ok": true) and
 /// the problems are data.
 nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status, bool check);

@@ -3,7 +3,8 @@
 
 # Debian packages needed to build, test and run housekeep (python3-django: the test on a
 # database made by Django's own migrate; postgresql-15: the test server; libmicrohttpd: the
-# daemon's HTTP endpoint, tested with curl and python3-prometheus-client).
+# daemon's HTTP endpoint, tested with curl and python3-prometheus-client; chromium: the
+# dashboard, tested in a headless browser driven over the DevTools protocol).
 HOUSEKEEP_PACKAGES=(
   g++ cmake ninja-build pkg-config
   libsqlite3-dev libsqlitecpp-dev libfmt-dev libcli11-dev libtomlplusplus-dev
@@ -14,6 +15,7 @@ HOUSEKEEP_PACKAGES=(
   python3-django
   libpq-dev postgresql-15 python3-psycopg2 pgbouncer
   libmicrohttpd-dev python3-prometheus-client curl
+  chromium python3-websocket
 )
 
 as_root() {

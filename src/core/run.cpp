@@ -462,6 +462,7 @@ public:
       : m_store(store), m_record(record), m_report(report), m_log(log)
   {
     m_run.job = request.job;
+    m_run.trigger = request.trigger;
     m_run.task = task;
     m_run.started_at = started;
     m_run.finished_at = started;
@@ -481,6 +482,7 @@ public:
     m_run.kept = result.kept;
     m_run.error = result.status == TaskStatus::skipped ? result.reason : result.error;
     m_run.output = result.output;
+    m_run.stats = result.stats;
     write("run of");
   }
 
@@ -507,6 +509,28 @@ private:
 };
 
 } // namespace
+
+void record_skipped(Store& store, const RunRequest& request, TimePoint started, const std::string& why,
+                    const Clock& clock, const Logger& log)
+{
+  for (const TaskDef& task : request.tasks) {
+    RunRecord run;
+    run.job = request.job;
+    run.trigger = request.trigger;
+    run.task = task.name;
+    run.started_at = started;
+    run.finished_at = clock.now();
+    run.status = RunStatus::skipped;
+    run.error = why;
+    run.host = this_host();
+    run.pid = static_cast<std::int64_t>(::getpid());
+    try {
+      store.history().record_run(run);
+    } catch (const Error& e) {
+      log.warning("could not record the skipped run of '{}': {}", run.task, e.what());
+    }
+  }
+}
 
 RunReport run_tasks(Store& store, const Config& config, const RunRequest& request, const Clock& clock,
                     const Logger& log)

@@ -1,4 +1,6 @@
 #include "housekeep/daemon.hpp"
+#include "daemon/claim_keeper.hpp"
+#include "daemon/manual.hpp"
 #include "housekeep/history.hpp"
 #include "housekeep/http.hpp"
 #include "housekeep/report.hpp"
@@ -175,118 +177,9 @@ private:
   std::jthread m_thread;
 };
 
-// How the run of a claimed slot advances, as the status shows it on any host: kept by the
-// run's thread, read by the claim's keeper, which writes it with each renewal.
-class RunProgress final : public ProgressSink {
-public:
-  explicit RunProgress(const Clock& clock) : m_clock(clock) {}
-
-  void advance(std::string_view task, std::int64_t done, std::int64_t total) override
-  {
-    const std::lock_guard guard(m_mutex);
-    if (task != m_task) {
-      m_task = std::string(task);
-      m_since = m_clock.now();
-    }
-    m_done = done;
-    m_total = total;
-    m_paused.clear();
-  }
-  void paused(std::string_view task, std::string_view why) override
-  {
-    const std::lock_guard guard(m_mutex);
-    m_task = std::string(task);
-    m_paused = std::string(why);
-  }
-  void finish(std::string_view) override {}
-
-  // {"task", "done", "total", "rate", "since", "paused"} as JSON text; empty before the first
-  // task reports.
-  std::string json() const
-  {
-    const std::lock_guard guard(m_mutex);
-    if (m_task.empty()) {
-      return {};
-    }
-    const double seconds = std::chrono::duration<double>(m_clock.now() - m_since).count();
-    nlohmann::json out{{"task", m_task},
-                       {"done", m_done},
-                       {"total", m_total},
-                       {"rate", seconds > 0 ? static_cast<double>(m_done) / seconds : 0.0},
-                       {"since", format_utc(m_since)}};
-    out["paused"] = m_paused.empty() ? nlohmann::json(nullptr) : nlohmann::json(m_paused);
-    return out.dump();
-  }
-
-private:
-  const Clock& m_clock;
-  mutable std::mutex m_mutex;
-  std::string m_task;
-  TimePoint m_since{};
-  std::int64_t m_done = 0;
-  std::int64_t m_total = 0;
-  std::string m_paused;
-};
-
-// Keeps a claimed slot's lease while its run lasts: renews it every quarter of the lease on a
-// connection of its own (a batch, a backup or a VACUUM may take longer than a lease), and
-// stops the run after its current batch once the claim is lost: taken over by another daemon
-// after a renewal failed to reach the database for a whole lease, or found finished.
-class ClaimKeeper {
-public:
-  ClaimKeeper(const std::function<std::unique_ptr<Store>()>& open, SlotClaim claim, Millis lease, StopFlag& run_stop,
-              const RunProgress& progress, const Logger& log)
-      : m_claim(std::move(claim)), m_log(log)
-  {
-    m_thread = std::jthread([this, open, lease, &run_stop, &progress](std::stop_token token) {
-      std::unique_ptr<Store> store;
-      auto renewed = std::chrono::steady_clock::now();
-      std::mutex mutex;
-      std::condition_variable_any wake;
-      std::unique_lock lock(mutex);
-      while (!token.stop_requested()) {
-        wake.wait_for(lock, token, lease / 4, [] { return false; });
-        if (token.stop_requested()) {
-          return;
-        }
-        try {
-          if (!store) {
-            store = open();
-          }
-          if (store->history().renew_claim(m_claim, lease, progress.json())) {
-            renewed = std::chrono::steady_clock::now();
-            continue;
-          }
-          m_log.error("{}: the claim of the slot due {} was taken over by another daemon; stopping after this "
-                      "batch",
-                      m_claim.job, m_claim.slot);
-        } catch (const Error& e) {
-          store.reset();
-          if (std::chrono::steady_clock::now() - renewed < lease) {
-            m_log.warning("{}: cannot renew the claim of the slot due {}: {}", m_claim.job, m_claim.slot, e.what());
-            continue;
-          }
-          m_log.error("{}: the claim of the slot due {} could not be renewed for {} and may be taken over; stopping "
-                      "after this batch: {}",
-                      m_claim.job, m_claim.slot, humanize_duration(lease), e.what());
-        }
-        run_stop.request(StopReason::interrupted);
-        return;
-      }
-    });
-  }
-  ClaimKeeper(const ClaimKeeper&) = delete;
-  ClaimKeeper& operator=(const ClaimKeeper&) = delete;
-  ~ClaimKeeper() = default; // the jthread asks its loop to stop, and joins
-
-private:
-  SlotClaim m_claim;
-  const Logger& m_log;
-  std::jthread m_thread; // last: stopped and joined before the members it uses go
-};
-
-// What one look at the claim of a due slot decided.
-enum class Claimed { won, lost };
+// What one look at the claim of a due slot decided: won, lost, or lost and recorded as missed
+// by this daemon (a manual run held the job).
+enum class Claimed { won, lost, missed };
 
 class Daemon {
 public:
@@ -324,7 +217,12 @@ public:
                    m_jobs.size() == 1 ? "" : "s", m_beat.pid);
     log_other_replicas();
     publish_config();
-    std::unique_ptr<HttpServer> server = serve_http();
+    // Manual runs are served only with a token; the server, which starts them, stops first.
+    std::unique_ptr<ManualRuns> manual;
+    if (m_options.http.listen && !m_options.http.token.empty()) {
+      manual = std::make_unique<ManualRuns>(manual_env());
+    }
+    std::unique_ptr<HttpServer> server = serve_http(manual.get());
     m_env.notifier.ready();
     TimePoint next_beat = start;
     std::optional<TimePoint> next_ping;
@@ -401,6 +299,7 @@ private:
   // What the status API's thread reads: the configuration in force, the loop's state, and
   // the latest run of each job (for /metrics).
   std::mutex m_shared_mutex;
+  std::mutex m_report_mutex; // one finished run told to the reporter at a time
   std::shared_ptr<const Config> m_shared_config;
   std::map<std::string, ReportedRun> m_latest_runs;
   LoopState m_loop;
@@ -411,8 +310,42 @@ private:
     m_shared_config = std::make_shared<const Config>(m_config);
   }
 
-  // Starts the status API on its own thread and connection, when it is to listen.
-  std::unique_ptr<HttpServer> serve_http()
+  // What the manual runs asked of the status API need of this daemon.
+  ManualRunsEnv manual_env()
+  {
+    ManualRunsEnv env;
+    env.open_store = m_env.open_store;
+    env.config = [this] {
+      const std::lock_guard guard(m_shared_mutex);
+      return m_shared_config;
+    };
+    env.stop = &m_env.stop;
+    env.log = &m_env.log;
+    env.clock = &m_env.clock;
+    env.holder.holder = m_beat.instance;
+    env.holder.host = m_beat.host;
+    env.holder.pid = m_beat.pid;
+    env.finished = [this](const Config& config, const std::string& job, const RunReport& report) {
+      reported(config, job, report);
+    };
+    return env;
+  }
+
+  // Tells the reporter (metrics file, hooks) and the status API of a finished run, from the
+  // loop or a manual run's thread.
+  void reported(const Config& config, const std::string& job, const RunReport& report)
+  {
+    const std::lock_guard guard(m_report_mutex);
+    if (m_env.reporter != nullptr) {
+      m_env.reporter->finished(config, job, report);
+    }
+    const std::lock_guard shared(m_shared_mutex);
+    m_latest_runs[job] = ReportedRun{job, report};
+  }
+
+  // Starts the status API on its own thread and connection, when it is to listen; with
+  // `manual`, it also starts runs.
+  std::unique_ptr<HttpServer> serve_http(ManualRuns* manual)
   {
     if (!m_options.http.listen) {
       return nullptr;
@@ -435,6 +368,10 @@ private:
       }
       return runs.empty() ? std::string() : prometheus_text(runs);
     };
+    if (manual != nullptr) {
+      api.trigger = [manual](const TriggerRequest& request) { return manual->start(request); };
+      api.trigger_state = [manual](const std::string& id) { return manual->state(id); };
+    }
     auto handler = std::make_shared<StatusApi>(std::move(api));
     auto server = std::make_unique<HttpServer>(
       *m_options.http.listen, [handler](const HttpRequest& request) { return handler->handle(request); });
@@ -633,7 +570,22 @@ private:
       }
       return Claimed::won;
     }
-    if (attempt.overlaps) {
+    if (attempt.overlaps && attempt.blocker && attempt.blocker->slot.starts_with(k_manual_slot)) {
+      // A run asked of the status API holds the job: the slot is skipped, as one coming due
+      // while the job runs is, and counted missed by the one daemon that records it so.
+      try {
+        if (m_store->history().claim_missed_slot(claim)) {
+          m_env.log.warning("{}: skipped the firing due {}: a manual run of the job ({}, pid {} on {}) is in progress",
+                            j.job.name, format_in_zone(slot, j.zone), attempt.blocker->slot, attempt.blocker->pid,
+                            attempt.blocker->host);
+          j.miss(Slots{1, slot, false});
+          return Claimed::missed;
+        }
+      } catch (const Error& e) {
+        m_env.log.warning("{}: cannot record the slot due {} as missed: {}", j.job.name, format_in_zone(slot, j.zone),
+                          e.what());
+      }
+    } else if (attempt.overlaps) {
       m_env.log.debug("{}: the slot due {} is not run: another slot of the job is still running", j.job.name,
                       format_in_zone(slot, j.zone));
     } else if (attempt.other) {
@@ -688,7 +640,7 @@ private:
   {
     const TimePoint slot = j.watch->slot;
     const SlotClaim mine = claim_for(j, slot);
-    if (claim(j, slot, mine) == Claimed::lost) {
+    if (claim(j, slot, mine) != Claimed::won) {
       return;
     }
     j.watch.reset();
@@ -749,9 +701,12 @@ private:
     }
     // Whichever daemon claims the slot runs it (or records it missed); the others move on.
     const SlotClaim mine = claim_for(j, due.newest);
-    if (claim(j, due.newest, mine) == Claimed::lost) {
+    if (const Claimed claimed = claim(j, due.newest, mine); claimed != Claimed::won) {
       j.last_fire = due.newest;
       j.next = slot_after(j, due.newest, now);
+      if (claimed == Claimed::missed) {
+        save_state(j, now);
+      }
       return;
     }
     j.miss(older);
@@ -813,6 +768,7 @@ private:
     request.progress = &progress;
     request.tasks = resolve_tasks(m_config, {j.job.task});
     request.job = j.job.name;
+    request.trigger = "schedule";
     request.options.timeout = j.job.timeout;
     request.lock_wait = std::min(j.misfire_grace, m_options.max_lock_wait);
     request.stop = &run_stop;
@@ -835,13 +791,7 @@ private:
         const WatchdogDuringRun watchdog(m_env.notifier, m_env.notifier.watchdog_interval());
         reach_store();
         const RunReport report = run_tasks(*m_store, m_config, request, m_env.clock, job_log);
-        if (m_env.reporter != nullptr) {
-          m_env.reporter->finished(m_config, j.job.name, report);
-        }
-        {
-          const std::lock_guard guard(m_shared_mutex);
-          m_latest_runs[j.job.name] = ReportedRun{j.job.name, report};
-        }
+        reported(m_config, j.job.name, report);
         for (const auto& task : report.tasks) {
           if (task.status != TaskStatus::ok) {
             status = recorded_status(task.status);
@@ -856,7 +806,7 @@ private:
       } catch (const TempFailError& e) {
         // The purge lock stayed busy (a manual run), or a stop came while waiting for it.
         m_env.log.warning("{}: skipped: {}", j.job.name, e.what());
-        record_skipped(request, started, e.what());
+        record_skipped(*m_store, request, started, e.what(), m_env.clock, m_env.log);
         return RunStatus::skipped;
       } catch (const Error& e) {
         m_env.log.error("{}: {}", j.job.name, e.what());
@@ -876,26 +826,6 @@ private:
       job_log.log(LogLevel::info, fmt::format("{}: finished {} in {}", j.job.name, name, humanize_duration(took)),
                   {.duration_ms = took.count(), .status = name});
       return status;
-    }
-  }
-
-  void record_skipped(const RunRequest& request, TimePoint started, const std::string& why)
-  {
-    for (const TaskDef& task : request.tasks) {
-      RunRecord run;
-      run.job = request.job;
-      run.task = task.name;
-      run.started_at = started;
-      run.finished_at = m_env.clock.now();
-      run.status = RunStatus::skipped;
-      run.error = why;
-      run.host = m_beat.host;
-      run.pid = m_beat.pid;
-      try {
-        m_store->history().record_run(run);
-      } catch (const Error& e) {
-        m_env.log.warning("could not record the skipped run of '{}': {}", run.task, e.what());
-      }
     }
   }
 };

@@ -6,10 +6,12 @@
 #include "housekeep/history.hpp"
 #include "housekeep/output.hpp"
 #include "housekeep/status.hpp"
+#include "housekeep/task.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -163,18 +165,73 @@ bool StatusApi::authorized(const HttpRequest& request) const
          equal_in_constant_time(std::string_view(request.authorization).substr(scheme.size()), m_options.token);
 }
 
+namespace {
+
+// The name in "/api/v1/{kind}/{name}/run" (kind "jobs" or "tasks"), or empty when `path` is
+// not such a path. Names are what the configuration allows: letters, digits, '_', '-', '.'.
+std::string run_target(std::string_view path, std::string_view kind)
+{
+  const std::string prefix = fmt::format("/api/v1/{}/", kind);
+  constexpr std::string_view suffix = "/run";
+  if (!path.starts_with(prefix) || !path.ends_with(suffix) || path.size() <= prefix.size() + suffix.size()) {
+    return {};
+  }
+  const std::string_view name = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+  const bool plain = std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
+  });
+  return plain && name.size() <= 100 ? std::string(name) : std::string();
+}
+
+HttpResponse method_not_allowed(const std::string& path, std::string_view allowed)
+{
+  HttpResponse response = error_response(405, fmt::format("{} takes {}", path.substr(0, 200), allowed));
+  response.headers.emplace_back("Allow", std::string(allowed));
+  return response;
+}
+
+HttpResponse needs_token(const HttpRequest& request)
+{
+  HttpResponse response =
+    error_response(request.authorization.empty() ? 401 : 403,
+                   request.authorization.empty() ? "this endpoint needs the token: Authorization: Bearer TOKEN"
+                                                 : "the token is not the one configured in [http] token_file");
+  response.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return response;
+}
+
+} // namespace
+
 HttpResponse StatusApi::handle(const HttpRequest& request)
 {
   const std::string& path = request.path;
-  const bool known = path == "/healthz" || path == "/readyz" || path == "/api/v1/status" || path == "/api/v1/history" ||
-                     path == "/metrics";
+  const std::string job = run_target(path, "jobs");
+  const std::string task = run_target(path, "tasks");
+  if (!job.empty() || !task.empty()) {
+    if (!m_options.trigger || m_options.token.empty()) {
+      return error_response(404, "manual runs are served only when [http] token_file is set");
+    }
+    if (request.method != "POST") {
+      return method_not_allowed(path, "POST");
+    }
+    if (!authorized(request)) {
+      return needs_token(request);
+    }
+    return run(request, !job.empty(), job.empty() ? task : job);
+  }
+  constexpr std::string_view runs_prefix = "/api/v1/runs/";
+  const bool known = path == "/" || path == "/healthz" || path == "/readyz" || path == "/api/v1/status" ||
+                     path == "/api/v1/stats" || path == "/api/v1/history" || path == "/metrics" ||
+                     (path.starts_with(runs_prefix) && m_options.trigger_state && !m_options.token.empty());
   if (!known) {
     return error_response(404, fmt::format("no such endpoint: {}", path.substr(0, 200)));
   }
   if (request.method != "GET" && request.method != "HEAD") {
-    HttpResponse response = error_response(405, fmt::format("{} takes GET", path));
-    response.headers.emplace_back("Allow", "GET, HEAD");
-    return response;
+    return method_not_allowed(path, "GET, HEAD");
+  }
+  if (path == "/") {
+    // The page holds no data: its script asks for the token, when one is needed, and sends it.
+    return HttpResponse{200, "text/html; charset=utf-8", std::string(dashboard_html()), {}};
   }
   if (path == "/healthz") {
     if (m_options.loop->stopped) {
@@ -183,11 +240,14 @@ HttpResponse StatusApi::handle(const HttpRequest& request)
     return json_response(200, {{"ok", true}, {"loop", m_options.loop->what()}});
   }
   if (m_options.reads_need_token && !authorized(request) && path != "/readyz") {
-    HttpResponse response =
-      error_response(request.authorization.empty() ? 401 : 403, "this endpoint needs the token: Authorization: "
-                                                                "Bearer TOKEN");
-    response.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return response;
+    return needs_token(request);
+  }
+  if (path.starts_with(runs_prefix)) {
+    const std::string id = path.substr(runs_prefix.size());
+    if (auto state = m_options.trigger_state(id)) {
+      return json_response(200, *state);
+    }
+    return error_response(404, fmt::format("no manual run '{}' is known to this daemon", id.substr(0, 100)));
   }
   try {
     if (path == "/readyz") {
@@ -207,6 +267,9 @@ HttpResponse StatusApi::handle(const HttpRequest& request)
       return json_response(200, history_json(store().history().runs(query)));
     }
     const std::shared_ptr<const Config> config = m_options.config();
+    if (path == "/api/v1/stats") {
+      return stats(*config);
+    }
     const ScheduleStatus status = schedule_status(*config, store(), m_options.clock->now(), 1);
     if (path == "/api/v1/status") {
       return json_response(200, schedule_status_json(status, false));
@@ -220,6 +283,77 @@ HttpResponse StatusApi::handle(const HttpRequest& request)
     m_store.reset(); // opened again by the next request
     return error_response(503, e.what());
   }
+}
+
+HttpResponse StatusApi::run(const HttpRequest& request, bool job, const std::string& name)
+{
+  TriggerRequest trigger{job, name, false};
+  if (request.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    const auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (!body.is_object()) {
+      return error_response(400, "the body is not a JSON object; send {\"dry_run\": true}, or nothing");
+    }
+    for (const auto& [key, value] : body.items()) {
+      if (key != "dry_run") {
+        return error_response(400,
+                              fmt::format("unknown key '{}' in the body; it takes \"dry_run\"", key.substr(0, 40)));
+      }
+      if (!value.is_boolean()) {
+        return error_response(400, "\"dry_run\" takes true or false");
+      }
+      trigger.dry_run = value.get<bool>();
+    }
+  }
+  const TriggerOutcome outcome = m_options.trigger(trigger);
+  using Result = TriggerOutcome::Result;
+  switch (outcome.result) {
+  case Result::started: {
+    const std::string state = fmt::format("/api/v1/runs/{}", outcome.id);
+    HttpResponse response = json_response(
+      202,
+      {{"ok", true}, {"id", outcome.id}, {job ? "job" : "task", name}, {"dry_run", trigger.dry_run}, {"state", state}});
+    response.headers.emplace_back("Location", state);
+    return response;
+  }
+  case Result::unknown: return error_response(404, outcome.message);
+  case Result::busy: return error_response(409, outcome.message);
+  case Result::full: {
+    HttpResponse response = error_response(429, outcome.message);
+    response.headers.emplace_back("Retry-After", "30");
+    return response;
+  }
+  case Result::unavailable: break;
+  }
+  return error_response(503, outcome.message);
+}
+
+HttpResponse StatusApi::stats(const Config& config)
+{
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const TaskDef& task : task_table(config)) {
+    if (task.config == nullptr || task.config->kind != "stats") {
+      continue;
+    }
+    RunQuery query;
+    query.task = task.name;
+    query.status = RunStatus::ok;
+    query.limit = 10;
+    nlohmann::ordered_json entry{{"task", task.name}, {"taken_at", nullptr}, {"run_id", nullptr}, {"figures", nullptr}};
+    for (const RunRecord& run : store().history().runs(query)) {
+      if (!run.stats.empty()) {
+        nlohmann::ordered_json figures = nlohmann::ordered_json::object();
+        for (const auto& [figure, value] : run.stats) {
+          figures[figure] = value;
+        }
+        entry["taken_at"] = format_utc(run.finished_at);
+        entry["run_id"] = run.id;
+        entry["figures"] = std::move(figures);
+        break;
+      }
+    }
+    list.push_back(std::move(entry));
+  }
+  return json_response(200, {{"ok", true}, {"stats", std::move(list)}});
 }
 
 } // namespace housekeep

@@ -187,6 +187,14 @@ nlohmann::ordered_json history_json(const std::vector<RunRecord>& runs)
       {"pid", run.pid},
       {"dry_run", run.dry_run}};
     r["error"] = run.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(run.error);
+    r["trigger"] = run.trigger.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(run.trigger);
+    if (!run.stats.empty()) {
+      nlohmann::ordered_json stats = nlohmann::ordered_json::object();
+      for (const auto& [name, value] : run.stats) {
+        stats[name] = value;
+      }
+      r["stats"] = std::move(stats);
+    }
     if (!run.output.empty()) {
       r["output"] = run.output;
     }

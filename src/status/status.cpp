@@ -1,4 +1,5 @@
 #include "housekeep/status.hpp"
+#include "housekeep/task.hpp"
 
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
@@ -116,7 +117,9 @@ std::vector<RunInProgress> runs_in_progress(Store& store)
     }
     RunInProgress r{run.job, run.task, run.pid, run.host, run.started_at, {}, nullptr};
     for (const auto& claim : claims) {
-      if (claim.job == run.job && claim.pid == run.pid && claim.host == run.host) {
+      // A daemon's run holds its job's claim; a manual run, the claim its trigger names.
+      const bool holds = claim.slot == run.trigger || (!run.job.empty() && claim.job == run.job);
+      if (holds && claim.pid == run.pid && claim.host == run.host) {
         r.slot = claim.slot;
         if (auto progress = nlohmann::ordered_json::parse(claim.progress, nullptr, false); progress.is_object()) {
           r.progress = std::move(progress);
@@ -175,6 +178,9 @@ ScheduleStatus schedule_status(const Config& config, Store& store, TimePoint now
   status.jobs = plan_jobs(config, now, count, &store);
   status.daemon = daemon_status(store);
   status.running = runs_in_progress(store);
+  for (const TaskDef& task : task_table(config)) {
+    status.tasks.push_back({task.name, task.summary, task.writes});
+  }
   for (const auto& replica : status.daemon.replicas) {
     if (std::string trouble = replica_problem(replica); !trouble.empty()) {
       status.problems.push_back(std::move(trouble));
@@ -199,6 +205,10 @@ nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status, bool c
   const auto time_or_null = [](const std::optional<TimePoint>& t, const date::time_zone* zone) {
     return t ? nlohmann::ordered_json(format_in_zone(*t, zone)) : nlohmann::ordered_json(nullptr);
   };
+  nlohmann::ordered_json tasks = nlohmann::ordered_json::array();
+  for (const auto& task : status.tasks) {
+    tasks.push_back({{"name", task.name}, {"summary", task.summary}, {"writes", task.writes}});
+  }
   nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
   for (const auto& plan : status.jobs) {
     nlohmann::ordered_json next = nlohmann::ordered_json::array();
@@ -221,9 +231,13 @@ nlohmann::ordered_json schedule_status_json(const ScheduleStatus& status, bool c
                     {"first_due", time_or_null(plan.first_due, plan.zone)},
                     {"missed", {{"count", plan.missed}, {"latest", time_or_null(plan.last_missed, plan.zone)}}}});
   }
-  nlohmann::ordered_json doc{
-    {"ok", !check || status.problems.empty()}, {"database", status.database}, {"daemon", daemon_json(status.daemon)},
-    {"running", running_json(status.running)}, {"jobs", std::move(jobs)},     {"problems", status.problems}};
+  nlohmann::ordered_json doc{{"ok", !check || status.problems.empty()},
+                             {"database", status.database},
+                             {"daemon", daemon_json(status.daemon)},
+                             {"running", running_json(status.running)},
+                             {"jobs", std::move(jobs)},
+                             {"tasks", std::move(tasks)},
+                             {"problems", status.problems}};
   if (check && !status.problems.empty()) {
     doc["error"] = error_json(ExitCode::task_failed, status.problems.front(), status.hint)["error"];
   }

@@ -63,6 +63,13 @@ Value time_or_null(const std::optional<TimePoint>& time)
   return time ? Value{format_utc(*time)} : Value{};
 }
 
+// The string `object` holds under `key`, or empty.
+std::string string_in(const nlohmann::json& object, const char* key)
+{
+  const auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
 bool has(const std::vector<std::string>& columns, std::string_view name)
 {
   return std::find(columns.begin(), columns.end(), name) != columns.end();
@@ -79,8 +86,9 @@ std::string placeholders(const Dialect& dialect, std::size_t first, std::size_t 
 }
 
 // The columns of a run, in the order record_run binds them.
-constexpr std::array<std::string_view, 12> k_run_columns{
-  "job", "task", "started_at", "finished_at", "status", "deleted", "error", "host", "pid", "dry_run", "output", "kept"};
+constexpr std::array<std::string_view, 14> k_run_columns{"job",     "task",  "started_at", "finished_at", "status",
+                                                         "deleted", "error", "host",       "pid",         "dry_run",
+                                                         "output",  "kept",  "trigger",    "stats"};
 
 } // namespace
 
@@ -191,7 +199,7 @@ void History::ensure_runs_table()
                fmt::format("CREATE TABLE IF NOT EXISTS {} (id {}, job TEXT, task TEXT NOT NULL, "
                            "started_at TEXT NOT NULL, finished_at TEXT NOT NULL, status TEXT NOT NULL, "
                            "deleted TEXT NOT NULL DEFAULT '{{}}', error TEXT, host TEXT, pid BIGINT, dry_run "
-                           "INTEGER NOT NULL DEFAULT 0, output TEXT, kept TEXT)",
+                           "INTEGER NOT NULL DEFAULT 0, output TEXT, kept TEXT, trigger TEXT, stats TEXT)",
                            m_runs, m_backend.dialect().auto_id),
                doing);
   try {
@@ -201,7 +209,7 @@ void History::ensure_runs_table()
   } catch (const PermissionError&) {
   }
   // Added after the first release of the table: older tables get the columns on first write.
-  add_missing_columns(m_runs, {"output TEXT", "kept TEXT"});
+  add_missing_columns(m_runs, {"output TEXT", "kept TEXT", "trigger TEXT", "stats TEXT"});
   m_ensured.push_back(m_runs);
 }
 
@@ -211,6 +219,10 @@ std::int64_t History::record_run(const RunRecord& run)
   nlohmann::json kept = nlohmann::json::array();
   for (const auto& k : run.kept) {
     kept.push_back({{"table", k.table}, {"referenced_by", k.referenced_by}, {"through", k.through}, {"rows", k.rows}});
+  }
+  nlohmann::ordered_json stats = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : run.stats) {
+    stats.emplace(name, value);
   }
   Sql sql;
   sql.binds = {run.job,
@@ -224,7 +236,9 @@ std::int64_t History::record_run(const RunRecord& run)
                run.pid,
                std::int64_t{run.dry_run ? 1 : 0},
                text_or_null(run.output),
-               run.kept.empty() ? Value{} : Value{kept.dump()}};
+               run.kept.empty() ? Value{} : Value{kept.dump()},
+               text_or_null(run.trigger),
+               run.stats.empty() ? Value{} : Value{stats.dump()}};
   const Dialect& dialect = m_backend.dialect();
   const std::string doing = "cannot record the run in housekeep_runs";
   if (run.id != 0) {
@@ -255,9 +269,10 @@ std::vector<RunRecord> History::runs(const RunQuery& query)
   }
   const Dialect& dialect = m_backend.dialect();
   // Tables written by older versions read as without the columns added since.
+  const auto or_null = [&](std::string_view name) { return has(*existing, name) ? name : std::string_view("NULL"); };
   Sql sql{fmt::format("SELECT id, job, task, started_at, finished_at, status, deleted, error, host, pid, dry_run, {}, "
-                      "{} FROM {}",
-                      has(*existing, "output") ? "output" : "NULL", has(*existing, "kept") ? "kept" : "NULL", m_runs),
+                      "{}, {}, {} FROM {}",
+                      or_null("output"), or_null("kept"), or_null("trigger"), or_null("stats"), m_runs),
           {}};
   std::string_view joiner = " WHERE ";
   const std::string status = query.status ? std::string(run_status_name(*query.status)) : std::string();
@@ -298,8 +313,17 @@ std::vector<RunRecord> History::runs(const RunQuery& query)
       if (kept.is_array()) {
         for (const auto& k : kept) {
           if (k.is_object() && k.value("rows", nlohmann::json()).is_number_integer()) {
-            run.kept.push_back({k.value("table", ""), k.value("referenced_by", ""), k.value("through", ""),
+            run.kept.push_back({string_in(k, "table"), string_in(k, "referenced_by"), string_in(k, "through"),
                                 k["rows"].get<std::int64_t>()});
+          }
+        }
+      }
+      run.trigger = text_of(row[13]);
+      const auto stats = nlohmann::ordered_json::parse(text_of(row[14]), nullptr, false);
+      if (stats.is_object()) {
+        for (const auto& [name, value] : stats.items()) {
+          if (value.is_number_integer()) {
+            run.stats.emplace_back(name, value.get<std::int64_t>());
           }
         }
       }
@@ -535,7 +559,29 @@ ClaimAttempt History::claim_slot(const SlotClaim& claim, std::chrono::millisecon
   }
   attempt.other = read_claim(claim.job, claim.slot);
   attempt.overlaps = !attempt.other || (!attempt.other->live && !attempt.other->finished);
+  if (attempt.overlaps) {
+    for (SlotClaim& live : claims(claim.job, 1, true)) {
+      if (live.slot != claim.slot) {
+        attempt.blocker = std::move(live);
+      }
+    }
+  }
   return attempt;
+}
+
+bool History::claim_missed_slot(const SlotClaim& claim)
+{
+  ensure_claims_table();
+  const Dialect& dialect = m_backend.dialect();
+  const auto p = [&](std::size_t n) { return dialect.placeholder(n); };
+  return m_backend.execute(
+           {fmt::format(
+              "INSERT INTO {0} (job, slot, holder, host, pid, claimed_ms, lease_until, finished_ms, status, "
+              "takeovers) VALUES ({1}, {2}, {3}, {4}, {5}, {6}, {6}, {6}, 'missed', 0) ON CONFLICT (job, slot) "
+              "DO NOTHING",
+              m_claims, p(1), p(2), p(3), p(4), p(5), dialect.now_ms),
+            {claim.job, claim.slot, claim.holder, claim.host, claim.pid}},
+           "cannot record the missed slot in housekeep_claims") == 1;
 }
 
 bool History::renew_claim(const SlotClaim& claim, std::chrono::milliseconds lease, const std::string& progress)

@@ -5,7 +5,7 @@
 # while the daemon keeps firing.
 . "$(dirname "$0")/lib.sh"
 need_python prometheus_client
-command -v curl >/dev/null || { echo "skipped: curl is not installed"; exit 77; }
+command -v curl >/dev/null || skip "curl is not installed"
 
 pids=()
 trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
@@ -100,6 +100,9 @@ http /api/v1/status -X POST -H 'Content-Type: application/json' --data '{"dry_ru
 check "POST with bad JSON to a read endpoint: 405 ($code)" [ "$code" = 405 ]
 http /api/v1/status -X DELETE
 check "DELETE: 405 ($code)" [ "$code" = 405 ]
+http /api/v1/jobs/nightly/run -X POST
+check "manual runs without a token configured: 404 ($code)" [ "$code" = 404 ]
+check "saying they need [http] token_file" jq -e '.error | contains("token_file")' body.txt
 stop
 check "SIGTERM with the server running: exit 0" [ "$stop_rc" -eq 0 ]
 
@@ -160,4 +163,85 @@ check "with the token: 200 ($code)" [ "$code" = 200 ]
 http /metrics -H "Authorization: Bearer $token"
 check "/metrics with the token: 200 ($code)" [ "$code" = 200 ]
 stop
+
+# --- manual runs: only with the token, through the job's claim ---
+"$HK" --db slow.db demo --rows 10000 -q
+cat >manual.toml <<EOF
+[http]
+token_file = "$WORK/good.token"
+
+[defaults]
+batch_size = 10
+sleep = "100ms"
+
+[jobs.sweep]
+task = "conversations"
+schedule = "* * * * * *"
+enabled = false
+EOF
+serve manual.log --db slow.db -c manual.toml
+auth="Authorization: Bearer $token"
+old="SELECT count(*) FROM conversations WHERE created_at < datetime('now', '-30 days')"
+old_before=$(q slow.db "$old")
+all_before=$(q slow.db "SELECT count(*) FROM conversations")
+http /api/v1/jobs/sweep/run -X POST
+check "a manual run without the token: 401 ($code)" [ "$code" = 401 ]
+http /api/v1/jobs/sweep/run -X POST -H "Authorization: Bearer wrong-token-of-some-length"
+check "with a wrong token: 403 ($code)" [ "$code" = 403 ]
+http /api/v1/jobs/sweep/run -H "$auth"
+check "GET of a run endpoint: 405 ($code)" sh -c "[ $code = 405 ] && grep -qi '^Allow: POST' headers.txt"
+http /api/v1/jobs/nope/run -X POST -H "$auth"
+check "an unknown job: 404 ($code)" sh -c "[ $code = 404 ] && jq -e '.error | contains(\"nope\")' body.txt"
+http /api/v1/tasks/nope/run -X POST -H "$auth"
+check "an unknown task: 404 ($code)" [ "$code" = 404 ]
+http /api/v1/jobs/sweep/run -X POST -H "$auth" --data '{"dry_run": tru'
+check "bad JSON: 400 ($code)" [ "$code" = 400 ]
+http /api/v1/jobs/sweep/run -X POST -H "$auth" --data '{"dry": true}'
+check "an unknown key: 400 ($code)" [ "$code" = 400 ]
+http /api/v1/jobs/sweep/run -X POST -H "$auth" --data '{"dry_run": "yes"}'
+check "dry_run not a boolean: 400 ($code)" [ "$code" = 400 ]
+check "nothing was claimed for any of them" [ "$(q slow.db "SELECT count(*) FROM sqlite_master WHERE name = 'housekeep_claims'")" -eq 0 ]
+
+finished() { curl -s -H "$auth" "$base/api/v1/runs/$1" | jq -e '.state == "finished"' >/dev/null; }
+http /api/v1/jobs/sweep/run -X POST -H "$auth" --data '{"dry_run": true}'
+dry=$(jq -r .id body.txt)
+check "a dry run: 202 with its id ($code, $dry)" sh -c "[ $code = 202 ] && [ '${dry#manual:}' != '$dry' ]"
+check "the dry run finishes" wait_for 30 finished "$dry"
+curl -s -H "$auth" "$base/api/v1/runs/$dry" >dry.json
+check "its report counts the $old_before old conversations it would delete" \
+  jq -e --argjson n "$old_before" '.status == "ok" and .report.dry_run and .report.tasks[0].deleted.conversations == $n' dry.json
+check "and it deleted nothing" [ "$(q slow.db "SELECT count(*) FROM conversations")" -eq "$all_before" ]
+
+http /api/v1/jobs/sweep/run -X POST -H "$auth"
+id=$(jq -r .id body.txt)
+check "a manual run: 202 with its id ($code, $id)" [ "$code" = 202 ]
+check "and where to follow it" grep -qi "^Location: /api/v1/runs/$id" headers.txt
+http /api/v1/jobs/sweep/run -X POST -H "$auth"
+check "the job again while it runs: 409 ($code)" sh -c "[ $code = 409 ] && jq -e --arg id '$id' '.error | contains(\$id)' body.txt"
+http /api/v1/tasks/conversations/run -X POST -H "$auth"
+check "its task while it runs: 409 ($code)" [ "$code" = 409 ]
+running_shown() {
+  "$HK" --db slow.db -c manual.toml --json status >status.json 2>/dev/null &&
+    jq -e --arg id "$id" '.running | map(select(.job == "sweep" and .slot == $id)) | length == 1' status.json
+}
+check "status shows it running" wait_for 5 running_shown
+# The schedule turned on while it runs: each slot due meanwhile is skipped and counted missed.
+sed -i 's/^enabled = false/enabled = true/' manual.toml
+kill -HUP "$daemon_pid"
+sleep 3
+check "the job's slots due meanwhile did not run" [ "$(q slow.db "SELECT count(*) FROM housekeep_runs WHERE trigger = 'schedule'")" -eq 0 ]
+check "and were recorded missed ($(q slow.db "SELECT count(*) FROM housekeep_claims WHERE status = 'missed'"))" \
+  [ "$(q slow.db "SELECT count(*) FROM housekeep_claims WHERE status = 'missed'")" -ge 2 ]
+check "with a warning naming the manual run" grep -q "skipped the firing due .*: a manual run of the job ($id" manual.log
+check "the manual run finishes" wait_for 60 finished "$id"
+missed=$(q slow.db "SELECT count(*) FROM housekeep_claims WHERE status = 'missed'")
+check "housekeep_jobs counts the $missed missed slots" [ "$(q slow.db "SELECT missed FROM housekeep_jobs WHERE job = 'sweep'")" -eq "$missed" ]
+"$HK" --db slow.db --json history --limit 50 >history.json
+check "history shows the manual run, by its id" \
+  jq -e --arg id "$id" '.runs | map(select(.trigger == $id and .job == "sweep" and .task == "conversations" and .status == "ok")) | length == 1' history.json
+check "no old conversation left" [ "$(q slow.db "$old")" -eq 0 ]
+check "its claim is finished ok" [ "$(q slow.db "SELECT status FROM housekeep_claims WHERE slot = '$id'")" = ok ]
+check "no error logged $(grep -m1 'housekeep: error:' manual.log)" sh -c "! grep -q 'housekeep: error:' manual.log"
+stop
+check "SIGTERM with manual runs served: exit 0" [ "$stop_rc" -eq 0 ]
 finish

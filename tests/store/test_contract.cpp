@@ -246,6 +246,10 @@ TEMPLATE_TEST_CASE("contract: history records, lists, updates and prunes runs, a
     run.host = "h";
     run.pid = 7;
     run.dry_run = i == 1;
+    if (i == 1) {
+      run.trigger = "manual:20260615T020000Z-0000abcd";
+      run.stats = {{"total_users", 40}, {"active_users", 33}, {"a_last", 0}}; // kept in this order
+    }
     ids.push_back(history.record_run(run));
   }
   CHECK(db.integer("SELECT count(*) FROM housekeep_runs") == 3);
@@ -269,6 +273,12 @@ TEMPLATE_TEST_CASE("contract: history records, lists, updates and prunes runs, a
   CHECK(all[0].deleted.at("messages") == 20);
   CHECK(all[0].kept == std::vector<KeptRows>{KeptRows{"users", "django_admin_log.user_id", "", 3}});
   CHECK(all[1].dry_run);
+  CHECK(all[1].trigger == "manual:20260615T020000Z-0000abcd");
+  CHECK(all[1].stats ==
+        std::vector<std::pair<std::string, std::int64_t>>{{"total_users", 40}, {"active_users", 33}, {"a_last", 0}});
+  CHECK(all[2].trigger.empty());
+  CHECK(all[2].stats.empty());
+  CHECK(db.integer("SELECT count(*) FROM housekeep_runs WHERE trigger IS NULL AND stats IS NULL") == 2);
   CHECK(history.runs(RunQuery{.limit = 10, .task = "stats", .job = ""}).size() == 1);
   CHECK(history.runs(RunQuery{.limit = 10, .task = "", .job = "", .status = RunStatus::failed}).size() == 1);
   CHECK(history.runs(RunQuery{.limit = 1, .task = "", .job = ""}).size() == 1);
@@ -363,6 +373,19 @@ TEMPLATE_TEST_CASE("contract: a slot is claimed once, taken over only when its l
   ClaimAttempt overlap = second->history().claim_slot(next_slot, seconds(60));
   CHECK_FALSE(overlap.won);
   CHECK(overlap.overlaps);
+  REQUIRE(overlap.blocker); // what holds the job
+  CHECK(overlap.blocker->slot == a.slot);
+  CHECK(overlap.blocker->holder == a.holder);
+  // A slot skipped for it is recorded missed once, by whoever records it first, and is then
+  // never claimed to run.
+  SlotClaim skipped = b;
+  skipped.slot = "2026-06-15T02:00:30.000Z";
+  CHECK(second->history().claim_missed_slot(skipped));
+  CHECK_FALSE(first->history().claim_missed_slot(skipped));
+  CHECK_FALSE(first->history().claim_missed_slot(a)); // nor a slot claimed to run
+  CHECK(db.integer("SELECT count(*) FROM housekeep_claims WHERE status = 'missed' AND finished_ms IS NOT NULL") == 1);
+  CHECK_FALSE(first->history().claim_slot(skipped, seconds(60)).won);
+  db.exec("DELETE FROM housekeep_claims WHERE status = 'missed'");
   SlotClaim other_job = b;
   other_job.job = "hourly";
   CHECK(second->history().claim_slot(other_job, seconds(60)).won);
