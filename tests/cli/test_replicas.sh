@@ -5,11 +5,13 @@
 #    once, on the daemon that claimed it (housekeep_claims and housekeep_runs agree, read with
 #    plain SQL), none twice, none missed;
 #  - the daemon running a long purge killed with SIGKILL: another takes its slot over within
-#    the lease + 2 s and finishes the purge, leaving no old row and no orphan.
+#    the lease + 2 s and finishes the purge, leaving no old row and no orphan;
+#  - a manual run asked of one daemon's status API: another daemon refuses the job with 409
+#    until it finished.
 . "$(dirname "$0")/lib.sh"
 VIA=${HOUSEKEEP_TEST_VIA:-direct}
 RUN_SECONDS=${HOUSEKEEP_TEST_REPLICA_SECONDS:-60}
-LEASE=4
+LEASE=${HOUSEKEEP_TEST_LEASE_SECONDS:-4}
 
 pids=()
 cleanup() {
@@ -32,6 +34,7 @@ if [ "$VIA" = pgbouncer ]; then
   URL="postgresql://postgres@127.0.0.1:$HOUSEKEEP_TEST_PGBOUNCER_PORT/${PG_PREFIX}replicas"
 fi
 "$HK" --db "$DB" demo --rows 20000 -q || exit 1
+MDB=$(copy_db "$DB" manual) # for the manual runs, at the end
 
 # start_replicas CONFIG: three daemons on the database, their pids in $pids.
 start_replicas() {
@@ -148,4 +151,54 @@ check "the killed daemon's run is marked abandoned" [ "$(q "$DB" "SELECT count(*
 check "the taking-over daemon said so" grep -q "took over the slot due .* from pid $holder" replica*.log
 deleted=$(q "$DB" "SELECT sum($(json_int deleted conversations)) FROM housekeep_runs WHERE job = 'purge' AND status IN ('ok', 'interrupted', 'abandoned')")
 echo "conversations deleted as recorded by the runs that finished: $deleted (of $old_before; the killed run's batches are not recorded)"
+
+# --- a manual run asked of one daemon holds the job on every daemon ---
+command -v curl >/dev/null || skip "curl is not installed"
+MURL=$MDB
+if [ "$VIA" = pgbouncer ]; then
+  MURL="postgresql://postgres@127.0.0.1:$HOUSEKEEP_TEST_PGBOUNCER_PORT/${PG_PREFIX}manual"
+fi
+head -c 24 /dev/urandom | base64 >token
+chmod 600 token
+cat >manual.toml <<EOF
+[database]
+lease = "${LEASE}s"
+
+[http]
+token_file = "$WORK/token"
+
+[defaults]
+batch_size = 10
+sleep = "100ms"
+
+[jobs.purge]
+task = "conversations"
+schedule = "0 3 * * *"
+EOF
+pids=()
+bases=()
+for i in 1 2; do
+  "$HK" --db "$MURL" -c manual.toml daemon --listen 127.0.0.1:0 2>"manual$i.log" &
+  pids+=($!)
+  wait_for 5 grep -q "serving the status API on http://" "manual$i.log"
+  bases+=("$(grep -o "http://[^ ]*" "manual$i.log" | head -1)")
+done
+auth="Authorization: Bearer $(cat token)"
+post() { curl -s -o "$2" -w '%{http_code}' -X POST -H "$auth" "$1"; }
+code=$(post "${bases[0]}/api/v1/jobs/purge/run" first.json)
+id=$(jq -r .id first.json)
+check "daemon 1 starts a manual run of the job ($code, $id)" [ "$code" = 202 ]
+code=$(post "${bases[1]}/api/v1/jobs/purge/run" second.json)
+check "daemon 2 refuses the same job while it runs there: 409 ($code)" [ "$code" = 409 ]
+check "naming the run that holds it" jq -e --arg id "$id" '.error | contains($id)' second.json
+code=$(post "${bases[1]}/api/v1/tasks/conversations/run" third.json)
+check "and its task: 409 ($code)" [ "$code" = 409 ]
+manual_done() { [ "$(q "$MDB" "SELECT status FROM housekeep_claims WHERE slot = '$id'")" = ok ]; }
+check "the manual run finishes ok" wait_for 120 manual_done
+check "one run recorded for it, on daemon 1, in housekeep_runs" \
+  [ "$(q "$MDB" "SELECT count(*) FROM housekeep_runs WHERE trigger = '$id' AND status = 'ok' AND pid = ${pids[0]}")" -eq 1 ]
+check "no old conversation left" [ "$(q "$MDB" "SELECT count(*) FROM conversations WHERE $old")" -eq 0 ]
+code=$(post "${bases[1]}/api/v1/jobs/purge/run" fourth.json)
+check "once it finished, daemon 2 takes the job ($code)" [ "$code" = 202 ]
+stop_replicas
 finish
