@@ -159,8 +159,11 @@ private:
   HttpResponse stats(const Config& config);
 };
 
-/// The dashboard served at / (one self-contained page: its script reads the endpoints above).
+/// The dashboard served at /, its style (/dashboard.css) and its script (/dashboard.js),
+/// which reads the endpoints above.
 std::string_view dashboard_html();
+std::string_view dashboard_css();
+std::string_view dashboard_js();
 
 /// The daemon's endpoint as configured: where it listens (`listen`, from the command line,
 /// else [http] listen; empty: off) and the token read from [http] token_file.

@@ -220,8 +220,9 @@ HttpResponse StatusApi::handle(const HttpRequest& request)
     return run(request, !job.empty(), job.empty() ? task : job);
   }
   constexpr std::string_view runs_prefix = "/api/v1/runs/";
-  const bool known = path == "/" || path == "/healthz" || path == "/readyz" || path == "/api/v1/status" ||
-                     path == "/api/v1/stats" || path == "/api/v1/history" || path == "/metrics" ||
+  const bool known = path == "/" || path == "/dashboard.js" || path == "/dashboard.css" || path == "/favicon.ico" ||
+                     path == "/healthz" || path == "/readyz" || path == "/api/v1/status" || path == "/api/v1/stats" ||
+                     path == "/api/v1/history" || path == "/metrics" ||
                      (path.starts_with(runs_prefix) && m_options.trigger_state && !m_options.token.empty());
   if (!known) {
     return error_response(404, fmt::format("no such endpoint: {}", path.substr(0, 200)));
@@ -229,9 +230,18 @@ HttpResponse StatusApi::handle(const HttpRequest& request)
   if (request.method != "GET" && request.method != "HEAD") {
     return method_not_allowed(path, "GET, HEAD");
   }
+  // The page holds no data: its script asks for the token, when one is needed, and sends it.
   if (path == "/") {
-    // The page holds no data: its script asks for the token, when one is needed, and sends it.
     return HttpResponse{200, "text/html; charset=utf-8", std::string(dashboard_html()), {}};
+  }
+  if (path == "/dashboard.js") {
+    return HttpResponse{200, "text/javascript; charset=utf-8", std::string(dashboard_js()), {}};
+  }
+  if (path == "/favicon.ico") {
+    return HttpResponse{204, "image/x-icon", {}, {}}; // none: browsers ask for it, the page needs none
+  }
+  if (path == "/dashboard.css") {
+    return HttpResponse{200, "text/css; charset=utf-8", std::string(dashboard_css()), {}};
   }
   if (path == "/healthz") {
     if (m_options.loop->stopped) {

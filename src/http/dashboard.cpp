@@ -1,5 +1,6 @@
-// The admin dashboard served at /: one page, its style and script inline (the server's
-// Content-Security-Policy allows inline code from this origin and nothing from elsewhere).
+// The admin dashboard served at /: one page, its style at /dashboard.css and its script at
+// /dashboard.js (the server's Content-Security-Policy allows code from this origin only,
+// never inline, so markup that got into a value could not run).
 // Its script reads /api/v1/status, /api/v1/stats and /api/v1/history every 30 seconds, and
 // posts to /api/v1/jobs/{name}/run and /api/v1/tasks/{name}/run with the token it asks for
 // once and keeps in the tab's session storage. Every value goes in as text, never as markup.
@@ -15,41 +16,7 @@ constexpr std::string_view k_page = R"html(<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>housekeep</title>
-<style>
-:root { color-scheme: light dark; --line: #8884; --muted: #888; --ok: #2a7d2a; --bad: #c0392b; --warn: #b7791f; }
-* { box-sizing: border-box; }
-body { font: 15px/1.4 system-ui, sans-serif; margin: 0; padding: 0 1rem 2rem; max-width: 72rem; margin-inline: auto; }
-header { display: flex; flex-wrap: wrap; align-items: baseline; gap: .5rem 1rem; padding: 1rem 0 .5rem;
-  border-bottom: 1px solid var(--line); }
-h1 { font-size: 1.3rem; margin: 0; }
-h2 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
-.muted { color: var(--muted); font-size: .9em; }
-#token { margin-left: auto; }
-button { font: inherit; padding: .3rem .8rem; border: 1px solid var(--line); border-radius: .4rem; cursor: pointer;
-  background: transparent; color: inherit; }
-button:disabled { opacity: .5; cursor: default; }
-.scroll { overflow-x: auto; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .35rem .6rem .35rem 0; border-bottom: 1px solid var(--line); vertical-align: top;
-  white-space: nowrap; }
-th { font-weight: 600; font-size: .85em; color: var(--muted); }
-td.wrap { white-space: normal; min-width: 12rem; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr)); gap: .6rem; }
-.card { border: 1px solid var(--line); border-radius: .5rem; padding: .6rem .8rem; }
-.card .value { font-size: 1.4rem; font-weight: 600; }
-.card .name { color: var(--muted); font-size: .85em; overflow-wrap: anywhere; }
-.status-ok { color: var(--ok); }
-.status-failed, .status-abandoned, .status-refused, .status-transient, .status-timed-out { color: var(--bad); }
-.status-skipped, .status-interrupted, .status-missed, .status-running { color: var(--warn); }
-.state-running { color: var(--ok); }
-.state-gone, .state-silent { color: var(--bad); }
-progress { width: 100%; height: 1rem; }
-.run { margin-bottom: .8rem; }
-#message { padding: .5rem .8rem; border-radius: .4rem; border: 1px solid var(--line); margin-top: 1rem; }
-#message:empty { display: none; }
-#problems li { color: var(--bad); }
-.tasks { display: flex; flex-wrap: wrap; gap: .5rem; }
-</style>
+<link rel="stylesheet" href="/dashboard.css">
 </head>
 <body>
 <header>
@@ -94,8 +61,48 @@ progress { width: 100%; height: 1rem; }
     <tbody></tbody>
   </table></div>
 </section>
-<script>
-"use strict";
+<script src="/dashboard.js"></script>
+</body>
+</html>
+)html";
+
+constexpr std::string_view k_style =
+  R"css(:root { color-scheme: light dark; --line: #8884; --muted: #888; --ok: #2a7d2a; --bad: #c0392b; --warn: #b7791f; }
+* { box-sizing: border-box; }
+body { font: 15px/1.4 system-ui, sans-serif; margin: 0; padding: 0 1rem 2rem; max-width: 72rem; margin-inline: auto; }
+header { display: flex; flex-wrap: wrap; align-items: baseline; gap: .5rem 1rem; padding: 1rem 0 .5rem;
+  border-bottom: 1px solid var(--line); }
+h1 { font-size: 1.3rem; margin: 0; }
+h2 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
+.muted { color: var(--muted); font-size: .9em; }
+#token { margin-left: auto; }
+button { font: inherit; padding: .3rem .8rem; border: 1px solid var(--line); border-radius: .4rem; cursor: pointer;
+  background: transparent; color: inherit; }
+button:disabled { opacity: .5; cursor: default; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .35rem .6rem .35rem 0; border-bottom: 1px solid var(--line); vertical-align: top;
+  white-space: nowrap; }
+th { font-weight: 600; font-size: .85em; color: var(--muted); }
+td.wrap { white-space: normal; min-width: 12rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr)); gap: .6rem; }
+.card { border: 1px solid var(--line); border-radius: .5rem; padding: .6rem .8rem; }
+.card .value { font-size: 1.4rem; font-weight: 600; }
+.card .name { color: var(--muted); font-size: .85em; overflow-wrap: anywhere; }
+.status-ok { color: var(--ok); }
+.status-failed, .status-abandoned, .status-refused, .status-transient, .status-timed-out { color: var(--bad); }
+.status-skipped, .status-interrupted, .status-missed, .status-running { color: var(--warn); }
+.state-running { color: var(--ok); }
+.state-gone, .state-silent { color: var(--bad); }
+progress { width: 100%; height: 1rem; }
+.run { margin-bottom: .8rem; }
+#message { padding: .5rem .8rem; border-radius: .4rem; border: 1px solid var(--line); margin-top: 1rem; }
+#message:empty { display: none; }
+#problems li { color: var(--bad); }
+.tasks { display: flex; flex-wrap: wrap; gap: .5rem; }
+)css";
+
+constexpr std::string_view k_script = R"js("use strict";
 const tokenKey = "housekeep-token";
 const refreshMs = 30000;
 
@@ -335,16 +342,23 @@ document.getElementById("token").addEventListener("click", () => {
 showToken();
 refresh();
 setInterval(refresh, refreshMs);
-</script>
-</body>
-</html>
-)html";
+)js";
 
 } // namespace
 
 std::string_view dashboard_html()
 {
   return k_page;
+}
+
+std::string_view dashboard_css()
+{
+  return k_style;
+}
+
+std::string_view dashboard_js()
+{
+  return k_script;
 }
 
 } // namespace housekeep

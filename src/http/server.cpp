@@ -29,8 +29,8 @@ struct Pending {
 };
 
 constexpr std::string_view k_security_policy =
-  "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
-  "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; "
+  "form-action 'none'; frame-ancestors 'none'";
 
 } // namespace
 

@@ -56,6 +56,7 @@ class Browser:
         self.ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
         self.next_id = 0
         self.dialogs = []
+        self.errors = []  # what the page logged as errors (a refused script or style, a failed request)
         self.answer = None  # what a prompt is answered with; None: dismissed
 
     def close(self):
@@ -80,6 +81,10 @@ class Browser:
                 self.dialogs.append(message["params"])
                 accept = self.answer is not None
                 self.send("Page.handleJavaScriptDialog", {"accept": accept, "promptText": self.answer or ""})
+            elif message.get("method") == "Log.entryAdded" and message["params"]["entry"]["level"] == "error":
+                self.errors.append(message["params"]["entry"]["text"])
+            elif message.get("method") == "Runtime.exceptionThrown":
+                self.errors.append(str(message["params"]["exceptionDetails"]))
             elif message.get("id") == wanted:
                 if "error" in message:
                     fail("%s: %s" % (method, message["error"]))
@@ -118,6 +123,7 @@ browser = Browser()
 try:
     browser.call("Page.enable")
     browser.call("Runtime.enable")
+    browser.call("Log.enable")
     browser.call("Emulation.setDeviceMetricsOverride",
                  {"width": 1280, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
     browser.call("Page.navigate", {"url": BASE + "/"})
@@ -171,6 +177,9 @@ try:
     if browser.evaluate("sessionStorage.getItem('housekeep-token')") != TOKEN:
         fail("the token is not kept in the session storage")
     run_id = message.split("(")[1].split(")")[0]
+    browser.evaluate("1")  # collects what was logged meanwhile
+    if browser.errors:
+        fail("the page logged errors: %s" % browser.errors)
     print("page said: " + message)
     print(run_id)
 finally:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The dashboard at / in a real browser: headless Chromium, driven over the DevTools protocol
 # (dashboard.py), loads it from a running daemon; what it rendered must equal what the API
-# serves; screenshots go to artifacts/ in the build directory; a mouse click on a job's run
-# button (the page asks for the token once) starts the job, which history then shows.
+# serves, and it logged no error (a script or style the policy refused would be one);
+# screenshots go to artifacts/ in the build directory; a mouse click on a job's run button
+# (the page asks for the token once) starts the job, which history then shows.
 . "$(dirname "$0")/lib.sh"
 need_python websocket
 command -v chromium >/dev/null || skip "chromium is not installed"
@@ -36,6 +37,11 @@ wait_for 5 grep -q "serving the status API on http://" daemon.log
 base=$(grep -o "http://[^ ]*" daemon.log | head -1)
 old="SELECT count(*) FROM conversations WHERE created_at < datetime('now', '-30 days')"
 old_before=$(q app.db "$old")
+
+curl -s -D page.headers -o page.html "$base/"
+check "the page comes with a policy allowing no inline code" \
+  sh -c "grep -qi \"^Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self';\" page.headers"
+check "and has none" sh -c "! grep -qiE '<script>|<style>| on[a-z]+=' page.html"
 
 "$PYTHON" "$(dirname "$0")/dashboard.py" "$base" "$(cat token)" "$SHOTS" purge >driver.log 2>&1
 driver_rc=$?

@@ -132,7 +132,7 @@ kill -KILL "$holder"
 killed_at=$(date +%s%N)
 left_at_kill=$(q "$DB" "SELECT count(*) FROM conversations WHERE $old")
 taken=""
-for _ in $(seq 200); do
+for _ in $(seq $(((LEASE + 5) * 20))); do
   taken=$(q "$DB" "SELECT pid FROM housekeep_claims WHERE job = 'purge' AND slot = '$slot' AND takeovers = 1")
   [ -n "$taken" ] && break
   sleep 0.05
