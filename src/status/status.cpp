@@ -151,8 +151,9 @@ std::string running_lines(const std::vector<RunInProgress>& running, TimePoint n
   std::string out;
   for (const auto& r : running) {
     out +=
-      fmt::format("running: {} on pid {} on {}, since {} ({} ago)", r.job.empty() ? "run --task " + r.task : r.job,
-                  r.pid, r.host, format_utc(r.started_at), humanize_duration(std::max(Millis(0), now - r.started_at)));
+      fmt::format("running: {}{} on pid {} on {}, since {} ({} ago)", r.job.empty() ? "run --task " + r.task : r.job,
+                  r.slot.starts_with(k_manual_slot) ? fmt::format(" ({}, asked of the status API)", r.slot) : "", r.pid,
+                  r.host, format_utc(r.started_at), humanize_duration(std::max(Millis(0), now - r.started_at)));
     const auto& p = r.progress;
     if (p.is_object() && p.value("done", std::int64_t{-1}) >= 0) {
       out +=

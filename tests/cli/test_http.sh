@@ -225,6 +225,8 @@ running_shown() {
     jq -e --arg id "$id" '.running | map(select(.job == "sweep" and .slot == $id)) | length == 1' status.json
 }
 check "status shows it running" wait_for 5 running_shown
+"$HK" --db slow.db -c manual.toml status >status.txt 2>&1
+check "status's table names the manual run" grep -q "^running: sweep ($id, asked of the status API) on pid $daemon_pid" status.txt
 # The schedule turned on while it runs: each slot due meanwhile is skipped and counted missed.
 sed -i 's/^enabled = false/enabled = true/' manual.toml
 kill -HUP "$daemon_pid"
