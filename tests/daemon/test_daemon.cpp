@@ -511,7 +511,7 @@ TEST_CASE("daemon: a stop during a purge ends it after the batch, recorded as in
   CHECK(h.notifier.stopping_calls == 1);
 }
 
-TEST_CASE("daemon: a slot another daemon claimed is not run here; done, it is left; dead, it is taken over", "[daemon]")
+TEST_CASE("daemon: a slot another daemon claimed is not run here: done, it is left, dead, it is taken over", "[daemon]")
 {
   const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
   Harness h(t0, t0 + days(3));
@@ -566,7 +566,7 @@ TEST_CASE("daemon: a slot another daemon claimed is not run here; done, it is le
   CHECK(sql.integer("SELECT count(*) FROM housekeep_replicas WHERE status = 'stopped'") == 1);
 }
 
-TEST_CASE("daemon: a job with jitter runs its offset after each slot; the claim keeps the slot's time", "[daemon]")
+TEST_CASE("daemon: a job with jitter runs its offset after each slot, and the claim keeps the slot's time", "[daemon]")
 {
   const TimePoint t0 = parse_utc("2026-06-15T12:00:00Z");
   Harness h(t0, t0 + days(2));

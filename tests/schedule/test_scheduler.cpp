@@ -252,7 +252,7 @@ TEST_CASE("trusted_next: a recorded slot more than a period past the job's own i
   CHECK(trusted_next(often, parse_utc("2026-06-16T00:00:01Z"), now) == parse_utc("2026-06-15T18:00:00Z"));
 }
 
-TEST_CASE("jitter: a stable offset per job below its jitter; next runs and exports carry it", "[scheduler][export]")
+TEST_CASE("jitter: a stable offset per job below its jitter, and next runs and exports carry it", "[scheduler][export]")
 {
   Config config = config_with({test::job("nightly", "all", "0 2 * * *"), test::job("weekly", "users", "0 3 * * sun"),
                                test::job("plain", "stats", "0 4 * * *")});

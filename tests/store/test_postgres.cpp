@@ -138,7 +138,7 @@ TEST_CASE("postgres: a timestamp column holds wall-clock times, read in the task
   }
 }
 
-TEST_CASE("postgres: a server it cannot use is 69, 66 or 64; the password never shows", "[store][postgres]")
+TEST_CASE("postgres: a server it cannot use is 69, 66 or 64, and the password never shows", "[store][postgres]")
 {
   HOUSEKEEP_PG_DB(db);
   const std::string host = std::getenv("HOUSEKEEP_TEST_PG_HOST");

@@ -554,7 +554,7 @@ TEST_CASE("conversations referenced through their messages stay, with their mess
   CHECK(db.sql.integer("SELECT count(*) FROM pragma_foreign_key_check") == db.dangling);
 }
 
-TEST_CASE("referenced = fail stops before the first delete; a parent the schema contradicts is refused",
+TEST_CASE("referenced = fail stops before the first delete: a parent the schema contradicts is refused",
           "[purge][referenced]")
 {
   Referenced db;
