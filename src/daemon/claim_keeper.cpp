@@ -26,12 +26,33 @@ std::string RunProgress::json() const
 }
 
 ClaimKeeper::ClaimKeeper(const std::function<std::unique_ptr<Store>()>& open, SlotClaim claim, Millis lease,
-                         StopFlag& run_stop, const RunProgress& progress, const Logger& log)
-    : m_claim(std::move(claim)), m_log(log)
+                         StopFlag& run_stop, RunProgress& progress, const Logger& log,
+                         std::function<Store*()> run_store)
+    : m_claim(std::move(claim)), m_log(log), m_progress(progress)
 {
-  m_thread = std::jthread([this, open, lease, &run_stop, &progress](std::stop_token token) {
+  renewed();
+  const bool in_line = run_store && run_store() != nullptr && run_store()->traits().quiet_batch_time.has_value();
+  if (in_line) {
+    m_progress.between_batches([this, run_store, lease, &run_stop] {
+      Store* store = run_store();
+      if (store == nullptr || since_renewed() < lease / 4 || run_stop.requested()) {
+        return;
+      }
+      try {
+        if (store->history().renew_claim(m_claim, lease, m_progress.json())) {
+          renewed();
+        } else {
+          lost(run_stop);
+        }
+      } catch (const Error&) {
+        // Left to the keeper's thread, which renews on a connection of its own.
+      }
+    });
+  }
+  // Renewed in line, the keeper's thread steps in once half a lease passed without it.
+  const Millis step_in = in_line ? lease / 2 : Millis(0);
+  m_thread = std::jthread([this, open, lease, step_in, &run_stop](std::stop_token token) {
     std::unique_ptr<Store> store;
-    auto renewed = std::chrono::steady_clock::now();
     std::mutex mutex;
     std::condition_variable_any wake;
     std::unique_lock lock(mutex);
@@ -40,31 +61,44 @@ ClaimKeeper::ClaimKeeper(const std::function<std::unique_ptr<Store>()>& open, Sl
       if (token.stop_requested()) {
         return;
       }
+      if (since_renewed() < step_in) {
+        continue;
+      }
       try {
         if (!store) {
           store = open();
         }
-        if (store->history().renew_claim(m_claim, lease, progress.json())) {
-          renewed = std::chrono::steady_clock::now();
+        if (store->history().renew_claim(m_claim, lease, m_progress.json())) {
+          renewed();
           continue;
         }
-        m_log.error("{}: the claim of the slot due {} was taken over by another daemon; stopping after this "
-                    "batch",
-                    m_claim.job, m_claim.slot);
+        lost(run_stop);
       } catch (const Error& e) {
         store.reset();
-        if (std::chrono::steady_clock::now() - renewed < lease) {
+        if (since_renewed() < lease) {
           m_log.warning("{}: cannot renew the claim of the slot due {}: {}", m_claim.job, m_claim.slot, e.what());
           continue;
         }
         m_log.error("{}: the claim of the slot due {} could not be renewed for {} and may be taken over; stopping "
                     "after this batch: {}",
                     m_claim.job, m_claim.slot, humanize_duration(lease), e.what());
+        run_stop.request(StopReason::interrupted);
       }
-      run_stop.request(StopReason::interrupted);
       return;
     }
   });
+}
+
+ClaimKeeper::~ClaimKeeper()
+{
+  m_progress.between_batches({});
+}
+
+void ClaimKeeper::lost(StopFlag& run_stop) const
+{
+  m_log.error("{}: the claim of the slot due {} was taken over by another daemon; stopping after this batch",
+              m_claim.job, m_claim.slot);
+  run_stop.request(StopReason::interrupted);
 }
 
 } // namespace housekeep

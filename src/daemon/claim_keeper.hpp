@@ -10,6 +10,8 @@
 #include "housekeep/store.hpp"
 #include "housekeep/task.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -26,14 +28,19 @@ public:
 
   void advance(std::string_view task, std::int64_t done, std::int64_t total) override
   {
-    const std::lock_guard guard(m_mutex);
-    if (task != m_task) {
-      m_task = std::string(task);
-      m_since = m_clock.now();
+    {
+      const std::lock_guard guard(m_mutex);
+      if (task != m_task) {
+        m_task = std::string(task);
+        m_since = m_clock.now();
+      }
+      m_done = done;
+      m_total = total;
+      m_paused.clear();
     }
-    m_done = done;
-    m_total = total;
-    m_paused.clear();
+    if (m_between_batches) {
+      m_between_batches();
+    }
   }
   void paused(std::string_view task, std::string_view why) override
   {
@@ -47,7 +54,11 @@ public:
   // task reports.
   std::string json() const;
 
+  /// Called on the run's thread after each batch (set before the run starts).
+  void between_batches(std::function<void()> call) { m_between_batches = std::move(call); }
+
 private:
+  std::function<void()> m_between_batches;
   const Clock& m_clock;
   mutable std::mutex m_mutex;
   std::string m_task;
@@ -61,18 +72,33 @@ private:
 // connection of its own (a batch, a backup or a VACUUM may take longer than a lease), and
 // stops the run after its current batch once the claim is lost: taken over by another daemon
 // after a renewal failed to reach the database for a whole lease, or found finished.
+// Where the engine tells other connections' commits apart (SQLite's quiet batches: a commit
+// by another connection ends them for a while), the run's own connection renews the claim
+// between batches instead, and the keeper's thread steps in only when that has not happened
+// for half a lease (a long batch, a VACUUM, a pause).
 class ClaimKeeper {
 public:
+  /// `run_store`: the store the run works on now (asked after each batch: a run that is
+  /// retried may work on a store opened again), or none.
   ClaimKeeper(const std::function<std::unique_ptr<Store>()>& open, SlotClaim claim, Millis lease, StopFlag& run_stop,
-              const RunProgress& progress, const Logger& log);
+              RunProgress& progress, const Logger& log, std::function<Store*()> run_store = {});
   ClaimKeeper(const ClaimKeeper&) = delete;
   ClaimKeeper& operator=(const ClaimKeeper&) = delete;
-  ~ClaimKeeper() = default; // the jthread asks its loop to stop, and joins
+  ~ClaimKeeper(); // then the jthread asks its loop to stop, and joins
 
 private:
   SlotClaim m_claim;
   const Logger& m_log;
-  std::jthread m_thread; // last: stopped and joined before the members it uses go
+  RunProgress& m_progress;
+  std::atomic<std::chrono::steady_clock::rep> m_renewed; // the last renewal, by either thread
+  std::jthread m_thread;                                 // last: stopped and joined before the members it uses go
+
+  void lost(StopFlag& run_stop) const;
+  void renewed() { m_renewed = std::chrono::steady_clock::now().time_since_epoch().count(); }
+  std::chrono::steady_clock::duration since_renewed() const
+  {
+    return std::chrono::steady_clock::now().time_since_epoch() - std::chrono::steady_clock::duration(m_renewed.load());
+  }
 };
 
 } // namespace housekeep

@@ -763,7 +763,8 @@ private:
   {
     StopFlag run_stop(&m_env.stop);
     RunProgress progress(m_env.clock);
-    const ClaimKeeper keeper(m_env.open_store, mine, m_config.database.lease, run_stop, progress, m_env.log);
+    const ClaimKeeper keeper(m_env.open_store, mine, m_config.database.lease, run_stop, progress, m_env.log,
+                             [this] { return m_store.get(); });
     RunRequest request;
     request.progress = &progress;
     request.tasks = resolve_tasks(m_config, {j.job.task});

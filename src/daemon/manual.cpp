@@ -159,7 +159,8 @@ void ManualRuns::execute(Run& run, std::unique_ptr<Store> store)
   std::string error;
   {
     RunProgress progress(*m_env.clock);
-    const ClaimKeeper keeper(m_env.open_store, run.claim, run.config->database.lease, run.stop, progress, log);
+    const ClaimKeeper keeper(m_env.open_store, run.claim, run.config->database.lease, run.stop, progress, log,
+                             [&store] { return store.get(); });
     RunRequest request;
     request.tasks = run.tasks;
     request.options.dry_run = run.request.dry_run;
