@@ -5,8 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <condition_variable>
-
 namespace housekeep {
 
 std::string RunProgress::json() const
@@ -51,41 +49,31 @@ ClaimKeeper::ClaimKeeper(const std::function<std::unique_ptr<Store>()>& open, Sl
   }
   // Renewed in line, the keeper's thread steps in once half a lease passed without it.
   const Millis step_in = in_line ? lease / 2 : Millis(0);
-  m_thread = std::jthread([this, open, lease, step_in, &run_stop](std::stop_token token) {
-    std::unique_ptr<Store> store;
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    std::unique_lock lock(mutex);
-    while (!token.stop_requested()) {
-      wake.wait_for(lock, token, lease / 4, [] { return false; });
-      if (token.stop_requested()) {
-        return;
-      }
-      if (since_renewed() < step_in) {
-        continue;
-      }
-      try {
-        if (!store) {
-          store = open();
-        }
-        if (store->history().renew_claim(m_claim, lease, m_progress.json())) {
-          renewed();
-          continue;
-        }
-        lost(run_stop);
-      } catch (const Error& e) {
-        store.reset();
-        if (since_renewed() < lease) {
-          m_log.warning("{}: cannot renew the claim of the slot due {}: {}", m_claim.job, m_claim.slot, e.what());
-          continue;
-        }
-        m_log.error("{}: the claim of the slot due {} could not be renewed for {} and may be taken over; stopping "
-                    "after this batch: {}",
-                    m_claim.job, m_claim.slot, humanize_duration(lease), e.what());
-        run_stop.request(StopReason::interrupted);
-      }
-      return;
+  m_keeper.emplace(lease / 4, [this, open, lease, step_in, &run_stop] {
+    if (since_renewed() < step_in) {
+      return true;
     }
+    try {
+      if (!m_store) {
+        m_store = open();
+      }
+      if (m_store->history().renew_claim(m_claim, lease, m_progress.json())) {
+        renewed();
+        return true;
+      }
+      lost(run_stop);
+    } catch (const Error& e) {
+      m_store.reset();
+      if (since_renewed() < lease) {
+        m_log.warning("{}: cannot renew the claim of the slot due {}: {}", m_claim.job, m_claim.slot, e.what());
+        return true;
+      }
+      m_log.error("{}: the claim of the slot due {} could not be renewed for {} and may be taken over; stopping "
+                  "after this batch: {}",
+                  m_claim.job, m_claim.slot, humanize_duration(lease), e.what());
+      run_stop.request(StopReason::interrupted);
+    }
+    return false;
   });
 }
 

@@ -6,6 +6,7 @@
 #include "housekeep/clock.hpp"
 #include "housekeep/history.hpp"
 #include "housekeep/log.hpp"
+#include "housekeep/periodic.hpp"
 #include "housekeep/stop.hpp"
 #include "housekeep/store.hpp"
 #include "housekeep/task.hpp"
@@ -15,8 +16,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 
 namespace housekeep {
 
@@ -84,14 +85,15 @@ public:
               RunProgress& progress, const Logger& log, std::function<Store*()> run_store = {});
   ClaimKeeper(const ClaimKeeper&) = delete;
   ClaimKeeper& operator=(const ClaimKeeper&) = delete;
-  ~ClaimKeeper(); // then the jthread asks its loop to stop, and joins
+  ~ClaimKeeper(); // then the keeper's thread is stopped and joined
 
 private:
   SlotClaim m_claim;
   const Logger& m_log;
   RunProgress& m_progress;
   std::atomic<std::chrono::steady_clock::rep> m_renewed; // the last renewal, by either thread
-  std::jthread m_thread;                                 // last: stopped and joined before the members it uses go
+  std::unique_ptr<Store> m_store;                        // the keeper's own, used on its thread
+  std::optional<Periodic> m_keeper;                      // last: stopped and joined before the members it uses go
 
   void lost(StopFlag& run_stop) const;
   void renewed() { m_renewed = std::chrono::steady_clock::now().time_since_epoch().count(); }

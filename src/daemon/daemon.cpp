@@ -7,6 +7,7 @@
 
 #include "housekeep/duration.hpp"
 #include "housekeep/error.hpp"
+#include "housekeep/periodic.hpp"
 #include "housekeep/run.hpp"
 #include "housekeep/scheduler.hpp"
 #include "housekeep/task.hpp"
@@ -19,12 +20,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <random>
-#include <thread>
 
 namespace housekeep {
 
@@ -157,24 +156,16 @@ class WatchdogDuringRun {
 public:
   WatchdogDuringRun(Notifier& notifier, std::optional<Millis> interval)
   {
-    if (!interval) {
-      return;
+    if (interval) {
+      m_ping.emplace(*interval / 2, [&notifier] {
+        notifier.watchdog();
+        return true;
+      });
     }
-    m_thread = std::jthread([&notifier, period = *interval / 2](std::stop_token token) {
-      std::mutex mutex;
-      std::condition_variable_any wake;
-      std::unique_lock lock(mutex);
-      while (!token.stop_requested()) {
-        wake.wait_for(lock, token, period, [] { return false; });
-        if (!token.stop_requested()) {
-          notifier.watchdog();
-        }
-      }
-    });
   }
 
 private:
-  std::jthread m_thread;
+  std::optional<Periodic> m_ping;
 };
 
 // What one look at the claim of a due slot decided: won, lost, or lost and recorded as missed

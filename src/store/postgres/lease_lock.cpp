@@ -1,19 +1,19 @@
 #include "store/postgres/lease_lock.hpp"
 
 #include "housekeep/error.hpp"
+#include "housekeep/periodic.hpp"
 
 #include <fmt/format.h>
 
 #include <unistd.h>
 
 #include <array>
-#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
-#include <thread>
 
 namespace housekeep {
 
@@ -153,17 +153,19 @@ public:
   LeaseLock(const DatabaseUrl& url, std::string table, std::string scope, std::string token,
             std::chrono::milliseconds lease)
       : m_connection(url, OpenOptions{}), m_table(std::move(table)), m_scope(std::move(scope)),
-        m_token(std::move(token)), m_lease(lease), m_renewer([this](std::stop_token stop) { renew_until(stop); })
+        m_token(std::move(token)), m_lease(lease)
   {
+    m_renewer.emplace(m_lease / 4, [this] {
+      renew();
+      return true;
+    });
     const std::lock_guard guard(g_held_mutex);
     g_held.insert(m_token);
   }
 
   ~LeaseLock() override
   {
-    m_renewer.request_stop();
-    m_wake.notify_all();
-    m_renewer.join();
+    m_renewer.reset();
     {
       const std::lock_guard guard(g_held_mutex);
       g_held.erase(m_token);
@@ -184,25 +186,17 @@ private:
   std::string m_scope;
   std::string m_token;
   std::chrono::milliseconds m_lease;
-  std::mutex m_mutex;
-  std::condition_variable_any m_wake;
-  std::jthread m_renewer;
+  std::optional<Periodic> m_renewer; // last: stopped before the members it uses go
 
-  void renew_until(const std::stop_token& stop)
+  void renew()
   {
-    std::unique_lock lock(m_mutex);
-    while (!m_wake.wait_for(lock, stop, m_lease / 4, [] { return false; })) {
-      if (stop.stop_requested()) {
-        return;
-      }
-      try {
-        m_connection.run(fmt::format("UPDATE {} SET lease_until = now() + interval '{} milliseconds' "
-                                     "WHERE scope = $1 AND token = $2",
-                                     m_table, m_lease.count()),
-                         {m_scope, m_token}, "cannot renew the lock");
-      } catch (const Error&) {
-        // The next renewal tries again; a lease that ran out is taken over, and said so.
-      }
+    try {
+      m_connection.run(fmt::format("UPDATE {} SET lease_until = now() + interval '{} milliseconds' "
+                                   "WHERE scope = $1 AND token = $2",
+                                   m_table, m_lease.count()),
+                       {m_scope, m_token}, "cannot renew the lock");
+    } catch (const Error&) {
+      // The next renewal tries again; a lease that ran out is taken over, and said so.
     }
   }
 };
