@@ -137,10 +137,14 @@ for _ in $(seq $(((LEASE + 5) * 20))); do
   [ -n "$taken" ] && break
   sleep 0.05
 done
-took_ms=$((($(date +%s%N) - killed_at) / 1000000))
-echo "killed pid $holder with $left_at_kill of $old_before old conversations left; pid $taken took the slot over after $took_ms ms"
+seen_ms=$((($(date +%s%N) - killed_at) / 1000000))
+# When the taking-over statement ran, by the database's clock (this host's): the test's own
+# polling, and a commit held up by a loaded machine, are not the daemon's latency.
+took_ms=$(($(q "$DB" "SELECT claimed_ms FROM housekeep_claims WHERE job = 'purge' AND slot = '$slot'") - killed_at / 1000000))
+echo "killed pid $holder with $left_at_kill of $old_before old conversations left; pid $taken took the slot over after $took_ms ms (seen after $seen_ms ms)"
 check "another daemon took the slot over (pid $taken)" [ -n "$taken" -a "$taken" != "$holder" ]
-check "within the lease + 2 s ($took_ms ms)" [ "$took_ms" -le $(((LEASE + 2) * 1000)) ]
+check "within the lease + 2 s ($took_ms ms)" [ "$took_ms" -le $(((LEASE + 2) * 1000)) ] ||
+  { q "$DB" "SELECT job, slot, holder, status, takeovers FROM housekeep_claims WHERE job = 'purge'"; tail -n 5 replica*.log; }
 check "the purge was not finished when killed ($left_at_kill left)" [ "$left_at_kill" -gt 0 ]
 slot_done() { [ "$(q "$DB" "SELECT status FROM housekeep_claims WHERE job = 'purge' AND slot = '$slot'")" = ok ]; }
 check "the slot's claim finishes ok" wait_for 60 slot_done
