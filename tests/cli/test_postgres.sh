@@ -73,13 +73,13 @@ check "the lock is released after the run" [ "$(q "SELECT count(*) FROM housekee
 
 # Two runs at once: the second exits 75 naming the first, directly and through PgBouncer in
 # transaction pooling mode (where session advisory locks would not hold).
-q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 20)"
+q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 400)"
 two_at_once() {
   local url=$1 how=$2
   "$HK" --db "$url" run --task messages --batch-size 1 --sleep 200ms >first.out 2>first.err &
   local first=$!
   local waited=0
-  until [ "$(q "SELECT count(*) FROM housekeep_locks")" = 1 ] || [ $waited -ge 50 ]; do
+  until [ "$(q "SELECT count(*) FROM housekeep_locks WHERE pid = $first")" = 1 ] || [ $waited -ge 100 ]; do
     sleep 0.1
     waited=$((waited + 1))
   done
@@ -93,7 +93,7 @@ two_at_once() {
 two_at_once "$URL" "direct"
 if [ -n "${HOUSEKEEP_TEST_PGBOUNCER_PORT:-}" ]; then
   POOLED="postgresql://postgres@127.0.0.1:$HOUSEKEEP_TEST_PGBOUNCER_PORT/$DB"
-  q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 20)"
+  q "INSERT INTO messages (conversation_id, content, created_at) SELECT NULL, 'orphan', now() FROM generate_series(1, 400)"
   two_at_once "$POOLED" "through PgBouncer"
   expect 0 "" "$HK" --db "$POOLED" --json run --task all --dry-run
   check "through PgBouncer: the dry run counts as directly" [ "$(jq -c '[.tasks[].deleted]' out)" = "$("$HK" --db "$URL" --json run --task all --dry-run 2>/dev/null | jq -c '[.tasks[].deleted]')" ]

