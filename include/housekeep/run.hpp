@@ -39,6 +39,9 @@ struct RunReport {
   bool ok() const;
   /// The first task that did not end ok, or nullptr.
   const TaskResult* first_failure() const;
+  /// The run as one firing records it: the status of its first task that did not end ok
+  /// (skipped included), else ok.
+  RunStatus status() const;
 };
 
 /// This machine's host name, as recorded with runs and locks.

@@ -286,6 +286,16 @@ bool RunReport::ok() const
   return first_failure() == nullptr;
 }
 
+RunStatus RunReport::status() const
+{
+  for (const auto& task : tasks) {
+    if (task.status != TaskStatus::ok) {
+      return recorded_status(task.status);
+    }
+  }
+  return RunStatus::ok;
+}
+
 const TaskResult* RunReport::first_failure() const
 {
   for (const auto& task : tasks) {

@@ -784,12 +784,7 @@ private:
         reach_store();
         const RunReport report = run_tasks(*m_store, m_config, request, m_env.clock, job_log);
         reported(m_config, j.job.name, report);
-        for (const auto& task : report.tasks) {
-          if (task.status != TaskStatus::ok) {
-            status = recorded_status(task.status);
-            break;
-          }
-        }
+        status = report.status();
         if (status == RunStatus::ok && !report.history_error.empty()) {
           // A firing nobody can see afterwards is not a success: --check and history read it.
           m_env.log.error("{}: the run could not be recorded in housekeep_runs: {}", j.job.name, report.history_error);

@@ -23,7 +23,8 @@ struct ManualRuns::Run {
   std::string job;  // the job run, or empty for a task
   std::string task; // the job's task, or the task
   std::shared_ptr<const Config> config;
-  std::vector<TaskDef> tasks; // pointing into `config`
+  std::vector<TaskDef> tasks;    // pointing into `config`
+  std::optional<Millis> timeout; // the job's; none for a task
   SlotClaim claim;
   TimePoint started_at;
   StopFlag stop;
@@ -67,6 +68,7 @@ TriggerOutcome ManualRuns::start(const TriggerRequest& request)
     }
     run->job = job->name;
     run->task = job->task;
+    run->timeout = job->timeout;
   } else {
     run->task = request.name;
   }
@@ -164,11 +166,7 @@ void ManualRuns::execute(Run& run, std::unique_ptr<Store> store)
     RunRequest request;
     request.tasks = run.tasks;
     request.options.dry_run = run.request.dry_run;
-    if (!run.job.empty()) {
-      const auto job = std::find_if(run.config->jobs.begin(), run.config->jobs.end(),
-                                    [&](const JobConfig& j) { return j.name == run.job; });
-      request.options.timeout = job->timeout;
-    }
+    request.options.timeout = run.timeout;
     request.job = run.job;
     request.trigger = run.id;
     request.stop = &run.stop;
@@ -179,12 +177,7 @@ void ManualRuns::execute(Run& run, std::unique_ptr<Store> store)
       if (m_env.finished) {
         m_env.finished(*run.config, run.job, r);
       }
-      for (const auto& task : r.tasks) {
-        if (task.status != TaskStatus::ok) {
-          status = recorded_status(task.status);
-          break;
-        }
-      }
+      status = r.status();
       if (status == RunStatus::ok && !r.history_error.empty()) {
         error = fmt::format("the run could not be recorded in housekeep_runs: {}", r.history_error);
         log.error("{}: {}", name, error);
